@@ -1,1 +1,18 @@
-//! signet-pki
+//! The PKI core of Signet: keys and signature algorithms, X.509 certificates, CRLs, OCSP
+//! (RFC 6960), CMS SignedData for PAdES (RFC 5652 / ETSI EN 319 122), RFC 3161 time-stamps and
+//! PKCS#12 key files.
+//!
+//! Pure: bytes, a time and a key handle in; bytes or typed values out. It opens no file or
+//! socket and never reads the clock; callers pass `SystemTime` values and random bytes
+//! (through [`Rng`]). The one exception is the crypto provider (aws-lc) drawing its own
+//! nonces for ECDSA and RSA-PSS and generating keys, as every crypto library does.
+//!
+//! What it does not do: fetch anything (OCSP/CRL/TSA clients live in the `signet` binary),
+//! or know anything about PDF.
+
+pub mod alg;
+pub mod error;
+pub mod oid;
+
+pub use alg::{KeyAlgorithm, PrivateKey, Rng, SignatureScheme, Signer, SystemRng};
+pub use error::PkiError;
