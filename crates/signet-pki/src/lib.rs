@@ -11,6 +11,7 @@
 //! or know anything about PDF.
 
 pub mod alg;
+pub mod cms;
 pub mod error;
 pub mod oid;
 
