@@ -14,6 +14,8 @@ pub mod alg;
 pub mod cms;
 pub mod error;
 pub mod oid;
+pub mod cert;
+pub mod pem;
 
 pub use alg::{KeyAlgorithm, PrivateKey, Rng, SignatureScheme, Signer, SystemRng};
 pub use error::PkiError;

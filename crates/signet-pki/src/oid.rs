@@ -42,3 +42,24 @@ pub const ID_PKIX_OCSP_NONCE: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1.2");
 /// Signet's own policy OID for time-stamps issued by its built-in TSA (private arc, example
 /// enterprise number space; replace with a registered one in production deployments).
 pub const SIGNET_TSA_POLICY: Oid = Oid::new_unwrap("1.3.6.1.4.1.59999.1.1");
+
+// X.509 certificate and CRL extensions (RFC 5280 §4.2, §5.2, §5.3).
+pub const ID_CE_SUBJECT_KEY_IDENTIFIER: Oid = Oid::new_unwrap("2.5.29.14");
+pub const ID_CE_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.15");
+pub const ID_CE_SUBJECT_ALT_NAME: Oid = Oid::new_unwrap("2.5.29.17");
+pub const ID_CE_ISSUER_ALT_NAME: Oid = Oid::new_unwrap("2.5.29.18");
+pub const ID_CE_BASIC_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.19");
+pub const ID_CE_CRL_NUMBER: Oid = Oid::new_unwrap("2.5.29.20");
+pub const ID_CE_CRL_REASONS: Oid = Oid::new_unwrap("2.5.29.21");
+pub const ID_CE_CRL_DISTRIBUTION_POINTS: Oid = Oid::new_unwrap("2.5.29.31");
+pub const ID_CE_CERTIFICATE_POLICIES: Oid = Oid::new_unwrap("2.5.29.32");
+pub const ID_CE_AUTHORITY_KEY_IDENTIFIER: Oid = Oid::new_unwrap("2.5.29.35");
+pub const ID_CE_EXT_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.37");
+pub const ID_PE_AUTHORITY_INFO_ACCESS: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.1.1");
+
+// Name attributes (RFC 4519, PKCS#9).
+pub const ID_AT_COMMON_NAME: Oid = Oid::new_unwrap("2.5.4.3");
+pub const ID_AT_COUNTRY_NAME: Oid = Oid::new_unwrap("2.5.4.6");
+pub const ID_AT_ORGANIZATION_NAME: Oid = Oid::new_unwrap("2.5.4.10");
+pub const ID_AT_ORGANIZATIONAL_UNIT_NAME: Oid = Oid::new_unwrap("2.5.4.11");
+pub const ID_EMAIL_ADDRESS: Oid = Oid::new_unwrap("1.2.840.113549.1.9.1");
