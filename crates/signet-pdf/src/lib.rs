@@ -1,1 +1,58 @@
-//! signet-pdf
+//! signet-pdf: the pure PDF core of Signet's PAdES signer.
+//!
+//! It reads PDFs lazily through a [`Source`] (the trailer and cross-reference data from the
+//! end, then only the objects actually needed), lists signature fields and signatures,
+//! prepares a signature placeholder as an incremental update, embeds DER bytes handed to it,
+//! adds a `/DSS`, and draws visible signature appearances (PNG images, any TrueType/OpenType
+//! font as vector paths, CJK included).
+//!
+//! **What it is not:** it does no I/O — no files, sockets, environment or clock (time comes in
+//! as a parameter) — and no cryptography: hashing and CMS are done by the caller around
+//! [`PreparedSignature::signed_parts`] and [`PreparedSignature::embed`].
+//!
+//! **Why not `lopdf`:** lopdf loads and parses the whole file into memory; we must handle
+//! 1 GB contracts with a few kilobytes of reads, and want strict, bounded parsing of hostile
+//! input (depth, size and loop limits; broken files are rejected, never repaired).
+//!
+//! ```
+//! use signet_pdf::*;
+//! let pdf = sample_contract("Demo", 1, 0);
+//! let doc = Document::open(&pdf)?;
+//! let req = SignatureRequest { contents_capacity: 8192, ..Default::default() };
+//! let mut prepared = prepare_signature(&doc, &req)?;
+//! prepared.embed(&[0x30, 0x03, 0x02, 0x01, 0x01])?; // the DER CMS from the PKI crate
+//! let signed = Appended { base: &pdf, tail: &prepared.update };
+//! let doc2 = Document::open(&signed)?;
+//! assert_eq!(signatures(&doc2)?.len(), 1);
+//! # Ok::<(), PdfError>(())
+//! ```
+
+mod appearance;
+mod document;
+mod error;
+mod fields;
+mod filter;
+mod object;
+mod parser;
+mod sample;
+mod sign;
+mod source;
+mod writer;
+
+pub use appearance::{AppearanceSpec, FontData, MAX_PIXELS, RgbaImage, decode_png};
+pub use document::{Document, MAX_OBJECTS, MAX_PAGES, MAX_XREF_SECTIONS};
+pub use error::PdfError;
+pub use fields::{FoundSignature, SignatureField, signatures};
+pub use filter::MAX_DECODED;
+pub use object::{Dict, ObjRef, Object, Stream};
+pub use parser::{MAX_DEPTH, MAX_OBJECT_BYTES};
+pub use sample::sample_contract;
+pub use sign::{
+    DssData, MAX_CONTENTS_CAPACITY, NewField, Placement, PreparedSignature, SignatureKind, SignatureRequest, add_dss,
+    prepare_signature,
+};
+pub use source::{Appended, Source};
+pub use writer::{decode_text, pdf_date, text_string, write_object};
+
+#[cfg(test)]
+mod tests;

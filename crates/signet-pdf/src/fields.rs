@@ -1,0 +1,230 @@
+//! Reading signature fields and the signatures in them.
+//!
+//! Walks the AcroForm field tree (`/Fields`, `/Kids`, inherited `/FT`, dotted full names) and
+//! reports every signature field, and for filled ones the signature dictionary with the file
+//! span of its `/Contents`. It does not check signatures: that is the verifier's job, which
+//! gets from here exactly the bytes it needs.
+
+use std::collections::HashSet;
+
+use crate::document::Document;
+use crate::error::{PdfError, Result};
+use crate::object::{Dict, ObjRef, Object};
+use crate::writer::decode_text;
+
+const MAX_FIELDS: usize = 100_000;
+const MAX_FIELD_DEPTH: usize = 32;
+
+/// A signature field (`/FT /Sig`) of the AcroForm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignatureField {
+    /// Full dotted name (`parent.child`).
+    pub name: String,
+    /// The field dictionary.
+    pub field: ObjRef,
+    /// The signature dictionary in `/V`, when the field is signed.
+    pub value: Option<ObjRef>,
+    /// 1-based page of the widget, when known.
+    pub page: Option<usize>,
+    /// The widget's `/Rect`, normalised.
+    pub rect: Option<[f64; 4]>,
+    /// The widget annotation (the field itself when field and widget are merged).
+    pub widget: Option<ObjRef>,
+    /// `true` when `/V` is present (also when it is, invalidly, a direct dictionary).
+    pub signed: bool,
+}
+
+/// A filled signature as found in the file (for the verifier).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundSignature {
+    pub field_name: String,
+    /// e.g. `b"ETSI.CAdES.detached"`, `b"ETSI.RFC3161"`, `b"adbe.pkcs7.detached"`.
+    pub sub_filter: Vec<u8>,
+    /// `/Type /DocTimeStamp`.
+    pub is_doc_timestamp: bool,
+    pub byte_range: Vec<i64>,
+    /// Decoded `/Contents` bytes, trailing zero padding kept.
+    pub contents: Vec<u8>,
+    /// File offsets of `<` and just past `>` of `/Contents`; `(0, 0)` if the signature
+    /// dictionary is not stored directly in the file (e.g. inside an object stream).
+    pub contents_span: (u64, u64),
+    /// DocMDP permission level when this signature certifies the document.
+    pub certify: Option<u8>,
+    /// `/M`, raw.
+    pub signing_time_text: Option<String>,
+    pub reason: Option<String>,
+    pub location: Option<String>,
+    /// The signature dictionary.
+    pub sig_ref: ObjRef,
+}
+
+impl Document<'_> {
+    /// Every `/FT /Sig` field in the AcroForm, in field-tree order.
+    pub fn signature_fields(&self) -> Result<Vec<SignatureField>> {
+        let (_, cat) = self.catalog()?;
+        let Some(form) = cat.get(b"AcroForm") else { return Ok(Vec::new()) };
+        let form = match self.resolve(form)? {
+            Object::Dict(d) => d,
+            Object::Null => return Ok(Vec::new()),
+            _ => return Err(PdfError::Invalid("/AcroForm is not a dictionary".into())),
+        };
+        let fields = match form.get(b"Fields").map(|f| self.resolve(f)).transpose()? {
+            Some(Object::Array(a)) => a,
+            None | Some(Object::Null) => return Ok(Vec::new()),
+            Some(_) => return Err(PdfError::Invalid("/AcroForm /Fields is not an array".into())),
+        };
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        for f in &fields {
+            let Some(r) = f.as_ref() else { continue };
+            self.walk_field(r, None, None, 0, &mut seen, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn walk_field(
+        &self,
+        r: ObjRef,
+        parent_name: Option<&str>,
+        parent_ft: Option<&[u8]>,
+        depth: usize,
+        seen: &mut HashSet<ObjRef>,
+        out: &mut Vec<SignatureField>,
+    ) -> Result<()> {
+        if depth > MAX_FIELD_DEPTH {
+            return Err(PdfError::LimitExceeded { what: "depth of the form field tree", limit: MAX_FIELD_DEPTH as u64 });
+        }
+        if !seen.insert(r) {
+            return Err(PdfError::Invalid(format!("the form field tree contains a loop (object {} {} R appears twice)", r.num, r.r#gen)));
+        }
+        if seen.len() > MAX_FIELDS {
+            return Err(PdfError::LimitExceeded { what: "number of form fields", limit: MAX_FIELDS as u64 });
+        }
+        let dict = self.get_dict(r, "a form field")?;
+        let partial = dict.get(b"T").and_then(Object::as_bytes).map(decode_text);
+        let name = match (parent_name, &partial) {
+            (Some(p), Some(t)) => format!("{p}.{t}"),
+            (None, Some(t)) => t.clone(),
+            (Some(p), None) => p.to_string(),
+            (None, None) => String::new(),
+        };
+        let ft = dict.get(b"FT").and_then(Object::as_name).or(parent_ft);
+        let kids: Vec<ObjRef> = match dict.get(b"Kids").map(|k| self.resolve(k)).transpose()? {
+            Some(Object::Array(a)) => a.iter().filter_map(Object::as_ref).collect(),
+            _ => Vec::new(),
+        };
+        let mut widget_kids = Vec::new();
+        let mut kid_dicts = Vec::new();
+        for k in kids {
+            let kd = self.get_dict(k, "a form field")?;
+            if kd.get(b"T").is_some() {
+                kid_dicts.push(k);
+            } else {
+                widget_kids.push(k);
+            }
+        }
+        for k in kid_dicts {
+            self.walk_field(k, Some(&name), ft, depth + 1, seen, out)?;
+        }
+        if ft != Some(b"Sig") || partial.is_none() {
+            return Ok(());
+        }
+        let widget = match widget_kids.first() {
+            Some(&w) => Some(w),
+            None if dict.has_name(b"Subtype", b"Widget") || dict.get(b"Rect").is_some() => Some(r),
+            None => None,
+        };
+        let wdict = match widget {
+            Some(w) if w == r => Some(dict.clone()),
+            Some(w) => Some(self.get_dict(w, "a widget annotation")?),
+            None => None,
+        };
+        let rect = wdict.as_ref().and_then(|w| w.get(b"Rect")).and_then(|o| self.rect_of(o));
+        let page = match (widget, wdict.as_ref().and_then(|w| w.get(b"P")).and_then(Object::as_ref)) {
+            (_, Some(p)) => self.page_number(p)?,
+            (Some(w), None) => self.page_with_annot(w)?,
+            (None, None) => None,
+        };
+        let v = dict.get(b"V");
+        out.push(SignatureField {
+            name,
+            field: r,
+            value: v.and_then(Object::as_ref),
+            page,
+            rect,
+            widget,
+            signed: v.is_some_and(|v| !matches!(v, Object::Null)),
+        });
+        Ok(())
+    }
+
+    /// The page whose `/Annots` lists `annot` (used when a widget has no `/P`).
+    fn page_with_annot(&self, annot: ObjRef) -> Result<Option<usize>> {
+        for (i, &p) in self.page_refs()?.iter().enumerate() {
+            let page = self.get_dict(p, "a page")?;
+            if let Some(a) = page.get(b"Annots") {
+                if let Object::Array(items) = self.resolve(a)? {
+                    if items.iter().any(|x| x.as_ref() == Some(annot)) {
+                        return Ok(Some(i + 1));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// DocMDP permission level (1..=3) if the catalog's `/Perms /DocMDP` is present.
+    pub fn certification(&self) -> Result<Option<u8>> {
+        let (_, cat) = self.catalog()?;
+        let Some(perms) = cat.get(b"Perms") else { return Ok(None) };
+        let perms = self.resolve_dict(perms, "/Perms")?;
+        let Some(sig) = perms.get(b"DocMDP") else { return Ok(None) };
+        let sig = self.resolve_dict(sig, "/Perms /DocMDP")?;
+        Ok(Some(self.docmdp_level(&sig)?.unwrap_or(2)))
+    }
+
+    /// The `/P` of a DocMDP `/Reference` in a signature dictionary (2 when absent).
+    pub(crate) fn docmdp_level(&self, sig: &Dict) -> Result<Option<u8>> {
+        let Some(refs) = sig.get(b"Reference") else { return Ok(None) };
+        let Object::Array(refs) = self.resolve(refs)? else { return Ok(None) };
+        for r in refs.iter().take(64) {
+            let d = self.resolve_dict(r, "a signature reference")?;
+            if !d.has_name(b"TransformMethod", b"DocMDP") {
+                continue;
+            }
+            let p = match d.get(b"TransformParams") {
+                Some(tp) => self.resolve_dict(tp, "/TransformParams")?.get(b"P").and_then(Object::as_i64),
+                None => None,
+            };
+            return Ok(Some(p.map_or(2, |p| p.clamp(1, 3) as u8)));
+        }
+        Ok(None)
+    }
+}
+
+/// Every filled signature field with its signature dictionary.
+pub fn signatures(doc: &Document) -> Result<Vec<FoundSignature>> {
+    let mut out = Vec::new();
+    for f in doc.signature_fields()? {
+        let Some(v) = f.value else { continue };
+        let (obj, span) = doc.get_with_contents_span(v)?;
+        let Object::Dict(d) = obj else {
+            return Err(PdfError::Invalid(format!("the /V of signature field \"{}\" is not a dictionary", f.name)));
+        };
+        let text = |k: &[u8]| d.get(k).and_then(Object::as_bytes).map(decode_text);
+        out.push(FoundSignature {
+            field_name: f.name,
+            sub_filter: d.get(b"SubFilter").and_then(Object::as_name).unwrap_or_default().to_vec(),
+            is_doc_timestamp: d.has_name(b"Type", b"DocTimeStamp"),
+            byte_range: d.get(b"ByteRange").and_then(Object::as_array).map(|a| a.iter().filter_map(Object::as_i64).collect()).unwrap_or_default(),
+            contents: d.get(b"Contents").and_then(Object::as_bytes).unwrap_or_default().to_vec(),
+            contents_span: span.unwrap_or((0, 0)),
+            certify: doc.docmdp_level(&d)?,
+            signing_time_text: d.get(b"M").and_then(Object::as_bytes).map(|b| String::from_utf8_lossy(b).into_owned()),
+            reason: text(b"Reason"),
+            location: text(b"Location"),
+            sig_ref: v,
+        });
+    }
+    Ok(out)
+}
