@@ -16,6 +16,7 @@ pub mod error;
 pub mod oid;
 pub mod cert;
 pub mod pem;
+pub mod chain;
 
 pub use alg::{KeyAlgorithm, PrivateKey, Rng, SignatureScheme, Signer, SystemRng};
 pub use error::PkiError;
