@@ -1,1 +1,395 @@
-//! signet-pades
+//! PAdES baseline signing (ETSI EN 319 142-1): B-B, B-T, B-LT and B-LTA.
+//!
+//! This crate joins the two trust cores: `signet-pdf` prepares a signature placeholder in an
+//! incremental update, `signet-pki` builds the CMS. It adds what neither knows: the level
+//! ladder (signature time-stamp, DSS with validation data, document time-stamp) and the checks
+//! a signer must pass before signing (certificate validity at the signing time, key usage, key
+//! matching the certificate).
+//!
+//! Pure like its dependencies: the document comes in as a [`Source`], the time as a
+//! parameter, and the outside world (a TSA, OCSP responders, CRL servers) through the
+//! [`TimestampSource`] and [`ValidationDataSource`] traits, which the `signet` binary
+//! implements over HTTP or with an in-process CA.
+//!
+//! What it does not do: write files (it returns the bytes to append), verify signatures (that
+//! is `signet-verify`).
+
+use std::time::SystemTime;
+
+use signet_pdf::{
+    Appended, Document, DssData, PdfError, PreparedSignature, SignatureKind, SignatureRequest,
+    Source,
+};
+use signet_pki::cert::{self, Certificate};
+use signet_pki::{PkiError, Signer, cms, tsp};
+
+/// The PAdES baseline level to reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// Basic signature: CMS with signing-certificate-v2 over the byte range.
+    BB,
+    /// B-B plus a signature time-stamp (trusted time).
+    BT,
+    /// B-T plus validation data (certificates, OCSP responses, CRLs) in the DSS.
+    BLT,
+    /// B-LT plus a document time-stamp over everything.
+    BLTA,
+}
+
+impl Level {
+    /// Parses `B-B`, `B-T`, `B-LT`, `B-LTA` (case-insensitive; the `B-` may be left out).
+    pub fn parse(s: &str) -> Option<Level> {
+        let up = s.trim().to_ascii_uppercase();
+        match up.strip_prefix("B-").unwrap_or(&up) {
+            "B" => Some(Level::BB),
+            "T" => Some(Level::BT),
+            "LT" => Some(Level::BLT),
+            "LTA" => Some(Level::BLTA),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::BB => "B-B",
+            Level::BT => "B-T",
+            Level::BLT => "B-LT",
+            Level::BLTA => "B-LTA",
+        }
+    }
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Errors of the signing pipeline.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PadesError {
+    #[error(transparent)]
+    Pdf(#[from] PdfError),
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    #[error("the signing certificate ({subject}) expired on {not_after}; issue a new one")]
+    CertificateExpired { subject: String, not_after: String },
+    #[error("the signing certificate ({subject}) is not valid before {not_before}; check the clock or wait")]
+    CertificateNotYetValid { subject: String, not_before: String },
+    #[error(
+        "the signing certificate ({subject}) does not allow digital signatures (keyUsage lacks digitalSignature); use a signing certificate"
+    )]
+    NoDigitalSignatureUsage { subject: String },
+    #[error("the private key does not belong to the signing certificate ({subject})")]
+    KeyMismatch { subject: String },
+    #[error("level {level} needs a time-stamp authority: pass --tsa URL or --tsa-dir DIR")]
+    NoTimestampSource { level: Level },
+    #[error("time-stamp authority failed: {0}")]
+    Timestamp(String),
+    #[error("could not collect validation data for {subject}: {detail}")]
+    ValidationData { subject: String, detail: String },
+}
+
+/// A source of RFC 3161 time-stamp tokens: an HTTP TSA, or a TSA in this process.
+pub trait TimestampSource {
+    /// Returns a time-stamp token (CMS `ContentInfo` DER) over the SHA-256 `imprint`.
+    fn timestamp(&self, imprint: &[u8; 32]) -> Result<Vec<u8>, PadesError>;
+}
+
+/// Revocation data for one certificate.
+#[derive(Debug, Default, Clone)]
+pub struct Revocation {
+    pub ocsp: Vec<Vec<u8>>,
+    pub crls: Vec<Vec<u8>>,
+    /// Extra certificates needed to check the data (e.g. a delegated OCSP responder's).
+    pub certs: Vec<Certificate>,
+}
+
+/// Where validation data comes from: fetched over HTTP from the URLs in the certificates, or
+/// produced directly by a Signet CA in this process.
+pub trait ValidationDataSource {
+    fn revocation(&self, cert: &Certificate, issuer: &Certificate) -> Result<Revocation, PadesError>;
+}
+
+/// The signer's key and certificates.
+pub struct Credentials<'a> {
+    pub key: &'a dyn Signer,
+    pub cert: &'a Certificate,
+    /// Issuer certificates, in any order (as found in a PKCS#12 file).
+    pub chain: &'a [Certificate],
+}
+
+/// The services a level needs.
+#[derive(Default, Clone, Copy)]
+pub struct Services<'a> {
+    pub tsa: Option<&'a dyn TimestampSource>,
+    pub validation: Option<&'a dyn ValidationDataSource>,
+}
+
+/// Room reserved in `/Contents` beyond the certificates: signature, attributes, and a
+/// time-stamp token with its certificates.
+const CONTENTS_BASE: usize = 4096;
+const TOKEN_ALLOWANCE: usize = 12288;
+
+/// Signs `src` at `level`. Returns the bytes to append to `src` (one incremental update per
+/// step: the signature, then the DSS for B-LT, then the document time-stamp for B-LTA).
+pub fn sign(
+    src: &dyn Source,
+    creds: &Credentials<'_>,
+    request: &SignatureRequest<'_>,
+    level: Level,
+    services: Services<'_>,
+    now: SystemTime,
+) -> Result<Vec<u8>, PadesError> {
+    check_credentials(creds, now)?;
+    if level >= Level::BT && services.tsa.is_none() {
+        return Err(PadesError::NoTimestampSource { level });
+    }
+    let doc = Document::open(src)?;
+
+    // 1. The signature.
+    let certs_len: usize =
+        cert::cert_der(creds.cert).len() + creds.chain.iter().map(|c| cert::cert_der(c).len()).sum::<usize>();
+    let mut req = request.clone();
+    req.kind = SignatureKind::Cades;
+    req.contents_capacity = req
+        .contents_capacity
+        .max(CONTENTS_BASE + certs_len + if level >= Level::BT { TOKEN_ALLOWANCE } else { 0 });
+    if req.signing_time.is_none() {
+        req.signing_time = Some(now);
+    }
+    let mut prepared = signet_pdf::prepare_signature(&doc, &req)?;
+    let digest = signed_digest(src, &prepared)?;
+    let chain = order_chain(creds.cert, creds.chain);
+    let mut cades = cms::sign_cades_detached(creds.key, creds.cert, &chain, &digest)?;
+    let mut tsa_chain: Vec<Certificate> = Vec::new();
+    if level >= Level::BT {
+        let tsa = services.tsa.ok_or(PadesError::NoTimestampSource { level })?;
+        let imprint = signet_pki::alg::sha256(cades.signature_value());
+        let token = tsa.timestamp(&imprint)?;
+        let (parsed, _) = tsp::parse_token(&token)?;
+        tsa_chain = tsa_certificates(&parsed);
+        cades.add_signature_timestamp(&token)?;
+    }
+    prepared.embed(&cades.to_der()?)?;
+    let mut out = prepared.update;
+    if level < Level::BLT {
+        return Ok(out);
+    }
+
+    // 2. Validation data in the DSS for the signer's and the TSA's chains.
+    let validation = services.validation.ok_or_else(|| PadesError::ValidationData {
+        subject: cert::subject_string(creds.cert),
+        detail: "no source of OCSP/CRL data was configured".into(),
+    })?;
+    let mut full_signer_chain = vec![creds.cert.clone()];
+    full_signer_chain.extend(chain.iter().cloned());
+    let dss = collect_dss(&[full_signer_chain, tsa_chain.clone()], validation)?;
+    {
+        let appended = Appended { base: src, tail: &out };
+        let doc = Document::open(&appended)?;
+        let update = signet_pdf::add_dss(&doc, &dss)?;
+        out.extend_from_slice(&update);
+    }
+    if level < Level::BLTA {
+        return Ok(out);
+    }
+
+    // 3. The document time-stamp over everything.
+    let tsa = services.tsa.ok_or(PadesError::NoTimestampSource { level })?;
+    let update = document_timestamp(&Appended { base: src, tail: &out }, tsa, now)?;
+    out.extend_from_slice(&update);
+    Ok(out)
+}
+
+/// Adds a document time-stamp (`/ETSI.RFC3161`) to `src`; returns the bytes to append.
+pub fn document_timestamp(
+    src: &dyn Source,
+    tsa: &dyn TimestampSource,
+    _now: SystemTime,
+) -> Result<Vec<u8>, PadesError> {
+    let doc = Document::open(src)?;
+    let req = SignatureRequest {
+        kind: SignatureKind::DocTimestamp,
+        field_name: None,
+        placement: None,
+        appearance: None,
+        contents_capacity: TOKEN_ALLOWANCE,
+        signing_time: None,
+        name: None,
+        reason: None,
+        location: None,
+        contact_info: None,
+        certify: None,
+        add_fields: Vec::new(),
+    };
+    let mut prepared = signet_pdf::prepare_signature(&doc, &req)?;
+    let digest = signed_digest(src, &prepared)?;
+    let token = tsa.timestamp(&digest)?;
+    prepared.embed(&token)?;
+    Ok(prepared.update)
+}
+
+/// SHA-256 over the byte range: all of `src`, then the update around the `/Contents` hole.
+/// Streams `src` in chunks so a 1 GB input never sits in memory.
+pub fn signed_digest(src: &dyn Source, prepared: &PreparedSignature) -> Result<[u8; 32], PadesError> {
+    let mut h = signet_pki::alg::Sha256::default();
+    stream_into(src, 0, src.len(), &mut h)?;
+    let (a, b) = prepared.signed_parts();
+    h.update(a);
+    h.update(b);
+    Ok(h.finish())
+}
+
+/// Feeds `src[start..end]` to the hasher in 256 KiB chunks.
+pub fn stream_into(
+    src: &dyn Source,
+    start: u64,
+    end: u64,
+    h: &mut signet_pki::alg::Sha256,
+) -> Result<(), PdfError> {
+    const CHUNK: u64 = 256 * 1024;
+    let mut buf = vec![0u8; CHUNK.min(end.saturating_sub(start)) as usize];
+    let mut pos = start;
+    while pos < end {
+        let n = CHUNK.min(end - pos) as usize;
+        let chunk = &mut buf[..n];
+        src.read_at(pos, chunk)?;
+        h.update(chunk);
+        pos += n as u64;
+    }
+    Ok(())
+}
+
+fn check_credentials(creds: &Credentials<'_>, now: SystemTime) -> Result<(), PadesError> {
+    let subject = cert::subject_string(creds.cert);
+    let (not_before, not_after) = cert::validity(creds.cert);
+    if now > not_after {
+        return Err(PadesError::CertificateExpired { subject, not_after: fmt_time(not_after) });
+    }
+    if now < not_before {
+        return Err(PadesError::CertificateNotYetValid { subject, not_before: fmt_time(not_before) });
+    }
+    if let Some(ku) = cert::key_usage(creds.cert) {
+        if !ku.digital_signature && !ku.non_repudiation {
+            return Err(PadesError::NoDigitalSignatureUsage { subject });
+        }
+    }
+    if cert::spki_der(creds.cert) != creds.key.public_key_der() {
+        return Err(PadesError::KeyMismatch { subject });
+    }
+    Ok(())
+}
+
+/// Orders issuer certificates from the leaf's issuer upwards; certificates that belong to no
+/// path are kept at the end (harmless in CMS).
+pub fn order_chain(leaf: &Certificate, pool: &[Certificate]) -> Vec<Certificate> {
+    let mut out: Vec<Certificate> = Vec::new();
+    let mut current = leaf.clone();
+    for _ in 0..pool.len() {
+        if cert::is_self_issued(&current) {
+            break;
+        }
+        let issuer = current.tbs_certificate().issuer();
+        let next = pool.iter().find(|c| {
+            c.tbs_certificate().subject() == issuer && !out.iter().any(|o| o == *c) && *c != &current
+        });
+        match next {
+            Some(n) => {
+                out.push(n.clone());
+                current = n.clone();
+            }
+            None => break,
+        }
+    }
+    for c in pool {
+        if !out.contains(c) && c != leaf {
+            out.push(c.clone());
+        }
+    }
+    out
+}
+
+/// The TSA certificate first, then the rest of the token's certificates ordered as a chain.
+fn tsa_certificates(parsed: &cms::ParsedSignedData) -> Vec<Certificate> {
+    match &parsed.signer_cert {
+        Some(tsa) => {
+            let mut v = vec![tsa.clone()];
+            v.extend(order_chain(tsa, &parsed.certificates));
+            v
+        }
+        None => parsed.certificates.clone(),
+    }
+}
+
+/// Certificates of every chain plus OCSP responses/CRLs for every certificate that is not a
+/// self-issued root.
+fn collect_dss(
+    chains: &[Vec<Certificate>],
+    source: &dyn ValidationDataSource,
+) -> Result<DssData, PadesError> {
+    let mut dss = DssData { certs: Vec::new(), ocsps: Vec::new(), crls: Vec::new() };
+    let mut done: Vec<Vec<u8>> = Vec::new();
+    let push = |v: &mut Vec<Vec<u8>>, item: Vec<u8>| {
+        if !v.contains(&item) {
+            v.push(item);
+        }
+    };
+    for chain in chains {
+        for (i, c) in chain.iter().enumerate() {
+            push(&mut dss.certs, cert::cert_der(c));
+            if cert::is_self_issued(c) {
+                continue;
+            }
+            let der = cert::cert_der(c);
+            if done.contains(&der) {
+                continue;
+            }
+            done.push(der);
+            let Some(issuer) = chain.get(i + 1) else {
+                return Err(PadesError::ValidationData {
+                    subject: cert::subject_string(c),
+                    detail: "its issuer certificate is missing from the chain (put the whole chain in the PKCS#12 file)"
+                        .into(),
+                });
+            };
+            let rev = source.revocation(c, issuer)?;
+            if rev.ocsp.is_empty() && rev.crls.is_empty() {
+                return Err(PadesError::ValidationData {
+                    subject: cert::subject_string(c),
+                    detail: "neither an OCSP response nor a CRL could be obtained".into(),
+                });
+            }
+            for o in rev.ocsp {
+                push(&mut dss.ocsps, o);
+            }
+            for crl in rev.crls {
+                push(&mut dss.crls, crl);
+            }
+            for extra in rev.certs {
+                push(&mut dss.certs, cert::cert_der(&extra));
+            }
+        }
+    }
+    Ok(dss)
+}
+
+fn fmt_time(t: SystemTime) -> String {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => time::OffsetDateTime::from_unix_timestamp(d.as_secs() as i64)
+            .map(|t| {
+                format!(
+                    "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+                    t.year(),
+                    u8::from(t.month()),
+                    t.day(),
+                    t.hour(),
+                    t.minute(),
+                    t.second()
+                )
+            })
+            .unwrap_or_else(|_| format!("{}s after 1970", d.as_secs())),
+        Err(_) => "before 1970".into(),
+    }
+}

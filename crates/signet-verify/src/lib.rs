@@ -1,1 +1,588 @@
-//! signet-verify
+//! Verification of signed PDFs: for every signature and document time-stamp, the byte range,
+//! the CMS signature, the certificate chain to a trust anchor, the time-stamp, the PAdES level
+//! reached and the revision covered.
+//!
+//! Pure: the document comes in as a [`Source`], trust anchors and the validation time as
+//! [`Options`]. It fetches nothing; validation data comes from the CMS and the DSS.
+//!
+//! What it does not do (yet): the object-by-object modification analysis of later revisions
+//! against DocMDP/FieldMDP and the detection of shadow attacks. A signature that does not
+//! cover the whole file is reported with the revision it covers, and the report says so.
+
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+use signet_pdf::{Document, FoundSignature, Object, PdfError, Source};
+use signet_pki::cert::{self, Certificate};
+use signet_pki::{alg, chain, cms, ocsp, tsp};
+
+/// What the verification is judged against.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub trust_anchors: Vec<Certificate>,
+    /// The time "now" for certificates without a trusted time-stamp.
+    pub now: SystemTime,
+}
+
+/// Why a file could not be examined at all (the caller's exit code 2 cases).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    #[error("not a PDF file: {0}")]
+    NotPdf(String),
+    #[error("cannot read the file: {0}")]
+    Unreadable(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Indication {
+    TotalPassed,
+    TotalFailed,
+    Indeterminate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Integrity {
+    Intact,
+    Broken,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Signature,
+    DocumentTimestamp,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CertSummary {
+    pub subject: String,
+    pub issuer: String,
+    pub serial: String,
+    pub not_before: u64,
+    pub not_after: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SigningTime {
+    /// Seconds since 1970 (UTC).
+    pub unix: u64,
+    /// RFC 3339.
+    pub time: String,
+    /// "timestamp" (trusted, from an RFC 3161 token) or "claimed" (the signer's own clock).
+    pub source: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TimestampSummary {
+    pub time: String,
+    pub unix: u64,
+    pub tsa: String,
+    pub valid: bool,
+    pub trusted: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureReport {
+    pub field: String,
+    pub kind: Kind,
+    pub sub_filter: String,
+    pub indication: Indication,
+    pub sub_indication: Option<&'static str>,
+    pub integrity: Integrity,
+    pub crypto_valid: bool,
+    pub trusted: bool,
+    pub signer: Option<CertSummary>,
+    pub signing_time: Option<SigningTime>,
+    pub timestamp: Option<TimestampSummary>,
+    pub level: Option<String>,
+    /// 1-based revision whose end the byte range reaches.
+    pub covered_revision: Option<usize>,
+    pub covers_whole_file: bool,
+    pub certify: Option<u8>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub revisions: usize,
+    pub signatures: Vec<SignatureReport>,
+    pub problems: Vec<String>,
+}
+
+impl Report {
+    /// True when the file has signatures and every one passed.
+    pub fn all_passed(&self) -> bool {
+        !self.signatures.is_empty()
+            && self.problems.is_empty()
+            && self.signatures.iter().all(|s| s.indication == Indication::TotalPassed)
+    }
+}
+
+/// Verifies every signature of the PDF in `src`.
+pub fn verify(src: &dyn Source, opts: &Options) -> Result<Report, VerifyError> {
+    let head_len = src.len().min(1024) as usize;
+    let mut head = vec![0u8; head_len];
+    src.read_at(0, &mut head).map_err(|e| VerifyError::Unreadable(e.to_string()))?;
+    if !head.windows(5).any(|w| w == b"%PDF-") {
+        return Err(VerifyError::NotPdf("no %PDF- header".into()));
+    }
+    let mut report = Report { revisions: 0, signatures: Vec::new(), problems: Vec::new() };
+    let doc = match Document::open(src) {
+        Ok(d) => d,
+        Err(e) => {
+            report.problems.push(format!("the PDF structure cannot be read: {e}"));
+            return Ok(report);
+        }
+    };
+    let revisions = match doc.revisions() {
+        Ok(r) => r,
+        Err(e) => {
+            report.problems.push(format!("the revisions cannot be read: {e}"));
+            Vec::new()
+        }
+    };
+    report.revisions = revisions.len();
+    let found = match signet_pdf::signatures(&doc) {
+        Ok(f) => f,
+        Err(e) => {
+            report.problems.push(format!("the signature fields cannot be read: {e}"));
+            return Ok(report);
+        }
+    };
+    if found.is_empty() {
+        report.problems.push("the document has no signature".into());
+        return Ok(report);
+    }
+    let dss = read_dss(&doc).unwrap_or_else(|e| {
+        report.problems.push(format!("the DSS cannot be read: {e}"));
+        Dss::default()
+    });
+    let mut sigs: Vec<SignatureReport> =
+        found.iter().map(|f| check_one(src, f, &revisions, &dss, opts)).collect();
+    assign_levels(&mut sigs, &dss, &revisions);
+    report.signatures = sigs;
+    Ok(report)
+}
+
+#[derive(Default)]
+struct Dss {
+    certs: Vec<Certificate>,
+    ocsps: Vec<Vec<u8>>,
+    crls: Vec<Vec<u8>>,
+}
+
+fn read_dss(doc: &Document<'_>) -> Result<Dss, PdfError> {
+    let mut dss = Dss::default();
+    let (_, catalog) = doc.catalog()?;
+    let Some(d) = catalog.get(b"DSS") else { return Ok(dss) };
+    let Object::Dict(d) = doc.resolve(d)? else { return Ok(dss) };
+    let streams = |key: &[u8]| -> Result<Vec<Vec<u8>>, PdfError> {
+        let mut out = Vec::new();
+        if let Some(a) = d.get(key) {
+            if let Object::Array(items) = doc.resolve(a)? {
+                for item in items.iter().take(10_000) {
+                    if let Object::Stream(s) = doc.resolve(item)? {
+                        out.push(s.decoded()?);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    };
+    for c in streams(b"Certs")? {
+        if let Ok(mut v) = signet_pki::pem::certs_from_pem_or_der(&c) {
+            dss.certs.append(&mut v);
+        }
+    }
+    dss.ocsps = streams(b"OCSPs")?;
+    dss.crls = streams(b"CRLs")?;
+    Ok(dss)
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    let secs = t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    time::OffsetDateTime::from_unix_timestamp(secs as i64)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| format!("{secs}"))
+}
+
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn summary(c: &Certificate) -> CertSummary {
+    let (nb, na) = cert::validity(c);
+    CertSummary {
+        subject: cert::subject_string(c),
+        issuer: cert::issuer_string(c),
+        serial: cert::serial_hex(c),
+        not_before: unix(nb),
+        not_after: unix(na),
+    }
+}
+
+/// Digest of the byte range with the algorithm `alg_oid` (SHA-256 streamed; others read the
+/// ranges into memory).
+fn range_digest(src: &dyn Source, br: &[i64; 4], alg_oid: &der::asn1::ObjectIdentifier) -> Result<Vec<u8>, String> {
+    let (a0, a1, b0, b1) = (br[0] as u64, br[1] as u64, br[2] as u64, br[3] as u64);
+    if *alg_oid == signet_pki::oid::ID_SHA256 {
+        let mut h = alg::Sha256::default();
+        stream(src, a0, a0 + a1, |c| h.update(c))?;
+        stream(src, b0, b0 + b1, |c| h.update(c))?;
+        return Ok(h.finish().to_vec());
+    }
+    let total = a1.checked_add(b1).filter(|t| *t <= 512 * 1024 * 1024).ok_or("byte range too large")?;
+    let mut data = Vec::with_capacity(total as usize);
+    stream(src, a0, a0 + a1, |c| data.extend_from_slice(c))?;
+    stream(src, b0, b0 + b1, |c| data.extend_from_slice(c))?;
+    alg::digest_by_oid(alg_oid, &data).map_err(|e| e.to_string())
+}
+
+fn stream(src: &dyn Source, start: u64, end: u64, mut f: impl FnMut(&[u8])) -> Result<(), String> {
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut pos = start;
+    while pos < end {
+        let n = ((end - pos) as usize).min(buf.len());
+        src.read_at(pos, &mut buf[..n]).map_err(|e| e.to_string())?;
+        f(&buf[..n]);
+        pos += n as u64;
+    }
+    Ok(())
+}
+
+/// Checks the byte range: [0, a, b, c] with the gap exactly the /Contents string and the end
+/// inside the file.
+fn check_byte_range(f: &FoundSignature, len: u64) -> Result<[i64; 4], String> {
+    let br: [i64; 4] = f
+        .byte_range
+        .as_slice()
+        .try_into()
+        .map_err(|_| format!("/ByteRange has {} numbers instead of 4", f.byte_range.len()))?;
+    if br.iter().any(|v| *v < 0) {
+        return Err("/ByteRange has negative numbers".into());
+    }
+    if br[0] != 0 {
+        return Err("/ByteRange does not start at the beginning of the file".into());
+    }
+    let (gap_start, gap_end) = (br[1] as u64, br[2] as u64);
+    if (gap_start, gap_end) != f.contents_span {
+        return Err("/ByteRange leaves out more or less than the /Contents string".into());
+    }
+    let end = (br[2] as u64).checked_add(br[3] as u64).ok_or("/ByteRange overflows")?;
+    if end > len {
+        return Err("/ByteRange runs past the end of the file".into());
+    }
+    Ok(br)
+}
+
+fn failed(mut r: SignatureReport, ind: Indication, sub: &'static str, note: String) -> SignatureReport {
+    r.indication = ind;
+    r.sub_indication = Some(sub);
+    r.notes.push(note);
+    r
+}
+
+fn check_one(
+    src: &dyn Source,
+    f: &FoundSignature,
+    revisions: &[u64],
+    dss: &Dss,
+    opts: &Options,
+) -> SignatureReport {
+    let kind = if f.is_doc_timestamp { Kind::DocumentTimestamp } else { Kind::Signature };
+    let mut r = SignatureReport {
+        field: f.field_name.clone(),
+        kind,
+        sub_filter: String::from_utf8_lossy(&f.sub_filter).into_owned(),
+        indication: Indication::Indeterminate,
+        sub_indication: None,
+        integrity: Integrity::Unknown,
+        crypto_valid: false,
+        trusted: false,
+        signer: None,
+        signing_time: None,
+        timestamp: None,
+        level: None,
+        covered_revision: None,
+        covers_whole_file: false,
+        certify: f.certify,
+        notes: Vec::new(),
+    };
+    let br = match check_byte_range(f, src.len()) {
+        Ok(b) => b,
+        Err(e) => return failed(r, Indication::TotalFailed, "FORMAT_FAILURE", e),
+    };
+    let end = (br[2] + br[3]) as u64;
+    r.covers_whole_file = end == src.len();
+    r.covered_revision = revisions.iter().position(|e| *e == end).map(|i| i + 1);
+    if r.covered_revision.is_none() {
+        return failed(
+            r,
+            Indication::TotalFailed,
+            "FORMAT_FAILURE",
+            "the signed bytes do not end where a revision of the document ends".into(),
+        );
+    }
+    if !r.covers_whole_file {
+        r.notes.push(format!(
+            "the signature covers revision {} of {}; later revisions were added after signing (their content is not judged by this basic check)",
+            r.covered_revision.unwrap_or(0),
+            revisions.len()
+        ));
+    }
+    let mut pool: Vec<Certificate> = dss.certs.clone();
+
+    if f.is_doc_timestamp {
+        let token = &f.contents;
+        let (parsed, info) = match tsp::parse_token(token) {
+            Ok(p) => p,
+            Err(e) => return failed(r, Indication::TotalFailed, "FORMAT_FAILURE", format!("the time-stamp token cannot be read: {e}")),
+        };
+        let digest = match range_digest(src, &br, &info.hash_algorithm) {
+            Ok(d) => d,
+            Err(e) => return failed(r, Indication::Indeterminate, "FORMAT_FAILURE", e),
+        };
+        match tsp::verify_token(token, Some(&digest)) {
+            Ok((info, tsa_cert)) => {
+                r.integrity = Integrity::Intact;
+                r.crypto_valid = true;
+                r.signer = Some(summary(&tsa_cert));
+                r.signing_time = Some(SigningTime { unix: unix(info.gen_time), time: rfc3339(info.gen_time), source: "timestamp" });
+                pool.extend(parsed.certificates.iter().cloned());
+                match chain::build_chain(&tsa_cert, &pool, &opts.trust_anchors, opts.now) {
+                    Ok(_) => {
+                        r.trusted = true;
+                        r.indication = Indication::TotalPassed;
+                    }
+                    Err(e) => {
+                        r.sub_indication = Some(chain_sub_indication(&e));
+                        r.notes.push(format!("time-stamp authority certificate: {e}"));
+                    }
+                }
+                r.level = Some("document time-stamp".into());
+            }
+            Err(e) => {
+                r.integrity = Integrity::Broken;
+                return failed(r, Indication::TotalFailed, "HASH_FAILURE", format!("the document time-stamp does not match the document: {e}"));
+            }
+        }
+        return r;
+    }
+
+    let sd = match cms::parse_signed_data(&f.contents) {
+        Ok(sd) => sd,
+        Err(e) => return failed(r, Indication::TotalFailed, "FORMAT_FAILURE", format!("the CMS signature cannot be read: {e}")),
+    };
+    let Some(signer_cert) = sd.signer_cert.clone() else {
+        return failed(r, Indication::Indeterminate, "NO_SIGNING_CERTIFICATE_FOUND", "the signer's certificate is not in the signature".into());
+    };
+    r.signer = Some(summary(&signer_cert));
+    let digest = match range_digest(src, &br, &sd.digest_algorithm) {
+        Ok(d) => d,
+        Err(e) => return failed(r, Indication::Indeterminate, "FORMAT_FAILURE", e),
+    };
+    if let Err(e) = sd.check_message_digest(&digest) {
+        r.integrity = Integrity::Broken;
+        return failed(r, Indication::TotalFailed, "HASH_FAILURE", format!("the signed bytes were changed: {e}"));
+    }
+    r.integrity = Integrity::Intact;
+    if let Err(e) = sd.verify_signature() {
+        return failed(r, Indication::TotalFailed, "SIG_CRYPTO_FAILURE", format!("the signature value does not verify: {e}"));
+    }
+    r.crypto_valid = true;
+    let pades = r.sub_filter == "ETSI.CAdES.detached";
+    if pades {
+        if let Err(e) = sd.check_signing_certificate() {
+            return failed(r, Indication::TotalFailed, "FORMAT_FAILURE", format!("signing-certificate attribute: {e}"));
+        }
+    }
+
+    // Trusted time from the signature time-stamp, if any.
+    let mut validation_time = opts.now;
+    if let Some(token) = &sd.signature_timestamp {
+        let ts = check_timestamp_token(token, &sd.signature, &pool, opts);
+        if let Some(ts) = &ts {
+            if ts.valid {
+                validation_time = SystemTime::UNIX_EPOCH + Duration::from_secs(ts.unix);
+                r.signing_time = Some(SigningTime { unix: ts.unix, time: ts.time.clone(), source: "timestamp" });
+            } else {
+                r.notes.push("the signature time-stamp is not valid".into());
+            }
+        }
+        r.timestamp = ts;
+    }
+    if r.signing_time.is_none() {
+        if let Some(t) = sd.signing_time {
+            r.signing_time = Some(SigningTime { unix: unix(t), time: rfc3339(t), source: "claimed" });
+        } else if let Some(m) = &f.signing_time_text {
+            if let Some(t) = parse_pdf_date(m) {
+                r.signing_time = Some(SigningTime { unix: unix(t), time: rfc3339(t), source: "claimed" });
+            }
+        }
+    }
+
+    pool.extend(sd.certificates.iter().cloned());
+    match chain::build_chain(&signer_cert, &pool, &opts.trust_anchors, validation_time) {
+        Ok(valid) => {
+            r.trusted = true;
+            if let Some(revoked) = revoked_in_dss(&signer_cert, &valid.certs, dss) {
+                return failed(r, Indication::TotalFailed, "REVOKED", revoked);
+            }
+            r.indication = Indication::TotalPassed;
+        }
+        Err(e) => {
+            r.sub_indication = Some(chain_sub_indication(&e));
+            r.notes.push(format!("certificate chain: {e}"));
+        }
+    }
+    if cert::crl_urls(&signer_cert).is_empty() && cert::ocsp_urls(&signer_cert).is_empty() {
+        r.notes.push("the signer's certificate names no CRL or OCSP service: revocation was not checked".into());
+    }
+    if !pades {
+        r.level = Some(format!("CMS, not PAdES ({})", r.sub_filter));
+    }
+    r
+}
+
+fn chain_sub_indication(e: &chain::ChainError) -> &'static str {
+    match e {
+        chain::ChainError::Expired { .. } => "OUT_OF_BOUNDS_NO_POE",
+        chain::ChainError::NotYetValid { .. } => "NOT_YET_VALID",
+        chain::ChainError::BadSignature { .. } => "CERTIFICATE_CHAIN_GENERAL_FAILURE",
+        _ => "NO_CERTIFICATE_CHAIN_FOUND",
+    }
+}
+
+fn check_timestamp_token(token: &[u8], signature: &[u8], pool: &[Certificate], opts: &Options) -> Option<TimestampSummary> {
+    let (parsed, info) = tsp::parse_token(token).ok()?;
+    let imprint = alg::digest_by_oid(&info.hash_algorithm, signature).ok()?;
+    let tsa_name = parsed.signer_cert.as_ref().map(cert::subject_string).unwrap_or_default();
+    let mut s = TimestampSummary {
+        time: rfc3339(info.gen_time),
+        unix: unix(info.gen_time),
+        tsa: tsa_name,
+        valid: false,
+        trusted: false,
+    };
+    if let Ok((_, tsa_cert)) = tsp::verify_token(token, Some(&imprint)) {
+        s.valid = true;
+        let mut p = pool.to_vec();
+        p.extend(parsed.certificates.iter().cloned());
+        s.trusted = chain::build_chain(&tsa_cert, &p, &opts.trust_anchors, opts.now).is_ok();
+    }
+    Some(s)
+}
+
+/// A revoked status for `leaf` in the DSS's OCSP responses or CRLs, if there is one.
+fn revoked_in_dss(leaf: &Certificate, chain: &[Certificate], dss: &Dss) -> Option<String> {
+    let issuer = chain.get(1)?;
+    let serial = leaf.tbs_certificate().serial_number().as_bytes();
+    for o in &dss.ocsps {
+        let Ok(resp) = ocsp::parse_response(o) else { continue };
+        if ocsp::verify_response(&resp, issuer, &dss.certs).is_err() {
+            continue;
+        }
+        for s in &resp.single {
+            if s.id.serial == serial {
+                if let ocsp::CertStatus::Revoked { time, .. } = s.status {
+                    return Some(format!("the signer's certificate was revoked at {} (OCSP)", rfc3339(time)));
+                }
+            }
+        }
+    }
+    for c in &dss.crls {
+        let Ok(crl) = signet_pki::crl::verify_crl(c, issuer) else { continue };
+        if let Some((_, t)) = crl.revoked.iter().find(|(s, _)| s.as_slice() == serial) {
+            return Some(format!("the signer's certificate was revoked at {} (CRL)", rfc3339(*t)));
+        }
+    }
+    None
+}
+
+/// PAdES levels: B-B for a CAdES signature, B-T with a valid signature time-stamp, B-LT with
+/// revocation data in the DSS, B-LTA when a valid document time-stamp covers the DSS.
+fn assign_levels(sigs: &mut [SignatureReport], dss: &Dss, revisions: &[u64]) {
+    let doc_ts: Vec<usize> = sigs
+        .iter()
+        .filter(|s| s.kind == Kind::DocumentTimestamp && s.indication == Indication::TotalPassed)
+        .filter_map(|s| s.covered_revision)
+        .collect();
+    let has_revocation = !dss.ocsps.is_empty() || !dss.crls.is_empty();
+    let _ = revisions;
+    for s in sigs.iter_mut().filter(|s| s.kind == Kind::Signature) {
+        if s.level.is_some() || s.integrity != Integrity::Intact || !s.crypto_valid {
+            continue;
+        }
+        let rev = s.covered_revision.unwrap_or(0);
+        let mut level = "B-B";
+        if s.timestamp.as_ref().is_some_and(|t| t.valid) {
+            level = "B-T";
+            if has_revocation && rev < revisions.len() {
+                level = "B-LT";
+                if doc_ts.iter().any(|d| *d >= rev + 2) {
+                    level = "B-LTA";
+                }
+            }
+        }
+        s.level = Some(level.to_string());
+    }
+}
+
+/// Parses a PDF date `D:YYYYMMDDHHmmSS[Z|+HH'mm']` (prefix parts optional).
+pub fn parse_pdf_date(s: &str) -> Option<SystemTime> {
+    let s = s.strip_prefix("D:").unwrap_or(s);
+    let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
+    if digits.len() < 4 {
+        return None;
+    }
+    let num = |a: usize, b: usize, default: u32| -> u32 { digits.get(a..b).and_then(|x| x.parse().ok()).unwrap_or(default) };
+    let year = num(0, 4, 1970) as i32;
+    let month = time::Month::try_from(num(4, 6, 1) as u8).ok()?;
+    let date = time::Date::from_calendar_date(year, month, num(6, 8, 1) as u8).ok()?;
+    let t = time::Time::from_hms(num(8, 10, 0) as u8, num(10, 12, 0) as u8, num(12, 14, 0) as u8).ok()?;
+    let mut dt = time::PrimitiveDateTime::new(date, t).assume_utc();
+    let rest = &s[digits.len()..];
+    let sign = match rest.chars().next() {
+        Some('+') => 1,
+        Some('-') => -1,
+        _ => 0,
+    };
+    if sign != 0 {
+        let tz: String = rest[1..].chars().filter(|c| c.is_ascii_digit()).collect();
+        let h: i64 = tz.get(0..2).and_then(|x| x.parse().ok()).unwrap_or(0);
+        let m: i64 = tz.get(2..4).and_then(|x| x.parse().ok()).unwrap_or(0);
+        dt -= time::Duration::minutes(sign * (h * 60 + m));
+    }
+    let secs = dt.unix_timestamp();
+    if secs < 0 {
+        return None;
+    }
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pdf_dates() {
+        let t = parse_pdf_date("D:20261128120000Z").unwrap();
+        assert_eq!(rfc3339(t), "2026-11-28T12:00:00Z");
+        let t = parse_pdf_date("D:20261128200000+08'00'").unwrap();
+        assert_eq!(rfc3339(t), "2026-11-28T12:00:00Z");
+        assert!(parse_pdf_date("D:20").is_none());
+        assert!(parse_pdf_date("D:20261399").is_none());
+    }
+
+    #[test]
+    fn not_a_pdf_is_a_usage_error() {
+        let junk = b"hello, this is not a pdf".to_vec();
+        let opts = Options { trust_anchors: vec![], now: SystemTime::UNIX_EPOCH };
+        assert!(matches!(verify(&junk, &opts), Err(VerifyError::NotPdf(_))));
+    }
+}

@@ -1,0 +1,424 @@
+//! A Signet CA directory on disk: root CA, issuing CA, TSA and OCSP responder certificates and
+//! keys, the certificates issued, and what was revoked.
+//!
+//! Layout of `DIR`:
+//! ```text
+//! ca.json            settings: key algorithm, base URL, next CRL number
+//! root.pem           root CA certificate (the trust anchor users import)
+//! issuing.pem        issuing CA certificate (signs signer, TSA and OCSP certificates)
+//! tsa.pem, ocsp.pem  time-stamping and OCSP responder certificates
+//! private/*.key      PKCS#8 private keys, mode 0600 in a 0700 directory
+//! issued/SERIAL.pem  every certificate the issuing CA issued
+//! revoked.json       revoked serials with time and reason
+//! ```
+//! This module is the adapter between files and the pure PKI core: it reads and writes, and
+//! hands keys, certificates and the current time to `signet-pki`.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use signet_pki::cert::{self, CertProfile, CertRequest, Certificate, DistinguishedName, Issuer};
+use signet_pki::crl::{self, RevokedEntry};
+use signet_pki::ocsp::{self, CertStatus, OcspResponder};
+use signet_pki::{KeyAlgorithm, PrivateKey, Signer, SystemRng, pem, tsp};
+
+const DAY: Duration = Duration::from_secs(86_400);
+/// How long CRLs and OCSP responses produced here stay current.
+pub const REVOCATION_VALIDITY: Duration = Duration::from_secs(7 * 86_400);
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaSettings {
+    pub version: u32,
+    pub alg: String,
+    pub base_url: String,
+    pub next_crl_number: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RevokedRecord {
+    pub serial: String,
+    pub time: u64,
+    pub reason: Option<u8>,
+}
+
+/// A loaded CA directory.
+pub struct CaDir {
+    pub dir: PathBuf,
+    pub settings: CaSettings,
+    pub root: Certificate,
+    pub root_key: PrivateKey,
+    pub issuing: Certificate,
+    pub issuing_key: PrivateKey,
+    pub tsa: Certificate,
+    pub tsa_key: PrivateKey,
+    pub ocsp: Certificate,
+    pub ocsp_key: PrivateKey,
+}
+
+impl std::fmt::Debug for CaDir {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaDir").field("dir", &self.dir).finish_non_exhaustive()
+    }
+}
+
+pub struct IssueParams<'a> {
+    pub name: &'a str,
+    pub email: Option<&'a str>,
+    pub org: Option<&'a str>,
+    pub alg: KeyAlgorithm,
+    pub valid_days: u64,
+}
+
+impl CaDir {
+    /// Creates a new CA in `dir` (which must not already hold one).
+    pub fn init(dir: &Path, alg: KeyAlgorithm, base_url: &str, org: &str, now: SystemTime) -> Result<CaDir> {
+        if dir.join("ca.json").exists() {
+            bail!("{} already holds a Signet CA (ca.json exists); choose another --dir", dir.display());
+        }
+        let base_url = base_url.trim_end_matches('/').to_string();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            bail!("--base-url must start with http:// or https://, got {base_url:?}");
+        }
+        fs::create_dir_all(dir.join("private")).with_context(|| format!("creating {}", dir.display()))?;
+        fs::create_dir_all(dir.join("issued"))?;
+        set_mode(&dir.join("private"), 0o700)?;
+        let mut rng = SystemRng;
+        let back = now - Duration::from_secs(600);
+        let dn = |cn: &str| DistinguishedName {
+            common_name: cn.to_string(),
+            organization: Some(org.to_string()),
+            organizational_unit: None,
+            email: None,
+            country: None,
+        };
+
+        let root_key = PrivateKey::generate(alg)?;
+        let root = cert::issue_certificate(
+            &CertRequest {
+                subject: dn(&format!("{org} Root CA")),
+                profile: CertProfile::RootCa,
+                public_key_der: root_key.public_key_der(),
+                serial: cert::random_serial(&mut rng)?,
+                not_before: back,
+                not_after: now + DAY * 365 * 20,
+                crl_url: None,
+                ocsp_url: None,
+                ca_issuers_url: None,
+            },
+            Issuer::SelfSigned(&root_key),
+        )?;
+        let issuing_key = PrivateKey::generate(alg)?;
+        let issuing = cert::issue_certificate(
+            &CertRequest {
+                subject: dn(&format!("{org} Issuing CA")),
+                profile: CertProfile::IssuingCa,
+                public_key_der: issuing_key.public_key_der(),
+                serial: cert::random_serial(&mut rng)?,
+                not_before: back,
+                not_after: now + DAY * 365 * 10,
+                crl_url: Some(format!("{base_url}/crl/root.crl")),
+                ocsp_url: None,
+                ca_issuers_url: Some(format!("{base_url}/certs/root.cer")),
+            },
+            Issuer::Ca { cert: &root, key: &root_key },
+        )?;
+        let leaf = |cn: &str, profile: CertProfile, key: &PrivateKey, days: u64| -> Result<Certificate> {
+            let mut rng = SystemRng;
+            Ok(cert::issue_certificate(
+                &CertRequest {
+                    subject: dn(cn),
+                    profile,
+                    public_key_der: key.public_key_der(),
+                    serial: cert::random_serial(&mut rng)?,
+                    not_before: back,
+                    not_after: now + DAY * days,
+                    crl_url: Some(format!("{base_url}/crl/issuing.crl")),
+                    ocsp_url: Some(format!("{base_url}/ocsp")),
+                    ca_issuers_url: Some(format!("{base_url}/certs/issuing.cer")),
+                },
+                Issuer::Ca { cert: &issuing, key: &issuing_key },
+            )?)
+        };
+        let tsa_key = PrivateKey::generate(alg)?;
+        let tsa = leaf(&format!("{org} Time-Stamping Authority"), CertProfile::TimeStamping, &tsa_key, 365 * 10)?;
+        let ocsp_key = PrivateKey::generate(alg)?;
+        let ocsp = {
+            let mut rng = SystemRng;
+            cert::issue_certificate(
+                &CertRequest {
+                    subject: dn(&format!("{org} OCSP Responder")),
+                    profile: CertProfile::OcspResponder,
+                    public_key_der: ocsp_key.public_key_der(),
+                    serial: cert::random_serial(&mut rng)?,
+                    not_before: back,
+                    not_after: now + DAY * 365 * 2,
+                    crl_url: None,
+                    ocsp_url: None,
+                    ca_issuers_url: None,
+                },
+                Issuer::Ca { cert: &issuing, key: &issuing_key },
+            )?
+        };
+
+        let settings = CaSettings {
+            version: 1,
+            alg: alg.name().to_string(),
+            base_url,
+            next_crl_number: 1,
+        };
+        for (name, c, k) in [
+            ("root", &root, &root_key),
+            ("issuing", &issuing, &issuing_key),
+            ("tsa", &tsa, &tsa_key),
+            ("ocsp", &ocsp, &ocsp_key),
+        ] {
+            write_secret(&dir.join("private").join(format!("{name}.key")), pem::private_key_to_pem(&k.to_pkcs8_der()?).as_bytes())?;
+            write_atomic(&dir.join(format!("{name}.pem")), cert::cert_to_pem(c).as_bytes())?;
+        }
+        for c in [&tsa, &ocsp] {
+            write_atomic(&dir.join("issued").join(format!("{}.pem", cert::serial_hex(c))), cert::cert_to_pem(c).as_bytes())?;
+        }
+        write_atomic(&dir.join("revoked.json"), b"[]\n")?;
+        write_atomic(&dir.join("ca.json"), serde_json::to_vec_pretty(&settings)?.as_slice())?;
+        Ok(CaDir {
+            dir: dir.to_path_buf(),
+            settings,
+            root,
+            root_key,
+            issuing,
+            issuing_key,
+            tsa,
+            tsa_key,
+            ocsp,
+            ocsp_key,
+        })
+    }
+
+    /// Loads an existing CA directory.
+    pub fn load(dir: &Path) -> Result<CaDir> {
+        let settings_path = dir.join("ca.json");
+        let settings: CaSettings = serde_json::from_slice(
+            &fs::read(&settings_path).with_context(|| {
+                format!("{} is not a Signet CA directory (no ca.json); create one with `signet ca init --dir {}`", dir.display(), dir.display())
+            })?,
+        )
+        .with_context(|| format!("reading {}", settings_path.display()))?;
+        let cert_of = |name: &str| -> Result<Certificate> {
+            let p = dir.join(format!("{name}.pem"));
+            let bytes = fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
+            pem::certs_from_pem_or_der(&bytes)?
+                .into_iter()
+                .next()
+                .with_context(|| format!("{} holds no certificate", p.display()))
+        };
+        let key_of = |name: &str| -> Result<PrivateKey> {
+            let p = dir.join("private").join(format!("{name}.key"));
+            let text = fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+            Ok(PrivateKey::from_pkcs8_der(&pem::private_key_from_pem(&text)?)?)
+        };
+        Ok(CaDir {
+            dir: dir.to_path_buf(),
+            root: cert_of("root")?,
+            root_key: key_of("root")?,
+            issuing: cert_of("issuing")?,
+            issuing_key: key_of("issuing")?,
+            tsa: cert_of("tsa")?,
+            tsa_key: key_of("tsa")?,
+            ocsp: cert_of("ocsp")?,
+            ocsp_key: key_of("ocsp")?,
+            settings,
+        })
+    }
+
+    /// Issues a signer certificate with a new key.
+    pub fn issue(&self, p: &IssueParams<'_>, now: SystemTime) -> Result<(Certificate, PrivateKey)> {
+        if p.name.trim().is_empty() {
+            bail!("--name must not be empty");
+        }
+        let key = PrivateKey::generate(p.alg)?;
+        let mut rng = SystemRng;
+        let base = &self.settings.base_url;
+        let c = cert::issue_certificate(
+            &CertRequest {
+                subject: DistinguishedName {
+                    common_name: p.name.to_string(),
+                    organization: p.org.map(str::to_string),
+                    organizational_unit: None,
+                    email: p.email.map(str::to_string),
+                    country: None,
+                },
+                profile: CertProfile::Signer,
+                public_key_der: key.public_key_der(),
+                serial: cert::random_serial(&mut rng)?,
+                not_before: now - Duration::from_secs(600),
+                not_after: now + DAY * p.valid_days,
+                crl_url: Some(format!("{base}/crl/issuing.crl")),
+                ocsp_url: Some(format!("{base}/ocsp")),
+                ca_issuers_url: Some(format!("{base}/certs/issuing.cer")),
+            },
+            Issuer::Ca { cert: &self.issuing, key: &self.issuing_key },
+        )?;
+        write_atomic(
+            &self.dir.join("issued").join(format!("{}.pem", cert::serial_hex(&c))),
+            cert::cert_to_pem(&c).as_bytes(),
+        )?;
+        Ok((c, key))
+    }
+
+    /// The chain a signer's PKCS#12 carries: issuing CA and root.
+    pub fn chain(&self) -> Vec<Certificate> {
+        vec![self.issuing.clone(), self.root.clone()]
+    }
+
+    pub fn revoked(&self) -> Result<Vec<RevokedRecord>> {
+        let p = self.dir.join("revoked.json");
+        match fs::read(&p) {
+            Ok(b) => Ok(serde_json::from_slice(&b).with_context(|| format!("reading {}", p.display()))?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(e).with_context(|| format!("reading {}", p.display())),
+        }
+    }
+
+    /// Marks a certificate issued by the issuing CA as revoked.
+    pub fn revoke(&self, serial_hex: &str, now: SystemTime) -> Result<()> {
+        let serial = normalize_serial(serial_hex)?;
+        let known = self.dir.join("issued").join(format!("{serial}.pem"));
+        if !known.exists() {
+            bail!("no certificate with serial {serial} was issued by this CA (see {}/issued/)", self.dir.display());
+        }
+        let mut list = self.revoked()?;
+        if list.iter().any(|r| r.serial == serial) {
+            bail!("serial {serial} is already revoked");
+        }
+        list.push(RevokedRecord { serial, time: unix(now), reason: None });
+        write_atomic(&self.dir.join("revoked.json"), serde_json::to_vec_pretty(&list)?.as_slice())
+    }
+
+    /// The status of a serial issued by the issuing CA.
+    pub fn status(&self, serial: &[u8], revoked: &[RevokedRecord]) -> CertStatus {
+        let hex = normalize_serial(&hex::encode(serial)).unwrap_or_default();
+        if let Some(r) = revoked.iter().find(|r| r.serial == hex) {
+            return CertStatus::Revoked { time: SystemTime::UNIX_EPOCH + Duration::from_secs(r.time), reason: r.reason };
+        }
+        if self.dir.join("issued").join(format!("{hex}.pem")).exists() {
+            CertStatus::Good
+        } else {
+            CertStatus::Unknown
+        }
+    }
+
+    /// The issuing CA's CRL (the certificates it issued that were revoked).
+    pub fn issuing_crl(&self, now: SystemTime) -> Result<Vec<u8>> {
+        let entries: Vec<RevokedEntry> = self
+            .revoked()?
+            .iter()
+            .filter_map(|r| {
+                Some(RevokedEntry {
+                    serial: hex::decode(&r.serial).ok()?,
+                    time: SystemTime::UNIX_EPOCH + Duration::from_secs(r.time),
+                    reason: r.reason,
+                })
+            })
+            .collect();
+        Ok(crl::build_crl(&self.issuing, &self.issuing_key, now, now + REVOCATION_VALIDITY, crl_number(now), &entries)?)
+    }
+
+    /// The root's CRL (it revoked nothing: it only ever issued the issuing CA).
+    pub fn root_crl(&self, now: SystemTime) -> Result<Vec<u8>> {
+        Ok(crl::build_crl(&self.root, &self.root_key, now, now + REVOCATION_VALIDITY, crl_number(now), &[])?)
+    }
+
+    pub fn ocsp_responder(&self) -> OcspResponder<'_> {
+        OcspResponder {
+            ca: &self.issuing,
+            responder_cert: &self.ocsp,
+            key: &self.ocsp_key,
+            chain: vec![self.ocsp.clone()],
+        }
+    }
+
+    pub fn tsa(&self) -> tsp::Tsa<'_> {
+        tsp::Tsa {
+            cert: &self.tsa,
+            chain: std::slice::from_ref(&self.issuing),
+            key: &self.tsa_key,
+            policy: signet_pki::oid::SIGNET_TSA_POLICY,
+            accuracy_millis: 100,
+        }
+    }
+
+    /// Validation data for `cert` produced directly (no HTTP): OCSP for what the issuing CA
+    /// issued, the root's CRL for the issuing CA.
+    pub fn revocation_for(&self, c: &Certificate, issuer: &Certificate, now: SystemTime) -> Result<signet_pades::Revocation> {
+        let mut rev = signet_pades::Revocation::default();
+        if issuer == &self.issuing {
+            let id = ocsp::cert_id(c, issuer, signet_pki::oid::ID_SHA1)?;
+            let revoked = self.revoked()?;
+            let serial = c.tbs_certificate().serial_number().as_bytes().to_vec();
+            let status = self.status(&serial, &revoked);
+            rev.ocsp.push(self.ocsp_responder().respond_for(&id, status, now, REVOCATION_VALIDITY)?);
+            rev.certs.push(self.ocsp.clone());
+            rev.crls.push(self.issuing_crl(now)?);
+        } else if issuer == &self.root {
+            rev.crls.push(self.root_crl(now)?);
+        } else {
+            bail!("{} was not issued by this CA", cert::subject_string(c));
+        }
+        Ok(rev)
+    }
+}
+
+/// CRL numbers grow with time, so several processes never go backwards.
+fn crl_number(now: SystemTime) -> u64 {
+    unix(now)
+}
+
+pub fn unix(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// Lower-case hex without leading zero bytes, as file names use.
+pub fn normalize_serial(s: &str) -> Result<String> {
+    let cleaned: String = s.trim().trim_start_matches("0x").chars().filter(|c| *c != ':').collect();
+    let bytes = hex::decode(if cleaned.len() % 2 == 1 { format!("0{cleaned}") } else { cleaned.clone() })
+        .with_context(|| format!("--serial must be hexadecimal, got {s:?}"))?;
+    let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len().saturating_sub(1));
+    Ok(hex::encode(&bytes[first.min(bytes.len())..]))
+}
+
+/// Writes a file via a temporary file in the same directory and a rename, so readers never see
+/// half a file.
+pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("creating a file in {}", dir.display()))?;
+    tmp.write_all(data)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// Writes a secret with mode 0600 from the start.
+pub fn write_secret(path: &Path, data: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    set_mode(tmp.path(), 0o600)?;
+    tmp.write_all(data)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).with_context(|| format!("chmod {}", path.display()))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) -> Result<()> {
+    Ok(())
+}
