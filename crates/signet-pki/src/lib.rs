@@ -14,6 +14,7 @@ pub mod alg;
 pub mod cms;
 pub mod error;
 pub mod oid;
+pub mod tsp;
 pub mod cert;
 pub mod pem;
 pub mod chain;
