@@ -18,6 +18,7 @@ pub mod tsp;
 pub mod cert;
 pub mod pem;
 pub mod chain;
+pub mod crl;
 
 pub use alg::{KeyAlgorithm, PrivateKey, Rng, SignatureScheme, Signer, SystemRng};
 pub use error::PkiError;
