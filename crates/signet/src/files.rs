@@ -34,11 +34,11 @@ impl Source for FileSource {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), PdfError> {
         use std::os::unix::fs::FileExt;
         if offset.checked_add(buf.len() as u64).is_none_or(|end| end > self.len) {
-            return Err(PdfError::Io(format!("read past the end of the file at offset {offset}")));
+            return Err(PdfError::OutOfRange { offset, len: buf.len(), source_len: self.len });
         }
         self.file
             .read_exact_at(buf, offset)
-            .map_err(|e| PdfError::Io(format!("read error at offset {offset}: {e}")))
+            .map_err(|e| PdfError::Read(format!("read error at offset {offset}: {e}")))
     }
 }
 
