@@ -1,0 +1,345 @@
+//! End-to-end tests of the crate's public API: open, prepare, embed, re-open, in every
+//! combination the signer and verifier rely on, plus malformed and hostile inputs.
+
+use crate::*;
+use std::time::{Duration, UNIX_EPOCH};
+
+const FONT: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
+
+fn req(cap: usize) -> SignatureRequest<'static> {
+    SignatureRequest { contents_capacity: cap, ..Default::default() }
+}
+
+/// Prepare + embed; returns the whole new file.
+fn sign(base: &[u8], r: &SignatureRequest, der: &[u8]) -> (Vec<u8>, PreparedSignature) {
+    let base_vec = base.to_vec();
+    let doc = Document::open(&base_vec).unwrap();
+    let mut p = prepare_signature(&doc, r).unwrap();
+    p.embed(der).unwrap();
+    let mut out = base.to_vec();
+    out.extend_from_slice(&p.update);
+    (out, p)
+}
+
+#[test]
+fn round_trip_visible_signature() {
+    let pdf = sample_contract("Service Agreement", 3, 100_000);
+    let doc = Document::open(&pdf).unwrap();
+    let r = SignatureRequest {
+        placement: Some(Placement { page: 2, rect: [100.0, 100.0, 300.0, 180.0] }),
+        signing_time: Some(UNIX_EPOCH + Duration::from_secs(1_795_868_130)),
+        name: Some("张三".into()),
+        reason: Some("I agree (fully)".into()),
+        location: Some("杭州".into()),
+        ..req(4096)
+    };
+    let mut p = prepare_signature(&doc, &r).unwrap();
+    let der = [0x30u8, 0x82, 0x01, 0x00, 0xAB];
+    p.embed(&der).unwrap();
+    let (a, b) = p.signed_parts();
+    assert_eq!(a.len() + b.len() + (p.hole.1 - p.hole.0), p.update.len());
+    let app = Appended { base: &pdf, tail: &p.update };
+    let total = app.len();
+    let len = pdf.len() as u64;
+    assert_eq!(p.byte_range, [0, len + p.hole.0 as u64, len + p.hole.1 as u64, total - (len + p.hole.1 as u64)]);
+
+    let doc2 = Document::open(&app).unwrap();
+    let fields = doc2.signature_fields().unwrap();
+    assert_eq!(fields.len(), 1);
+    assert_eq!(fields[0].name, "Signature1");
+    assert!(fields[0].value.is_some());
+    assert_eq!(fields[0].page, Some(2));
+    assert_eq!(fields[0].rect, Some([100.0, 100.0, 300.0, 180.0]));
+    let sigs = signatures(&doc2).unwrap();
+    assert_eq!(sigs.len(), 1);
+    let s = &sigs[0];
+    assert_eq!(s.sub_filter, b"ETSI.CAdES.detached");
+    assert!(!s.is_doc_timestamp);
+    assert_eq!(s.byte_range, p.byte_range.iter().map(|&v| v as i64).collect::<Vec<_>>());
+    assert_eq!(&s.contents[..der.len()], &der);
+    assert_eq!(s.contents.len(), 4096);
+    assert_eq!(s.contents_span, (p.byte_range[1], p.byte_range[2]));
+    assert_eq!(s.signing_time_text.as_deref(), Some("D:20261128121530Z"));
+    assert_eq!(s.reason.as_deref(), Some("I agree (fully)"));
+    assert_eq!(s.location.as_deref(), Some("杭州"));
+    let sig = doc2.get(s.sig_ref).unwrap();
+    assert_eq!(decode_text(sig.as_dict().unwrap().get(b"Name").unwrap().as_bytes().unwrap()), "张三");
+    assert_eq!(doc2.revisions().unwrap(), vec![len, total]);
+    // The page keeps its keys and gains the widget.
+    let (_, page) = doc2.page(2).unwrap();
+    assert!(page.get(b"Contents").is_some() && page.get(b"MediaBox").is_some());
+    assert_eq!(page.get(b"Annots").unwrap().as_array().unwrap().len(), 1);
+    let (_, cat) = doc2.catalog().unwrap();
+    let form = cat.get(b"AcroForm").unwrap().as_dict().unwrap();
+    assert_eq!(form.get(b"SigFlags"), Some(&Object::Integer(3)));
+    // Embedding too much fails and changes nothing.
+    let before = p.update.clone();
+    assert_eq!(p.embed(&vec![1u8; 4097]), Err(PdfError::ContentsTooLarge { needed: 4097, capacity: 4096 }));
+    assert_eq!(p.update, before);
+}
+
+#[test]
+fn second_signature_keeps_the_first() {
+    let pdf = sample_contract("Two", 1, 0);
+    let (one, _) = sign(&pdf, &req(1000), b"first");
+    let (two, p2) = sign(&one, &req(1000), b"second");
+    assert!(two.starts_with(&one));
+    let doc = Document::open(&two).unwrap();
+    let sigs = signatures(&doc).unwrap();
+    let names: Vec<_> = sigs.iter().map(|s| s.field_name.as_str()).collect();
+    assert_eq!(names, ["Signature1", "Signature2"]);
+    assert!(sigs[0].contents.starts_with(b"first") && sigs[1].contents.starts_with(b"second"));
+    assert_eq!(sigs[1].byte_range[3] as u64, p2.byte_range[3]);
+    assert_eq!(doc.revisions().unwrap(), vec![pdf.len() as u64, one.len() as u64, two.len() as u64]);
+    // A named existing signed field cannot be signed again.
+    let r = SignatureRequest { field_name: Some("Signature1".into()), ..req(100) };
+    assert_eq!(prepare_signature(&doc, &r).unwrap_err(), PdfError::FieldAlreadySigned("Signature1".into()));
+    // Certification is only for the first signature.
+    let r = SignatureRequest { certify: Some(2), ..req(100) };
+    assert_eq!(prepare_signature(&doc, &r).unwrap_err(), PdfError::CertifyNotFirst);
+}
+
+#[test]
+fn certification_with_prepared_fields() {
+    let pdf = sample_contract("Certified", 2, 0);
+    let r = SignatureRequest {
+        certify: Some(2),
+        add_fields: vec![
+            NewField { name: "Buyer".into(), placement: Placement { page: 2, rect: [50.0, 50.0, 250.0, 120.0] } },
+            NewField { name: "Seller".into(), placement: Placement { page: 2, rect: [300.0, 50.0, 500.0, 120.0] } },
+        ],
+        ..req(2000)
+    };
+    let (cert, _) = sign(&pdf, &r, b"certifier");
+    let doc = Document::open(&cert).unwrap();
+    assert_eq!(doc.certification().unwrap(), Some(2));
+    let fields = doc.signature_fields().unwrap();
+    assert_eq!(fields.iter().map(|f| (f.name.as_str(), f.signed)).collect::<Vec<_>>(), [("Signature1", true), ("Buyer", false), ("Seller", false)]);
+    assert_eq!(signatures(&doc).unwrap()[0].certify, Some(2));
+    // New fields are refused on a certified document.
+    assert!(matches!(prepare_signature(&doc, &req(100)), Err(PdfError::CertifiedNewField(_))));
+    let r = SignatureRequest { field_name: Some("Nobody".into()), ..req(100) };
+    assert!(matches!(prepare_signature(&doc, &r), Err(PdfError::CertifiedNewField(_))));
+    // Filling a pre-created field works, with an appearance in the field's own rect.
+    let img = RgbaImage { width: 2, height: 1, rgba: vec![255, 0, 0, 128, 0, 0, 255, 255] };
+    let r = SignatureRequest {
+        field_name: Some("Buyer".into()),
+        placement: Some(Placement { page: 1, rect: [0.0, 0.0, 10.0, 10.0] }),
+        appearance: Some(AppearanceSpec { image: Some(img), ..Default::default() }),
+        ..req(1000)
+    };
+    let (filled, _) = sign(&cert, &r, b"buyer");
+    let doc = Document::open(&filled).unwrap();
+    let f = doc.signature_fields().unwrap().into_iter().find(|f| f.name == "Buyer").unwrap();
+    assert!(f.signed);
+    assert_eq!(f.rect, Some([50.0, 50.0, 250.0, 120.0]));
+    let fd = doc.get(f.field).unwrap();
+    assert!(fd.as_dict().unwrap().get(b"AP").is_some());
+    assert_eq!(signatures(&doc).unwrap().len(), 2);
+    // A document timestamp may still be added.
+    let r = SignatureRequest { kind: SignatureKind::DocTimestamp, ..req(500) };
+    let (ts, _) = sign(&filled, &r, b"tst");
+    let doc = Document::open(&ts).unwrap();
+    let sigs = signatures(&doc).unwrap();
+    let last = sigs.last().unwrap();
+    assert!(last.is_doc_timestamp);
+    assert_eq!(last.sub_filter, b"ETSI.RFC3161");
+    assert!(last.signing_time_text.is_none());
+}
+
+#[test]
+fn certified_no_changes_is_refused() {
+    let pdf = sample_contract("Final", 1, 0);
+    let (cert, _) = sign(&pdf, &SignatureRequest { certify: Some(1), ..req(100) }, b"c");
+    let doc = Document::open(&cert).unwrap();
+    assert_eq!(doc.certification().unwrap(), Some(1));
+    let e = prepare_signature(&doc, &req(100)).unwrap_err();
+    assert_eq!(e, PdfError::CertifiedNoChanges);
+    assert!(e.to_string().contains("no changes allowed"));
+    assert!(matches!(prepare_signature(&doc, &SignatureRequest { certify: Some(4), ..req(100) }), Err(PdfError::InvalidRequest(_))));
+}
+
+#[test]
+fn dss_is_merged() {
+    let pdf = sample_contract("LTV", 1, 0);
+    let (signed, _) = sign(&pdf, &req(100), b"s");
+    let doc = Document::open(&signed).unwrap();
+    let data = DssData { certs: vec![b"cert-a".to_vec(), b"cert-b".to_vec()], ocsps: vec![b"ocsp".to_vec()], crls: vec![] };
+    let up = add_dss(&doc, &data).unwrap();
+    let first = [signed.clone(), up].concat();
+    let doc = Document::open(&first).unwrap();
+    let count = |doc: &Document, key: &[u8]| -> Vec<Vec<u8>> {
+        let (_, cat) = doc.catalog().unwrap();
+        let dss = doc.resolve(cat.get(b"DSS").unwrap()).unwrap();
+        match dss.as_dict().unwrap().get(key) {
+            Some(Object::Array(a)) => a.iter().map(|o| match doc.resolve(o).unwrap() {
+                Object::Stream(s) => s.decoded().unwrap(),
+                _ => panic!(),
+            }).collect(),
+            _ => vec![],
+        }
+    };
+    assert_eq!(count(&doc, b"Certs"), vec![b"cert-a".to_vec(), b"cert-b".to_vec()]);
+    let up = add_dss(&doc, &DssData { certs: vec![b"cert-b".to_vec(), b"cert-c".to_vec()], crls: vec![b"crl".to_vec()], ..Default::default() }).unwrap();
+    let second = [first, up].concat();
+    let doc = Document::open(&second).unwrap();
+    assert_eq!(count(&doc, b"Certs"), vec![b"cert-a".to_vec(), b"cert-b".to_vec(), b"cert-c".to_vec()]);
+    assert_eq!(count(&doc, b"OCSPs"), vec![b"ocsp".to_vec()]);
+    assert_eq!(count(&doc, b"CRLs"), vec![b"crl".to_vec()]);
+    assert_eq!(signatures(&doc).unwrap().len(), 1);
+}
+
+/// A one-page file whose catalog is plain, pages in an object stream, and an xref stream with
+/// PNG Up predictor.
+fn xref_stream_pdf() -> Vec<u8> {
+    let mut out = b"%PDF-1.7\n".to_vec();
+    let off1 = out.len();
+    out.extend_from_slice(b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+    let o2 = b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>";
+    let o3 = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 300] >>";
+    let header = format!("2 0 3 {} ", o2.len() + 1);
+    let body = [header.as_bytes(), o2, b" ", o3].concat();
+    let z = crate::filter::deflate(&body);
+    let off4 = out.len();
+    out.extend_from_slice(format!("4 0 obj\n<< /Type /ObjStm /N 2 /First {} /Filter /FlateDecode /Length {} >>\nstream\n", header.len(), z.len()).as_bytes());
+    out.extend_from_slice(&z);
+    out.extend_from_slice(b"\nendstream\nendobj\n");
+    let off5 = out.len();
+    let rows: Vec<[u8; 7]> = [(0u8, 0u32, 65535u16), (1, off1 as u32, 0), (2, 4, 0), (2, 4, 1), (1, off4 as u32, 0), (1, off5 as u32, 0)]
+        .iter()
+        .map(|&(t, a, b)| {
+            let a = a.to_be_bytes();
+            let b = b.to_be_bytes();
+            [t, a[0], a[1], a[2], a[3], b[0], b[1]]
+        })
+        .collect();
+    let mut raw = Vec::new();
+    let mut prev = [0u8; 7];
+    for r in &rows {
+        raw.push(2);
+        raw.extend(r.iter().zip(prev).map(|(c, p)| c.wrapping_sub(p)));
+        prev = *r;
+    }
+    let z = crate::filter::deflate(&raw);
+    out.extend_from_slice(
+        format!("5 0 obj\n<< /Type /XRef /Size 6 /W [1 4 2] /Root 1 0 R /Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 7 >> /Length {} >>\nstream\n", z.len()).as_bytes(),
+    );
+    out.extend_from_slice(&z);
+    out.extend_from_slice(format!("\nendstream\nendobj\nstartxref\n{off5}\n%%EOF").as_bytes());
+    out
+}
+
+#[test]
+fn xref_stream_and_object_stream_input() {
+    let pdf = xref_stream_pdf();
+    let doc = Document::open(&pdf).unwrap();
+    assert!(!doc.uses_xref_table());
+    assert_eq!(doc.page_count().unwrap(), 1);
+    assert_eq!(doc.page_box(1).unwrap(), [0.0, 0.0, 300.0, 300.0]);
+    let p = prepare_signature(&doc, &SignatureRequest { placement: Some(Placement { page: 1, rect: [10.0, 10.0, 110.0, 60.0] }), ..req(256) }).unwrap();
+    // The file did not end with an EOL, so the update starts with one; the xref is a stream.
+    assert_eq!(p.update[0], b'\n');
+    assert!(crate::document::find(&p.update, b"/Type /XRef").is_some());
+    assert!(crate::document::find(&p.update, b"\nxref\n").is_none());
+    let app = Appended { base: &pdf, tail: &p.update };
+    let doc2 = Document::open(&app).unwrap();
+    assert!(!doc2.uses_xref_table());
+    assert_eq!(signatures(&doc2).unwrap().len(), 1);
+    assert_eq!(doc2.signature_fields().unwrap()[0].page, Some(1));
+    // Reading an object from the object stream with the wrong generation fails.
+    assert!(doc2.get(ObjRef::new(2, 1)).is_err());
+}
+
+#[test]
+fn request_errors() {
+    let pdf = sample_contract("Errors", 2, 0);
+    let doc = Document::open(&pdf).unwrap();
+    let at = |page, rect| SignatureRequest { placement: Some(Placement { page, rect }), ..req(100) };
+    assert_eq!(prepare_signature(&doc, &at(3, [0.0, 0.0, 10.0, 10.0])).unwrap_err(), PdfError::PageOutOfRange { page: 3, count: 2 });
+    assert_eq!(prepare_signature(&doc, &at(0, [0.0, 0.0, 10.0, 10.0])).unwrap_err(), PdfError::PageOutOfRange { page: 0, count: 2 });
+    let e = prepare_signature(&doc, &at(1, [500.0, 0.0, 700.0, 10.0])).unwrap_err();
+    assert!(matches!(e, PdfError::RectOutOfRange { .. }));
+    assert!(e.to_string().contains("[0 0 595 842]"), "{e}");
+    assert!(matches!(prepare_signature(&doc, &at(1, [10.0, 10.0, 10.0, 50.0])), Err(PdfError::RectOutOfRange { .. })));
+    assert!(matches!(prepare_signature(&doc, &at(1, [f64::NAN, 10.0, 10.0, 50.0])), Err(PdfError::RectOutOfRange { .. })));
+    assert!(matches!(prepare_signature(&doc, &req(0)), Err(PdfError::InvalidRequest(_))));
+    let no_font = SignatureRequest {
+        appearance: Some(AppearanceSpec { text_lines: vec!["张三".into()], ..Default::default() }),
+        ..at(1, [10.0, 10.0, 110.0, 60.0])
+    };
+    let e = prepare_signature(&doc, &no_font).unwrap_err();
+    assert_eq!(e, PdfError::NoFont);
+    assert!(e.to_string().contains("--font"));
+    let dup = SignatureRequest {
+        field_name: Some("A".into()),
+        add_fields: vec![NewField { name: "A".into(), placement: Placement { page: 1, rect: [0.0, 0.0, 10.0, 10.0] } }],
+        ..req(100)
+    };
+    assert_eq!(prepare_signature(&doc, &dup).unwrap_err(), PdfError::DuplicateField("A".into()));
+}
+
+#[test]
+fn cjk_text_appearance() {
+    let Ok(font) = std::fs::read(FONT) else {
+        eprintln!("skipping: {FONT} not installed");
+        return;
+    };
+    let pdf = sample_contract("Font", 1, 0);
+    let doc = Document::open(&pdf).unwrap();
+    let spec = |lines: Vec<&str>| SignatureRequest {
+        placement: Some(Placement { page: 1, rect: [300.0, 100.0, 500.0, 180.0] }),
+        appearance: Some(AppearanceSpec {
+            image: None,
+            text_lines: lines.into_iter().map(String::from).collect(),
+            font: Some(FontData { bytes: &font, index: 2 }),
+        }),
+        ..req(100)
+    };
+    let p = prepare_signature(&doc, &spec(vec!["张三", "2026-11-28"])).unwrap();
+    assert!(p.update.len() > 2000);
+    assert!(matches!(prepare_signature(&doc, &spec(vec!["\u{10FFFD}"])), Err(PdfError::MissingGlyph('\u{10FFFD}'))));
+}
+
+#[test]
+fn hostile_inputs_never_panic() {
+    // Bit flips and truncations of a signed file: every outcome is Ok or Err, never a panic.
+    let pdf = sample_contract("Fuzz", 2, 0);
+    let (signed, _) = sign(&pdf, &req(64), b"x");
+    let mut state = 0x1234_5678u64;
+    for _ in 0..300 {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut m = signed.clone();
+        let at = (state >> 33) as usize % m.len();
+        m[at] = (state >> 8) as u8;
+        let cut = if state & 1 == 0 { m.len() } else { at.max(1) };
+        let m = m[..cut].to_vec();
+        if let Ok(doc) = Document::open(&m) {
+            let _ = doc.page_count();
+            let _ = doc.signature_fields();
+            let _ = signatures(&doc);
+            let _ = doc.revisions();
+            let _ = prepare_signature(&doc, &req(64));
+        }
+    }
+    // A stream whose /Length is absurd.
+    let at = crate::document::find(&pdf, b"/Length ").unwrap() + 8;
+    let mut huge = pdf.clone();
+    huge[at..].iter_mut().take_while(|b| b.is_ascii_digit()).for_each(|b| *b = b'9');
+    let doc = Document::open(&huge).unwrap();
+    let (_, page) = doc.page(1).unwrap();
+    assert!(doc.resolve(page.get(b"Contents").unwrap()).is_err());
+}
+
+#[test]
+#[ignore = "timing; run with --release -- --ignored --nocapture"]
+fn perf_prepare_100k() {
+    let pdf = sample_contract("Perf", 3, 100_000);
+    let n = 2000;
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        let doc = Document::open(&pdf).unwrap();
+        let p = prepare_signature(&doc, &SignatureRequest { placement: Some(Placement { page: 2, rect: [10.0, 10.0, 110.0, 60.0] }), ..req(16384) }).unwrap();
+        std::hint::black_box(p);
+    }
+    eprintln!("open + prepare: {:?} per signature", t.elapsed() / n);
+}

@@ -221,6 +221,11 @@ impl<'d, 'a> Update<'d, 'a> {
 
     /// Write the cross-reference section and trailer; return the update bytes.
     pub fn finish(mut self) -> Result<Vec<u8>> {
+        // An object written twice: the later copy is the one the xref points at.
+        let mut seen = std::collections::HashSet::new();
+        let mut written: Vec<(ObjRef, u64)> = self.written.iter().rev().filter(|(r, _)| seen.insert(r.num)).copied().collect();
+        written.reverse();
+        self.written = written;
         let prev = self.doc.startxref();
         let mut trailer = Dict::new();
         for key in [&b"Root"[..], b"Info", b"ID"] {
