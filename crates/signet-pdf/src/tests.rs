@@ -343,3 +343,57 @@ fn perf_prepare_100k() {
     }
     eprintln!("open + prepare: {:?} per signature", t.elapsed() / n);
 }
+
+/// A red ring on a transparent background.
+fn stamp_image() -> RgbaImage {
+    let (w, h) = (160u32, 160u32);
+    let mut rgba = Vec::with_capacity((w * h * 4) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            let (dx, dy) = (x as f64 - 80.0, y as f64 - 80.0);
+            let d = (dx * dx + dy * dy).sqrt();
+            let on = (60.0..75.0).contains(&d) || (dx.abs() < 30.0 && dy.abs() < 6.0);
+            rgba.extend_from_slice(if on { &[220, 20, 20, 230] } else { &[0, 0, 0, 0] });
+        }
+    }
+    RgbaImage { width: w, height: h, rgba }
+}
+
+/// Writes files for checking with qpdf/pdfsig/pdftoppm by hand:
+/// `cargo test -p signet-pdf write_manual_check_files -- --ignored`.
+#[test]
+#[ignore = "writes to /tmp"]
+fn write_manual_check_files() {
+    let font = std::fs::read(FONT).unwrap();
+    let pdf = sample_contract("Service Agreement", 3, 100_000);
+    std::fs::write("/tmp/sample.pdf", &pdf).unwrap();
+    let visible = SignatureRequest {
+        placement: Some(Placement { page: 1, rect: [330.0, 60.0, 530.0, 160.0] }),
+        appearance: Some(AppearanceSpec {
+            image: Some(stamp_image()),
+            text_lines: vec!["张三".into(), "杭州某某科技有限公司".into(), "2026-11-28".into()],
+            font: Some(FontData { bytes: &font, index: 2 }),
+        }),
+        signing_time: Some(UNIX_EPOCH + Duration::from_secs(1_795_868_130)),
+        name: Some("张三".into()),
+        reason: Some("同意".into()),
+        certify: Some(2),
+        add_fields: vec![NewField { name: "Buyer".into(), placement: Placement { page: 3, rect: [72.0, 72.0, 272.0, 152.0] } }],
+        ..req(8192)
+    };
+    let (x, _) = sign(&pdf, &visible, &[]);
+    std::fs::write("/tmp/x.pdf", &x).unwrap();
+    let fill = SignatureRequest { field_name: Some("Buyer".into()), appearance: visible.appearance.clone(), ..req(8192) };
+    let (x2, _) = sign(&x, &fill, &[]);
+    std::fs::write("/tmp/x2.pdf", &x2).unwrap();
+    let doc = Document::open(&x2).unwrap();
+    let dss = add_dss(&doc, &DssData { certs: vec![b"c".to_vec()], ..Default::default() }).unwrap();
+    let ts = [x2, dss].concat();
+    let (ts, _) = sign(&ts, &SignatureRequest { kind: SignatureKind::DocTimestamp, ..req(4096) }, &[]);
+    std::fs::write("/tmp/x3.pdf", &ts).unwrap();
+    if let Ok(objstm) = std::fs::read("/tmp/objstm-in.pdf") {
+        let (a, _) = sign(&objstm, &SignatureRequest { placement: visible.placement, appearance: visible.appearance.clone(), ..req(4096) }, &[]);
+        let (b, _) = sign(&a, &req(4096), &[]);
+        std::fs::write("/tmp/objstm-signed.pdf", &b).unwrap();
+    }
+}
