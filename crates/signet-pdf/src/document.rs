@@ -208,8 +208,7 @@ impl<'a> Document<'a> {
             .dict
             .get(b"W")
             .and_then(Object::as_array)
-            .map(|a| a.iter().map(|x| x.as_i64().and_then(|v| usize::try_from(v).ok()).filter(|&v| v <= 8)).collect::<Option<Vec<_>>>())
-            .flatten()
+            .and_then(|a| a.iter().map(|x| x.as_i64().and_then(|v| usize::try_from(v).ok()).filter(|&v| v <= 8)).collect::<Option<Vec<_>>>())
             .filter(|w| w.len() == 3)
             .ok_or_else(|| broken("xref stream /W must be three integers between 0 and 8"))?;
         let size = stream.dict.get(b"Size").and_then(Object::as_i64).ok_or_else(|| broken("xref stream has no /Size"))?;

@@ -162,13 +162,11 @@ impl Document<'_> {
     fn page_with_annot(&self, annot: ObjRef) -> Result<Option<usize>> {
         for (i, &p) in self.page_refs()?.iter().enumerate() {
             let page = self.get_dict(p, "a page")?;
-            if let Some(a) = page.get(b"Annots") {
-                if let Object::Array(items) = self.resolve(a)? {
-                    if items.iter().any(|x| x.as_ref() == Some(annot)) {
+            if let Some(a) = page.get(b"Annots")
+                && let Object::Array(items) = self.resolve(a)?
+                    && items.iter().any(|x| x.as_ref() == Some(annot)) {
                         return Ok(Some(i + 1));
                     }
-                }
-            }
         }
         Ok(None)
     }

@@ -423,14 +423,13 @@ impl<'c, 's> Parser<'c, 's> {
         }
         // Look ahead for "GEN R".
         let after_first = self.cur.offset();
-        if let Some(r#gen) = self.uint()? {
-            if self.keyword(b"R")? {
+        if let Some(r#gen) = self.uint()?
+            && self.keyword(b"R")? {
                 if let (Ok(num), Ok(r#gen)) = (u32::try_from(num), u16::try_from(r#gen)) {
                     return Ok(Object::Ref(ObjRef { num, r#gen }));
                 }
                 return Err(self.cur.err("object reference number out of range"));
             }
-        }
         self.cur.seek(after_first);
         Ok(first)
     }

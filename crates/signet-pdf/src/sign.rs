@@ -188,11 +188,10 @@ pub fn prepare_signature(doc: &Document, req: &SignatureRequest) -> Result<Prepa
         return Err(PdfError::CertifyNotFirst);
     }
     let existing: Option<&SignatureField> = req.field_name.as_deref().and_then(|n| fields.iter().find(|f| f.name == n));
-    if let Some(f) = existing {
-        if f.signed {
+    if let Some(f) = existing
+        && f.signed {
             return Err(PdfError::FieldAlreadySigned(f.name.clone()));
         }
-    }
     if certified.is_some() && req.kind == SignatureKind::Cades && existing.is_none() {
         let hint = match &req.field_name {
             Some(n) => format!("there is no field named \"{n}\""),
@@ -314,12 +313,11 @@ fn write_sig_dict(up: &mut Update, r: ObjRef, req: &SignatureRequest) -> Result<
     b.resize(b.len() + 2 * req.contents_capacity, b'0');
     b.push(b'>');
     let hole = (start, b.len());
-    if req.kind == SignatureKind::Cades {
-        if let Some(t) = req.signing_time {
+    if req.kind == SignatureKind::Cades
+        && let Some(t) = req.signing_time {
             b.extend_from_slice(b"/M");
             write_object(b, &Object::String(pdf_date(t)?.into_bytes()));
         }
-    }
     for (key, val) in [(&b"Name"[..], &req.name), (b"Reason", &req.reason), (b"Location", &req.location), (b"ContactInfo", &req.contact_info)] {
         if let Some(v) = val {
             write_name(b, key);

@@ -205,7 +205,7 @@ impl<'d, 'a> Update<'d, 'a> {
     /// Start `r`: records its offset and writes the header.
     pub fn begin(&mut self, r: ObjRef) {
         self.written.push((r, self.file_offset()));
-        let _ = write!(self.buf, "{} {} obj\n", r.num, r.r#gen);
+        let _ = writeln!(self.buf, "{} {} obj", r.num, r.r#gen);
     }
 
     pub fn end(&mut self) {
@@ -243,7 +243,7 @@ impl<'d, 'a> Update<'d, 'a> {
                 while self.written.get(j).is_some_and(|(r, _)| r.num == first.num + (j - i) as u32) {
                     j += 1;
                 }
-                let _ = write!(self.buf, "{} {}\n", first.num, j - i);
+                let _ = writeln!(self.buf, "{} {}", first.num, j - i);
                 for (r, off) in &self.written[i..j] {
                     let _ = write!(self.buf, "{off:010} {:05} n\r\n", r.r#gen);
                 }
@@ -282,7 +282,7 @@ impl<'d, 'a> Update<'d, 'a> {
             trailer.set("Prev", Object::Integer(prev as i64));
             trailer.set("W", Object::Array(vec![Object::Integer(1), Object::Integer(width as i64), Object::Integer(2)]));
             trailer.set("Index", Object::Array(index));
-            let _ = write!(self.buf, "{} 0 obj\n", me.num);
+            let _ = writeln!(self.buf, "{} 0 obj", me.num);
             write_object(&mut self.buf, &Object::Stream(crate::object::Stream { dict: trailer, data }));
             let _ = write!(self.buf, "\nendobj\nstartxref\n{xref_at}\n%%EOF\n");
         }
