@@ -19,6 +19,7 @@ pub mod cert;
 pub mod pem;
 pub mod chain;
 pub mod crl;
+pub mod ocsp;
 
 pub use alg::{KeyAlgorithm, PrivateKey, Rng, SignatureScheme, Signer, SystemRng};
 pub use error::PkiError;
