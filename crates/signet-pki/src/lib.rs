@@ -14,6 +14,7 @@ pub mod alg;
 pub mod cms;
 pub mod error;
 pub mod oid;
+pub mod pkcs12;
 pub mod tsp;
 pub mod cert;
 pub mod pem;
