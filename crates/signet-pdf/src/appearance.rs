@@ -12,8 +12,8 @@ use crate::filter::deflate;
 use crate::object::{Dict, ObjRef, Object, Stream};
 use crate::writer::{Update, num};
 
-/// Most pixels accepted in a PNG (64 megapixels).
-pub const MAX_PIXELS: u64 = 64 << 20;
+/// Most pixels accepted in a PNG (16 megapixels, e.g. 4096 x 4096).
+pub const MAX_PIXELS: u64 = 16 << 20;
 
 /// An 8-bit RGBA image, rows top to bottom.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +44,7 @@ pub struct AppearanceSpec<'f> {
 /// Decode a PNG of any colour type and bit depth to 8-bit RGBA.
 pub fn decode_png(bytes: &[u8]) -> Result<RgbaImage> {
     let err = |e: png::DecodingError| PdfError::Image(e.to_string());
-    let mut dec = png::Decoder::new_with_limits(std::io::Cursor::new(bytes), png::Limits { bytes: 512 << 20 });
+    let mut dec = png::Decoder::new_with_limits(std::io::Cursor::new(bytes), png::Limits { bytes: 128 << 20 });
     dec.set_transformations(png::Transformations::normalize_to_color8());
     let mut reader = dec.read_info().map_err(err)?;
     let (w, h) = reader.info().size();

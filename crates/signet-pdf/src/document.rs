@@ -334,7 +334,7 @@ impl<'a> Document<'a> {
         if first > data.len() {
             return Err(broken(format!("object stream {num} /First points past its data")));
         }
-        let mut index = Vec::with_capacity(n as usize);
+        let mut index = Vec::with_capacity((n as usize).min(first / 2 + 1));
         {
             let header: &[u8] = data.get(..first).unwrap_or_default();
             let mut cur = Cursor::new(&header, 0);
@@ -426,6 +426,9 @@ impl<'a> Document<'a> {
                     let kr = kid.as_ref().ok_or_else(|| PdfError::Invalid("page tree /Kids holds a direct object instead of a reference".into()))?;
                     self.walk_node(kr, depth + 1, seen, out)?;
                 }
+            }
+            _ if node.has_name(b"Type", b"Pages") => {
+                return Err(PdfError::Invalid(format!("page tree node {} {} R has /Type /Pages but no /Kids", r.num, r.r#gen)));
             }
             _ => {
                 if out.len() >= MAX_PAGES {

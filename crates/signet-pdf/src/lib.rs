@@ -45,7 +45,7 @@ pub use error::PdfError;
 pub use fields::{FoundSignature, SignatureField, signatures};
 pub use filter::MAX_DECODED;
 pub use object::{Dict, ObjRef, Object, Stream};
-pub use parser::{MAX_DEPTH, MAX_OBJECT_BYTES};
+pub use parser::{MAX_DEPTH, MAX_OBJECT_BYTES, MAX_STREAM_BYTES};
 pub use sample::sample_contract;
 pub use sign::{
     DssData, MAX_CONTENTS_CAPACITY, NewField, Placement, PreparedSignature, SignatureKind, SignatureRequest, add_dss,

@@ -14,6 +14,8 @@ use crate::source::Source;
 pub const MAX_DEPTH: usize = 64;
 /// Most bytes one object (without stream data) may span.
 pub const MAX_OBJECT_BYTES: u64 = 32 << 20;
+/// Most raw stream bytes read into memory for one stream (256 MiB).
+pub const MAX_STREAM_BYTES: u64 = 256 << 20;
 const MAX_NAME: usize = 4096;
 const FIRST_CHUNK: usize = 512;
 const MAX_CHUNK: usize = 64 << 10;
@@ -508,6 +510,9 @@ pub(crate) fn indirect_object_at(
                 _ => return Err(p.cur.err("stream has no valid /Length")),
             };
             let length = u64::try_from(length).map_err(|_| p.cur.err(format!("negative stream /Length {length}")))?;
+            if length > MAX_STREAM_BYTES {
+                return Err(PdfError::LimitExceeded { what: "stream length", limit: MAX_STREAM_BYTES });
+            }
             let data = p.cur.read_vec(length)?;
             p.cur.skip_ws()?;
             if !p.cur.looking_at(b"endstream")? {

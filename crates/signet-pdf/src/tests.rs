@@ -397,3 +397,89 @@ fn write_manual_check_files() {
         std::fs::write("/tmp/objstm-signed.pdf", &b).unwrap();
     }
 }
+
+#[test]
+fn hybrid_xref_file() {
+    let mut pdf = xref_stream_pdf();
+    let text = String::from_utf8_lossy(&pdf).into_owned();
+    let off1 = crate::document::find(&pdf, b"1 0 obj").unwrap();
+    let off5 = crate::document::find(&pdf, b"5 0 obj").unwrap();
+    assert!(text.contains("/Type /XRef"));
+    pdf.push(b'\n');
+    let table = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 2\n0000000000 65535 f\r\n{off1:010} 00000 n\r\ntrailer\n<< /Size 6 /Root 1 0 R /XRefStm {off5} >>\nstartxref\n{table}\n%%EOF\n").as_bytes(),
+    );
+    let doc = Document::open(&pdf).unwrap();
+    assert!(doc.uses_xref_table());
+    assert_eq!(doc.page_count().unwrap(), 1, "pages come from the object stream via /XRefStm");
+    let p = prepare_signature(&doc, &req(128)).unwrap();
+    assert!(crate::document::find(&p.update, b"\nxref\n").is_some());
+    let app = Appended { base: &pdf, tail: &p.update };
+    let doc2 = Document::open(&app).unwrap();
+    assert!(doc2.uses_xref_table());
+    assert_eq!(signatures(&doc2).unwrap().len(), 1);
+}
+
+#[test]
+fn xref_whitespace_variants() {
+    // 19-byte entries (a lone "\n" as EOL) and startxref pointing at the EOL before "xref".
+    let pdf = sample_contract("Variants", 2, 0);
+    let xref = crate::document::find(&pdf, b"xref\n0 ").unwrap();
+    let (head, tail) = pdf.split_at(xref);
+    let tail = String::from_utf8(tail.to_vec()).unwrap().replace(" n\r\n", " n\n").replace(" f\r\n", " f\n");
+    let tail = tail.replace(&format!("startxref\n{xref}\n"), &format!("startxref\n{}\n", xref - 1));
+    let pdf = [head, tail.as_bytes()].concat();
+    let doc = Document::open(&pdf).unwrap();
+    assert_eq!(doc.page_count().unwrap(), 2);
+    let (one, _) = sign(&pdf, &req(64), b"ok");
+    assert_eq!(signatures(&Document::open(&one).unwrap()).unwrap().len(), 1);
+}
+
+/// A 1 GiB document that exists only as a header, a virtual gap of spaces and a tail, and
+/// counts the bytes read from it.
+struct Huge {
+    head: Vec<u8>,
+    gap: u64,
+    tail: Vec<u8>,
+    read: std::sync::atomic::AtomicU64,
+}
+
+impl Source for Huge {
+    fn len(&self) -> u64 {
+        self.head.len() as u64 + self.gap + self.tail.len() as u64
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), PdfError> {
+        self.read.fetch_add(buf.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        let (h, g) = (self.head.len() as u64, self.gap);
+        if offset + buf.len() as u64 > self.len() {
+            return Err(PdfError::OutOfRange { offset, len: buf.len(), source_len: self.len() });
+        }
+        for (i, b) in buf.iter_mut().enumerate() {
+            let o = offset + i as u64;
+            *b = if o < h { self.head[o as usize] } else if o < h + g { b' ' } else { self.tail[(o - h - g) as usize] };
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn one_gigabyte_document_is_read_lazily() {
+    let pdf = sample_contract("Huge", 3, 0);
+    let xref = crate::document::find(&pdf, b"xref\n0 ").unwrap();
+    let gap = 1u64 << 30;
+    let tail = String::from_utf8(pdf[xref..].to_vec()).unwrap().replace(&format!("startxref\n{xref}\n"), &format!("startxref\n{}\n", xref as u64 + gap));
+    let huge = Huge { head: pdf[..xref].to_vec(), gap, tail: tail.into_bytes(), read: Default::default() };
+    let doc = Document::open(&huge).unwrap();
+    assert_eq!(doc.page_count().unwrap(), 3);
+    let mut p = prepare_signature(&doc, &SignatureRequest { placement: Some(Placement { page: 3, rect: [10.0, 10.0, 200.0, 80.0] }), ..req(8192) }).unwrap();
+    p.embed(b"der").unwrap();
+    assert!(p.byte_range[1] > gap);
+    let read = huge.read.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(read < 200_000, "read {read} bytes of a 1 GiB document");
+    let app = Appended { base: &huge, tail: &p.update };
+    let doc2 = Document::open(&app).unwrap();
+    let sigs = signatures(&doc2).unwrap();
+    assert_eq!(sigs[0].contents_span, (p.byte_range[1], p.byte_range[2]));
+    assert_eq!(doc2.revisions().unwrap(), vec![huge.len(), app.len()]);
+}
