@@ -828,4 +828,39 @@ mod tests {
         let tok = p.signature_timestamp.clone().unwrap();
         verify_token(&tok, Some(&sha256(&p.signature))).unwrap();
     }
+
+    /// The same flow with certificates from `cert.rs` (the profiles Signet's own CA issues).
+    #[test]
+    fn pades_flow_with_signet_issued_certificates() {
+        use crate::cert::tests::{request, t0, test_pki};
+        use crate::cert::{CertProfile, Issuer, issue_certificate};
+        use crate::{KeyAlgorithm, PrivateKey};
+        let pki = test_pki(KeyAlgorithm::P256);
+        let tsa_key = PrivateKey::generate(KeyAlgorithm::P256).unwrap();
+        let tsa_cert = issue_certificate(
+            &request("Signet TSA", CertProfile::TimeStamping, &tsa_key, 365),
+            Issuer::Ca { cert: &pki.ca, key: &pki.ca_key },
+        )
+        .unwrap();
+        let chain = [pki.ca.clone(), pki.root.clone()];
+        let tsa = Tsa { cert: &tsa_cert, chain: &chain, key: &tsa_key, policy: oid::SIGNET_TSA_POLICY, accuracy_millis: 100 };
+        let digest = sha256(b"pdf");
+        let mut sig = crate::cms::sign_cades_detached(&pki.leaf_key, &pki.leaf, &chain, &digest).unwrap();
+        let imprint = sha256(sig.signature_value());
+        let nonce = [0x11; 8];
+        let q = build_request(&imprint, Some(&nonce), true).unwrap();
+        let token = parse_response(&tsa.respond(&q, t0(), &[1, 2, 3]), &imprint, Some(&nonce)).unwrap();
+        sig.add_signature_timestamp(&token).unwrap();
+        let p = crate::cms::parse_signed_data(&sig.to_der().unwrap()).unwrap();
+        p.verify_signature().unwrap();
+        p.check_message_digest(&digest).unwrap();
+        p.check_signing_certificate().unwrap();
+        let (info, cert) = verify_token(p.signature_timestamp.as_deref().unwrap(), Some(&imprint)).unwrap();
+        assert_eq!(cert, tsa_cert);
+        assert_eq!(info.gen_time, t0());
+        assert!(info.tsa_name.unwrap().contains("CN=Signet TSA"));
+        // Signet's signer certificate is no TSA.
+        let bad = Tsa { cert: &pki.leaf, chain: &chain, key: &pki.leaf_key, policy: oid::SIGNET_TSA_POLICY, accuracy_millis: 0 };
+        assert!(parse_response(&bad.respond(&q, t0(), &[1]), &imprint, Some(&nonce)).is_err());
+    }
 }
