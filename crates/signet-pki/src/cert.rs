@@ -49,7 +49,10 @@ pub struct DistinguishedName {
 impl DistinguishedName {
     /// A name with only a common name.
     pub fn new(common_name: impl Into<String>) -> Self {
-        DistinguishedName { common_name: common_name.into(), ..Default::default() }
+        DistinguishedName {
+            common_name: common_name.into(),
+            ..Default::default()
+        }
     }
 
     /// The X.501 `Name`, in the order C, O, OU, CN, emailAddress (one attribute per RDN).
@@ -58,7 +61,9 @@ impl DistinguishedName {
             PkiError::Certificate(format!("subject {what} cannot be encoded: {d}"))
         };
         if self.common_name.trim().is_empty() {
-            return Err(PkiError::Certificate("the subject needs a common name (CN)".into()));
+            return Err(PkiError::Certificate(
+                "the subject needs a common name (CN)".into(),
+            ));
         }
         let mut rdns: Vec<(ObjectIdentifier, Any)> = Vec::new();
         if let Some(c) = &self.country {
@@ -78,22 +83,30 @@ impl DistinguishedName {
             rdns.push((oid::ID_AT_ORGANIZATION_NAME, utf8(o, "organization")?));
         }
         if let Some(ou) = &self.organizational_unit {
-            rdns.push((oid::ID_AT_ORGANIZATIONAL_UNIT_NAME, utf8(ou, "organizational unit")?));
+            rdns.push((
+                oid::ID_AT_ORGANIZATIONAL_UNIT_NAME,
+                utf8(ou, "organizational unit")?,
+            ));
         }
-        rdns.push((oid::ID_AT_COMMON_NAME, utf8(&self.common_name, "common name")?));
+        rdns.push((
+            oid::ID_AT_COMMON_NAME,
+            utf8(&self.common_name, "common name")?,
+        ));
         if let Some(e) = &self.email {
             if !e.is_ascii() || !e.contains('@') {
                 return Err(PkiError::Certificate(format!(
                     "e-mail address {e:?} must be ASCII and contain '@'"
                 )));
             }
-            let v = Any::new(Tag::Ia5String, e.as_bytes().to_vec()).map_err(|e| bad("email", &e))?;
+            let v =
+                Any::new(Tag::Ia5String, e.as_bytes().to_vec()).map_err(|e| bad("email", &e))?;
             rdns.push((oid::ID_EMAIL_ADDRESS, v));
         }
         let mut seq: Vec<SetOfVec<AttributeTypeAndValue>> = Vec::new();
         for (o, value) in rdns {
             let mut set = SetOfVec::new();
-            set.insert(AttributeTypeAndValue { oid: o, value }).map_err(|e| bad("name", &e))?;
+            set.insert(AttributeTypeAndValue { oid: o, value })
+                .map_err(|e| bad("name", &e))?;
             seq.push(set);
         }
         Ok(Name::from_der(&seq.to_der()?)?)
@@ -102,7 +115,9 @@ impl DistinguishedName {
     /// Reads back the attributes Signet writes (the first of each kind).
     pub fn from_name(name: &Name) -> Self {
         let first = |o: ObjectIdentifier| {
-            name.iter().find(|atv| atv.oid == o).map(|atv| attribute_value_string(&atv.value))
+            name.iter()
+                .find(|atv| atv.oid == o)
+                .map(|atv| attribute_value_string(&atv.value))
         };
         DistinguishedName {
             common_name: first(oid::ID_AT_COMMON_NAME).unwrap_or_default(),
@@ -160,7 +175,10 @@ pub enum Issuer<'a> {
     /// The subject's own key (roots; the signer's public key must be the request's key).
     SelfSigned(&'a dyn Signer),
     /// A CA certificate and its key.
-    Ca { cert: &'a Certificate, key: &'a dyn Signer },
+    Ca {
+        cert: &'a Certificate,
+        key: &'a dyn Signer,
+    },
 }
 
 impl std::fmt::Debug for Issuer<'_> {
@@ -230,7 +248,9 @@ pub fn issue_certificate(req: &CertRequest, issuer: Issuer) -> Result<Certificat
         .map_err(|e| PkiError::malformed("subject public key", e))?;
     let serial = serial_number(&req.serial)?;
     if req.not_after <= req.not_before {
-        return Err(PkiError::Certificate("not_after must be later than not_before".into()));
+        return Err(PkiError::Certificate(
+            "not_after must be later than not_before".into(),
+        ));
     }
     let validity = Validity::new(to_time(req.not_before)?, to_time(req.not_after)?);
     let ski = key_identifier(&spki)?;
@@ -267,14 +287,25 @@ pub fn issue_certificate(req: &CertRequest, issuer: Issuer) -> Result<Certificat
 
     let mut ext = Vec::new();
     let basic = match req.profile {
-        CertProfile::RootCa => BasicConstraints { ca: true, path_len_constraint: None },
-        CertProfile::IssuingCa => BasicConstraints { ca: true, path_len_constraint: Some(0) },
-        _ => BasicConstraints { ca: false, path_len_constraint: None },
+        CertProfile::RootCa => BasicConstraints {
+            ca: true,
+            path_len_constraint: None,
+        },
+        CertProfile::IssuingCa => BasicConstraints {
+            ca: true,
+            path_len_constraint: Some(0),
+        },
+        _ => BasicConstraints {
+            ca: false,
+            path_len_constraint: None,
+        },
     };
     ext.push(extension(oid::ID_CE_BASIC_CONSTRAINTS, true, &basic)?);
     let ku: FlagSet<KeyUsages> = match req.profile {
         CertProfile::RootCa | CertProfile::IssuingCa => KeyUsages::KeyCertSign | KeyUsages::CRLSign,
-        CertProfile::TimeStamping | CertProfile::OcspResponder => KeyUsages::DigitalSignature.into(),
+        CertProfile::TimeStamping | CertProfile::OcspResponder => {
+            KeyUsages::DigitalSignature.into()
+        }
         CertProfile::Signer => KeyUsages::DigitalSignature | KeyUsages::NonRepudiation,
     };
     ext.push(extension(oid::ID_CE_KEY_USAGE, true, &KeyUsage(ku))?);
@@ -372,7 +403,9 @@ fn serial_number(bytes: &[u8]) -> Result<SerialNumber, PkiError> {
         bytes.get(start..).unwrap_or(&[])
     };
     if trimmed.is_empty() {
-        return Err(PkiError::Certificate("the serial number must not be zero".into()));
+        return Err(PkiError::Certificate(
+            "the serial number must not be zero".into(),
+        ));
     }
     if trimmed.len() > 20 || (trimmed.len() == 20 && trimmed.first().is_some_and(|b| b & 0x80 != 0))
     {
@@ -398,7 +431,11 @@ pub(crate) fn extension(
     critical: bool,
     value: &impl Encode,
 ) -> Result<Extension, PkiError> {
-    Ok(Extension { extn_id: id, critical, extn_value: OctetString::new(value.to_der()?)? })
+    Ok(Extension {
+        extn_id: id,
+        critical,
+        extn_value: OctetString::new(value.to_der()?)?,
+    })
 }
 
 /// SHA-1 of the subjectPublicKey bits (RFC 5280 §4.2.1.2, method 1).
@@ -427,11 +464,22 @@ pub fn name_string(name: &Name) -> String {
         .enumerate()
         .map(|(i, atv)| {
             let (rank, label) = attribute_label(&atv.oid);
-            (rank, i, format!("{label}={}", escape_rdn_value(&attribute_value_string(&atv.value))))
+            (
+                rank,
+                i,
+                format!(
+                    "{label}={}",
+                    escape_rdn_value(&attribute_value_string(&atv.value))
+                ),
+            )
         })
         .collect();
     parts.sort_by_key(|(rank, i, _)| (*rank, *i));
-    parts.into_iter().map(|(_, _, s)| s).collect::<Vec<_>>().join(", ")
+    parts
+        .into_iter()
+        .map(|(_, _, s)| s)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn attribute_label(o: &ObjectIdentifier) -> (usize, String) {
@@ -481,13 +529,18 @@ fn escape_rdn_value(v: &str) -> String {
 pub(crate) fn attribute_value_string(value: &Any) -> String {
     let bytes = value.value();
     match value.tag() {
-        Tag::Utf8String | Tag::PrintableString | Tag::Ia5String | Tag::VisibleString
+        Tag::Utf8String
+        | Tag::PrintableString
+        | Tag::Ia5String
+        | Tag::VisibleString
         | Tag::NumericString => String::from_utf8_lossy(bytes).into_owned(),
         // T.61 is close enough to Latin-1 for the names found in practice.
         Tag::TeletexString => bytes.iter().map(|&b| char::from(b)).collect(),
         Tag::BmpString => {
-            let units: Vec<u16> =
-                bytes.chunks(2).map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])).collect();
+            let units: Vec<u16> = bytes
+                .chunks(2)
+                .map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))
+                .collect();
             String::from_utf16_lossy(&units)
         }
         // UniversalString (UCS-4), tag 28.
@@ -522,7 +575,10 @@ pub fn serial_hex(c: &Certificate) -> String {
 /// The serial number as positive big-endian bytes, without leading zero bytes.
 pub fn serial_bytes(c: &Certificate) -> Vec<u8> {
     let b = c.tbs_certificate().serial_number().as_bytes();
-    let start = b.iter().position(|&x| x != 0).unwrap_or(b.len().saturating_sub(1));
+    let start = b
+        .iter()
+        .position(|&x| x != 0)
+        .unwrap_or(b.len().saturating_sub(1));
     b.get(start..).unwrap_or(b).to_vec()
 }
 
@@ -534,7 +590,10 @@ pub fn validity(c: &Certificate) -> (SystemTime, SystemTime) {
 
 /// DER `SubjectPublicKeyInfo`.
 pub fn spki_der(c: &Certificate) -> Vec<u8> {
-    c.tbs_certificate().subject_public_key_info().to_der().unwrap_or_default()
+    c.tbs_certificate()
+        .subject_public_key_info()
+        .to_der()
+        .unwrap_or_default()
 }
 
 /// The certificate's DER encoding.
@@ -549,7 +608,9 @@ pub fn fingerprint_sha256(c: &Certificate) -> [u8; 32] {
 }
 
 fn find_extension<'a>(c: &'a Certificate, id: &ObjectIdentifier) -> Option<&'a Extension> {
-    c.tbs_certificate().extensions().and_then(|exts| exts.iter().find(|e| e.extn_id == *id))
+    c.tbs_certificate()
+        .extensions()
+        .and_then(|exts| exts.iter().find(|e| e.extn_id == *id))
 }
 
 /// The extension with `id` and whether it is critical, if present.
@@ -611,7 +672,8 @@ fn uris(names: &[GeneralName]) -> impl Iterator<Item = String> + '_ {
 
 /// URLs of the CRL distribution points (full names only).
 pub fn crl_urls(c: &Certificate) -> Vec<String> {
-    let Some(dps) = decode_extension::<CrlDistributionPoints>(c, &oid::ID_CE_CRL_DISTRIBUTION_POINTS)
+    let Some(dps) =
+        decode_extension::<CrlDistributionPoints>(c, &oid::ID_CE_CRL_DISTRIBUTION_POINTS)
     else {
         return Vec::new();
     };
@@ -626,7 +688,8 @@ pub fn crl_urls(c: &Certificate) -> Vec<String> {
 }
 
 fn access_urls(c: &Certificate, method: ObjectIdentifier) -> Vec<String> {
-    let Some(aia) = decode_extension::<AuthorityInfoAccessSyntax>(c, &oid::ID_PE_AUTHORITY_INFO_ACCESS)
+    let Some(aia) =
+        decode_extension::<AuthorityInfoAccessSyntax>(c, &oid::ID_PE_AUTHORITY_INFO_ACCESS)
     else {
         return Vec::new();
     };
@@ -669,7 +732,11 @@ pub fn names_match(a: &Name, b: &Name) -> bool {
                     .iter()
                     .map(|atv| {
                         let s = attribute_value_string(&atv.value);
-                        let s = s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+                        let s = s
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                            .to_lowercase();
                         (atv.oid.to_string(), s)
                     })
                     .collect();
@@ -684,7 +751,10 @@ pub fn names_match(a: &Name, b: &Name) -> bool {
 /// Checks that `issuer` issued `cert`: the names chain and `issuer`'s key verifies the
 /// signature. Says nothing about validity periods or CA flags.
 pub fn verify_issued_by(cert: &Certificate, issuer: &Certificate) -> Result<(), PkiError> {
-    if !names_match(cert.tbs_certificate().issuer(), issuer.tbs_certificate().subject()) {
+    if !names_match(
+        cert.tbs_certificate().issuer(),
+        issuer.tbs_certificate().subject(),
+    ) {
         return Err(PkiError::Certificate(format!(
             "{} was issued by {}, not by {}",
             subject_string(cert),
@@ -766,7 +836,14 @@ pub(crate) mod tests {
         let ca_key = PrivateKey::generate(alg).unwrap();
         let mut req = request("Signet Issuing CA", CertProfile::IssuingCa, &ca_key, 1825);
         req.crl_url = Some("http://pki.example.test/root.crl".into());
-        let ca = issue_certificate(&req, Issuer::Ca { cert: &root, key: &root_key }).unwrap();
+        let ca = issue_certificate(
+            &req,
+            Issuer::Ca {
+                cert: &root,
+                key: &root_key,
+            },
+        )
+        .unwrap();
         let leaf_key = PrivateKey::generate(alg).unwrap();
         let mut req = request("张三", CertProfile::Signer, &leaf_key, 365);
         req.subject.email = Some("zhangsan@example.test".into());
@@ -774,20 +851,43 @@ pub(crate) mod tests {
         req.crl_url = Some("http://pki.example.test/ca.crl".into());
         req.ocsp_url = Some("http://ocsp.example.test/".into());
         req.ca_issuers_url = Some("http://pki.example.test/ca.cer".into());
-        let leaf = issue_certificate(&req, Issuer::Ca { cert: &ca, key: &ca_key }).unwrap();
+        let leaf = issue_certificate(
+            &req,
+            Issuer::Ca {
+                cert: &ca,
+                key: &ca_key,
+            },
+        )
+        .unwrap();
         let tsa_key = PrivateKey::generate(KeyAlgorithm::P256).unwrap();
         let tsa = issue_certificate(
             &request("Signet TSA", CertProfile::TimeStamping, &tsa_key, 365),
-            Issuer::Ca { cert: &ca, key: &ca_key },
+            Issuer::Ca {
+                cert: &ca,
+                key: &ca_key,
+            },
         )
         .unwrap();
         let ocsp_key = PrivateKey::generate(KeyAlgorithm::P256).unwrap();
         let ocsp = issue_certificate(
             &request("Signet OCSP", CertProfile::OcspResponder, &ocsp_key, 365),
-            Issuer::Ca { cert: &ca, key: &ca_key },
+            Issuer::Ca {
+                cert: &ca,
+                key: &ca_key,
+            },
         )
         .unwrap();
-        TestPki { root_key, root, ca_key, ca, leaf_key, leaf, tsa, ocsp_key, ocsp }
+        TestPki {
+            root_key,
+            root,
+            ca_key,
+            ca,
+            leaf_key,
+            leaf,
+            tsa,
+            ocsp_key,
+            ocsp,
+        }
     }
 
     pub(crate) fn tempdir(tag: &str) -> std::path::PathBuf {
@@ -828,19 +928,38 @@ pub(crate) mod tests {
             }
             // Root.
             assert!(is_ca(&pki.root) && is_self_issued(&pki.root));
-            assert_eq!(basic_constraints(&pki.root).unwrap().path_len_constraint, None);
+            assert_eq!(
+                basic_constraints(&pki.root).unwrap().path_len_constraint,
+                None
+            );
             assert_eq!(
                 key_usage(&pki.root).unwrap(),
-                KeyUsageFlags { key_cert_sign: true, crl_sign: true, ..Default::default() }
+                KeyUsageFlags {
+                    key_cert_sign: true,
+                    crl_sign: true,
+                    ..Default::default()
+                }
             );
-            assert_eq!(ext_critical(&pki.root, oid::ID_CE_BASIC_CONSTRAINTS), Some(true));
+            assert_eq!(
+                ext_critical(&pki.root, oid::ID_CE_BASIC_CONSTRAINTS),
+                Some(true)
+            );
             assert_eq!(ext_critical(&pki.root, oid::ID_CE_KEY_USAGE), Some(true));
-            assert_eq!(authority_key_identifier(&pki.root), subject_key_identifier(&pki.root));
+            assert_eq!(
+                authority_key_identifier(&pki.root),
+                subject_key_identifier(&pki.root)
+            );
             verify_issued_by(&pki.root, &pki.root).unwrap();
             // Issuing CA.
             assert!(is_ca(&pki.ca) && !is_self_issued(&pki.ca));
-            assert_eq!(basic_constraints(&pki.ca).unwrap().path_len_constraint, Some(0));
-            assert_eq!(authority_key_identifier(&pki.ca), subject_key_identifier(&pki.root));
+            assert_eq!(
+                basic_constraints(&pki.ca).unwrap().path_len_constraint,
+                Some(0)
+            );
+            assert_eq!(
+                authority_key_identifier(&pki.ca),
+                subject_key_identifier(&pki.root)
+            );
             assert_eq!(crl_urls(&pki.ca), vec!["http://pki.example.test/root.crl"]);
             assert!(ocsp_urls(&pki.ca).is_empty());
             verify_issued_by(&pki.ca, &pki.root).unwrap();
@@ -849,10 +968,17 @@ pub(crate) mod tests {
             assert!(!is_ca(&pki.leaf));
             let bc = basic_constraints(&pki.leaf).unwrap();
             assert!(!bc.ca);
-            assert_eq!(ext_critical(&pki.leaf, oid::ID_CE_BASIC_CONSTRAINTS), Some(true));
+            assert_eq!(
+                ext_critical(&pki.leaf, oid::ID_CE_BASIC_CONSTRAINTS),
+                Some(true)
+            );
             assert_eq!(
                 key_usage(&pki.leaf).unwrap(),
-                KeyUsageFlags { digital_signature: true, non_repudiation: true, ..Default::default() }
+                KeyUsageFlags {
+                    digital_signature: true,
+                    non_repudiation: true,
+                    ..Default::default()
+                }
             );
             assert!(extended_key_usages(&pki.leaf).is_empty());
             assert_eq!(common_name(&pki.leaf).as_deref(), Some("张三"));
@@ -860,27 +986,42 @@ pub(crate) mod tests {
                 subject_string(&pki.leaf),
                 "CN=张三, OU=法务部, O=Signet 测试, C=CN, E=zhangsan@example.test"
             );
-            assert_eq!(issuer_string(&pki.leaf), "CN=Signet Issuing CA, O=Signet 测试, C=CN");
+            assert_eq!(
+                issuer_string(&pki.leaf),
+                "CN=Signet Issuing CA, O=Signet 测试, C=CN"
+            );
             let dn = DistinguishedName::from_name(pki.leaf.tbs_certificate().subject());
             assert_eq!(dn.common_name, "张三");
             assert_eq!(dn.email.as_deref(), Some("zhangsan@example.test"));
             assert_eq!(dn.organizational_unit.as_deref(), Some("法务部"));
             assert_eq!(crl_urls(&pki.leaf), vec!["http://pki.example.test/ca.crl"]);
             assert_eq!(ocsp_urls(&pki.leaf), vec!["http://ocsp.example.test/"]);
-            assert_eq!(ca_issuer_urls(&pki.leaf), vec!["http://pki.example.test/ca.cer"]);
+            assert_eq!(
+                ca_issuer_urls(&pki.leaf),
+                vec!["http://pki.example.test/ca.cer"]
+            );
             assert_eq!(validity(&pki.leaf), (t0(), t0() + DAY * 365));
             assert_eq!(spki_der(&pki.leaf), pki.leaf_key.public_key_der());
             assert_eq!(serial_hex(&pki.leaf).len(), 32);
             verify_issued_by(&pki.leaf, &pki.ca).unwrap();
             // TSA: EKU timeStamping, critical.
-            assert_eq!(extended_key_usages(&pki.tsa), vec![oid::ID_KP_TIME_STAMPING]);
+            assert_eq!(
+                extended_key_usages(&pki.tsa),
+                vec![oid::ID_KP_TIME_STAMPING]
+            );
             assert_eq!(ext_critical(&pki.tsa, oid::ID_CE_EXT_KEY_USAGE), Some(true));
             assert_eq!(
                 key_usage(&pki.tsa).unwrap(),
-                KeyUsageFlags { digital_signature: true, ..Default::default() }
+                KeyUsageFlags {
+                    digital_signature: true,
+                    ..Default::default()
+                }
             );
             // OCSP responder: EKU OCSPSigning + nocheck.
-            assert_eq!(extended_key_usages(&pki.ocsp), vec![oid::ID_KP_OCSP_SIGNING]);
+            assert_eq!(
+                extended_key_usages(&pki.ocsp),
+                vec![oid::ID_KP_OCSP_SIGNING]
+            );
             assert_eq!(
                 extension_value(&pki.ocsp, &oid::ID_PKIX_OCSP_NOCHECK),
                 Some((false, vec![0x05, 0x00]))
@@ -930,10 +1071,35 @@ pub(crate) mod tests {
         // A CA key that does not match the CA certificate.
         let root = issue_certificate(&ok, Issuer::SelfSigned(&key)).unwrap();
         let leaf = request("Y", CertProfile::Signer, &other, 10);
-        assert!(issue_certificate(&leaf, Issuer::Ca { cert: &root, key: &other }).is_err());
+        assert!(
+            issue_certificate(
+                &leaf,
+                Issuer::Ca {
+                    cert: &root,
+                    key: &other
+                }
+            )
+            .is_err()
+        );
         // An end-entity certificate cannot issue.
-        let ee = issue_certificate(&leaf, Issuer::Ca { cert: &root, key: &key }).unwrap();
-        assert!(issue_certificate(&leaf, Issuer::Ca { cert: &ee, key: &other }).is_err());
+        let ee = issue_certificate(
+            &leaf,
+            Issuer::Ca {
+                cert: &root,
+                key: &key,
+            },
+        )
+        .unwrap();
+        assert!(
+            issue_certificate(
+                &leaf,
+                Issuer::Ca {
+                    cert: &ee,
+                    key: &other
+                }
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -972,21 +1138,41 @@ pub(crate) mod tests {
         std::fs::write(dir.join("leaf.pem"), crate::pem::cert_to_pem(&pki.leaf)).unwrap();
         let (ok, text) = openssl(&dir, &["x509", "-in", "tsa.pem", "-noout", "-text"]);
         assert!(ok, "{text}");
-        assert!(text.contains("X509v3 Extended Key Usage: critical"), "{text}");
+        assert!(
+            text.contains("X509v3 Extended Key Usage: critical"),
+            "{text}"
+        );
         assert!(text.contains("Time Stamping"), "{text}");
         assert!(text.contains("X509v3 Key Usage: critical"), "{text}");
         let (ok, text) = openssl(
             &dir,
-            &["x509", "-in", "leaf.pem", "-noout", "-subject", "-nameopt", "utf8,sep_comma_plus"],
+            &[
+                "x509",
+                "-in",
+                "leaf.pem",
+                "-noout",
+                "-subject",
+                "-nameopt",
+                "utf8,sep_comma_plus",
+            ],
         );
         assert!(ok, "{text}");
         assert!(text.contains("CN=张三"), "{text}");
         let (ok, text) = openssl(&dir, &["x509", "-in", "leaf.pem", "-noout", "-text"]);
         assert!(ok, "{text}");
         assert!(text.contains("Non Repudiation"), "{text}");
-        assert!(text.contains("URI:http://pki.example.test/ca.crl"), "{text}");
-        assert!(text.contains("OCSP - URI:http://ocsp.example.test/"), "{text}");
-        assert!(text.contains("CA Issuers - URI:http://pki.example.test/ca.cer"), "{text}");
+        assert!(
+            text.contains("URI:http://pki.example.test/ca.crl"),
+            "{text}"
+        );
+        assert!(
+            text.contains("OCSP - URI:http://ocsp.example.test/"),
+            "{text}"
+        );
+        assert!(
+            text.contains("CA Issuers - URI:http://pki.example.test/ca.cer"),
+            "{text}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -59,7 +59,9 @@ pub enum ChainError {
     BadSignature { subject: String },
     #[error("certificate {subject} is not a CA certificate but appears as an issuer")]
     NotACa { subject: String },
-    #[error("the chain is longer than allowed (path length constraint or {MAX_PATH_LEN} certificates)")]
+    #[error(
+        "the chain is longer than allowed (path length constraint or {MAX_PATH_LEN} certificates)"
+    )]
     PathTooLong,
     #[error("certificate {subject} has a critical extension {oid} that Signet does not process")]
     UnsupportedCriticalExtension { subject: String, oid: String },
@@ -86,10 +88,18 @@ pub fn build_chain(
     let leaf_der = cert_der(leaf);
     if anchors.iter().any(|a| cert_der(a) == leaf_der) {
         check_validity(leaf, at)?;
-        return Ok(ValidatedChain { certs: vec![leaf.clone()] });
+        return Ok(ValidatedChain {
+            certs: vec![leaf.clone()],
+        });
     }
     check_validity(leaf, at)?;
-    let mut search = Search { pool, anchors, at, checks: 0, best: None };
+    let mut search = Search {
+        pool,
+        anchors,
+        at,
+        checks: 0,
+        best: None,
+    };
     let mut path = vec![leaf.clone()];
     match search.extend(&mut path) {
         Some(chain) => Ok(ValidatedChain { certs: chain }),
@@ -144,7 +154,12 @@ impl Search<'_> {
             }
             self.checks += 1;
             if cert::verify_cert_signature(&child, &cert::spki_der(candidate)).is_err() {
-                self.fail(depth, ChainError::BadSignature { subject: subject_string(&child) });
+                self.fail(
+                    depth,
+                    ChainError::BadSignature {
+                        subject: subject_string(&child),
+                    },
+                );
                 continue;
             }
             if let Err(e) = self.check_issuer(candidate, path) {
@@ -194,10 +209,16 @@ impl Search<'_> {
 
 /// Name chaining, plus key identifiers when both sides carry them.
 fn issuer_candidate(child: &Certificate, candidate: &Certificate) -> bool {
-    if !names_match(child.tbs_certificate().issuer(), candidate.tbs_certificate().subject()) {
+    if !names_match(
+        child.tbs_certificate().issuer(),
+        candidate.tbs_certificate().subject(),
+    ) {
         return false;
     }
-    match (authority_key_identifier(child), subject_key_identifier(candidate)) {
+    match (
+        authority_key_identifier(child),
+        subject_key_identifier(candidate),
+    ) {
         (Some(aki), Some(ski)) => aki == ski,
         _ => true,
     }
@@ -237,7 +258,12 @@ const UNDERSTOOD: &[ObjectIdentifier] = &[
 ];
 
 fn check_critical_extensions(c: &Certificate) -> Result<(), ChainError> {
-    for e in c.tbs_certificate().extensions().map(Vec::as_slice).unwrap_or(&[]) {
+    for e in c
+        .tbs_certificate()
+        .extensions()
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+    {
         if e.critical && !UNDERSTOOD.contains(&e.extn_id) {
             return Err(ChainError::UnsupportedCriticalExtension {
                 subject: subject_string(c),
@@ -274,29 +300,53 @@ mod tests {
         for alg in [KeyAlgorithm::P256, KeyAlgorithm::Rsa2048] {
             let pki = test_pki(alg);
             let at = t0() + DAY * 10;
-            let chain = build_chain(&pki.leaf, &[pki.ca.clone()], &[pki.root.clone()], at).unwrap();
-            assert_eq!(chain.certs, vec![pki.leaf.clone(), pki.ca.clone(), pki.root.clone()]);
+            let chain = build_chain(
+                &pki.leaf,
+                std::slice::from_ref(&pki.ca),
+                std::slice::from_ref(&pki.root),
+                at,
+            )
+            .unwrap();
+            assert_eq!(
+                chain.certs,
+                vec![pki.leaf.clone(), pki.ca.clone(), pki.root.clone()]
+            );
             // The pool may hold noise and the root itself.
-            let pool = [pki.tsa.clone(), pki.root.clone(), pki.ocsp.clone(), pki.ca.clone()];
-            let chain = build_chain(&pki.leaf, &pool, &[pki.root.clone()], at).unwrap();
+            let pool = [
+                pki.tsa.clone(),
+                pki.root.clone(),
+                pki.ocsp.clone(),
+                pki.ca.clone(),
+            ];
+            let chain = build_chain(&pki.leaf, &pool, std::slice::from_ref(&pki.root), at).unwrap();
             assert_eq!(chain.certs.len(), 3);
             // The anchor may be the issuing CA itself.
-            let chain = build_chain(&pki.leaf, &[], &[pki.ca.clone()], at).unwrap();
+            let chain = build_chain(&pki.leaf, &[], std::slice::from_ref(&pki.ca), at).unwrap();
             assert_eq!(chain.certs, vec![pki.leaf.clone(), pki.ca.clone()]);
             // A root that is an anchor validates alone.
-            let chain = build_chain(&pki.root, &[], &[pki.root.clone()], at).unwrap();
+            let chain = build_chain(&pki.root, &[], std::slice::from_ref(&pki.root), at).unwrap();
             assert_eq!(chain.certs.len(), 1);
 
             let dir = tempdir("chain");
             std::fs::write(dir.join("root.pem"), cert_to_pem(&pki.root)).unwrap();
             std::fs::write(dir.join("issuing.pem"), cert_to_pem(&pki.ca)).unwrap();
             std::fs::write(dir.join("leaf.pem"), cert_to_pem(&pki.leaf)).unwrap();
-            let at_epoch = at.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().to_string();
+            let at_epoch = at
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+                .to_string();
             let (ok, text) = openssl(
                 &dir,
                 &[
-                    "verify", "-attime", &at_epoch, "-CAfile", "root.pem", "-untrusted",
-                    "issuing.pem", "leaf.pem",
+                    "verify",
+                    "-attime",
+                    &at_epoch,
+                    "-CAfile",
+                    "root.pem",
+                    "-untrusted",
+                    "issuing.pem",
+                    "leaf.pem",
                 ],
             );
             assert!(ok && text.contains("leaf.pem: OK"), "{text}");
@@ -310,7 +360,10 @@ mod tests {
         let pool = [pki.ca.clone()];
         let anchors = [pki.root.clone()];
         let err = build_chain(&pki.leaf, &pool, &anchors, t0() + DAY * 400).unwrap_err();
-        assert!(matches!(&err, ChainError::Expired { subject, .. } if subject.starts_with("CN=张三")), "{err}");
+        assert!(
+            matches!(&err, ChainError::Expired { subject, .. } if subject.starts_with("CN=张三")),
+            "{err}"
+        );
         assert!(err.to_string().contains("expired"), "{err}");
         let err = build_chain(&pki.leaf, &pool, &anchors, t0() - DAY).unwrap_err();
         assert!(matches!(err, ChainError::NotYetValid { .. }), "{err}");
@@ -318,10 +371,19 @@ mod tests {
         let ca_key = &pki.ca_key;
         let mut req = request("Short CA", CertProfile::IssuingCa, ca_key, 5);
         req.subject = crate::cert::DistinguishedName::from_name(pki.ca.tbs_certificate().subject());
-        let short_ca =
-            issue_certificate(&req, Issuer::Ca { cert: &pki.root, key: &pki.root_key }).unwrap();
+        let short_ca = issue_certificate(
+            &req,
+            Issuer::Ca {
+                cert: &pki.root,
+                key: &pki.root_key,
+            },
+        )
+        .unwrap();
         let err = build_chain(&pki.leaf, &[short_ca], &anchors, t0() + DAY * 10).unwrap_err();
-        assert!(matches!(&err, ChainError::Expired { subject, .. } if subject.contains("Issuing CA")), "{err}");
+        assert!(
+            matches!(&err, ChainError::Expired { subject, .. } if subject.contains("Issuing CA")),
+            "{err}"
+        );
     }
 
     #[test]
@@ -330,11 +392,23 @@ mod tests {
         let other = test_pki(KeyAlgorithm::P256);
         let at = t0() + DAY;
         // Another PKI with the same names: the key identifiers differ, so no candidate.
-        let err = build_chain(&pki.leaf, &[pki.ca.clone()], &[other.root.clone()], at).unwrap_err();
-        assert!(matches!(&err, ChainError::NoChainFound(s) if s.contains("Issuing CA")), "{err}");
-        let err = build_chain(&pki.leaf, &[], &[pki.root.clone()], at).unwrap_err();
-        assert!(matches!(&err, ChainError::NoChainFound(s) if s.starts_with("CN=张三")), "{err}");
-        let err = build_chain(&pki.leaf, &[pki.ca.clone()], &[], at).unwrap_err();
+        let err = build_chain(
+            &pki.leaf,
+            std::slice::from_ref(&pki.ca),
+            std::slice::from_ref(&other.root),
+            at,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, ChainError::NoChainFound(s) if s.contains("Issuing CA")),
+            "{err}"
+        );
+        let err = build_chain(&pki.leaf, &[], std::slice::from_ref(&pki.root), at).unwrap_err();
+        assert!(
+            matches!(&err, ChainError::NoChainFound(s) if s.starts_with("CN=张三")),
+            "{err}"
+        );
+        let err = build_chain(&pki.leaf, std::slice::from_ref(&pki.ca), &[], at).unwrap_err();
         assert!(matches!(err, ChainError::NoChainFound(_)), "{err}");
 
         // Flip one byte inside the TBS (in the subject's CN) of the leaf.
@@ -342,15 +416,30 @@ mod tests {
         let pos = der.windows(3).position(|w| w == "张".as_bytes()).unwrap();
         der[pos + 2] ^= 0x01;
         let tampered = Certificate::from_der(&der).unwrap();
-        let err = build_chain(&tampered, &[pki.ca.clone()], &[pki.root.clone()], at).unwrap_err();
+        let err = build_chain(
+            &tampered,
+            std::slice::from_ref(&pki.ca),
+            std::slice::from_ref(&pki.root),
+            at,
+        )
+        .unwrap_err();
         assert!(matches!(err, ChainError::BadSignature { .. }), "{err}");
         // A tampered intermediate.
         let mut der = cert_der(&pki.ca);
         let pos = der.windows(9).position(|w| w == b"Issuing C").unwrap();
         der[pos] ^= 0x20; // "issuing" — still matches by folding, fails the signature
         let tampered_ca = Certificate::from_der(&der).unwrap();
-        let err = build_chain(&pki.leaf, &[tampered_ca], &[pki.root.clone()], at).unwrap_err();
-        assert!(matches!(&err, ChainError::BadSignature { subject } if subject.contains("ssuing")), "{err}");
+        let err = build_chain(
+            &pki.leaf,
+            &[tampered_ca],
+            std::slice::from_ref(&pki.root),
+            at,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, ChainError::BadSignature { subject } if subject.contains("ssuing")),
+            "{err}"
+        );
     }
 
     #[test]
@@ -360,28 +449,54 @@ mod tests {
         // issue_certificate refuses to issue under an end-entity certificate.
         let key = PrivateKey::generate(KeyAlgorithm::P256).unwrap();
         let req = request("Bogus", CertProfile::Signer, &key, 30);
-        assert!(issue_certificate(&req, Issuer::Ca { cert: &pki.leaf, key: &pki.leaf_key }).is_err());
+        assert!(
+            issue_certificate(
+                &req,
+                Issuer::Ca {
+                    cert: &pki.leaf,
+                    key: &pki.leaf_key
+                }
+            )
+            .is_err()
+        );
 
         // Path length: the issuing CA has pathLen 0, so a sub-CA below it is refused.
         let sub_key = PrivateKey::generate(KeyAlgorithm::P256).unwrap();
         let sub = issue_certificate(
             &request("Sub CA", CertProfile::IssuingCa, &sub_key, 300),
-            Issuer::Ca { cert: &pki.ca, key: &pki.ca_key },
+            Issuer::Ca {
+                cert: &pki.ca,
+                key: &pki.ca_key,
+            },
         )
         .unwrap();
         let ee = issue_certificate(
             &request("Below Sub", CertProfile::Signer, &key, 30),
-            Issuer::Ca { cert: &sub, key: &sub_key },
+            Issuer::Ca {
+                cert: &sub,
+                key: &sub_key,
+            },
         )
         .unwrap();
-        let err =
-            build_chain(&ee, &[sub.clone(), pki.ca.clone()], &[pki.root.clone()], at).unwrap_err();
+        let err = build_chain(
+            &ee,
+            &[sub.clone(), pki.ca.clone()],
+            std::slice::from_ref(&pki.root),
+            at,
+        )
+        .unwrap_err();
         assert_eq!(err, ChainError::PathTooLong, "{err}");
         // Anchors' pathLen is enforced too (as OpenSSL does; RFC 5280 leaves it to the anchor
         // information): the issuing CA as anchor still refuses the sub-CA.
-        let err = build_chain(&ee, &[sub.clone()], &[pki.ca.clone()], at).unwrap_err();
+        let err = build_chain(
+            &ee,
+            std::slice::from_ref(&sub),
+            std::slice::from_ref(&pki.ca),
+            at,
+        )
+        .unwrap_err();
         assert_eq!(err, ChainError::PathTooLong);
-        assert!(build_chain(&ee, &[], &[sub.clone()], at).is_ok());
+        assert!(build_chain(&ee, &[], std::slice::from_ref(&sub), at).is_ok());
     }
 
     #[test]
@@ -402,7 +517,10 @@ mod tests {
         let child_key = PrivateKey::generate(KeyAlgorithm::P256).unwrap();
         let child = issue_certificate(
             &request("Child", CertProfile::Signer, &child_key, 30),
-            Issuer::Ca { cert: &ca_like, key: &key },
+            Issuer::Ca {
+                cert: &ca_like,
+                key: &key,
+            },
         )
         .unwrap();
         let err = build_chain(&child, &[], &[ee_root], t0() + DAY).unwrap_err();
@@ -415,31 +533,49 @@ mod tests {
         // Two CAs that cross-certify each other, neither trusted.
         let ka = PrivateKey::generate(KeyAlgorithm::P256).unwrap();
         let kb = PrivateKey::generate(KeyAlgorithm::P256).unwrap();
-        let a_self =
-            issue_certificate(&request("A", CertProfile::RootCa, &ka, 300), Issuer::SelfSigned(&ka))
-                .unwrap();
-        let b_self =
-            issue_certificate(&request("B", CertProfile::RootCa, &kb, 300), Issuer::SelfSigned(&kb))
-                .unwrap();
+        let a_self = issue_certificate(
+            &request("A", CertProfile::RootCa, &ka, 300),
+            Issuer::SelfSigned(&ka),
+        )
+        .unwrap();
+        let b_self = issue_certificate(
+            &request("B", CertProfile::RootCa, &kb, 300),
+            Issuer::SelfSigned(&kb),
+        )
+        .unwrap();
         let a_by_b = issue_certificate(
             &request("A", CertProfile::RootCa, &ka, 300),
-            Issuer::Ca { cert: &b_self, key: &kb },
+            Issuer::Ca {
+                cert: &b_self,
+                key: &kb,
+            },
         )
         .unwrap();
         let b_by_a = issue_certificate(
             &request("B", CertProfile::RootCa, &kb, 300),
-            Issuer::Ca { cert: &a_self, key: &ka },
+            Issuer::Ca {
+                cert: &a_self,
+                key: &ka,
+            },
         )
         .unwrap();
         let leaf_key = PrivateKey::generate(KeyAlgorithm::P256).unwrap();
         let leaf = issue_certificate(
             &request("L", CertProfile::Signer, &leaf_key, 30),
-            Issuer::Ca { cert: &a_self, key: &ka },
+            Issuer::Ca {
+                cert: &a_self,
+                key: &ka,
+            },
         )
         .unwrap();
         let unrelated = test_pki(KeyAlgorithm::P256);
-        let err = build_chain(&leaf, &[a_by_b, b_by_a, a_self, b_self], &[unrelated.root], t0() + DAY)
-            .unwrap_err();
+        let err = build_chain(
+            &leaf,
+            &[a_by_b, b_by_a, a_self, b_self],
+            &[unrelated.root],
+            t0() + DAY,
+        )
+        .unwrap_err();
         assert!(matches!(err, ChainError::NoChainFound(_)), "{err}");
     }
 }

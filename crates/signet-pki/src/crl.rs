@@ -8,7 +8,10 @@
 use std::time::SystemTime;
 
 use der::asn1::ObjectIdentifier;
-use der::{Decode, DecodeValue, Encode, EncodeValue, FixedTag, Header, Length, Reader, Sequence, Tag, Writer};
+use der::{
+    Decode, DecodeValue, Encode, EncodeValue, FixedTag, Header, Length, Reader, Sequence, Tag,
+    Writer,
+};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::crl::RevokedCert;
 use x509_cert::ext::Extensions;
@@ -123,7 +126,9 @@ pub fn build_crl(
         )));
     }
     if next_update <= this_update {
-        return Err(PkiError::Certificate("the CRL's nextUpdate must follow thisUpdate".into()));
+        return Err(PkiError::Certificate(
+            "the CRL's nextUpdate must follow thisUpdate".into(),
+        ));
     }
     let mut entries = Vec::with_capacity(revoked.len());
     for r in revoked {
@@ -132,9 +137,15 @@ pub fn build_crl(
             .map_err(|e| PkiError::Certificate(format!("revoked serial number: {e}")))?;
         let crl_entry_extensions = match r.reason {
             Some(code) if code > 10 || code == 7 => {
-                return Err(PkiError::Certificate(format!("{code} is not a CRLReason code")));
+                return Err(PkiError::Certificate(format!(
+                    "{code} is not a CRLReason code"
+                )));
             }
-            Some(code) => Some(vec![extension(oid::ID_CE_CRL_REASONS, false, &ReasonCode(code))?]),
+            Some(code) => Some(vec![extension(
+                oid::ID_CE_CRL_REASONS,
+                false,
+                &ReasonCode(code),
+            )?]),
             None => None,
         };
         entries.push(RevokedCert {
@@ -159,7 +170,11 @@ pub fn build_crl(
         issuer: issuer.tbs_certificate().subject().clone(),
         this_update: to_time(this_update)?,
         next_update: Some(to_time(next_update)?),
-        revoked_certificates: if entries.is_empty() { None } else { Some(entries) },
+        revoked_certificates: if entries.is_empty() {
+            None
+        } else {
+            Some(entries)
+        },
         crl_extensions: Some(vec![
             extension(oid::ID_CE_AUTHORITY_KEY_IDENTIFIER, false, &aki)?,
             extension(oid::ID_CE_CRL_NUMBER, false, &number)?,
@@ -175,7 +190,10 @@ pub fn parse_crl(der: &[u8]) -> Result<ParsedCrl, PkiError> {
     let tbs_der = outer.tbs.to_der().map_err(bad)?;
     let tbs = TbsCertList::from_der(&tbs_der).map_err(bad)?;
     if tbs.signature != outer.signature_algorithm {
-        return Err(PkiError::malformed("CRL", "inner and outer signature algorithms differ"));
+        return Err(PkiError::malformed(
+            "CRL",
+            "inner and outer signature algorithms differ",
+        ));
     }
     let mut entries = Vec::new();
     for rc in tbs.revoked_certificates.unwrap_or_default() {
@@ -238,13 +256,13 @@ pub fn verify_crl(der: &[u8], issuer: &Certificate) -> Result<ParsedCrl, PkiErro
             cert::subject_string(issuer)
         )));
     }
-    if let (Some(aki), Some(ski)) = (&crl.authority_key_id, cert::subject_key_identifier(issuer)) {
-        if *aki != ski {
-            return Err(PkiError::Certificate(format!(
-                "the CRL's authority key identifier does not match {}",
-                cert::subject_string(issuer)
-            )));
-        }
+    if let (Some(aki), Some(ski)) = (&crl.authority_key_id, cert::subject_key_identifier(issuer))
+        && *aki != ski
+    {
+        return Err(PkiError::Certificate(format!(
+            "the CRL's authority key identifier does not match {}",
+            cert::subject_string(issuer)
+        )));
     }
     if cert::key_usage(issuer).is_some_and(|k| !k.crl_sign) {
         return Err(PkiError::Certificate(format!(
@@ -264,7 +282,10 @@ pub fn verify_crl(der: &[u8], issuer: &Certificate) -> Result<ParsedCrl, PkiErro
 }
 
 fn strip_zeros(b: &[u8]) -> Vec<u8> {
-    let start = b.iter().position(|&x| x != 0).unwrap_or(b.len().saturating_sub(1));
+    let start = b
+        .iter()
+        .position(|&x| x != 0)
+        .unwrap_or(b.len().saturating_sub(1));
     b.get(start..).unwrap_or(b).to_vec()
 }
 
@@ -282,7 +303,11 @@ mod tests {
                 time: t0() + DAY,
                 reason: Some(1),
             },
-            RevokedEntry { serial: vec![0x00, 0x81, 0x02], time: t0() + DAY * 2, reason: None },
+            RevokedEntry {
+                serial: vec![0x00, 0x81, 0x02],
+                time: t0() + DAY * 2,
+                reason: None,
+            },
         ]
     }
 
@@ -290,9 +315,15 @@ mod tests {
     fn build_parse_verify_and_openssl_agrees() {
         for alg in [KeyAlgorithm::P256, KeyAlgorithm::Rsa2048] {
             let pki = test_pki(alg);
-            let der =
-                build_crl(&pki.ca, &pki.ca_key, t0() + DAY * 3, t0() + DAY * 10, 7, &entries(&pki))
-                    .unwrap();
+            let der = build_crl(
+                &pki.ca,
+                &pki.ca_key,
+                t0() + DAY * 3,
+                t0() + DAY * 10,
+                7,
+                &entries(&pki),
+            )
+            .unwrap();
             let crl = verify_crl(&der, &pki.ca).unwrap();
             assert_eq!(crl.issuer, cert::subject_string(&pki.ca));
             assert_eq!(crl.this_update, t0() + DAY * 3);
@@ -302,9 +333,15 @@ mod tests {
             assert!(!crl.is_delta);
             assert_eq!(
                 crl.revoked,
-                vec![(cert::serial_bytes(&pki.leaf), t0() + DAY), (vec![0x81, 0x02], t0() + DAY * 2)]
+                vec![
+                    (cert::serial_bytes(&pki.leaf), t0() + DAY),
+                    (vec![0x81, 0x02], t0() + DAY * 2)
+                ]
             );
-            assert_eq!(crl.find(&cert::serial_bytes(&pki.leaf)).unwrap().reason, Some(1));
+            assert_eq!(
+                crl.find(&cert::serial_bytes(&pki.leaf)).unwrap().reason,
+                Some(1)
+            );
             assert_eq!(crl.find(&[0, 0x81, 0x02]).unwrap().reason, None);
             assert!(crl.find(&cert::serial_bytes(&pki.tsa)).is_none());
             // Wrong issuer: name mismatch, then signature mismatch with the right name.
@@ -318,11 +355,22 @@ mod tests {
             std::fs::write(dir.join("issuing.pem"), cert_to_pem(&pki.ca)).unwrap();
             let (ok, text) = openssl(
                 &dir,
-                &["crl", "-in", "x.crl", "-inform", "DER", "-CAfile", "issuing.pem", "-noout"],
+                &[
+                    "crl",
+                    "-in",
+                    "x.crl",
+                    "-inform",
+                    "DER",
+                    "-CAfile",
+                    "issuing.pem",
+                    "-noout",
+                ],
             );
             assert!(ok && text.contains("verify OK"), "{text}");
-            let (ok, text) =
-                openssl(&dir, &["crl", "-in", "x.crl", "-inform", "DER", "-noout", "-text"]);
+            let (ok, text) = openssl(
+                &dir,
+                &["crl", "-in", "x.crl", "-inform", "DER", "-noout", "-text"],
+            );
             assert!(ok, "{text}");
             assert!(text.contains("Version 2"), "{text}");
             assert!(text.contains("X509v3 CRL Number:"), "{text}");
@@ -335,7 +383,9 @@ mod tests {
             std::fs::write(dir.join("root.crl"), &root_crl).unwrap();
             let (ok, text) = openssl(
                 &dir,
-                &["crl", "-in", "root.crl", "-inform", "DER", "-CAfile", "root.pem", "-noout"],
+                &[
+                    "crl", "-in", "root.crl", "-inform", "DER", "-CAfile", "root.pem", "-noout",
+                ],
             );
             assert!(ok && text.contains("verify OK"), "{text}");
             assert!(verify_crl(&root_crl, &pki.root).unwrap().revoked.is_empty());
@@ -346,15 +396,17 @@ mod tests {
     #[test]
     fn tampering_and_garbage_are_errors() {
         let pki = test_pki(KeyAlgorithm::P256);
-        let der =
-            build_crl(&pki.ca, &pki.ca_key, t0(), t0() + DAY, 1, &entries(&pki)).unwrap();
+        let der = build_crl(&pki.ca, &pki.ca_key, t0(), t0() + DAY, 1, &entries(&pki)).unwrap();
         // Change the revocation time of the first entry (a byte of the TBS).
         let mut bad = der.clone();
         let when = "260102000000Z".as_bytes();
         let pos = bad.windows(when.len()).position(|w| w == when).unwrap();
         bad[pos + 5] ^= 0x01;
         assert!(parse_crl(&bad).is_ok());
-        assert!(matches!(verify_crl(&bad, &pki.ca), Err(PkiError::BadSignature(_))));
+        assert!(matches!(
+            verify_crl(&bad, &pki.ca),
+            Err(PkiError::BadSignature(_))
+        ));
         for n in [0, 1, 10, der.len() / 2, der.len() - 1] {
             assert!(parse_crl(&der[..n]).is_err());
         }
@@ -365,11 +417,14 @@ mod tests {
         // Wrong key, bad times, bad reason.
         assert!(build_crl(&pki.ca, &pki.root_key, t0(), t0() + DAY, 1, &[]).is_err());
         assert!(build_crl(&pki.ca, &pki.ca_key, t0(), t0(), 1, &[]).is_err());
-        let r = RevokedEntry { serial: vec![1], time: t0(), reason: Some(7) };
+        let r = RevokedEntry {
+            serial: vec![1],
+            time: t0(),
+            reason: Some(7),
+        };
         assert!(build_crl(&pki.ca, &pki.ca_key, t0(), t0() + DAY, 1, &[r]).is_err());
         // A CA certificate without cRLSign may not sign a CRL: the leaf is no CA.
-        let leaf_crl =
-            build_crl(&pki.leaf, &pki.leaf_key, t0(), t0() + DAY, 1, &[]).unwrap();
+        let leaf_crl = build_crl(&pki.leaf, &pki.leaf_key, t0(), t0() + DAY, 1, &[]).unwrap();
         assert!(verify_crl(&leaf_crl, &pki.leaf).is_err());
     }
 }

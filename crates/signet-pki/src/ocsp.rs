@@ -69,7 +69,11 @@ pub mod asn1 {
     /// `TBSRequest`
     #[derive(Clone, Debug, Eq, PartialEq, Sequence)]
     pub struct TbsRequest {
-        #[asn1(context_specific = "0", tag_mode = "EXPLICIT", default = "Default::default")]
+        #[asn1(
+            context_specific = "0",
+            tag_mode = "EXPLICIT",
+            default = "Default::default"
+        )]
         pub version: u8,
         #[asn1(context_specific = "1", tag_mode = "EXPLICIT", optional = "true")]
         pub requestor_name: Option<GeneralName>,
@@ -133,7 +137,11 @@ pub mod asn1 {
     /// `ResponseData`
     #[derive(Clone, Debug, Eq, PartialEq, Sequence)]
     pub struct ResponseData {
-        #[asn1(context_specific = "0", tag_mode = "EXPLICIT", default = "Default::default")]
+        #[asn1(
+            context_specific = "0",
+            tag_mode = "EXPLICIT",
+            default = "Default::default"
+        )]
         pub version: u8,
         pub responder_id: ResponderId,
         pub produced_at: GeneralizedTime,
@@ -266,7 +274,11 @@ fn issuer_hashes(
     hash: ObjectIdentifier,
 ) -> Result<(Vec<u8>, Vec<u8>), PkiError> {
     let name = issuer.tbs_certificate().subject().to_der()?;
-    let key = issuer.tbs_certificate().subject_public_key_info().subject_public_key.raw_bytes();
+    let key = issuer
+        .tbs_certificate()
+        .subject_public_key_info()
+        .subject_public_key
+        .raw_bytes();
     Ok((digest_by_oid(&hash, &name)?, digest_by_oid(&hash, key)?))
 }
 
@@ -277,7 +289,10 @@ pub fn cert_id(
     issuer: &Certificate,
     hash: ObjectIdentifier,
 ) -> Result<CertId, PkiError> {
-    if !cert::names_match(cert.tbs_certificate().issuer(), issuer.tbs_certificate().subject()) {
+    if !cert::names_match(
+        cert.tbs_certificate().issuer(),
+        issuer.tbs_certificate().subject(),
+    ) {
         return Err(PkiError::Ocsp(format!(
             "{} is not the issuer of {}",
             cert::subject_string(issuer),
@@ -285,23 +300,37 @@ pub fn cert_id(
         )));
     }
     let (issuer_name_hash, issuer_key_hash) = issuer_hashes(issuer, hash)?;
-    Ok(CertId { hash_algorithm: hash, issuer_name_hash, issuer_key_hash, serial: cert::serial_bytes(cert) })
+    Ok(CertId {
+        hash_algorithm: hash,
+        issuer_name_hash,
+        issuer_key_hash,
+        serial: cert::serial_bytes(cert),
+    })
 }
 
 /// An unsigned OCSP request for `ids`, with a nonce extension (RFC 8954: 1 to 32 bytes) when
 /// given. Returns DER.
 pub fn build_request(ids: &[CertId], nonce: Option<&[u8]>) -> Result<Vec<u8>, PkiError> {
     if ids.is_empty() {
-        return Err(PkiError::Ocsp("an OCSP request needs at least one certificate".into()));
+        return Err(PkiError::Ocsp(
+            "an OCSP request needs at least one certificate".into(),
+        ));
     }
     let request_list = ids
         .iter()
-        .map(|id| Ok(asn1::Request { req_cert: id.to_asn1()?, single_request_extensions: None }))
+        .map(|id| {
+            Ok(asn1::Request {
+                req_cert: id.to_asn1()?,
+                single_request_extensions: None,
+            })
+        })
         .collect::<Result<Vec<_>, PkiError>>()?;
     let request_extensions = match nonce {
         None => None,
         Some(n) if n.is_empty() || n.len() > 32 => {
-            return Err(PkiError::Ocsp("an OCSP nonce must be 1 to 32 bytes (RFC 8954)".into()));
+            return Err(PkiError::Ocsp(
+                "an OCSP nonce must be 1 to 32 bytes (RFC 8954)".into(),
+            ));
         }
         Some(n) => Some(vec![cert::extension(
             oid::ID_PKIX_OCSP_NONCE,
@@ -332,10 +361,18 @@ pub struct ParsedRequest {
 
 /// Parses a DER OCSP request (a signature on it, if any, is ignored).
 pub fn parse_request(der: &[u8]) -> Result<ParsedRequest, PkiError> {
-    let req = asn1::OcspRequest::from_der(der).map_err(|e| PkiError::malformed("OCSP request", e))?;
+    let req =
+        asn1::OcspRequest::from_der(der).map_err(|e| PkiError::malformed("OCSP request", e))?;
     let tbs = &req.tbs_request;
-    let nonce = nonce_extension(tbs.request_extensions.as_deref()).map(|e| nonce_value(e));
-    Ok(ParsedRequest { ids: tbs.request_list.iter().map(|r| CertId::from_asn1(&r.req_cert)).collect(), nonce })
+    let nonce = nonce_extension(tbs.request_extensions.as_deref()).map(nonce_value);
+    Ok(ParsedRequest {
+        ids: tbs
+            .request_list
+            .iter()
+            .map(|r| CertId::from_asn1(&r.req_cert))
+            .collect(),
+        nonce,
+    })
 }
 
 fn nonce_extension(exts: Option<&[Extension]>) -> Option<&Extension> {
@@ -344,7 +381,9 @@ fn nonce_extension(exts: Option<&[Extension]>) -> Option<&Extension> {
 
 fn nonce_value(e: &Extension) -> Vec<u8> {
     let raw = e.extn_value.as_bytes();
-    OctetString::from_der(raw).map(|o| o.as_bytes().to_vec()).unwrap_or_else(|_| raw.to_vec())
+    OctetString::from_der(raw)
+        .map(|o| o.as_bytes().to_vec())
+        .unwrap_or_else(|_| raw.to_vec())
 }
 
 /// A certificate's revocation status.
@@ -352,7 +391,10 @@ fn nonce_value(e: &Extension) -> Vec<u8> {
 pub enum CertStatus {
     Good,
     /// Revoked at `time`; `reason` is an RFC 5280 CRLReason code.
-    Revoked { time: SystemTime, reason: Option<u8> },
+    Revoked {
+        time: SystemTime,
+        reason: Option<u8>,
+    },
     Unknown,
 }
 
@@ -392,7 +434,9 @@ impl OcspResponder<'_> {
     /// CA or a certificate the CA issued with EKU OCSPSigning. Call it once at start-up.
     pub fn check(&self) -> Result<(), PkiError> {
         if self.key.public_key_der() != cert::spki_der(self.responder_cert).as_slice() {
-            return Err(PkiError::Ocsp("the responder key does not match its certificate".into()));
+            return Err(PkiError::Ocsp(
+                "the responder key does not match its certificate".into(),
+            ));
         }
         if self.responder_cert == self.ca {
             return Ok(());
@@ -441,12 +485,19 @@ impl OcspResponder<'_> {
         let mut singles = Vec::with_capacity(tbs.request_list.len());
         for r in tbs.request_list {
             let id = CertId::from_asn1(&r.req_cert);
-            let st = if id.matches_issuer(self.ca) { status(&id.serial) } else { CertStatus::Unknown };
-            singles.push(single_response(r.req_cert, st, produced_at, validity)
-                .map_err(|_| RespondError::Internal)?);
+            let st = if id.matches_issuer(self.ca) {
+                status(&id.serial)
+            } else {
+                CertStatus::Unknown
+            };
+            singles.push(
+                single_response(r.req_cert, st, produced_at, validity)
+                    .map_err(|_| RespondError::Internal)?,
+            );
         }
         let nonce = nonce_extension(tbs.request_extensions.as_deref()).cloned();
-        self.sign_response(singles, nonce, produced_at).map_err(|_| RespondError::Internal)
+        self.sign_response(singles, nonce, produced_at)
+            .map_err(|_| RespondError::Internal)
     }
 
     /// A signed response about one certificate without a request (to embed as validation data).
@@ -467,7 +518,11 @@ impl OcspResponder<'_> {
         nonce: Option<Extension>,
         produced_at: SystemTime,
     ) -> Result<Vec<u8>, PkiError> {
-        let key_hash = key_identifier(self.responder_cert.tbs_certificate().subject_public_key_info())?;
+        let key_hash = key_identifier(
+            self.responder_cert
+                .tbs_certificate()
+                .subject_public_key_info(),
+        )?;
         let data = asn1::ResponseData {
             version: 0,
             responder_id: asn1::ResponderId::ByKey(OctetString::new(key_hash)?),
@@ -499,7 +554,8 @@ impl OcspResponder<'_> {
 }
 
 fn generalized(t: SystemTime) -> Result<GeneralizedTime, PkiError> {
-    GeneralizedTime::from_system_time(t).map_err(|e| PkiError::Ocsp(format!("time out of range: {e}")))
+    GeneralizedTime::from_system_time(t)
+        .map_err(|e| PkiError::Ocsp(format!("time out of range: {e}")))
 }
 
 fn single_response(
@@ -585,7 +641,10 @@ pub fn parse_response(der: &[u8]) -> Result<ParsedResponse, PkiError> {
     let st = resp.response_status.0;
     let Some(bytes) = resp.response_bytes else {
         if st == status::SUCCESSFUL {
-            return Err(PkiError::malformed("OCSP response", "successful but without a response"));
+            return Err(PkiError::malformed(
+                "OCSP response",
+                "successful but without a response",
+            ));
         }
         return Ok(ParsedResponse {
             status: st,
@@ -595,7 +654,10 @@ pub fn parse_response(der: &[u8]) -> Result<ParsedResponse, PkiError> {
             responder_id: None,
             nonce: None,
             tbs_der: Vec::new(),
-            signature_algorithm: AlgorithmIdentifierOwned { oid: PLACEHOLDER_OID, parameters: None },
+            signature_algorithm: AlgorithmIdentifierOwned {
+                oid: PLACEHOLDER_OID,
+                parameters: None,
+            },
             signature: Vec::new(),
         });
     };
@@ -687,13 +749,17 @@ pub fn verify_response(
             continue;
         }
         if !cert::extended_key_usages(cand).contains(&oid::ID_KP_OCSP_SIGNING) {
-            reasons.push(format!("{subject} lacks the OCSPSigning extended key usage"));
+            reasons.push(format!(
+                "{subject} lacks the OCSPSigning extended key usage"
+            ));
             continue;
         }
         if let Some(at) = resp.produced_at {
             let (nb, na) = cert::validity(cand);
             if at < nb || at > na {
-                reasons.push(format!("{subject} was not valid when the response was produced"));
+                reasons.push(format!(
+                    "{subject} was not valid when the response was produced"
+                ));
                 continue;
             }
         }
@@ -705,12 +771,18 @@ pub fn verify_response(
             cert::subject_string(issuer)
         )
     } else {
-        format!("OCSP response signer not authorized: {}", reasons.join("; "))
+        format!(
+            "OCSP response signer not authorized: {}",
+            reasons.join("; ")
+        )
     }))
 }
 
 fn strip_zeros(b: &[u8]) -> Vec<u8> {
-    let start = b.iter().position(|&x| x != 0).unwrap_or(b.len().saturating_sub(1));
+    let start = b
+        .iter()
+        .position(|&x| x != 0)
+        .unwrap_or(b.len().saturating_sub(1));
     b.get(start..).unwrap_or(b).to_vec()
 }
 
@@ -730,13 +802,19 @@ mod tests {
     const VALIDITY_LEEWAY: &str = "3153600000";
 
     fn attime() -> String {
-        at().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().to_string()
+        at().duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            .to_string()
     }
 
     fn revoked_leaf(pki: &TestPki) -> impl Fn(&[u8]) -> CertStatus + '_ {
         move |serial: &[u8]| {
             if serial == cert::serial_bytes(&pki.leaf).as_slice() {
-                CertStatus::Revoked { time: t0() + DAY * 2, reason: Some(1) }
+                CertStatus::Revoked {
+                    time: t0() + DAY * 2,
+                    reason: Some(1),
+                }
             } else {
                 CertStatus::Good
             }
@@ -791,7 +869,12 @@ mod tests {
                     chain: vec![pki.ca.clone()],
                 }
             } else {
-                OcspResponder { ca: &pki.ca, responder_cert: &pki.ca, key: &pki.ca_key, chain: vec![] }
+                OcspResponder {
+                    ca: &pki.ca,
+                    responder_cert: &pki.ca,
+                    key: &pki.ca_key,
+                    chain: vec![],
+                }
             };
             responder.check().unwrap();
             let dir = tempdir("ocsp");
@@ -801,15 +884,27 @@ mod tests {
                 let resp = format!("{who}.resp");
                 let (ok, text) = openssl(
                     &dir,
-                    &["ocsp", "-issuer", "issuing.pem", "-cert", &format!("{who}.pem"), "-reqout", &req],
+                    &[
+                        "ocsp",
+                        "-issuer",
+                        "issuing.pem",
+                        "-cert",
+                        &format!("{who}.pem"),
+                        "-reqout",
+                        &req,
+                    ],
                 );
                 assert!(ok, "{text}");
                 let req_der = std::fs::read(dir.join(&req)).unwrap();
                 let parsed_req = parse_request(&req_der).unwrap();
                 assert_eq!(parsed_req.ids[0].hash_algorithm, oid::ID_SHA1);
                 assert!(parsed_req.nonce.is_some());
-                let resp_der =
-                    responder.respond(&req_der, &revoked_leaf(&pki), at(), Duration::from_secs(86_400));
+                let resp_der = responder.respond(
+                    &req_der,
+                    &revoked_leaf(&pki),
+                    at(),
+                    Duration::from_secs(86_400),
+                );
                 std::fs::write(dir.join(&resp), &resp_der).unwrap();
 
                 let parsed = parse_response(&resp_der).unwrap();
@@ -832,9 +927,21 @@ mod tests {
                 let (ok, text) = openssl(
                     &dir,
                     &[
-                        "ocsp", "-respin", &resp, "-resp_text", "-CAfile", "root.pem", "-issuer",
-                        "issuing.pem", "-cert", &format!("{who}.pem"), "-attime", &attime(),
-                        "-no_nonce", "-validity_period", VALIDITY_LEEWAY,
+                        "ocsp",
+                        "-respin",
+                        &resp,
+                        "-resp_text",
+                        "-CAfile",
+                        "root.pem",
+                        "-issuer",
+                        "issuing.pem",
+                        "-cert",
+                        &format!("{who}.pem"),
+                        "-attime",
+                        &attime(),
+                        "-no_nonce",
+                        "-validity_period",
+                        VALIDITY_LEEWAY,
                     ],
                 );
                 assert!(ok, "{text}");
@@ -848,9 +955,19 @@ mod tests {
                 let (ok, text) = openssl(
                     &dir,
                     &[
-                        "ocsp", "-respin", &resp, "-reqin", &req, "-CAfile", "root.pem",
-                        "-issuer", "issuing.pem", "-attime", &attime(),
-                        "-validity_period", VALIDITY_LEEWAY,
+                        "ocsp",
+                        "-respin",
+                        &resp,
+                        "-reqin",
+                        &req,
+                        "-CAfile",
+                        "root.pem",
+                        "-issuer",
+                        "issuing.pem",
+                        "-attime",
+                        &attime(),
+                        "-validity_period",
+                        VALIDITY_LEEWAY,
                     ],
                 );
                 assert!(ok && text.contains("Response verify OK"), "{text}");
@@ -864,8 +981,12 @@ mod tests {
     fn other_issuers_get_unknown_and_sha256_ids_work() {
         let pki = test_pki(KeyAlgorithm::P256);
         let other = test_pki(KeyAlgorithm::P256);
-        let responder =
-            OcspResponder { ca: &pki.ca, responder_cert: &pki.ca, key: &pki.ca_key, chain: vec![] };
+        let responder = OcspResponder {
+            ca: &pki.ca,
+            responder_cert: &pki.ca,
+            key: &pki.ca_key,
+            chain: vec![],
+        };
         let ids = vec![
             cert_id(&pki.leaf, &pki.ca, oid::ID_SHA256).unwrap(),
             cert_id(&other.leaf, &other.ca, oid::ID_SHA1).unwrap(),
@@ -896,9 +1017,15 @@ mod tests {
         let pki = test_pki(KeyAlgorithm::P256);
         let id = cert_id(&pki.leaf, &pki.ca, oid::ID_SHA1).unwrap();
         // Delegated responder, chain left empty: the responder certificate is added.
-        let delegated =
-            OcspResponder { ca: &pki.ca, responder_cert: &pki.ocsp, key: &pki.ocsp_key, chain: vec![] };
-        let der = delegated.respond_for(&id, CertStatus::Good, at(), DAY).unwrap();
+        let delegated = OcspResponder {
+            ca: &pki.ca,
+            responder_cert: &pki.ocsp,
+            key: &pki.ocsp_key,
+            chain: vec![],
+        };
+        let der = delegated
+            .respond_for(&id, CertStatus::Good, at(), DAY)
+            .unwrap();
         let parsed = parse_response(&der).unwrap();
         assert_eq!(parsed.certs, vec![pki.ocsp.clone()]);
         verify_response(&parsed, &pki.ca, &[]).unwrap();
@@ -906,7 +1033,7 @@ mod tests {
         let mut stripped = parsed.clone();
         stripped.certs.clear();
         assert!(verify_response(&stripped, &pki.ca, &[]).is_err());
-        verify_response(&stripped, &pki.ca, &[pki.ocsp.clone()]).unwrap();
+        verify_response(&stripped, &pki.ca, std::slice::from_ref(&pki.ocsp)).unwrap();
         // A certificate without OCSPSigning (here the signer's) cannot sign responses.
         let rogue = OcspResponder {
             ca: &pki.ca,
@@ -919,7 +1046,9 @@ mod tests {
         let err = verify_response(&parse_response(&der).unwrap(), &pki.ca, &[]).unwrap_err();
         assert!(err.to_string().contains("OCSPSigning"), "{err}");
         // The responder certificate must be valid at producedAt.
-        let late = delegated.respond_for(&id, CertStatus::Good, t0() + DAY * 400, DAY).unwrap();
+        let late = delegated
+            .respond_for(&id, CertStatus::Good, t0() + DAY * 400, DAY)
+            .unwrap();
         assert!(verify_response(&parse_response(&late).unwrap(), &pki.ca, &[]).is_err());
         // Tampering with the signed data breaks the signature.
         let mut bad = der.clone();
@@ -927,7 +1056,7 @@ mod tests {
         bad[pos] = 0x82; // → unknown
         let parsed = parse_response(&bad).unwrap();
         assert_eq!(parsed.single[0].status, CertStatus::Unknown);
-        assert!(verify_response(&parsed, &pki.ca, &[pki.leaf.clone()]).is_err());
+        assert!(verify_response(&parsed, &pki.ca, std::slice::from_ref(&pki.leaf)).is_err());
         // Root-level status-only responses.
         let p = parse_response(&MALFORMED_REQUEST).unwrap();
         assert_eq!(p.status, status::MALFORMED_REQUEST);
@@ -937,10 +1066,17 @@ mod tests {
     #[test]
     fn malformed_requests_get_malformed_request_and_garbage_never_panics() {
         let pki = test_pki(KeyAlgorithm::P256);
-        let responder =
-            OcspResponder { ca: &pki.ca, responder_cert: &pki.ca, key: &pki.ca_key, chain: vec![] };
-        let good = build_request(&[cert_id(&pki.leaf, &pki.ca, oid::ID_SHA1).unwrap()], Some(b"n"))
-            .unwrap();
+        let responder = OcspResponder {
+            ca: &pki.ca,
+            responder_cert: &pki.ca,
+            key: &pki.ca_key,
+            chain: vec![],
+        };
+        let good = build_request(
+            &[cert_id(&pki.leaf, &pki.ca, oid::ID_SHA1).unwrap()],
+            Some(b"n"),
+        )
+        .unwrap();
         let mut inputs: Vec<Vec<u8>> = vec![
             vec![],
             b"GET / HTTP/1.1".to_vec(),

@@ -27,10 +27,15 @@ pub fn certs_from_pem_or_der(bytes: &[u8]) -> Result<Vec<Certificate>, PkiError>
         let certs = pem_blocks(bytes)?
             .into_iter()
             .filter(|(label, _)| label == "CERTIFICATE" || label == "X509 CERTIFICATE")
-            .map(|(_, der)| Certificate::from_der(&der).map_err(|e| PkiError::malformed("certificate", e)))
+            .map(|(_, der)| {
+                Certificate::from_der(&der).map_err(|e| PkiError::malformed("certificate", e))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         if certs.is_empty() {
-            return Err(PkiError::malformed("PEM file", "no CERTIFICATE block found"));
+            return Err(PkiError::malformed(
+                "PEM file",
+                "no CERTIFICATE block found",
+            ));
         }
         return Ok(certs);
     }
@@ -76,7 +81,9 @@ pub fn private_key_from_pem(text: &str) -> Result<Vec<u8>, PkiError> {
             _ => continue,
         }
     }
-    Err(PkiError::Key("no PRIVATE KEY block found in the PEM text".into()))
+    Err(PkiError::Key(
+        "no PRIVATE KEY block found in the PEM text".into(),
+    ))
 }
 
 fn encode(label: &str, der: &[u8]) -> String {
@@ -89,7 +96,10 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    hay.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|p| p + from)
+    hay.get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
 }
 
 /// Every PEM block in `bytes` as (label, DER), in order.
@@ -109,7 +119,8 @@ pub fn pem_blocks(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, PkiError> {
         let block_end = end + end_marker.len();
         let block = bytes.get(begin..block_end).unwrap_or_default();
         // The RFC 7468 decoder wants LF or CRLF line endings and nothing after the END line.
-        let (label, der) = der::pem::decode_vec(block).map_err(|e| PkiError::malformed("PEM", e))?;
+        let (label, der) =
+            der::pem::decode_vec(block).map_err(|e| PkiError::malformed("PEM", e))?;
         out.push((label.to_string(), der));
         pos = block_end;
     }
@@ -146,7 +157,10 @@ mod tests {
         let pki = test_pki(KeyAlgorithm::P256);
         let pem = cert_to_pem(&pki.leaf);
         assert!(pem.starts_with("-----BEGIN CERTIFICATE-----\n"));
-        assert_eq!(certs_from_pem_or_der(pem.as_bytes()).unwrap(), vec![pki.leaf.clone()]);
+        assert_eq!(
+            certs_from_pem_or_der(pem.as_bytes()).unwrap(),
+            vec![pki.leaf.clone()]
+        );
         // A bundle with text around and CRLF line endings.
         let bundle = format!(
             "subject=CN=x\r\n{}\r\nsome text\r\n{}",
@@ -176,12 +190,18 @@ mod tests {
             b"-----BEGIN CERTIFICATE-----\nMIIB\n",
             b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
         ] {
-            assert!(certs_from_pem_or_der(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+            assert!(
+                certs_from_pem_or_der(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
         assert!(private_key_from_pem("nothing").is_err());
         assert!(
-            private_key_from_pem("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n")
-                .is_err()
+            private_key_from_pem(
+                "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"
+            )
+            .is_err()
         );
     }
 
@@ -196,11 +216,21 @@ mod tests {
         let dir = tempdir("pem");
         let (ok, text) = openssl(
             &dir,
-            &["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "k.pem"],
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
+                "k.pem",
+            ],
         );
         assert!(ok, "{text}");
-        let (ok, text) =
-            openssl(&dir, &["rsa", "-in", "k.pem", "-traditional", "-out", "k1.pem"]);
+        let (ok, text) = openssl(
+            &dir,
+            &["rsa", "-in", "k.pem", "-traditional", "-out", "k1.pem"],
+        );
         assert!(ok, "{text}");
         let pkcs8 = std::fs::read_to_string(dir.join("k.pem")).unwrap();
         let pkcs1 = std::fs::read_to_string(dir.join("k1.pem")).unwrap();
