@@ -483,3 +483,89 @@ fn one_gigabyte_document_is_read_lazily() {
     assert_eq!(sigs[0].contents_span, (p.byte_range[1], p.byte_range[2]));
     assert_eq!(doc2.revisions().unwrap(), vec![huge.len(), app.len()]);
 }
+
+/// Writes `/tmp/prep.pdf` (zero placeholder), `/tmp/prep.tbs` (the signed bytes) and
+/// `/tmp/prep.hole` (absolute offsets of the hex digits) for signing with `openssl cms`.
+#[test]
+#[ignore = "writes to /tmp"]
+fn write_placeholder_for_openssl() {
+    let font = std::fs::read(FONT).unwrap();
+    let pdf = sample_contract("Service Agreement", 3, 100_000);
+    let doc = Document::open(&pdf).unwrap();
+    let r = SignatureRequest {
+        placement: Some(Placement { page: 1, rect: [330.0, 60.0, 530.0, 160.0] }),
+        appearance: Some(AppearanceSpec { image: Some(stamp_image()), text_lines: vec!["张三".into()], font: Some(FontData { bytes: &font, index: 2 }) }),
+        signing_time: Some(UNIX_EPOCH + Duration::from_secs(1_795_868_130)),
+        certify: Some(2),
+        ..req(16384)
+    };
+    let p = prepare_signature(&doc, &r).unwrap();
+    let (a, b) = p.signed_parts();
+    std::fs::write("/tmp/prep.tbs", [&pdf[..], a, b].concat()).unwrap();
+    std::fs::write("/tmp/prep.pdf", [&pdf[..], &p.update].concat()).unwrap();
+    std::fs::write("/tmp/prep.hole", format!("{} {}", p.byte_range[1] + 1, p.byte_range[2] - 1)).unwrap();
+}
+
+#[test]
+fn document_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Document<'static>>();
+    check::<PreparedSignature>();
+}
+
+/// Sign `tbs` with `openssl cms -cades` using /tmp/k.pem and /tmp/c.pem (test helper).
+fn openssl_sign(tbs: &[u8]) -> Vec<u8> {
+    std::fs::write("/tmp/chain.tbs", tbs).unwrap();
+    let st = std::process::Command::new("openssl")
+        .args(["cms", "-sign", "-binary", "-cades", "-md", "sha256", "-outform", "DER"])
+        .args(["-in", "/tmp/chain.tbs", "-signer", "/tmp/c.pem", "-inkey", "/tmp/k.pem", "-out", "/tmp/chain.der"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    std::fs::read("/tmp/chain.der").unwrap()
+}
+
+fn sign_really(base: &[u8], r: &SignatureRequest) -> Vec<u8> {
+    let doc_src = base.to_vec();
+    let doc = Document::open(&doc_src).unwrap();
+    let mut p = prepare_signature(&doc, r).unwrap();
+    let (a, b) = p.signed_parts();
+    let der = openssl_sign(&[base, a, b].concat());
+    p.embed(&der).unwrap();
+    [base, &p.update[..]].concat()
+}
+
+/// Certify with two pre-created fields, fill both, add a DSS: `/tmp/chain.pdf`.
+/// Needs /tmp/k.pem and /tmp/c.pem (`openssl req -x509 -newkey ec ...`).
+#[test]
+#[ignore = "needs openssl and /tmp keys; writes to /tmp"]
+fn write_certified_chain_with_openssl() {
+    let font = std::fs::read(FONT).unwrap();
+    let pdf = sample_contract("Service Agreement", 2, 0);
+    let look = AppearanceSpec { image: Some(stamp_image()), text_lines: vec!["李四".into(), "2026-11-28".into()], font: Some(FontData { bytes: &font, index: 2 }) };
+    let cert = SignatureRequest {
+        certify: Some(2),
+        placement: Some(Placement { page: 1, rect: [50.0, 50.0, 200.0, 120.0] }),
+        appearance: Some(look.clone()),
+        add_fields: vec![
+            NewField { name: "Buyer".into(), placement: Placement { page: 2, rect: [50.0, 50.0, 250.0, 130.0] } },
+            NewField { name: "Seller".into(), placement: Placement { page: 2, rect: [300.0, 50.0, 500.0, 130.0] } },
+        ],
+        ..req(8192)
+    };
+    let one = sign_really(&pdf, &cert);
+    let two = sign_really(&one, &SignatureRequest { field_name: Some("Buyer".into()), appearance: Some(look.clone()), ..req(8192) });
+    let three = sign_really(&two, &SignatureRequest { field_name: Some("Seller".into()), ..req(8192) });
+    let doc = Document::open(&three).unwrap();
+    let dss = add_dss(&doc, &DssData { certs: vec![b"not really a cert".to_vec()], ..Default::default() }).unwrap();
+    std::fs::write("/tmp/chain.pdf", [three, dss].concat()).unwrap();
+    // The same on an xref-stream/object-stream file (`qpdf --object-streams=generate`).
+    if let Ok(objstm) = std::fs::read("/tmp/objstm-in.pdf") {
+        let place = Some(Placement { page: 2, rect: [50.0, 50.0, 250.0, 130.0] });
+        let one = sign_really(&objstm, &SignatureRequest { placement: place, appearance: Some(look.clone()), name: Some("王五".into()), ..req(8192) });
+        let two = sign_really(&one, &req(8192));
+        let doc = Document::open(&two).unwrap();
+        let dss = add_dss(&doc, &DssData { crls: vec![b"crl".to_vec()], ..Default::default() }).unwrap();
+        std::fs::write("/tmp/objstm-chain.pdf", [two, dss].concat()).unwrap();
+    }
+}
