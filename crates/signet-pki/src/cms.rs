@@ -645,7 +645,8 @@ impl ParsedSignedData {
     }
 }
 
-/// A minimal reader of DER TLVs (definite lengths, one-byte tags: all CMS needs).
+/// A minimal reader of DER TLVs (one-byte tags: all CMS needs), tolerating the BER indefinite
+/// lengths of streamed CMS.
 pub(crate) mod tlv {
     pub const INTEGER: u8 = 0x02;
     pub const OCTET_STRING: u8 = 0x04;
@@ -670,8 +671,17 @@ pub(crate) mod tlv {
         }
     }
 
-    /// Reads one TLV from the front of `input`; returns it and the rest.
+    /// Deepest nesting of indefinite-length (BER) elements accepted: a bound on recursion.
+    const MAX_INDEFINITE_DEPTH: usize = 32;
+
+    /// Reads one TLV from the front of `input`; returns it and the rest. Definite lengths, and
+    /// BER indefinite lengths on constructed elements (as `openssl cms -stream` writes them);
+    /// for those, `content` excludes and `raw` includes the end-of-contents octets.
     pub fn read(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), String> {
+        read_at(input, 0)
+    }
+
+    fn read_at(input: &[u8], depth: usize) -> Result<(Tlv<'_>, &[u8]), String> {
         let (&tag, rest) = input.split_first().ok_or("unexpected end of data")?;
         if tag & 0x1f == 0x1f {
             return Err("multi-byte tags are not supported".into());
@@ -680,7 +690,23 @@ pub(crate) mod tlv {
         let (len, rest) = if first < 0x80 {
             (first as usize, rest)
         } else if first == 0x80 {
-            return Err("indefinite length (BER) is not supported; DER is required".into());
+            if tag & 0x20 == 0 || depth >= MAX_INDEFINITE_DEPTH {
+                return Err("indefinite length on a primitive or too deeply nested element".into());
+            }
+            let mut inner = rest;
+            loop {
+                if inner.starts_with(&[0, 0]) {
+                    break;
+                }
+                let (_, r) = read_at(inner, depth + 1)?;
+                inner = r;
+            }
+            let content_len = rest.len() - inner.len();
+            let header_len = input.len() - rest.len();
+            let (content, after) = rest.split_at(content_len);
+            let after = after.get(2..).ok_or("missing end-of-contents")?;
+            let raw = &input[..header_len + content_len + 2];
+            return Ok((Tlv { tag, content, raw }, after));
         } else {
             let n = (first & 0x7f) as usize;
             if n > 4 || rest.len() < n {
@@ -720,6 +746,8 @@ pub(crate) mod tlv {
             0x24 => {
                 let mut out = Vec::new();
                 for seg in children(*t)? {
+                    // Segments are primitive in DER-ish BER; nested constructed ones are rare
+                    // and refused.
                     out.extend_from_slice(seg.expect(OCTET_STRING)?.content);
                 }
                 Ok(out)
@@ -930,9 +958,13 @@ mod tests {
         trailing.extend_from_slice(b"\0\0junk");
         assert!(parse_signed_data(&trailing).is_err());
 
-        for garbage in [&b""[..], b"\0", b"\x30", b"\x30\x80\0\0", b"\x30\x84\xff\xff\xff\xff", b"hello world"] {
+        for garbage in [&b""[..], b"\0", b"\x30", b"\x30\x80\0\0", b"\x30\x80", b"\x04\x80\0\0", b"\x30\x84\xff\xff\xff\xff", b"hello world"] {
             assert!(parse_signed_data(garbage).is_err());
         }
+        // Deeply nested indefinite lengths are refused without exhausting the stack.
+        let mut deep = b"\x30\x80".repeat(100_000);
+        deep.extend(std::iter::repeat_n(0u8, 200_000));
+        assert!(parse_signed_data(&deep).is_err());
         // Every truncation of a valid signature is an error, never a panic.
         for len in 0..der.len() {
             assert!(parse_signed_data(&der[..len]).is_err(), "truncated at {len}");
@@ -986,7 +1018,7 @@ mod tests {
         for kind in [KeyKind::P256, KeyKind::Rsa] {
             let s = pki.issue(&format!("o{kind:?}"), "/CN=OpenSSL Signer", kind, false);
             let (cert, key) = (s.pem_path.to_str().unwrap(), s.key_path.to_str().unwrap());
-            for (mode, extra) in [("nodetach", "-nodetach"), ("detached", "-binary"), ("cades", "-cades")] {
+            for (mode, extra) in [("nodetach", "-nodetach"), ("detached", "-binary"), ("cades", "-cades"), ("stream", "-stream")] {
                 let out = format!("{kind:?}-{mode}.der");
                 openssl(&pki.dir, &[
                     "cms", "-sign", "-binary", extra, "-in", "data.bin", "-signer", cert,
@@ -997,7 +1029,10 @@ mod tests {
                 p.verify_signature().unwrap();
                 assert_eq!(p.signer_cert.as_ref(), Some(&s.cert));
                 assert!(p.signing_time.is_some(), "OpenSSL adds signing-time");
-                if mode == "nodetach" {
+                if mode == "stream" {
+                    assert_eq!(der.get(1), Some(&0x80), "BER indefinite length expected");
+                }
+                if mode == "nodetach" || mode == "stream" {
                     assert_eq!(p.econtent.as_deref(), Some(&data[..]));
                     p.check_message_digest(&p.econtent_digest().unwrap().unwrap()).unwrap();
                 } else {
@@ -1007,7 +1042,7 @@ mod tests {
                 if mode == "cades" {
                     p.check_signing_certificate().unwrap();
                 } else {
-                    assert!(p.check_signing_certificate().is_err());
+                    assert!(p.check_signing_certificate().is_err(), "no ESS attribute without -cades");
                 }
             }
         }
