@@ -596,7 +596,10 @@ pub fn spki_der(c: &Certificate) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-/// The certificate's DER encoding.
+/// The certificate's DER encoding (re-encoded from the parsed form; identical to the input for
+/// DER certificates that follow RFC 5280, which is all `Certificate::from_der` accepts in
+/// practice — but a certificate whose validity uses GeneralizedTime before 2050 would be
+/// re-encoded as UTCTime by x509-cert, so keep the original bytes where they matter).
 pub fn cert_der(c: &Certificate) -> Vec<u8> {
     // Encoding a decoded certificate cannot fail short of running out of memory.
     c.to_der().unwrap_or_default()
@@ -773,6 +776,23 @@ pub fn verify_cert_signature(cert: &Certificate, issuer_spki_der: &[u8]) -> Resu
         .as_bytes()
         .ok_or_else(|| PkiError::malformed("certificate signature", "unused bits"))?;
     verify_signature(issuer_spki_der, cert.signature_algorithm(), None, &tbs, sig)
+}
+
+/// Verifies a certificate's signature over its original DER bytes (use this when the input
+/// may not re-encode identically, see [`cert_der`]).
+pub fn verify_cert_der_signature(cert_der: &[u8], issuer_spki_der: &[u8]) -> Result<(), PkiError> {
+    let signed = SignedOut::from_der(cert_der)?;
+    let sig = signed
+        .signature
+        .as_bytes()
+        .ok_or_else(|| PkiError::malformed("certificate signature", "unused bits"))?;
+    verify_signature(
+        issuer_spki_der,
+        &signed.signature_algorithm,
+        None,
+        &signed.tbs.to_der()?,
+        sig,
+    )
 }
 
 #[cfg(test)]
@@ -1004,6 +1024,8 @@ pub(crate) mod tests {
             assert_eq!(spki_der(&pki.leaf), pki.leaf_key.public_key_der());
             assert_eq!(serial_hex(&pki.leaf).len(), 32);
             verify_issued_by(&pki.leaf, &pki.ca).unwrap();
+            verify_cert_der_signature(&cert_der(&pki.leaf), &spki_der(&pki.ca)).unwrap();
+            assert!(verify_cert_der_signature(&cert_der(&pki.leaf), &spki_der(&pki.root)).is_err());
             // TSA: EKU timeStamping, critical.
             assert_eq!(
                 extended_key_usages(&pki.tsa),

@@ -24,3 +24,4 @@ pub mod ocsp;
 
 pub use alg::{KeyAlgorithm, PrivateKey, Rng, SignatureScheme, Signer, SystemRng};
 pub use error::PkiError;
+pub use cert::Certificate;
