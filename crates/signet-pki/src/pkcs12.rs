@@ -140,7 +140,8 @@ struct Pbkdf2Params {
 // ---------------------------------------------------------------------------------------------
 
 /// Writes a PKCS#12 file holding the key, its certificate (both tagged with the same
-/// localKeyId and, if given, friendlyName) and the chain. The key must belong to `cert`.
+/// localKeyId and, if given, friendlyName) and the chain. The key must belong to `cert` and be
+/// a key Signet signs with (P-256 or RSA): it is loaded once to check that.
 pub fn write_pkcs12(
     key_pkcs8_der: &[u8],
     cert: &Certificate,
