@@ -558,7 +558,20 @@ fn write_certified_chain_with_openssl() {
     let three = sign_really(&two, &SignatureRequest { field_name: Some("Seller".into()), ..req(8192) });
     let doc = Document::open(&three).unwrap();
     let dss = add_dss(&doc, &DssData { certs: vec![b"not really a cert".to_vec()], ..Default::default() }).unwrap();
-    std::fs::write("/tmp/chain.pdf", [three, dss].concat()).unwrap();
+    let with_dss = [three, dss].concat();
+    std::fs::write("/tmp/chain.pdf", &with_dss).unwrap();
+    // A document timestamp from `openssl ts` (needs /tmp/tsa.cnf and /tmp/tsa.pem).
+    if std::path::Path::new("/tmp/tsa.cnf").exists() {
+        let doc = Document::open(&with_dss).unwrap();
+        let mut p = prepare_signature(&doc, &SignatureRequest { kind: SignatureKind::DocTimestamp, ..req(8192) }).unwrap();
+        let (a, b) = p.signed_parts();
+        std::fs::write("/tmp/ts.tbs", [&with_dss[..], a, b].concat()).unwrap();
+        let run = |args: &[&str]| assert!(std::process::Command::new("openssl").args(args).status().unwrap().success());
+        run(&["ts", "-query", "-data", "/tmp/ts.tbs", "-sha256", "-cert", "-no_nonce", "-out", "/tmp/ts.tsq"]);
+        run(&["ts", "-reply", "-queryfile", "/tmp/ts.tsq", "-config", "/tmp/tsa.cnf", "-token_out", "-out", "/tmp/ts.tok"]);
+        p.embed(&std::fs::read("/tmp/ts.tok").unwrap()).unwrap();
+        std::fs::write("/tmp/chain-ts.pdf", [&with_dss[..], &p.update].concat()).unwrap();
+    }
     // The same on an xref-stream/object-stream file (`qpdf --object-streams=generate`).
     if let Ok(objstm) = std::fs::read("/tmp/objstm-in.pdf") {
         let place = Some(Placement { page: 2, rect: [50.0, 50.0, 250.0, 130.0] });
