@@ -384,7 +384,7 @@ impl<'a> Document<'a> {
 
     /// The document catalog (`/Root`).
     pub fn catalog(&self) -> Result<(ObjRef, Dict)> {
-        let r = self.trailer.get(b"Root").and_then(Object::as_ref).ok_or_else(|| PdfError::Invalid("the trailer has no /Root reference".into()))?;
+        let r = self.trailer.get(b"Root").and_then(Object::as_reference).ok_or_else(|| PdfError::Invalid("the trailer has no /Root reference".into()))?;
         Ok((r, self.get_dict(r, "the catalog (/Root)")?))
     }
 
@@ -398,7 +398,7 @@ impl<'a> Document<'a> {
 
     fn walk_pages(&self) -> Result<Vec<ObjRef>> {
         let (_, cat) = self.catalog()?;
-        let root = cat.get(b"Pages").and_then(Object::as_ref).ok_or_else(|| PdfError::Invalid("the catalog has no /Pages reference".into()))?;
+        let root = cat.get(b"Pages").and_then(Object::as_reference).ok_or_else(|| PdfError::Invalid("the catalog has no /Pages reference".into()))?;
         let mut out = Vec::new();
         let mut seen = HashSet::new();
         self.walk_node(root, 0, &mut seen, &mut out)?;
@@ -423,7 +423,7 @@ impl<'a> Document<'a> {
                     },
                 };
                 for kid in &kids {
-                    let kr = kid.as_ref().ok_or_else(|| PdfError::Invalid("page tree /Kids holds a direct object instead of a reference".into()))?;
+                    let kr = kid.as_reference().ok_or_else(|| PdfError::Invalid("page tree /Kids holds a direct object instead of a reference".into()))?;
                     self.walk_node(kr, depth + 1, seen, out)?;
                 }
             }
@@ -466,7 +466,7 @@ impl<'a> Document<'a> {
         if let Some(v) = page.get(key) {
             return Ok(Some(self.resolve(v)?));
         }
-        let mut parent = page.get(b"Parent").and_then(Object::as_ref);
+        let mut parent = page.get(b"Parent").and_then(Object::as_reference);
         let mut seen = HashSet::new();
         while let Some(p) = parent {
             if !seen.insert(p) || seen.len() > parser::MAX_DEPTH {
@@ -476,7 +476,7 @@ impl<'a> Document<'a> {
             if let Some(v) = d.get(key) {
                 return Ok(Some(self.resolve(v)?));
             }
-            parent = d.get(b"Parent").and_then(Object::as_ref);
+            parent = d.get(b"Parent").and_then(Object::as_reference);
         }
         Ok(None)
     }

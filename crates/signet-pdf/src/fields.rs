@@ -76,7 +76,7 @@ impl Document<'_> {
         let mut out = Vec::new();
         let mut seen = HashSet::new();
         for f in &fields {
-            let Some(r) = f.as_ref() else { continue };
+            let Some(r) = f.as_reference() else { continue };
             self.walk_field(r, None, None, 0, &mut seen, &mut out)?;
         }
         Ok(out)
@@ -110,7 +110,7 @@ impl Document<'_> {
         };
         let ft = dict.get(b"FT").and_then(Object::as_name).or(parent_ft);
         let kids: Vec<ObjRef> = match dict.get(b"Kids").map(|k| self.resolve(k)).transpose()? {
-            Some(Object::Array(a)) => a.iter().filter_map(Object::as_ref).collect(),
+            Some(Object::Array(a)) => a.iter().filter_map(Object::as_reference).collect(),
             _ => Vec::new(),
         };
         let mut widget_kids = Vec::new();
@@ -140,7 +140,7 @@ impl Document<'_> {
             None => None,
         };
         let rect = wdict.as_ref().and_then(|w| w.get(b"Rect")).and_then(|o| self.rect_of(o));
-        let page = match (widget, wdict.as_ref().and_then(|w| w.get(b"P")).and_then(Object::as_ref)) {
+        let page = match (widget, wdict.as_ref().and_then(|w| w.get(b"P")).and_then(Object::as_reference)) {
             (_, Some(p)) => self.page_number(p)?,
             (Some(w), None) => self.page_with_annot(w)?,
             (None, None) => None,
@@ -149,7 +149,7 @@ impl Document<'_> {
         out.push(SignatureField {
             name,
             field: r,
-            value: v.and_then(Object::as_ref),
+            value: v.and_then(Object::as_reference),
             page,
             rect,
             widget,
@@ -164,7 +164,7 @@ impl Document<'_> {
             let page = self.get_dict(p, "a page")?;
             if let Some(a) = page.get(b"Annots")
                 && let Object::Array(items) = self.resolve(a)?
-                    && items.iter().any(|x| x.as_ref() == Some(annot)) {
+                    && items.iter().any(|x| x.as_reference() == Some(annot)) {
                         return Ok(Some(i + 1));
                     }
         }

@@ -86,7 +86,7 @@ impl Object {
         }
     }
     /// The target of a `Ref`.
-    pub fn as_ref(&self) -> Option<ObjRef> {
+    pub fn as_reference(&self) -> Option<ObjRef> {
         match self {
             Object::Ref(r) => Some(*r),
             _ => None,

@@ -582,3 +582,15 @@ fn write_certified_chain_with_openssl() {
         std::fs::write("/tmp/objstm-chain.pdf", [two, dss].concat()).unwrap();
     }
 }
+
+#[test]
+fn chinese_field_names_round_trip() {
+    let pdf = sample_contract("名字", 1, 0);
+    let r = SignatureRequest { field_name: Some("甲方签名".into()), ..req(64) };
+    let (one, _) = sign(&pdf, &r, b"x");
+    let doc = Document::open(&one).unwrap();
+    assert_eq!(doc.signature_fields().unwrap()[0].name, "甲方签名");
+    assert_eq!(signatures(&doc).unwrap()[0].field_name, "甲方签名");
+    let again = SignatureRequest { field_name: Some("甲方签名".into()), ..req(64) };
+    assert_eq!(prepare_signature(&doc, &again).unwrap_err(), PdfError::FieldAlreadySigned("甲方签名".into()));
+}
