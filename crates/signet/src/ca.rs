@@ -135,7 +135,7 @@ impl CaDir {
                     public_key_der: key.public_key_der(),
                     serial: cert::random_serial(&mut rng)?,
                     not_before: back,
-                    not_after: now + DAY * days,
+                    not_after: now + Duration::from_secs(86_400 * days),
                     crl_url: Some(format!("{base_url}/crl/issuing.crl")),
                     ocsp_url: Some(format!("{base_url}/ocsp")),
                     ca_issuers_url: Some(format!("{base_url}/certs/issuing.cer")),
@@ -177,10 +177,10 @@ impl CaDir {
             ("ocsp", &ocsp, &ocsp_key),
         ] {
             write_secret(&dir.join("private").join(format!("{name}.key")), pem::private_key_to_pem(&k.to_pkcs8_der()?).as_bytes())?;
-            write_atomic(&dir.join(format!("{name}.pem")), cert::cert_to_pem(c).as_bytes())?;
+            write_atomic(&dir.join(format!("{name}.pem")), pem::cert_to_pem(c).as_bytes())?;
         }
         for c in [&tsa, &ocsp] {
-            write_atomic(&dir.join("issued").join(format!("{}.pem", cert::serial_hex(c))), cert::cert_to_pem(c).as_bytes())?;
+            write_atomic(&dir.join("issued").join(format!("{}.pem", cert::serial_hex(c))), pem::cert_to_pem(c).as_bytes())?;
         }
         write_atomic(&dir.join("revoked.json"), b"[]\n")?;
         write_atomic(&dir.join("ca.json"), serde_json::to_vec_pretty(&settings)?.as_slice())?;
@@ -255,7 +255,7 @@ impl CaDir {
                 public_key_der: key.public_key_der(),
                 serial: cert::random_serial(&mut rng)?,
                 not_before: now - Duration::from_secs(600),
-                not_after: now + DAY * p.valid_days,
+                not_after: now + Duration::from_secs(86_400 * p.valid_days),
                 crl_url: Some(format!("{base}/crl/issuing.crl")),
                 ocsp_url: Some(format!("{base}/ocsp")),
                 ca_issuers_url: Some(format!("{base}/certs/issuing.cer")),
@@ -264,7 +264,7 @@ impl CaDir {
         )?;
         write_atomic(
             &self.dir.join("issued").join(format!("{}.pem", cert::serial_hex(&c))),
-            cert::cert_to_pem(&c).as_bytes(),
+            pem::cert_to_pem(&c).as_bytes(),
         )?;
         Ok((c, key))
     }
@@ -381,13 +381,13 @@ pub fn unix(t: SystemTime) -> u64 {
     t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
-/// Lower-case hex without leading zero bytes, as file names use.
+/// Upper-case hex without leading zero bytes (as OpenSSL prints serials), as file names use.
 pub fn normalize_serial(s: &str) -> Result<String> {
     let cleaned: String = s.trim().trim_start_matches("0x").chars().filter(|c| *c != ':').collect();
     let bytes = hex::decode(if cleaned.len() % 2 == 1 { format!("0{cleaned}") } else { cleaned.clone() })
         .with_context(|| format!("--serial must be hexadecimal, got {s:?}"))?;
     let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len().saturating_sub(1));
-    Ok(hex::encode(&bytes[first.min(bytes.len())..]))
+    Ok(hex::encode_upper(&bytes[first.min(bytes.len())..]))
 }
 
 /// Writes a file via a temporary file in the same directory and a rename, so readers never see
