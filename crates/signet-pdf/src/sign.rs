@@ -147,7 +147,7 @@ impl Edits {
 }
 
 /// The signature field dictionary (merged field and widget).
-fn field_dict(name: &str, value: Option<ObjRef>, rect: [f64; 4], page: ObjRef, ap: ObjRef) -> Object {
+fn field_dict(name: &str, value: Option<ObjRef>, rect: [f64; 4], page: ObjRef, ap: Option<ObjRef>) -> Object {
     let mut d = Dict::new();
     d.set("FT", Object::name(b"Sig"));
     d.set("T", text_string(name));
@@ -159,9 +159,11 @@ fn field_dict(name: &str, value: Option<ObjRef>, rect: [f64; 4], page: ObjRef, a
     d.set("F", Object::Integer(132));
     d.set("Rect", rect_obj(rect));
     d.set("P", Object::Ref(page));
-    let mut apd = Dict::new();
-    apd.set("N", Object::Ref(ap));
-    d.set("AP", Object::Dict(apd));
+    if let Some(ap) = ap {
+        let mut apd = Dict::new();
+        apd.set("N", Object::Ref(ap));
+        d.set("AP", Object::Dict(apd));
+    }
     Object::Dict(d)
 }
 
@@ -260,9 +262,12 @@ pub fn prepare_signature(doc: &Document, req: &SignatureRequest) -> Result<Prepa
         None => {
             let page = new_page.ok_or_else(|| PdfError::Invalid("no page for the new field".into()))?;
             let (rect, ap) = match (&placement, &req.appearance) {
-                (Some(p), Some(spec)) => (p.rect, appearance::write_appearance(&mut up, spec, p.rect[2] - p.rect[0], p.rect[3] - p.rect[1])?),
-                (Some(p), None) => (p.rect, appearance::write_empty_form(&mut up, p.rect[2] - p.rect[0], p.rect[3] - p.rect[1])?),
-                (None, _) => ([0.0; 4], appearance::write_empty_form(&mut up, 0.0, 0.0)?),
+                (Some(p), Some(spec)) => (p.rect, Some(appearance::write_appearance(&mut up, spec, p.rect[2] - p.rect[0], p.rect[3] - p.rect[1])?)),
+                (Some(p), None) => (p.rect, Some(appearance::write_empty_form(&mut up, p.rect[2] - p.rect[0], p.rect[3] - p.rect[1])?)),
+                // A zero-size widget needs no appearance (ISO 32000-2, 12.5.5); for document
+                // timestamps pyHanko counts a new /AP as form filling, which DocMDP P=1 forbids.
+                (None, _) if timestamp => ([0.0; 4], None),
+                (None, _) => ([0.0; 4], Some(appearance::write_empty_form(&mut up, 0.0, 0.0)?)),
             };
             let fr = up.alloc()?;
             up.put(fr, &field_dict(&sig_name, Some(sig_ref), rect, page, ap));
@@ -274,7 +279,7 @@ pub fn prepare_signature(doc: &Document, req: &SignatureRequest) -> Result<Prepa
         let [x1, y1, x2, y2] = f.placement.rect;
         let ap = appearance::write_bordered_form(&mut up, x2 - x1, y2 - y1)?;
         let fr = up.alloc()?;
-        up.put(fr, &field_dict(&f.name, None, f.placement.rect, page, ap));
+        up.put(fr, &field_dict(&f.name, None, f.placement.rect, page, Some(ap)));
         edits.add_widget(page, fr);
         edits.fields.push(fr);
     }

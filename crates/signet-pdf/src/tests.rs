@@ -157,6 +157,13 @@ fn certified_no_changes_is_refused() {
     assert_eq!(e, PdfError::CertifiedNoChanges);
     assert!(e.to_string().contains("no changes allowed"));
     assert!(matches!(prepare_signature(&doc, &SignatureRequest { certify: Some(4), ..req(100) }), Err(PdfError::InvalidRequest(_))));
+    // PAdES long-term maintenance stays possible: a document timestamp (invisible, no /AP,
+    // which pyHanko accepts under P=1 as an LTA update).
+    let (ts, _) = sign(&cert, &SignatureRequest { kind: SignatureKind::DocTimestamp, ..req(100) }, b"t");
+    let doc = Document::open(&ts).unwrap();
+    let f = doc.signature_fields().unwrap().pop().unwrap();
+    assert_eq!(f.rect, Some([0.0; 4]));
+    assert!(doc.get(f.field).unwrap().as_dict().unwrap().get(b"AP").is_none());
 }
 
 #[test]
@@ -593,4 +600,24 @@ fn chinese_field_names_round_trip() {
     assert_eq!(signatures(&doc).unwrap()[0].field_name, "甲方签名");
     let again = SignatureRequest { field_name: Some("甲方签名".into()), ..req(64) };
     assert_eq!(prepare_signature(&doc, &again).unwrap_err(), PdfError::FieldAlreadySigned("甲方签名".into()));
+}
+
+/// Certify with P=1, then add a DSS and a document timestamp: `/tmp/p1-ts.pdf`.
+#[test]
+#[ignore = "needs openssl, /tmp keys and /tmp/tsa.cnf; writes to /tmp"]
+fn write_p1_with_timestamp() {
+    let pdf = sample_contract("Final", 1, 0);
+    let one = sign_really(&pdf, &SignatureRequest { certify: Some(1), ..req(8192) });
+    let doc = Document::open(&one).unwrap();
+    let dss = add_dss(&doc, &DssData { certs: vec![std::fs::read("/tmp/c.der").unwrap_or_default()], ..Default::default() }).unwrap();
+    let two = [one, dss].concat();
+    let doc = Document::open(&two).unwrap();
+    let mut p = prepare_signature(&doc, &SignatureRequest { kind: SignatureKind::DocTimestamp, ..req(8192) }).unwrap();
+    let (a, b) = p.signed_parts();
+    std::fs::write("/tmp/ts.tbs", [&two[..], a, b].concat()).unwrap();
+    let run = |args: &[&str]| assert!(std::process::Command::new("openssl").args(args).status().unwrap().success());
+    run(&["ts", "-query", "-data", "/tmp/ts.tbs", "-sha256", "-cert", "-no_nonce", "-out", "/tmp/ts.tsq"]);
+    run(&["ts", "-reply", "-queryfile", "/tmp/ts.tsq", "-config", "/tmp/tsa.cnf", "-token_out", "-out", "/tmp/ts.tok"]);
+    p.embed(&std::fs::read("/tmp/ts.tok").unwrap()).unwrap();
+    std::fs::write("/tmp/p1-ts.pdf", [&two[..], &p.update].concat()).unwrap();
 }
