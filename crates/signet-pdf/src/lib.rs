@@ -14,6 +14,22 @@
 //! 1 GB contracts with a few kilobytes of reads, and want strict, bounded parsing of hostile
 //! input (depth, size and loop limits; broken files are rejected, never repaired).
 //!
+//! **Behaviour worth knowing**
+//! - Updates are incremental: the original bytes are never changed; the xref section written
+//!   is of the kind of the newest one (table, also for hybrid files; otherwise a stream).
+//! - Only the objects that must change are rewritten (page or `/Annots` array, AcroForm or
+//!   `/Fields` array, catalog, filled field); every other key is kept.
+//! - Document timestamps and [`add_dss`] are allowed on certified documents, also with
+//!   DocMDP P=1 (PAdES long-term maintenance; pyHanko accepts it). Their field is invisible and
+//!   carries no `/AP` (allowed for zero-size widgets by ISO 32000-2, and pyHanko counts a new
+//!   appearance as form filling). Later *signatures* on a certified document must fill a field
+//!   created by the certifier ([`NewField`]).
+//! - Limits against hostile files: [`MAX_DEPTH`], [`MAX_OBJECT_BYTES`], [`MAX_STREAM_BYTES`],
+//!   [`MAX_DECODED`], [`MAX_XREF_SECTIONS`], [`MAX_OBJECTS`], [`MAX_PAGES`], [`MAX_PIXELS`].
+//! - Checked against `qpdf --check`, poppler `pdfsig` and pyHanko (see the ignored tests in
+//!   `tests.rs` that drive `openssl cms -cades` and `openssl ts`): classic, object-stream,
+//!   hybrid and linearized inputs; certification + pre-created fields; DSS; doc timestamps.
+//!
 //! ```
 //! use signet_pdf::*;
 //! let pdf = sample_contract("Demo", 1, 0);

@@ -579,6 +579,15 @@ fn write_certified_chain_with_openssl() {
         p.embed(&std::fs::read("/tmp/ts.tok").unwrap()).unwrap();
         std::fs::write("/tmp/chain-ts.pdf", [&with_dss[..], &p.update].concat()).unwrap();
     }
+    // A linearized file (`qpdf --linearize`).
+    if let Ok(lin) = std::fs::read("/tmp/lin-in.pdf") {
+        let doc = Document::open(&lin).unwrap();
+        assert_eq!(doc.revisions().unwrap(), vec![lin.len() as u64]);
+        let one = sign_really(&lin, &SignatureRequest { placement: Some(Placement { page: 3, rect: [50.0, 50.0, 250.0, 130.0] }), appearance: Some(look.clone()), ..req(8192) });
+        let two = sign_really(&one, &req(8192));
+        assert_eq!(Document::open(&two).unwrap().revisions().unwrap().len(), 3);
+        std::fs::write("/tmp/lin-chain.pdf", two).unwrap();
+    }
     // The same on an xref-stream/object-stream file (`qpdf --object-streams=generate`).
     if let Ok(objstm) = std::fs::read("/tmp/objstm-in.pdf") {
         let place = Some(Placement { page: 2, rect: [50.0, 50.0, 250.0, 130.0] });
