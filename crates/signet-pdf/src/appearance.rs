@@ -44,14 +44,21 @@ pub struct AppearanceSpec<'f> {
 /// Decode a PNG of any colour type and bit depth to 8-bit RGBA.
 pub fn decode_png(bytes: &[u8]) -> Result<RgbaImage> {
     let err = |e: png::DecodingError| PdfError::Image(e.to_string());
-    let mut dec = png::Decoder::new_with_limits(std::io::Cursor::new(bytes), png::Limits { bytes: 128 << 20 });
+    let mut dec = png::Decoder::new_with_limits(
+        std::io::Cursor::new(bytes),
+        png::Limits { bytes: 128 << 20 },
+    );
     dec.set_transformations(png::Transformations::normalize_to_color8());
     let mut reader = dec.read_info().map_err(err)?;
     let (w, h) = reader.info().size();
     if u64::from(w) * u64::from(h) > MAX_PIXELS {
-        return Err(PdfError::Image(format!("{w}x{h} pixels is larger than the limit of {MAX_PIXELS} pixels")));
+        return Err(PdfError::Image(format!(
+            "{w}x{h} pixels is larger than the limit of {MAX_PIXELS} pixels"
+        )));
     }
-    let size = reader.output_buffer_size().ok_or_else(|| PdfError::Image("image too large".into()))?;
+    let size = reader
+        .output_buffer_size()
+        .ok_or_else(|| PdfError::Image("image too large".into()))?;
     let mut buf = vec![0u8; size];
     let info = reader.next_frame(&mut buf).map_err(err)?;
     let pixels = (info.width as usize) * (info.height as usize);
@@ -59,24 +66,46 @@ pub fn decode_png(bytes: &[u8]) -> Result<RgbaImage> {
     let rows = buf.chunks(info.line_size.max(1)).take(info.height as usize);
     for row in rows {
         match info.color_type {
-            png::ColorType::Rgba => rgba.extend_from_slice(row.get(..info.width as usize * 4).unwrap_or_default()),
-            png::ColorType::Rgb => row.chunks_exact(3).take(info.width as usize).for_each(|p| rgba.extend_from_slice(&[p[0], p[1], p[2], 255])),
-            png::ColorType::GrayscaleAlpha => row.chunks_exact(2).take(info.width as usize).for_each(|p| rgba.extend_from_slice(&[p[0], p[0], p[0], p[1]])),
-            png::ColorType::Grayscale => row.iter().take(info.width as usize).for_each(|&g| rgba.extend_from_slice(&[g, g, g, 255])),
-            png::ColorType::Indexed => return Err(PdfError::Image("palette image was not expanded".into())),
+            png::ColorType::Rgba => {
+                rgba.extend_from_slice(row.get(..info.width as usize * 4).unwrap_or_default())
+            }
+            png::ColorType::Rgb => row
+                .chunks_exact(3)
+                .take(info.width as usize)
+                .for_each(|p| rgba.extend_from_slice(&[p[0], p[1], p[2], 255])),
+            png::ColorType::GrayscaleAlpha => row
+                .chunks_exact(2)
+                .take(info.width as usize)
+                .for_each(|p| rgba.extend_from_slice(&[p[0], p[0], p[0], p[1]])),
+            png::ColorType::Grayscale => row
+                .iter()
+                .take(info.width as usize)
+                .for_each(|&g| rgba.extend_from_slice(&[g, g, g, 255])),
+            png::ColorType::Indexed => {
+                return Err(PdfError::Image("palette image was not expanded".into()));
+            }
         }
     }
     if rgba.len() != pixels * 4 {
-        return Err(PdfError::Image("decoded image data is shorter than its size says".into()));
+        return Err(PdfError::Image(
+            "decoded image data is shorter than its size says".into(),
+        ));
     }
-    Ok(RgbaImage { width: info.width, height: info.height, rgba })
+    Ok(RgbaImage {
+        width: info.width,
+        height: info.height,
+        rgba,
+    })
 }
 
 fn form(bbox: [f64; 4], resources: Dict, content: &[u8]) -> Object {
     let mut d = Dict::new();
     d.set("Type", Object::name(b"XObject"));
     d.set("Subtype", Object::name(b"Form"));
-    d.set("BBox", Object::Array(bbox.iter().map(|&v| Object::Real(v)).collect()));
+    d.set(
+        "BBox",
+        Object::Array(bbox.iter().map(|&v| Object::Real(v)).collect()),
+    );
     if !resources.is_empty() {
         d.set("Resources", Object::Dict(resources));
     }
@@ -110,13 +139,28 @@ pub(crate) fn write_bordered_form(up: &mut Update, w: f64, h: f64) -> Result<Obj
 }
 
 /// Write the appearance of `spec` sized `w` x `h` (image and mask objects included).
-pub(crate) fn write_appearance(up: &mut Update, spec: &AppearanceSpec, w: f64, h: f64) -> Result<ObjRef> {
-    let lines: Vec<&str> = spec.text_lines.iter().map(String::as_str).filter(|l| !l.trim().is_empty()).collect();
+pub(crate) fn write_appearance(
+    up: &mut Update,
+    spec: &AppearanceSpec,
+    w: f64,
+    h: f64,
+) -> Result<ObjRef> {
+    let lines: Vec<&str> = spec
+        .text_lines
+        .iter()
+        .map(String::as_str)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
     let mut content = Vec::new();
     let mut resources = Dict::new();
     if let Some(img) = &spec.image {
-        if img.width == 0 || img.height == 0 || img.rgba.len() as u64 != u64::from(img.width) * u64::from(img.height) * 4 {
-            return Err(PdfError::Image("RGBA buffer does not match width x height".into()));
+        if img.width == 0
+            || img.height == 0
+            || img.rgba.len() as u64 != u64::from(img.width) * u64::from(img.height) * 4
+        {
+            return Err(PdfError::Image(
+                "RGBA buffer does not match width x height".into(),
+            ));
         }
         let im = write_image(up, img)?;
         let mut xo = Dict::new();
@@ -163,17 +207,30 @@ fn write_image(up: &mut Update, img: &RgbaImage) -> Result<ObjRef> {
     let mut d = image_dict(b"DeviceRGB");
     if alpha.iter().any(|&a| a != 255) {
         let mask = up.alloc()?;
-        up.put(mask, &Object::Stream(Stream { dict: image_dict(b"DeviceGray"), data: deflate(&alpha) }));
+        up.put(
+            mask,
+            &Object::Stream(Stream {
+                dict: image_dict(b"DeviceGray"),
+                data: deflate(&alpha),
+            }),
+        );
         d.set("SMask", Object::Ref(mask));
     }
     let r = up.alloc()?;
-    up.put(r, &Object::Stream(Stream { dict: d, data: deflate(&rgb) }));
+    up.put(
+        r,
+        &Object::Stream(Stream {
+            dict: d,
+            data: deflate(&rgb),
+        }),
+    );
     Ok(r)
 }
 
 /// Draw `lines` as filled glyph outlines into the box `[0 0 w area]`, top line first.
 fn draw_text(out: &mut Vec<u8>, font: FontData, lines: &[&str], w: f64, area: f64) -> Result<()> {
-    let face = ttf_parser::Face::parse(font.bytes, font.index).map_err(|e| PdfError::Font(e.to_string()))?;
+    let face = ttf_parser::Face::parse(font.bytes, font.index)
+        .map_err(|e| PdfError::Font(e.to_string()))?;
     let upem = f64::from(face.units_per_em().max(1));
     let asc = f64::from(face.ascender());
     let desc = f64::from(face.descender());
@@ -202,7 +259,14 @@ fn draw_text(out: &mut Vec<u8>, font: FontData, lines: &[&str], w: f64, area: f6
         let x0 = (w - advance * s) / 2.0;
         for (gid, pen) in glyphs {
             let Some(gid) = gid else { continue };
-            let mut pb = PathBuilder { out, x0: x0 + pen * s, y0: base, s, cur: (0.0, 0.0), any: false };
+            let mut pb = PathBuilder {
+                out,
+                x0: x0 + pen * s,
+                y0: base,
+                s,
+                cur: (0.0, 0.0),
+                any: false,
+            };
             face.outline_glyph(gid, &mut pb);
             if pb.any {
                 out.extend_from_slice(b"f\n");
@@ -267,7 +331,13 @@ impl ttf_parser::OutlineBuilder for PathBuilder<'_> {
 mod tests {
     use super::*;
 
-    fn encode_png(w: u32, h: u32, color: png::ColorType, depth: png::BitDepth, data: &[u8]) -> Vec<u8> {
+    fn encode_png(
+        w: u32,
+        h: u32,
+        color: png::ColorType,
+        depth: png::BitDepth,
+        data: &[u8],
+    ) -> Vec<u8> {
         let mut out = Vec::new();
         {
             let mut enc = png::Encoder::new(&mut out, w, h);
@@ -281,13 +351,43 @@ mod tests {
 
     #[test]
     fn png_colour_types_become_rgba() {
-        let rgba = encode_png(2, 1, png::ColorType::Rgba, png::BitDepth::Eight, &[1, 2, 3, 4, 5, 6, 7, 8]);
-        assert_eq!(decode_png(&rgba).unwrap().rgba, vec![1, 2, 3, 4, 5, 6, 7, 8]);
-        let gray = encode_png(2, 1, png::ColorType::Grayscale, png::BitDepth::Eight, &[9, 10]);
-        assert_eq!(decode_png(&gray).unwrap().rgba, vec![9, 9, 9, 255, 10, 10, 10, 255]);
-        let g16 = encode_png(1, 1, png::ColorType::GrayscaleAlpha, png::BitDepth::Sixteen, &[0x80, 0, 0x40, 0]);
+        let rgba = encode_png(
+            2,
+            1,
+            png::ColorType::Rgba,
+            png::BitDepth::Eight,
+            &[1, 2, 3, 4, 5, 6, 7, 8],
+        );
+        assert_eq!(
+            decode_png(&rgba).unwrap().rgba,
+            vec![1, 2, 3, 4, 5, 6, 7, 8]
+        );
+        let gray = encode_png(
+            2,
+            1,
+            png::ColorType::Grayscale,
+            png::BitDepth::Eight,
+            &[9, 10],
+        );
+        assert_eq!(
+            decode_png(&gray).unwrap().rgba,
+            vec![9, 9, 9, 255, 10, 10, 10, 255]
+        );
+        let g16 = encode_png(
+            1,
+            1,
+            png::ColorType::GrayscaleAlpha,
+            png::BitDepth::Sixteen,
+            &[0x80, 0, 0x40, 0],
+        );
         assert_eq!(decode_png(&g16).unwrap().rgba, vec![0x80, 0x80, 0x80, 0x40]);
-        let g1 = encode_png(8, 1, png::ColorType::Grayscale, png::BitDepth::One, &[0b1000_0000]);
+        let g1 = encode_png(
+            8,
+            1,
+            png::ColorType::Grayscale,
+            png::BitDepth::One,
+            &[0b1000_0000],
+        );
         let img = decode_png(&g1).unwrap();
         assert_eq!(img.rgba.len(), 32);
         assert_eq!(&img.rgba[..8], &[255, 255, 255, 255, 0, 0, 0, 255]);
@@ -298,7 +398,14 @@ mod tests {
     #[test]
     fn quads_become_cubics() {
         let mut out = Vec::new();
-        let mut pb = PathBuilder { out: &mut out, x0: 0.0, y0: 0.0, s: 1.0, cur: (0.0, 0.0), any: false };
+        let mut pb = PathBuilder {
+            out: &mut out,
+            x0: 0.0,
+            y0: 0.0,
+            s: 1.0,
+            cur: (0.0, 0.0),
+            any: false,
+        };
         use ttf_parser::OutlineBuilder;
         pb.move_to(0.0, 0.0);
         pb.quad_to(3.0, 3.0, 6.0, 0.0);

@@ -125,7 +125,12 @@ impl<'a> Document<'a> {
 
     /// One past the highest object number in use (from the trailer's `/Size` and the xref).
     pub fn size(&self) -> u32 {
-        let from_trailer = self.trailer.get(b"Size").and_then(Object::as_i64).and_then(|s| u32::try_from(s).ok()).unwrap_or(0);
+        let from_trailer = self
+            .trailer
+            .get(b"Size")
+            .and_then(Object::as_i64)
+            .and_then(|s| u32::try_from(s).ok())
+            .unwrap_or(0);
         let from_xref = self.xref.keys().max().map_or(0, |m| m.saturating_add(1));
         from_trailer.max(from_xref)
     }
@@ -135,10 +140,15 @@ impl<'a> Document<'a> {
         let mut seen = HashSet::new();
         loop {
             if !seen.insert(offset) {
-                return Err(broken(format!("the /Prev chain loops back to offset {offset}")));
+                return Err(broken(format!(
+                    "the /Prev chain loops back to offset {offset}"
+                )));
             }
             if seen.len() > MAX_XREF_SECTIONS {
-                return Err(PdfError::LimitExceeded { what: "number of cross-reference sections", limit: MAX_XREF_SECTIONS as u64 });
+                return Err(PdfError::LimitExceeded {
+                    what: "number of cross-reference sections",
+                    limit: MAX_XREF_SECTIONS as u64,
+                });
             }
             let (entries, trailer, is_table) = self.read_section(offset)?;
             for (num, e) in entries {
@@ -146,7 +156,9 @@ impl<'a> Document<'a> {
             }
             let prev = match trailer.get(b"Prev") {
                 None => None,
-                Some(Object::Integer(p)) => Some(u64::try_from(*p).map_err(|_| broken(format!("negative /Prev {p}")))?),
+                Some(Object::Integer(p)) => {
+                    Some(u64::try_from(*p).map_err(|_| broken(format!("negative /Prev {p}")))?)
+                }
                 Some(_) => return Err(broken("/Prev is not an integer")),
             };
             if self.sections.is_empty() {
@@ -164,14 +176,20 @@ impl<'a> Document<'a> {
     /// Read one section (table or stream) at `offset`.
     fn read_section(&self, offset: u64) -> Result<(HashMap<u32, Entry>, Dict, bool)> {
         if offset >= self.len {
-            return Err(broken(format!("cross-reference offset {offset} is past the end of the file ({} bytes)", self.len)));
+            return Err(broken(format!(
+                "cross-reference offset {offset} is past the end of the file ({} bytes)",
+                self.len
+            )));
         }
         let mut cur = Cursor::new(self.src, offset);
         cur.skip_ws()?;
         if cur.looking_at(b"xref")? {
             let (mut entries, trailer) = read_table(&mut cur)?;
             if let Some(stm) = trailer.get(b"XRefStm") {
-                let stm = stm.as_i64().and_then(|o| u64::try_from(o).ok()).ok_or_else(|| broken("/XRefStm is not an offset"))?;
+                let stm = stm
+                    .as_i64()
+                    .and_then(|o| u64::try_from(o).ok())
+                    .ok_or_else(|| broken("/XRefStm is not an offset"))?;
                 let (stm_entries, _) = self.read_xref_stream(stm)?;
                 for (num, e) in stm_entries {
                     match entries.get(&num) {
@@ -191,30 +209,56 @@ impl<'a> Document<'a> {
 
     fn read_xref_stream(&self, offset: u64) -> Result<(HashMap<u32, Entry>, Dict)> {
         if offset >= self.len {
-            return Err(broken(format!("xref stream offset {offset} is past the end of the file")));
+            return Err(broken(format!(
+                "xref stream offset {offset} is past the end of the file"
+            )));
         }
-        let obj = parser::indirect_object_at(self.src, offset, &|_| Err(broken("an xref stream's /Length must be a direct integer")))
-            .map_err(|e| match e {
-                PdfError::BrokenXref(_) => e,
-                other => broken(format!("no cross-reference table or stream at offset {offset} ({other})")),
-            })?;
+        let obj = parser::indirect_object_at(self.src, offset, &|_| {
+            Err(broken("an xref stream's /Length must be a direct integer"))
+        })
+        .map_err(|e| match e {
+            PdfError::BrokenXref(_) => e,
+            other => broken(format!(
+                "no cross-reference table or stream at offset {offset} ({other})"
+            )),
+        })?;
         let crate::object::Object::Stream(stream) = obj.object else {
-            return Err(broken(format!("object at offset {offset} is not an xref stream")));
+            return Err(broken(format!(
+                "object at offset {offset} is not an xref stream"
+            )));
         };
         if !stream.dict.has_name(b"Type", b"XRef") {
-            return Err(broken(format!("object at offset {offset} is not /Type /XRef")));
+            return Err(broken(format!(
+                "object at offset {offset} is not /Type /XRef"
+            )));
         }
         let w: Vec<usize> = stream
             .dict
             .get(b"W")
             .and_then(Object::as_array)
-            .and_then(|a| a.iter().map(|x| x.as_i64().and_then(|v| usize::try_from(v).ok()).filter(|&v| v <= 8)).collect::<Option<Vec<_>>>())
+            .and_then(|a| {
+                a.iter()
+                    .map(|x| {
+                        x.as_i64()
+                            .and_then(|v| usize::try_from(v).ok())
+                            .filter(|&v| v <= 8)
+                    })
+                    .collect::<Option<Vec<_>>>()
+            })
             .filter(|w| w.len() == 3)
             .ok_or_else(|| broken("xref stream /W must be three integers between 0 and 8"))?;
-        let size = stream.dict.get(b"Size").and_then(Object::as_i64).ok_or_else(|| broken("xref stream has no /Size"))?;
+        let size = stream
+            .dict
+            .get(b"Size")
+            .and_then(Object::as_i64)
+            .ok_or_else(|| broken("xref stream has no /Size"))?;
         let index: Vec<i64> = match stream.dict.get(b"Index") {
             None => vec![0, size],
-            Some(Object::Array(a)) => a.iter().map(Object::as_i64).collect::<Option<_>>().ok_or_else(|| broken("xref stream /Index holds a non-integer"))?,
+            Some(Object::Array(a)) => a
+                .iter()
+                .map(Object::as_i64)
+                .collect::<Option<_>>()
+                .ok_or_else(|| broken("xref stream /Index holds a non-integer"))?,
             Some(_) => return Err(broken("xref stream /Index is not an array")),
         };
         let data = stream.decoded()?;
@@ -222,14 +266,23 @@ impl<'a> Document<'a> {
         let mut entries = HashMap::new();
         let mut pos = 0usize;
         for pair in index.chunks(2) {
-            let &[start, count] = pair else { return Err(broken("xref stream /Index has an odd length")) };
+            let &[start, count] = pair else {
+                return Err(broken("xref stream /Index has an odd length"));
+            };
             let (start, count) = (u64::try_from(start).ok(), u64::try_from(count).ok());
-            let (Some(start), Some(count)) = (start, count) else { return Err(broken("negative number in xref stream /Index")) };
+            let (Some(start), Some(count)) = (start, count) else {
+                return Err(broken("negative number in xref stream /Index"));
+            };
             if start.saturating_add(count) > MAX_OBJECTS {
-                return Err(PdfError::LimitExceeded { what: "object number", limit: MAX_OBJECTS });
+                return Err(PdfError::LimitExceeded {
+                    what: "object number",
+                    limit: MAX_OBJECTS,
+                });
             }
             for i in 0..count {
-                let fields = data.get(pos..pos + row).ok_or_else(|| broken("xref stream data is shorter than /Index and /W say"))?;
+                let fields = data
+                    .get(pos..pos + row)
+                    .ok_or_else(|| broken("xref stream data is shorter than /Index and /W say"))?;
                 pos += row;
                 let (f1, rest) = fields.split_at(w[0]);
                 let (f2, f3) = rest.split_at(w[1]);
@@ -237,10 +290,15 @@ impl<'a> Document<'a> {
                 let num = (start + i) as u32;
                 let e = match kind {
                     0 => Entry::Free,
-                    1 => Entry::InFile { offset: be(f2), r#gen: u16::try_from(be(f3)).unwrap_or(u16::MAX) },
+                    1 => Entry::InFile {
+                        offset: be(f2),
+                        r#gen: u16::try_from(be(f3)).unwrap_or(u16::MAX),
+                    },
                     2 => Entry::InStream {
-                        stream: u32::try_from(be(f2)).map_err(|_| broken("object stream number out of range"))?,
-                        index: u32::try_from(be(f3)).map_err(|_| broken("object stream index out of range"))?,
+                        stream: u32::try_from(be(f2))
+                            .map_err(|_| broken("object stream number out of range"))?,
+                        index: u32::try_from(be(f3))
+                            .map_err(|_| broken("object stream index out of range"))?,
                     },
                     _ => continue, // reserved types are ignored (null objects)
                 };
@@ -257,7 +315,10 @@ impl<'a> Document<'a> {
 
     fn get_depth(&self, r: ObjRef, depth: usize) -> Result<Object> {
         if depth > MAX_RESOLVE_DEPTH {
-            return Err(PdfError::LimitExceeded { what: "chain of indirect stream lengths", limit: MAX_RESOLVE_DEPTH as u64 });
+            return Err(PdfError::LimitExceeded {
+                what: "chain of indirect stream lengths",
+                limit: MAX_RESOLVE_DEPTH as u64,
+            });
         }
         match self.xref.get(&r.num).copied() {
             None | Some(Entry::Free) => Err(PdfError::MissingObject(r)),
@@ -277,7 +338,10 @@ impl<'a> Document<'a> {
                     .get(index as usize)
                     .ok_or_else(|| broken(format!("object {} is listed at index {index} of object stream {stream}, which has fewer objects", r.num)))?;
                 if num != r.num {
-                    return Err(broken(format!("object stream {stream} holds object {num} at index {index}, not {}", r.num)));
+                    return Err(broken(format!(
+                        "object stream {stream} holds object {num} at index {index}, not {}",
+                        r.num
+                    )));
                 }
                 parser::object_from_slice(&stm.data, off as u64)
             }
@@ -286,17 +350,32 @@ impl<'a> Document<'a> {
 
     fn read_in_file(&self, r: ObjRef, offset: u64, depth: usize) -> Result<parser::IndirectObject> {
         if offset >= self.len {
-            return Err(broken(format!("object {} {} R is said to be at offset {offset}, past the end of the file", r.num, r.r#gen)));
+            return Err(broken(format!(
+                "object {} {} R is said to be at offset {offset}, past the end of the file",
+                r.num, r.r#gen
+            )));
         }
         let length_of = |lr: ObjRef| -> Result<i64> {
-            self.get_depth(lr, depth + 1)?.as_i64().ok_or_else(|| PdfError::Invalid(format!("stream /Length {} {} R is not an integer", lr.num, lr.r#gen)))
+            self.get_depth(lr, depth + 1)?.as_i64().ok_or_else(|| {
+                PdfError::Invalid(format!(
+                    "stream /Length {} {} R is not an integer",
+                    lr.num, lr.r#gen
+                ))
+            })
         };
-        let obj = parser::indirect_object_at(self.src, offset, &length_of).map_err(|e| match e {
-            PdfError::BrokenXref(_) => broken(format!("object {} {} R is not at offset {offset}", r.num, r.r#gen)),
-            other => other,
-        })?;
+        let obj =
+            parser::indirect_object_at(self.src, offset, &length_of).map_err(|e| match e {
+                PdfError::BrokenXref(_) => broken(format!(
+                    "object {} {} R is not at offset {offset}",
+                    r.num, r.r#gen
+                )),
+                other => other,
+            })?;
         if obj.id != r {
-            return Err(broken(format!("the xref says object {} {} R is at offset {offset}, but object {} {} is there", r.num, r.r#gen, obj.id.num, obj.id.r#gen)));
+            return Err(broken(format!(
+                "the xref says object {} {} R is at offset {offset}, but object {} {} is there",
+                r.num, r.r#gen, obj.id.num, obj.id.r#gen
+            )));
         }
         Ok(obj)
     }
@@ -320,19 +399,35 @@ impl<'a> Document<'a> {
         }
         let r = ObjRef::new(num, 0);
         let Some(Entry::InFile { offset, r#gen: 0 }) = self.xref.get(&num).copied() else {
-            return Err(broken(format!("object stream {num} is missing or itself compressed")));
+            return Err(broken(format!(
+                "object stream {num} is missing or itself compressed"
+            )));
         };
         let Object::Stream(s) = self.read_in_file(r, offset, depth + 1)?.object else {
-            return Err(broken(format!("object {num} should be an object stream but is not a stream")));
+            return Err(broken(format!(
+                "object {num} should be an object stream but is not a stream"
+            )));
         };
         if !s.dict.has_name(b"Type", b"ObjStm") {
             return Err(broken(format!("object {num} is not /Type /ObjStm")));
         }
-        let n = s.dict.get(b"N").and_then(Object::as_i64).filter(|n| (0..=MAX_OBJSTM_N).contains(n)).ok_or_else(|| broken(format!("object stream {num} has no valid /N")))?;
-        let first = s.dict.get(b"First").and_then(Object::as_i64).and_then(|f| usize::try_from(f).ok()).ok_or_else(|| broken(format!("object stream {num} has no valid /First")))?;
+        let n = s
+            .dict
+            .get(b"N")
+            .and_then(Object::as_i64)
+            .filter(|n| (0..=MAX_OBJSTM_N).contains(n))
+            .ok_or_else(|| broken(format!("object stream {num} has no valid /N")))?;
+        let first = s
+            .dict
+            .get(b"First")
+            .and_then(Object::as_i64)
+            .and_then(|f| usize::try_from(f).ok())
+            .ok_or_else(|| broken(format!("object stream {num} has no valid /First")))?;
         let data = s.decoded()?;
         if first > data.len() {
-            return Err(broken(format!("object stream {num} /First points past its data")));
+            return Err(broken(format!(
+                "object stream {num} /First points past its data"
+            )));
         }
         let mut index = Vec::with_capacity((n as usize).min(first / 2 + 1));
         {
@@ -341,10 +436,19 @@ impl<'a> Document<'a> {
             let mut p = Parser::new(&mut cur);
             for _ in 0..n {
                 let (Some(onum), Some(off)) = (p.uint()?, p.uint()?) else {
-                    return Err(broken(format!("object stream {num} has a malformed header")));
+                    return Err(broken(format!(
+                        "object stream {num} has a malformed header"
+                    )));
                 };
-                let onum = u32::try_from(onum).map_err(|_| broken("object number out of range in an object stream"))?;
-                let abs = usize::try_from(off).ok().and_then(|o| o.checked_add(first)).filter(|&a| a < data.len()).ok_or_else(|| broken(format!("object stream {num} gives an offset past its data")))?;
+                let onum = u32::try_from(onum)
+                    .map_err(|_| broken("object number out of range in an object stream"))?;
+                let abs = usize::try_from(off)
+                    .ok()
+                    .and_then(|o| o.checked_add(first))
+                    .filter(|&a| a < data.len())
+                    .ok_or_else(|| {
+                        broken(format!("object stream {num} gives an offset past its data"))
+                    })?;
                 index.push((onum, abs));
             }
         }
@@ -365,7 +469,10 @@ impl<'a> Document<'a> {
                 other => return Ok(other),
             }
         }
-        Err(PdfError::LimitExceeded { what: "chain of references", limit: MAX_RESOLVE_DEPTH as u64 })
+        Err(PdfError::LimitExceeded {
+            what: "chain of references",
+            limit: MAX_RESOLVE_DEPTH as u64,
+        })
     }
 
     /// Resolve `o` and require a dictionary (a stream's dictionary is accepted too).
@@ -384,7 +491,11 @@ impl<'a> Document<'a> {
 
     /// The document catalog (`/Root`).
     pub fn catalog(&self) -> Result<(ObjRef, Dict)> {
-        let r = self.trailer.get(b"Root").and_then(Object::as_reference).ok_or_else(|| PdfError::Invalid("the trailer has no /Root reference".into()))?;
+        let r = self
+            .trailer
+            .get(b"Root")
+            .and_then(Object::as_reference)
+            .ok_or_else(|| PdfError::Invalid("the trailer has no /Root reference".into()))?;
         Ok((r, self.get_dict(r, "the catalog (/Root)")?))
     }
 
@@ -398,19 +509,34 @@ impl<'a> Document<'a> {
 
     fn walk_pages(&self) -> Result<Vec<ObjRef>> {
         let (_, cat) = self.catalog()?;
-        let root = cat.get(b"Pages").and_then(Object::as_reference).ok_or_else(|| PdfError::Invalid("the catalog has no /Pages reference".into()))?;
+        let root = cat
+            .get(b"Pages")
+            .and_then(Object::as_reference)
+            .ok_or_else(|| PdfError::Invalid("the catalog has no /Pages reference".into()))?;
         let mut out = Vec::new();
         let mut seen = HashSet::new();
         self.walk_node(root, 0, &mut seen, &mut out)?;
         Ok(out)
     }
 
-    fn walk_node(&self, r: ObjRef, depth: usize, seen: &mut HashSet<ObjRef>, out: &mut Vec<ObjRef>) -> Result<()> {
+    fn walk_node(
+        &self,
+        r: ObjRef,
+        depth: usize,
+        seen: &mut HashSet<ObjRef>,
+        out: &mut Vec<ObjRef>,
+    ) -> Result<()> {
         if depth > parser::MAX_DEPTH {
-            return Err(PdfError::LimitExceeded { what: "page tree depth", limit: parser::MAX_DEPTH as u64 });
+            return Err(PdfError::LimitExceeded {
+                what: "page tree depth",
+                limit: parser::MAX_DEPTH as u64,
+            });
         }
         if !seen.insert(r) {
-            return Err(PdfError::Invalid(format!("the page tree contains a loop (object {} {} R appears twice)", r.num, r.r#gen)));
+            return Err(PdfError::Invalid(format!(
+                "the page tree contains a loop (object {} {} R appears twice)",
+                r.num, r.r#gen
+            )));
         }
         let node = self.get_dict(r, "a page tree node")?;
         match node.get(b"Kids") {
@@ -419,20 +545,32 @@ impl<'a> Document<'a> {
                     Object::Array(a) => a.clone(),
                     other => match self.resolve(other)? {
                         Object::Array(a) => a,
-                        _ => return Err(PdfError::Invalid("page tree /Kids is not an array".into())),
+                        _ => {
+                            return Err(PdfError::Invalid("page tree /Kids is not an array".into()));
+                        }
                     },
                 };
                 for kid in &kids {
-                    let kr = kid.as_reference().ok_or_else(|| PdfError::Invalid("page tree /Kids holds a direct object instead of a reference".into()))?;
+                    let kr = kid.as_reference().ok_or_else(|| {
+                        PdfError::Invalid(
+                            "page tree /Kids holds a direct object instead of a reference".into(),
+                        )
+                    })?;
                     self.walk_node(kr, depth + 1, seen, out)?;
                 }
             }
             _ if node.has_name(b"Type", b"Pages") => {
-                return Err(PdfError::Invalid(format!("page tree node {} {} R has /Type /Pages but no /Kids", r.num, r.r#gen)));
+                return Err(PdfError::Invalid(format!(
+                    "page tree node {} {} R has /Type /Pages but no /Kids",
+                    r.num, r.r#gen
+                )));
             }
             _ => {
                 if out.len() >= MAX_PAGES {
-                    return Err(PdfError::LimitExceeded { what: "number of pages", limit: MAX_PAGES as u64 });
+                    return Err(PdfError::LimitExceeded {
+                        what: "number of pages",
+                        limit: MAX_PAGES as u64,
+                    });
                 }
                 out.push(r);
             }
@@ -452,13 +590,20 @@ impl<'a> Document<'a> {
             .checked_sub(1)
             .and_then(|i| refs.get(i))
             .copied()
-            .ok_or(PdfError::PageOutOfRange { page: number, count: refs.len() })?;
+            .ok_or(PdfError::PageOutOfRange {
+                page: number,
+                count: refs.len(),
+            })?;
         Ok((r, self.get_dict(r, "a page")?))
     }
 
     /// 1-based number of the page `r`, if it is one.
     pub fn page_number(&self, r: ObjRef) -> Result<Option<usize>> {
-        Ok(self.page_refs()?.iter().position(|&p| p == r).map(|i| i + 1))
+        Ok(self
+            .page_refs()?
+            .iter()
+            .position(|&p| p == r)
+            .map(|i| i + 1))
     }
 
     /// A page attribute, inherited through `/Parent`.
@@ -470,7 +615,9 @@ impl<'a> Document<'a> {
         let mut seen = HashSet::new();
         while let Some(p) = parent {
             if !seen.insert(p) || seen.len() > parser::MAX_DEPTH {
-                return Err(PdfError::Invalid("the /Parent chain of a page loops or is too deep".into()));
+                return Err(PdfError::Invalid(
+                    "the /Parent chain of a page loops or is too deep".into(),
+                ));
             }
             let d = self.get_dict(p, "a page tree node")?;
             if let Some(v) = d.get(key) {
@@ -490,7 +637,11 @@ impl<'a> Document<'a> {
             None => self.inherited(&page, b"MediaBox")?,
         };
         let b = b.ok_or_else(|| PdfError::Invalid(format!("page {number} has no /MediaBox")))?;
-        let r = self.rect_of(&b).ok_or_else(|| PdfError::Invalid(format!("page {number} has a malformed /MediaBox or /CropBox")))?;
+        let r = self.rect_of(&b).ok_or_else(|| {
+            PdfError::Invalid(format!(
+                "page {number} has a malformed /MediaBox or /CropBox"
+            ))
+        })?;
         Ok(r)
     }
 
@@ -505,7 +656,12 @@ impl<'a> Document<'a> {
         for (slot, x) in v.iter_mut().zip(a) {
             *slot = self.resolve(x).ok()?.as_f64()?;
         }
-        Some([v[0].min(v[2]), v[1].min(v[3]), v[0].max(v[2]), v[1].max(v[3])])
+        Some([
+            v[0].min(v[2]),
+            v[1].min(v[3]),
+            v[0].max(v[2]),
+            v[1].max(v[3]),
+        ])
     }
 
     /// End offset of each revision (just past each `%%EOF` and its end-of-line), oldest first.
@@ -549,7 +705,9 @@ impl<'a> Document<'a> {
             }
             pos += n - 4; // overlap so a marker split across chunks is found
         }
-        Err(broken(format!("no %%EOF after the cross-reference section at offset {offset}")))
+        Err(broken(format!(
+            "no %%EOF after the cross-reference section at offset {offset}"
+        )))
     }
 
     /// `true` if the source ends with an end-of-line character.
@@ -564,7 +722,9 @@ impl<'a> Document<'a> {
 }
 
 fn be(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0u64, |acc, &b| acc.wrapping_shl(8) | u64::from(b))
+    bytes
+        .iter()
+        .fold(0u64, |acc, &b| acc.wrapping_shl(8) | u64::from(b))
 }
 
 pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -580,15 +740,23 @@ fn find_startxref(src: &dyn Source, len: u64) -> Result<u64> {
     let tail_len = len.min(4096);
     let mut tail = vec![0u8; tail_len as usize];
     src.read_at(len - tail_len, &mut tail)?;
-    let at = rfind(&tail, b"startxref").ok_or_else(|| broken("no \"startxref\" near the end of the file (the file is probably truncated)"))?;
+    let at = rfind(&tail, b"startxref").ok_or_else(|| {
+        broken("no \"startxref\" near the end of the file (the file is probably truncated)")
+    })?;
     let rest = tail.get(at + 9..).unwrap_or_default();
     if find(rest, b"%%EOF").is_none() {
-        return Err(broken("no %%EOF after startxref (the file is probably truncated)"));
+        return Err(broken(
+            "no %%EOF after startxref (the file is probably truncated)",
+        ));
     }
     let mut cur = Cursor::new(&rest, 0);
-    let off = Parser::new(&mut cur).uint()?.ok_or_else(|| broken("startxref is not followed by an offset"))?;
+    let off = Parser::new(&mut cur)
+        .uint()?
+        .ok_or_else(|| broken("startxref is not followed by an offset"))?;
     if off >= len {
-        return Err(broken(format!("startxref {off} points past the end of the file ({len} bytes)")));
+        return Err(broken(format!(
+            "startxref {off} points past the end of the file ({len} bytes)"
+        )));
     }
     Ok(off)
 }
@@ -606,10 +774,15 @@ fn read_table(cur: &mut Cursor<'_>) -> Result<(HashMap<u32, Entry>, Dict)> {
         }
         let at = p.cur.offset();
         let (Some(start), Some(count)) = (p.uint()?, p.uint()?) else {
-            return Err(broken(format!("malformed xref subsection header at offset {at}")));
+            return Err(broken(format!(
+                "malformed xref subsection header at offset {at}"
+            )));
         };
         if start.saturating_add(count) > MAX_OBJECTS {
-            return Err(PdfError::LimitExceeded { what: "object number", limit: MAX_OBJECTS });
+            return Err(PdfError::LimitExceeded {
+                what: "object number",
+                limit: MAX_OBJECTS,
+            });
         }
         for i in 0..count {
             let at = p.cur.offset();
@@ -617,14 +790,28 @@ fn read_table(cur: &mut Cursor<'_>) -> Result<(HashMap<u32, Entry>, Dict)> {
                 return Err(broken(format!("malformed xref entry at offset {at}")));
             };
             let num = (start + i) as u32;
-            let r#gen = u16::try_from(r#gen).map_err(|_| broken(format!("generation number {} out of range at offset {at}", r#gen)))?;
+            let r#gen = u16::try_from(r#gen).map_err(|_| {
+                broken(format!(
+                    "generation number {} out of range at offset {at}",
+                    r#gen
+                ))
+            })?;
             if p.keyword(b"n")? {
                 // "0000000000 00000 n" is written by some producers for unused numbers.
-                entries.insert(num, if offset == 0 { Entry::Free } else { Entry::InFile { offset, r#gen } });
+                entries.insert(
+                    num,
+                    if offset == 0 {
+                        Entry::Free
+                    } else {
+                        Entry::InFile { offset, r#gen }
+                    },
+                );
             } else if p.keyword(b"f")? {
                 entries.insert(num, Entry::Free);
             } else {
-                return Err(broken(format!("xref entry at offset {at} is neither 'n' nor 'f'")));
+                return Err(broken(format!(
+                    "xref entry at offset {at} is neither 'n' nor 'f'"
+                )));
             }
         }
     }
@@ -657,7 +844,12 @@ mod tests {
         for o in offs {
             out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
         }
-        out.extend_from_slice(format!("trailer\n<< /Size 4 /Root 1 0 R {extra_trailer}>>\nstartxref\n{xref}\n%%EOF\n").as_bytes());
+        out.extend_from_slice(
+            format!(
+                "trailer\n<< /Size 4 /Root 1 0 R {extra_trailer}>>\nstartxref\n{xref}\n%%EOF\n"
+            )
+            .as_bytes(),
+        );
         out
     }
 
@@ -668,27 +860,53 @@ mod tests {
         assert_eq!(doc.page_count().unwrap(), 1);
         assert_eq!(doc.page_box(1).unwrap(), [0.0, 0.0, 200.0, 100.0]);
         assert_eq!(doc.revisions().unwrap(), vec![pdf.len() as u64]);
-        assert!(matches!(doc.page(2), Err(PdfError::PageOutOfRange { page: 2, count: 1 })));
-        assert!(matches!(doc.page(0), Err(PdfError::PageOutOfRange { page: 0, count: 1 })));
+        assert!(matches!(
+            doc.page(2),
+            Err(PdfError::PageOutOfRange { page: 2, count: 1 })
+        ));
+        assert!(matches!(
+            doc.page(0),
+            Err(PdfError::PageOutOfRange { page: 0, count: 1 })
+        ));
     }
 
     #[test]
     fn rejects_bad_files() {
-        assert_eq!(Document::open(&b"hello world".to_vec()).unwrap_err(), PdfError::NotPdf);
+        assert_eq!(
+            Document::open(&b"hello world".to_vec()).unwrap_err(),
+            PdfError::NotPdf
+        );
         assert_eq!(Document::open(&Vec::new()).unwrap_err(), PdfError::NotPdf);
-        assert_eq!(Document::open(&tiny_pdf("/Encrypt 9 0 R ")).unwrap_err(), PdfError::Encrypted);
+        assert_eq!(
+            Document::open(&tiny_pdf("/Encrypt 9 0 R ")).unwrap_err(),
+            PdfError::Encrypted
+        );
         let pdf = tiny_pdf("");
         // Truncation at every length must give an error, never a panic.
         for cut in 0..pdf.len() - 1 {
-            assert!(Document::open(&pdf[..cut].to_vec()).and_then(|d| d.page_count()).is_err(), "cut {cut}");
+            assert!(
+                Document::open(&pdf[..cut].to_vec())
+                    .and_then(|d| d.page_count())
+                    .is_err(),
+                "cut {cut}"
+            );
         }
         // Wrong startxref.
         let s = String::from_utf8(pdf.clone()).unwrap();
         let xref_at = s.find("xref\n0 4").unwrap();
-        let bad = s.replace(&format!("startxref\n{xref_at}"), &format!("startxref\n{}", xref_at + 3));
-        assert!(matches!(Document::open(&bad.into_bytes()), Err(PdfError::BrokenXref(_))));
+        let bad = s.replace(
+            &format!("startxref\n{xref_at}"),
+            &format!("startxref\n{}", xref_at + 3),
+        );
+        assert!(matches!(
+            Document::open(&bad.into_bytes()),
+            Err(PdfError::BrokenXref(_))
+        ));
         let bad = s.replace(&format!("startxref\n{xref_at}"), "startxref\n99999999999");
-        assert!(matches!(Document::open(&bad.into_bytes()), Err(PdfError::BrokenXref(_))));
+        assert!(matches!(
+            Document::open(&bad.into_bytes()),
+            Err(PdfError::BrokenXref(_))
+        ));
         // Wrong object offset: detected when the object is read.
         let bad = s.replacen("0000000009 00000 n", "0000000010 00000 n", 1);
         let bad = bad.into_bytes();
@@ -703,13 +921,18 @@ mod tests {
         let xref_at = s.find("xref\n0 4").unwrap();
         let looped = s.replace("/Size 4", &format!("/Size 4 /Prev {xref_at}"));
         let e = Document::open(&looped.into_bytes()).unwrap_err();
-        assert!(matches!(e, PdfError::BrokenXref(ref m) if m.contains("loop")), "{e}");
+        assert!(
+            matches!(e, PdfError::BrokenXref(ref m) if m.contains("loop")),
+            "{e}"
+        );
     }
 
     #[test]
     fn page_tree_loop_is_detected() {
         let pdf = tiny_pdf("");
-        let s = String::from_utf8(pdf).unwrap().replace("/Kids [3 0 R]", "/Kids [2 0 R]");
+        let s = String::from_utf8(pdf)
+            .unwrap()
+            .replace("/Kids [3 0 R]", "/Kids [2 0 R]");
         let doc_bytes = s.into_bytes();
         let doc = Document::open(&doc_bytes).unwrap();
         assert!(matches!(doc.page_count(), Err(PdfError::Invalid(_))));
@@ -717,7 +940,9 @@ mod tests {
 
     #[test]
     fn huge_subsection_count_is_refused() {
-        let s = String::from_utf8(tiny_pdf("")).unwrap().replace("xref\n0 4", "xref\n0 999999999999");
+        let s = String::from_utf8(tiny_pdf(""))
+            .unwrap()
+            .replace("xref\n0 4", "xref\n0 999999999999");
         assert!(Document::open(&s.into_bytes()).is_err());
     }
 }

@@ -11,8 +11,14 @@ use crate::object::ObjRef;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PdfError {
     /// A read past the end of the [`Source`](crate::Source).
-    #[error("read of {len} bytes at offset {offset} is outside the document ({source_len} bytes); the file is probably truncated")]
-    OutOfRange { offset: u64, len: usize, source_len: u64 },
+    #[error(
+        "read of {len} bytes at offset {offset} is outside the document ({source_len} bytes); the file is probably truncated"
+    )]
+    OutOfRange {
+        offset: u64,
+        len: usize,
+        source_len: u64,
+    },
     /// The [`Source`](crate::Source) itself failed (reported by a caller-provided implementation).
     #[error("could not read the document: {0}")]
     Read(String),
@@ -20,11 +26,15 @@ pub enum PdfError {
     #[error("not a PDF file: no %PDF- header at the start; check that the right file was passed")]
     NotPdf,
     /// The trailer has an `/Encrypt` entry.
-    #[error("the PDF is encrypted (password-protected); remove the encryption (e.g. `qpdf --decrypt in.pdf out.pdf`) and try again")]
+    #[error(
+        "the PDF is encrypted (password-protected); remove the encryption (e.g. `qpdf --decrypt in.pdf out.pdf`) and try again"
+    )]
     Encrypted,
     /// The cross-reference information is unusable: bad `startxref`, truncated file, offsets
     /// that do not point at the objects they claim, `/Prev` loops. The file is not repaired.
-    #[error("broken cross-reference data: {0}; the file is damaged or truncated (re-save it with a PDF tool such as `qpdf in.pdf out.pdf`)")]
+    #[error(
+        "broken cross-reference data: {0}; the file is damaged or truncated (re-save it with a PDF tool such as `qpdf in.pdf out.pdf`)"
+    )]
     BrokenXref(String),
     /// A malformed object.
     #[error("malformed PDF syntax at byte {offset}: {message}")]
@@ -49,27 +59,43 @@ pub enum PdfError {
     PageOutOfRange { page: usize, count: usize },
     /// A signature rectangle that is empty or not inside the page.
     #[error("rectangle [{} {} {} {}] is empty or not inside the page box [{} {} {} {}] of page {page}; give x1 < x2 and y1 < y2 in PDF points from the bottom-left corner", .rect[0], .rect[1], .rect[2], .rect[3], .page_box[0], .page_box[1], .page_box[2], .page_box[3])]
-    RectOutOfRange { page: usize, rect: [f64; 4], page_box: [f64; 4] },
+    RectOutOfRange {
+        page: usize,
+        rect: [f64; 4],
+        page_box: [f64; 4],
+    },
     /// The named signature field already holds a signature.
-    #[error("signature field \"{0}\" is already signed; choose another field or let a new one be created")]
+    #[error(
+        "signature field \"{0}\" is already signed; choose another field or let a new one be created"
+    )]
     FieldAlreadySigned(String),
     /// Two fields with the same name were requested.
-    #[error("a field named \"{0}\" already exists or was requested twice; field names must be unique")]
+    #[error(
+        "a field named \"{0}\" already exists or was requested twice; field names must be unique"
+    )]
     DuplicateField(String),
     /// The document is certified with DocMDP P=1.
-    #[error("the document is certified with \"no changes allowed\" (DocMDP P=1): any further signature would invalidate the certification")]
+    #[error(
+        "the document is certified with \"no changes allowed\" (DocMDP P=1): any further signature would invalidate the certification"
+    )]
     CertifiedNoChanges,
     /// The document is certified and the request would create a new signature field.
-    #[error("the document is certified, so a later signer must fill a signature field created by the certifier; {0}")]
+    #[error(
+        "the document is certified, so a later signer must fill a signature field created by the certifier; {0}"
+    )]
     CertifiedNewField(String),
     /// Certification was requested on a document that already carries a signature.
-    #[error("certification (DocMDP) is only allowed for the first signature of a document, and this document is already signed")]
+    #[error(
+        "certification (DocMDP) is only allowed for the first signature of a document, and this document is already signed"
+    )]
     CertifyNotFirst,
     /// A request that cannot be satisfied as given.
     #[error("invalid signature request: {0}")]
     InvalidRequest(String),
     /// The DER blob does not fit into the reserved placeholder.
-    #[error("the signature needs {needed} bytes but only {capacity} were reserved; prepare again with a larger contents_capacity")]
+    #[error(
+        "the signature needs {needed} bytes but only {capacity} were reserved; prepare again with a larger contents_capacity"
+    )]
     ContentsTooLarge { needed: usize, capacity: usize },
     /// Text was requested in an appearance without a font.
     #[error("appearance text needs a font: pass --font FILE or install fonts-noto-cjk")]

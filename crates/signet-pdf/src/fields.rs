@@ -62,7 +62,9 @@ impl Document<'_> {
     /// Every `/FT /Sig` field in the AcroForm, in field-tree order.
     pub fn signature_fields(&self) -> Result<Vec<SignatureField>> {
         let (_, cat) = self.catalog()?;
-        let Some(form) = cat.get(b"AcroForm") else { return Ok(Vec::new()) };
+        let Some(form) = cat.get(b"AcroForm") else {
+            return Ok(Vec::new());
+        };
         let form = match self.resolve(form)? {
             Object::Dict(d) => d,
             Object::Null => return Ok(Vec::new()),
@@ -71,7 +73,11 @@ impl Document<'_> {
         let fields = match form.get(b"Fields").map(|f| self.resolve(f)).transpose()? {
             Some(Object::Array(a)) => a,
             None | Some(Object::Null) => return Ok(Vec::new()),
-            Some(_) => return Err(PdfError::Invalid("/AcroForm /Fields is not an array".into())),
+            Some(_) => {
+                return Err(PdfError::Invalid(
+                    "/AcroForm /Fields is not an array".into(),
+                ));
+            }
         };
         let mut out = Vec::new();
         let mut seen = HashSet::new();
@@ -92,13 +98,22 @@ impl Document<'_> {
         out: &mut Vec<SignatureField>,
     ) -> Result<()> {
         if depth > MAX_FIELD_DEPTH {
-            return Err(PdfError::LimitExceeded { what: "depth of the form field tree", limit: MAX_FIELD_DEPTH as u64 });
+            return Err(PdfError::LimitExceeded {
+                what: "depth of the form field tree",
+                limit: MAX_FIELD_DEPTH as u64,
+            });
         }
         if !seen.insert(r) {
-            return Err(PdfError::Invalid(format!("the form field tree contains a loop (object {} {} R appears twice)", r.num, r.r#gen)));
+            return Err(PdfError::Invalid(format!(
+                "the form field tree contains a loop (object {} {} R appears twice)",
+                r.num, r.r#gen
+            )));
         }
         if seen.len() > MAX_FIELDS {
-            return Err(PdfError::LimitExceeded { what: "number of form fields", limit: MAX_FIELDS as u64 });
+            return Err(PdfError::LimitExceeded {
+                what: "number of form fields",
+                limit: MAX_FIELDS as u64,
+            });
         }
         let dict = self.get_dict(r, "a form field")?;
         let partial = dict.get(b"T").and_then(Object::as_bytes).map(decode_text);
@@ -139,8 +154,17 @@ impl Document<'_> {
             Some(w) => Some(self.get_dict(w, "a widget annotation")?),
             None => None,
         };
-        let rect = wdict.as_ref().and_then(|w| w.get(b"Rect")).and_then(|o| self.rect_of(o));
-        let page = match (widget, wdict.as_ref().and_then(|w| w.get(b"P")).and_then(Object::as_reference)) {
+        let rect = wdict
+            .as_ref()
+            .and_then(|w| w.get(b"Rect"))
+            .and_then(|o| self.rect_of(o));
+        let page = match (
+            widget,
+            wdict
+                .as_ref()
+                .and_then(|w| w.get(b"P"))
+                .and_then(Object::as_reference),
+        ) {
             (_, Some(p)) => self.page_number(p)?,
             (Some(w), None) => self.page_with_annot(w)?,
             (None, None) => None,
@@ -164,9 +188,10 @@ impl Document<'_> {
             let page = self.get_dict(p, "a page")?;
             if let Some(a) = page.get(b"Annots")
                 && let Object::Array(items) = self.resolve(a)?
-                    && items.iter().any(|x| x.as_reference() == Some(annot)) {
-                        return Ok(Some(i + 1));
-                    }
+                && items.iter().any(|x| x.as_reference() == Some(annot))
+            {
+                return Ok(Some(i + 1));
+            }
         }
         Ok(None)
     }
@@ -174,24 +199,35 @@ impl Document<'_> {
     /// DocMDP permission level (1..=3) if the catalog's `/Perms /DocMDP` is present.
     pub fn certification(&self) -> Result<Option<u8>> {
         let (_, cat) = self.catalog()?;
-        let Some(perms) = cat.get(b"Perms") else { return Ok(None) };
+        let Some(perms) = cat.get(b"Perms") else {
+            return Ok(None);
+        };
         let perms = self.resolve_dict(perms, "/Perms")?;
-        let Some(sig) = perms.get(b"DocMDP") else { return Ok(None) };
+        let Some(sig) = perms.get(b"DocMDP") else {
+            return Ok(None);
+        };
         let sig = self.resolve_dict(sig, "/Perms /DocMDP")?;
         Ok(Some(self.docmdp_level(&sig)?.unwrap_or(2)))
     }
 
     /// The `/P` of a DocMDP `/Reference` in a signature dictionary (2 when absent).
     pub(crate) fn docmdp_level(&self, sig: &Dict) -> Result<Option<u8>> {
-        let Some(refs) = sig.get(b"Reference") else { return Ok(None) };
-        let Object::Array(refs) = self.resolve(refs)? else { return Ok(None) };
+        let Some(refs) = sig.get(b"Reference") else {
+            return Ok(None);
+        };
+        let Object::Array(refs) = self.resolve(refs)? else {
+            return Ok(None);
+        };
         for r in refs.iter().take(64) {
             let d = self.resolve_dict(r, "a signature reference")?;
             if !d.has_name(b"TransformMethod", b"DocMDP") {
                 continue;
             }
             let p = match d.get(b"TransformParams") {
-                Some(tp) => self.resolve_dict(tp, "/TransformParams")?.get(b"P").and_then(Object::as_i64),
+                Some(tp) => self
+                    .resolve_dict(tp, "/TransformParams")?
+                    .get(b"P")
+                    .and_then(Object::as_i64),
                 None => None,
             };
             return Ok(Some(p.map_or(2, |p| p.clamp(1, 3) as u8)));
@@ -207,18 +243,36 @@ pub fn signatures(doc: &Document) -> Result<Vec<FoundSignature>> {
         let Some(v) = f.value else { continue };
         let (obj, span) = doc.get_with_contents_span(v)?;
         let Object::Dict(d) = obj else {
-            return Err(PdfError::Invalid(format!("the /V of signature field \"{}\" is not a dictionary", f.name)));
+            return Err(PdfError::Invalid(format!(
+                "the /V of signature field \"{}\" is not a dictionary",
+                f.name
+            )));
         };
         let text = |k: &[u8]| d.get(k).and_then(Object::as_bytes).map(decode_text);
         out.push(FoundSignature {
             field_name: f.name,
-            sub_filter: d.get(b"SubFilter").and_then(Object::as_name).unwrap_or_default().to_vec(),
+            sub_filter: d
+                .get(b"SubFilter")
+                .and_then(Object::as_name)
+                .unwrap_or_default()
+                .to_vec(),
             is_doc_timestamp: d.has_name(b"Type", b"DocTimeStamp"),
-            byte_range: d.get(b"ByteRange").and_then(Object::as_array).map(|a| a.iter().filter_map(Object::as_i64).collect()).unwrap_or_default(),
-            contents: d.get(b"Contents").and_then(Object::as_bytes).unwrap_or_default().to_vec(),
+            byte_range: d
+                .get(b"ByteRange")
+                .and_then(Object::as_array)
+                .map(|a| a.iter().filter_map(Object::as_i64).collect())
+                .unwrap_or_default(),
+            contents: d
+                .get(b"Contents")
+                .and_then(Object::as_bytes)
+                .unwrap_or_default()
+                .to_vec(),
             contents_span: span.unwrap_or((0, 0)),
             certify: doc.docmdp_level(&d)?,
-            signing_time_text: d.get(b"M").and_then(Object::as_bytes).map(|b| String::from_utf8_lossy(b).into_owned()),
+            signing_time_text: d
+                .get(b"M")
+                .and_then(Object::as_bytes)
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
             reason: text(b"Reason"),
             location: text(b"Location"),
             sig_ref: v,

@@ -18,9 +18,16 @@ pub(crate) fn decode(dict: &Dict, data: &[u8], limit: u64) -> Result<Vec<u8>> {
         Some(Object::Name(n)) => vec![n.as_slice()],
         Some(Object::Array(a)) => a
             .iter()
-            .map(|f| f.as_name().ok_or_else(|| PdfError::Invalid("/Filter array holds a non-name".into())))
+            .map(|f| {
+                f.as_name()
+                    .ok_or_else(|| PdfError::Invalid("/Filter array holds a non-name".into()))
+            })
             .collect::<Result<_>>()?,
-        Some(_) => return Err(PdfError::Invalid("/Filter is neither a name nor an array of names".into())),
+        Some(_) => {
+            return Err(PdfError::Invalid(
+                "/Filter is neither a name nor an array of names".into(),
+            ));
+        }
     };
     let parms: Vec<Option<&Dict>> = match dict.get(b"DecodeParms") {
         Some(Object::Dict(d)) => vec![Some(d)],
@@ -36,7 +43,11 @@ pub(crate) fn decode(dict: &Dict, data: &[u8], limit: u64) -> Result<Vec<u8>> {
                     out = unpredict(p, out)?;
                 }
             }
-            other => return Err(PdfError::UnsupportedFilter(String::from_utf8_lossy(other).into_owned())),
+            other => {
+                return Err(PdfError::UnsupportedFilter(
+                    String::from_utf8_lossy(other).into_owned(),
+                ));
+            }
         }
     }
     Ok(out)
@@ -50,14 +61,20 @@ pub(crate) fn inflate(data: &[u8], limit: u64) -> Result<Vec<u8>> {
         .read_to_end(&mut out)
         .map_err(|e| PdfError::Decode(format!("FlateDecode: {e}")))?;
     if out.len() as u64 > limit {
-        return Err(PdfError::LimitExceeded { what: "decoded stream size", limit });
+        return Err(PdfError::LimitExceeded {
+            what: "decoded stream size",
+            limit,
+        });
     }
     Ok(out)
 }
 
 /// zlib-compress.
 pub(crate) fn deflate(data: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::ZlibEncoder::new(Vec::with_capacity(data.len() / 2 + 64), flate2::Compression::default());
+    let mut enc = flate2::write::ZlibEncoder::new(
+        Vec::with_capacity(data.len() / 2 + 64),
+        flate2::Compression::default(),
+    );
     // Writing into a Vec cannot fail.
     let _ = enc.write_all(data);
     enc.finish().unwrap_or_default()
@@ -68,7 +85,12 @@ fn parm(p: &Dict, key: &[u8], default: i64) -> Result<usize> {
     usize::try_from(v)
         .ok()
         .filter(|&v| v <= 1 << 20)
-        .ok_or_else(|| PdfError::Invalid(format!("/DecodeParms /{} = {v} is out of range", String::from_utf8_lossy(key))))
+        .ok_or_else(|| {
+            PdfError::Invalid(format!(
+                "/DecodeParms /{} = {v} is out of range",
+                String::from_utf8_lossy(key)
+            ))
+        })
 }
 
 /// Undo a PNG (10..15) or TIFF (2) predictor.
@@ -81,14 +103,18 @@ fn unpredict(p: &Dict, data: Vec<u8>) -> Result<Vec<u8>> {
     let bpc = parm(p, b"BitsPerComponent", 8)?;
     let columns = parm(p, b"Columns", 1)?.max(1);
     if !matches!(bpc, 1 | 2 | 4 | 8 | 16) || colors > 32 {
-        return Err(PdfError::Invalid(format!("unsupported predictor parameters: {colors} colours, {bpc} bits")));
+        return Err(PdfError::Invalid(format!(
+            "unsupported predictor parameters: {colors} colours, {bpc} bits"
+        )));
     }
     let bits_per_pixel = colors * bpc;
     let bpp = bits_per_pixel.div_ceil(8).max(1);
     let row = (bits_per_pixel * columns).div_ceil(8);
     if predictor == 2 {
         if bpc != 8 {
-            return Err(PdfError::Invalid("TIFF predictor is only supported with 8 bits per component".into()));
+            return Err(PdfError::Invalid(
+                "TIFF predictor is only supported with 8 bits per component".into(),
+            ));
         }
         let mut data = data;
         for line in data.chunks_mut(row) {
@@ -104,7 +130,9 @@ fn unpredict(p: &Dict, data: Vec<u8>) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(data.len());
     let mut prev = vec![0u8; row];
     for chunk in data.chunks(row + 1) {
-        let (&kind, src) = chunk.split_first().ok_or_else(|| PdfError::Decode("empty predictor row".into()))?;
+        let (&kind, src) = chunk
+            .split_first()
+            .ok_or_else(|| PdfError::Decode("empty predictor row".into()))?;
         let mut cur = src.to_vec();
         cur.resize(row, 0);
         for i in 0..row {
@@ -117,7 +145,11 @@ fn unpredict(p: &Dict, data: Vec<u8>) -> Result<Vec<u8>> {
                 2 => b,
                 3 => ((u16::from(a) + u16::from(b)) / 2) as u8,
                 4 => paeth(a, b, c),
-                k => return Err(PdfError::Decode(format!("unknown PNG predictor row type {k}"))),
+                k => {
+                    return Err(PdfError::Decode(format!(
+                        "unknown PNG predictor row type {k}"
+                    )));
+                }
             };
             cur[i] = cur[i].wrapping_add(pred);
         }
@@ -129,7 +161,11 @@ fn unpredict(p: &Dict, data: Vec<u8>) -> Result<Vec<u8>> {
 
 fn paeth(a: u8, b: u8, c: u8) -> u8 {
     let p = i16::from(a) + i16::from(b) - i16::from(c);
-    let (pa, pb, pc) = ((p - i16::from(a)).abs(), (p - i16::from(b)).abs(), (p - i16::from(c)).abs());
+    let (pa, pb, pc) = (
+        (p - i16::from(a)).abs(),
+        (p - i16::from(b)).abs(),
+        (p - i16::from(c)).abs(),
+    );
     if pa <= pb && pa <= pc {
         a
     } else if pb <= pc {
@@ -148,7 +184,10 @@ mod tests {
         let data = vec![7u8; 10_000];
         let z = deflate(&data);
         assert_eq!(inflate(&z, 1 << 20).unwrap(), data);
-        assert!(matches!(inflate(&z, 100), Err(PdfError::LimitExceeded { .. })));
+        assert!(matches!(
+            inflate(&z, 100),
+            Err(PdfError::LimitExceeded { .. })
+        ));
         assert!(matches!(inflate(b"garbage", 100), Err(PdfError::Decode(_))));
     }
 
@@ -170,7 +209,10 @@ mod tests {
     fn other_filters_are_refused() {
         let mut d = Dict::new();
         d.set("Filter", Object::name(b"DCTDecode"));
-        assert_eq!(decode(&d, b"x", 10), Err(PdfError::UnsupportedFilter("DCTDecode".into())));
+        assert_eq!(
+            decode(&d, b"x", 10),
+            Err(PdfError::UnsupportedFilter("DCTDecode".into()))
+        );
         let mut p = Dict::new();
         p.set("Predictor", Object::Integer(12));
         p.set("Columns", Object::Integer(-5));

@@ -64,8 +64,8 @@ pub use object::{Dict, ObjRef, Object, Stream};
 pub use parser::{MAX_DEPTH, MAX_OBJECT_BYTES, MAX_STREAM_BYTES};
 pub use sample::sample_contract;
 pub use sign::{
-    DssData, MAX_CONTENTS_CAPACITY, NewField, Placement, PreparedSignature, SignatureKind, SignatureRequest, add_dss,
-    prepare_signature,
+    DssData, MAX_CONTENTS_CAPACITY, NewField, Placement, PreparedSignature, SignatureKind,
+    SignatureRequest, add_dss, prepare_signature,
 };
 pub use source::{Appended, Source};
 pub use writer::{decode_text, pdf_date, text_string, write_object};

@@ -113,7 +113,10 @@ impl Dict {
     }
     /// Mutable access to the value of `key`.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Object> {
-        self.entries.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.entries
+            .iter_mut()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
     }
     /// Set `key` (replacing in place, or appending).
     pub fn set(&mut self, key: impl Into<Vec<u8>>, value: Object) {
@@ -181,7 +184,9 @@ mod tests {
 
     #[test]
     fn dict_set_get_remove_keeps_order() {
-        let mut d: Dict = [("A", Object::Integer(1)), ("B", Object::Bool(true))].into_iter().collect();
+        let mut d: Dict = [("A", Object::Integer(1)), ("B", Object::Bool(true))]
+            .into_iter()
+            .collect();
         d.set("A", Object::Integer(2));
         d.set("C", Object::Null);
         let keys: Vec<_> = d.iter().map(|(k, _)| k.to_vec()).collect();

@@ -32,7 +32,14 @@ pub(crate) struct Cursor<'s> {
 
 impl<'s> Cursor<'s> {
     pub fn new(src: &'s dyn Source, offset: u64) -> Self {
-        Self { src, src_len: src.len(), buf: Vec::new(), buf_start: offset, pos: 0, chunk: FIRST_CHUNK }
+        Self {
+            src,
+            src_len: src.len(),
+            buf: Vec::new(),
+            buf_start: offset,
+            pos: 0,
+            chunk: FIRST_CHUNK,
+        }
     }
 
     /// Current absolute offset.
@@ -93,10 +100,13 @@ impl<'s> Cursor<'s> {
     /// Read exactly `n` bytes (stream data).
     pub fn read_vec(&mut self, n: u64) -> Result<Vec<u8>> {
         let start = self.offset();
-        let end = start.checked_add(n).filter(|&e| e <= self.src_len).ok_or(PdfError::Syntax {
-            offset: start,
-            message: format!("stream /Length {n} runs past the end of the file"),
-        })?;
+        let end = start
+            .checked_add(n)
+            .filter(|&e| e <= self.src_len)
+            .ok_or(PdfError::Syntax {
+                offset: start,
+                message: format!("stream /Length {n} runs past the end of the file"),
+            })?;
         let mut out = vec![0u8; n as usize];
         self.src.read_at(start, &mut out)?;
         self.seek(end);
@@ -135,7 +145,10 @@ impl<'s> Cursor<'s> {
     }
 
     pub fn err(&self, message: impl Into<String>) -> PdfError {
-        PdfError::Syntax { offset: self.offset(), message: message.into() }
+        PdfError::Syntax {
+            offset: self.offset(),
+            message: message.into(),
+        }
     }
 }
 
@@ -144,7 +157,10 @@ pub(crate) fn is_ws(b: u8) -> bool {
 }
 
 pub(crate) fn is_delim(b: u8) -> bool {
-    matches!(b, b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%')
+    matches!(
+        b,
+        b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
+    )
 }
 
 /// Parses objects from a cursor; optionally records where the top-level `/Contents` value sits.
@@ -158,12 +174,19 @@ pub(crate) struct Parser<'c, 's> {
 impl<'c, 's> Parser<'c, 's> {
     pub fn new(cur: &'c mut Cursor<'s>) -> Self {
         let start = cur.offset();
-        Self { cur, start, contents_span: None }
+        Self {
+            cur,
+            start,
+            contents_span: None,
+        }
     }
 
     fn check_size(&self) -> Result<()> {
         if self.cur.offset().saturating_sub(self.start) > MAX_OBJECT_BYTES {
-            return Err(PdfError::LimitExceeded { what: "size of one PDF object", limit: MAX_OBJECT_BYTES });
+            return Err(PdfError::LimitExceeded {
+                what: "size of one PDF object",
+                limit: MAX_OBJECT_BYTES,
+            });
         }
         Ok(())
     }
@@ -193,7 +216,9 @@ impl<'c, 's> Parser<'c, 's> {
             self.cur.seek(start);
             return Ok(None);
         }
-        Ok(tok.iter().try_fold(0u64, |acc, d| acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))))
+        Ok(tok.iter().try_fold(0u64, |acc, d| {
+            acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        }))
     }
 
     /// Expect the keyword `kw` (after whitespace).
@@ -212,7 +237,10 @@ impl<'c, 's> Parser<'c, 's> {
     /// Parse one object.
     pub fn object(&mut self, depth: usize) -> Result<Object> {
         if depth > MAX_DEPTH {
-            return Err(PdfError::LimitExceeded { what: "nesting depth of arrays and dictionaries", limit: MAX_DEPTH as u64 });
+            return Err(PdfError::LimitExceeded {
+                what: "nesting depth of arrays and dictionaries",
+                limit: MAX_DEPTH as u64,
+            });
         }
         self.check_size()?;
         self.cur.skip_ws()?;
@@ -259,8 +287,13 @@ impl<'c, 's> Parser<'c, 's> {
                     b"true" => Ok(Object::Bool(true)),
                     b"false" => Ok(Object::Bool(false)),
                     b"null" => Ok(Object::Null),
-                    b"" => Err(self.cur.err(format!("unexpected character {:?}", char::from(b)))),
-                    other => Err(self.cur.err(format!("unexpected keyword {:?}", String::from_utf8_lossy(other)))),
+                    b"" => Err(self
+                        .cur
+                        .err(format!("unexpected character {:?}", char::from(b)))),
+                    other => Err(self.cur.err(format!(
+                        "unexpected keyword {:?}",
+                        String::from_utf8_lossy(other)
+                    ))),
                 }
             }
         }
@@ -288,7 +321,12 @@ impl<'c, 's> Parser<'c, 's> {
                     d.push_raw(key, value);
                 }
                 None => return Err(self.cur.err("unexpected end of file inside a dictionary")),
-                Some(c) => return Err(self.cur.err(format!("expected a name key in a dictionary, found {:?}", char::from(c)))),
+                Some(c) => {
+                    return Err(self.cur.err(format!(
+                        "expected a name key in a dictionary, found {:?}",
+                        char::from(c)
+                    )));
+                }
             }
         }
     }
@@ -322,7 +360,10 @@ impl<'c, 's> Parser<'c, 's> {
         let mut depth = 1usize;
         loop {
             if out.len() as u64 > MAX_OBJECT_BYTES {
-                return Err(PdfError::LimitExceeded { what: "string length", limit: MAX_OBJECT_BYTES });
+                return Err(PdfError::LimitExceeded {
+                    what: "string length",
+                    limit: MAX_OBJECT_BYTES,
+                });
             }
             let Some(b) = self.cur.next_byte()? else {
                 return Err(self.cur.err("unexpected end of file inside a string"));
@@ -399,11 +440,19 @@ impl<'c, 's> Parser<'c, 's> {
             if is_ws(b) {
                 continue;
             }
-            let v = hex_val(b).ok_or_else(|| self.cur.err(format!("invalid character {:?} in a hex string", char::from(b))))?;
+            let v = hex_val(b).ok_or_else(|| {
+                self.cur.err(format!(
+                    "invalid character {:?} in a hex string",
+                    char::from(b)
+                ))
+            })?;
             match hi.take() {
                 Some(h) => {
                     if out.len() as u64 >= MAX_OBJECT_BYTES {
-                        return Err(PdfError::LimitExceeded { what: "string length", limit: MAX_OBJECT_BYTES });
+                        return Err(PdfError::LimitExceeded {
+                            what: "string length",
+                            limit: MAX_OBJECT_BYTES,
+                        });
                     }
                     out.push(h << 4 | v);
                 }
@@ -419,19 +468,22 @@ impl<'c, 's> Parser<'c, 's> {
             offset: start,
             message: format!("invalid number {:?}", String::from_utf8_lossy(&tok)),
         })?;
-        let Object::Integer(num) = first else { return Ok(first) };
+        let Object::Integer(num) = first else {
+            return Ok(first);
+        };
         if num < 0 {
             return Ok(first);
         }
         // Look ahead for "GEN R".
         let after_first = self.cur.offset();
         if let Some(r#gen) = self.uint()?
-            && self.keyword(b"R")? {
-                if let (Ok(num), Ok(r#gen)) = (u32::try_from(num), u16::try_from(r#gen)) {
-                    return Ok(Object::Ref(ObjRef { num, r#gen }));
-                }
-                return Err(self.cur.err("object reference number out of range"));
+            && self.keyword(b"R")?
+        {
+            if let (Ok(num), Ok(r#gen)) = (u32::try_from(num), u16::try_from(r#gen)) {
+                return Ok(Object::Ref(ObjRef { num, r#gen }));
             }
+            return Err(self.cur.err("object reference number out of range"));
+        }
         self.cur.seek(after_first);
         Ok(first)
     }
@@ -479,8 +531,14 @@ pub(crate) fn indirect_object_at(
     let mut cur = Cursor::new(src, offset);
     let mut p = Parser::new(&mut cur);
     let bad = |off: u64| PdfError::BrokenXref(format!("no \"N G obj\" header at offset {off}"));
-    let num = p.uint()?.and_then(|n| u32::try_from(n).ok()).ok_or_else(|| bad(offset))?;
-    let r#gen = p.uint()?.and_then(|n| u16::try_from(n).ok()).ok_or_else(|| bad(offset))?;
+    let num = p
+        .uint()?
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| bad(offset))?;
+    let r#gen = p
+        .uint()?
+        .and_then(|n| u16::try_from(n).ok())
+        .ok_or_else(|| bad(offset))?;
     if !p.keyword(b"obj")? {
         return Err(bad(offset));
     }
@@ -509,20 +567,30 @@ pub(crate) fn indirect_object_at(
                 Some(Object::Ref(r)) => length_of(*r)?,
                 _ => return Err(p.cur.err("stream has no valid /Length")),
             };
-            let length = u64::try_from(length).map_err(|_| p.cur.err(format!("negative stream /Length {length}")))?;
+            let length = u64::try_from(length)
+                .map_err(|_| p.cur.err(format!("negative stream /Length {length}")))?;
             if length > MAX_STREAM_BYTES {
-                return Err(PdfError::LimitExceeded { what: "stream length", limit: MAX_STREAM_BYTES });
+                return Err(PdfError::LimitExceeded {
+                    what: "stream length",
+                    limit: MAX_STREAM_BYTES,
+                });
             }
             let data = p.cur.read_vec(length)?;
             p.cur.skip_ws()?;
             if !p.cur.looking_at(b"endstream")? {
-                return Err(p.cur.err("\"endstream\" not found where /Length says the stream ends"));
+                return Err(p
+                    .cur
+                    .err("\"endstream\" not found where /Length says the stream ends"));
             }
             Object::Stream(crate::object::Stream { dict, data })
         }
         other => other,
     };
-    Ok(IndirectObject { id, object, contents_span })
+    Ok(IndirectObject {
+        id,
+        object,
+        contents_span,
+    })
 }
 
 /// Parse a single object from an in-memory slice (object streams, tests).
@@ -557,7 +625,10 @@ mod tests {
                 Object::Null
             ]))
         );
-        assert_eq!(parse(b"(a(b)c)").unwrap(), Object::String(b"a(b)c".to_vec()));
+        assert_eq!(
+            parse(b"(a(b)c)").unwrap(),
+            Object::String(b"a(b)c".to_vec())
+        );
         assert_eq!(parse(b"<4>").unwrap(), Object::String(vec![0x40]));
         assert_eq!(parse(b".5").unwrap(), Object::Real(0.5));
         assert_eq!(parse(b"1 2").unwrap(), Object::Integer(1));
@@ -580,7 +651,11 @@ mod tests {
             b"5 70000 R",
         ] {
             let r = parse(bad);
-            assert!(r.is_err() || bad == b"5 70000 R", "{:?} gave {r:?}", String::from_utf8_lossy(bad));
+            assert!(
+                r.is_err() || bad == b"5 70000 R",
+                "{:?} gave {r:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
         let deep = [b"[".repeat(1000), b"]".repeat(1000)].concat();
         assert!(matches!(parse(&deep), Err(PdfError::LimitExceeded { .. })));

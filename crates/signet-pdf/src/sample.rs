@@ -25,7 +25,11 @@ pub fn sample_contract(title: &str, pages: usize, pad_to: usize) -> Vec<u8> {
     let pages = pages.max(1);
     let base = build(title, pages, 0);
     let pad = pad_to.saturating_sub(base.len()) / pages;
-    if pad == 0 { base } else { build(title, pages, pad) }
+    if pad == 0 {
+        base
+    } else {
+        build(title, pages, pad)
+    }
 }
 
 fn build(title: &str, pages: usize, pad_per_page: usize) -> Vec<u8> {
@@ -40,8 +44,20 @@ fn build(title: &str, pages: usize, pad_per_page: usize) -> Vec<u8> {
     };
     obj(&mut out, &mut offsets, b"<< /Type /Catalog /Pages 2 0 R >>");
     let kids: Vec<String> = (0..pages).map(|i| format!("{} 0 R", 5 + 2 * i)).collect();
-    obj(&mut out, &mut offsets, format!("<< /Type /Pages /Kids [{}] /Count {pages} >>", kids.join(" ")).as_bytes());
-    obj(&mut out, &mut offsets, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>");
+    obj(
+        &mut out,
+        &mut offsets,
+        format!(
+            "<< /Type /Pages /Kids [{}] /Count {pages} >>",
+            kids.join(" ")
+        )
+        .as_bytes(),
+    );
+    obj(
+        &mut out,
+        &mut offsets,
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    );
     let mut info = b"<< /Title ".to_vec();
     write_string(&mut info, title.as_bytes());
     info.extend_from_slice(b" /Producer (Signet sample_contract) >>");
@@ -57,14 +73,23 @@ fn build(title: &str, pages: usize, pad_per_page: usize) -> Vec<u8> {
         write_string(&mut content, title.as_bytes());
         content.extend_from_slice(b" Tj ET\nBT /F1 11 Tf 14 TL 72 730 Td\n");
         for line in 0..40 {
-            let text = FILLER.get((line + p) % FILLER.len()).copied().unwrap_or_default();
+            let text = FILLER
+                .get((line + p) % FILLER.len())
+                .copied()
+                .unwrap_or_default();
             write_string(&mut content, text.as_bytes());
             content.extend_from_slice(b" '\n");
         }
-        let _ = write!(content, "ET\nBT /F1 9 Tf 280 40 Td (Page {} of {pages}) Tj ET\n", p + 1);
+        let _ = write!(
+            content,
+            "ET\nBT /F1 9 Tf 280 40 Td (Page {} of {pages}) Tj ET\n",
+            p + 1
+        );
         let target = content.len() + pad_per_page;
         while content.len() + 65 <= target {
-            content.extend_from_slice(b"% filler filler filler filler filler filler filler filler filler\n");
+            content.extend_from_slice(
+                b"% filler filler filler filler filler filler filler filler filler\n",
+            );
         }
         let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
         stream.extend_from_slice(&content);
@@ -86,7 +111,9 @@ fn build(title: &str, pages: usize, pad_per_page: usize) -> Vec<u8> {
 }
 
 fn fnv(data: &[u8], salt: u64) -> u64 {
-    data.iter().fold(0xcbf2_9ce4_8422_2325 ^ salt, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+    data.iter().fold(0xcbf2_9ce4_8422_2325 ^ salt, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 #[cfg(test)]

@@ -99,12 +99,17 @@ impl PreparedSignature {
     pub fn embed(&mut self, der: &[u8]) -> Result<()> {
         let capacity = self.capacity();
         if der.len() > capacity {
-            return Err(PdfError::ContentsTooLarge { needed: der.len(), capacity });
+            return Err(PdfError::ContentsTooLarge {
+                needed: der.len(),
+                capacity,
+            });
         }
         let slot = self
             .update
             .get_mut(self.hole.0 + 1..self.hole.1.saturating_sub(1))
-            .ok_or_else(|| PdfError::InvalidRequest("the placeholder offsets do not fit the update".into()))?;
+            .ok_or_else(|| {
+                PdfError::InvalidRequest("the placeholder offsets do not fit the update".into())
+            })?;
         const HEX: &[u8; 16] = b"0123456789ABCDEF";
         slot.fill(b'0');
         for (pair, &b) in slot.chunks_exact_mut(2).zip(der) {
@@ -121,7 +126,11 @@ fn check_placement(doc: &Document, p: &Placement) -> Result<ObjRef> {
     let [x1, y1, x2, y2] = p.rect;
     let inside = x1 >= bx[0] && y1 >= bx[1] && x2 <= bx[2] && y2 <= bx[3];
     if !(x2 > x1 && y2 > y1 && inside) || p.rect.iter().any(|v| !v.is_finite()) {
-        return Err(PdfError::RectOutOfRange { page: p.page, rect: p.rect, page_box: bx });
+        return Err(PdfError::RectOutOfRange {
+            page: p.page,
+            rect: p.rect,
+            page_box: bx,
+        });
     }
     Ok(page_ref)
 }
@@ -147,7 +156,13 @@ impl Edits {
 }
 
 /// The signature field dictionary (merged field and widget).
-fn field_dict(name: &str, value: Option<ObjRef>, rect: [f64; 4], page: ObjRef, ap: Option<ObjRef>) -> Object {
+fn field_dict(
+    name: &str,
+    value: Option<ObjRef>,
+    rect: [f64; 4],
+    page: ObjRef,
+    ap: Option<ObjRef>,
+) -> Object {
     let mut d = Dict::new();
     d.set("FT", Object::name(b"Sig"));
     d.set("T", text_string(name));
@@ -170,14 +185,20 @@ fn field_dict(name: &str, value: Option<ObjRef>, rect: [f64; 4], page: ObjRef, a
 /// Prepare an incremental update that adds (or fills) a signature field with a placeholder.
 pub fn prepare_signature(doc: &Document, req: &SignatureRequest) -> Result<PreparedSignature> {
     if req.contents_capacity == 0 || req.contents_capacity > MAX_CONTENTS_CAPACITY {
-        return Err(PdfError::InvalidRequest(format!("contents_capacity must be between 1 and {MAX_CONTENTS_CAPACITY} bytes")));
+        return Err(PdfError::InvalidRequest(format!(
+            "contents_capacity must be between 1 and {MAX_CONTENTS_CAPACITY} bytes"
+        )));
     }
     if let Some(p) = req.certify {
         if !(1..=3).contains(&p) {
-            return Err(PdfError::InvalidRequest(format!("certify must be 1, 2 or 3, not {p}")));
+            return Err(PdfError::InvalidRequest(format!(
+                "certify must be 1, 2 or 3, not {p}"
+            )));
         }
         if req.kind == SignatureKind::DocTimestamp {
-            return Err(PdfError::InvalidRequest("a document timestamp cannot certify a document".into()));
+            return Err(PdfError::InvalidRequest(
+                "a document timestamp cannot certify a document".into(),
+            ));
         }
     }
     let fields = doc.signature_fields()?;
@@ -189,21 +210,34 @@ pub fn prepare_signature(doc: &Document, req: &SignatureRequest) -> Result<Prepa
     if req.certify.is_some() && (certified.is_some() || fields.iter().any(|f| f.signed)) {
         return Err(PdfError::CertifyNotFirst);
     }
-    let existing: Option<&SignatureField> = req.field_name.as_deref().and_then(|n| fields.iter().find(|f| f.name == n));
+    let existing: Option<&SignatureField> = req
+        .field_name
+        .as_deref()
+        .and_then(|n| fields.iter().find(|f| f.name == n));
     if let Some(f) = existing
-        && f.signed {
-            return Err(PdfError::FieldAlreadySigned(f.name.clone()));
-        }
+        && f.signed
+    {
+        return Err(PdfError::FieldAlreadySigned(f.name.clone()));
+    }
     if certified.is_some() && req.kind == SignatureKind::Cades && existing.is_none() {
         let hint = match &req.field_name {
             Some(n) => format!("there is no field named \"{n}\""),
             None => "name one of its empty signature fields".to_string(),
         };
-        let free: Vec<&str> = fields.iter().filter(|f| !f.signed).map(|f| f.name.as_str()).collect();
-        return Err(PdfError::CertifiedNewField(format!("{hint}; empty fields: [{}]", free.join(", "))));
+        let free: Vec<&str> = fields
+            .iter()
+            .filter(|f| !f.signed)
+            .map(|f| f.name.as_str())
+            .collect();
+        return Err(PdfError::CertifiedNewField(format!(
+            "{hint}; empty fields: [{}]",
+            free.join(", ")
+        )));
     }
     if certified.is_some() && !req.add_fields.is_empty() {
-        return Err(PdfError::CertifiedNewField("new empty fields cannot be added after certification".into()));
+        return Err(PdfError::CertifiedNewField(
+            "new empty fields cannot be added after certification".into(),
+        ));
     }
     let mut taken: HashSet<&str> = fields.iter().map(|f| f.name.as_str()).collect();
     let sig_name = match (&req.field_name, existing) {
@@ -215,25 +249,38 @@ pub fn prepare_signature(doc: &Document, req: &SignatureRequest) -> Result<Prepa
             .unwrap_or_default(),
     };
     if sig_name.is_empty() || sig_name.contains('.') {
-        return Err(PdfError::InvalidRequest(format!("field name {sig_name:?} must be non-empty and contain no '.'")));
+        return Err(PdfError::InvalidRequest(format!(
+            "field name {sig_name:?} must be non-empty and contain no '.'"
+        )));
     }
     taken.insert(&sig_name);
     for f in &req.add_fields {
         if f.name.is_empty() || f.name.contains('.') {
-            return Err(PdfError::InvalidRequest(format!("field name {:?} must be non-empty and contain no '.'", f.name)));
+            return Err(PdfError::InvalidRequest(format!(
+                "field name {:?} must be non-empty and contain no '.'",
+                f.name
+            )));
         }
         if !taken.insert(&f.name) {
             return Err(PdfError::DuplicateField(f.name.clone()));
         }
     }
     let timestamp = req.kind == SignatureKind::DocTimestamp;
-    let placement = if timestamp || existing.is_some() { None } else { req.placement };
+    let placement = if timestamp || existing.is_some() {
+        None
+    } else {
+        req.placement
+    };
     let new_page = match &placement {
         Some(p) => Some(check_placement(doc, p)?),
         None if existing.is_none() => Some(doc.page(1)?.0),
         None => None,
     };
-    let extra_pages = req.add_fields.iter().map(|f| check_placement(doc, &f.placement)).collect::<Result<Vec<_>>>()?;
+    let extra_pages = req
+        .add_fields
+        .iter()
+        .map(|f| check_placement(doc, &f.placement))
+        .collect::<Result<Vec<_>>>()?;
 
     let mut up = Update::new(doc)?;
     let sig_ref = up.alloc()?;
@@ -244,8 +291,13 @@ pub fn prepare_signature(doc: &Document, req: &SignatureRequest) -> Result<Prepa
         Some(f) => {
             let mut fd = doc.get_dict(f.field, "a signature field")?;
             fd.set("V", Object::Ref(sig_ref));
-            let size = f.rect.map(|r| (r[2] - r[0], r[3] - r[1])).filter(|(w, h)| *w > 0.0 && *h > 0.0);
-            if let (Some(spec), Some((w, h)), Some(widget), false) = (&req.appearance, size, f.widget, timestamp) {
+            let size = f
+                .rect
+                .map(|r| (r[2] - r[0], r[3] - r[1]))
+                .filter(|(w, h)| *w > 0.0 && *h > 0.0);
+            if let (Some(spec), Some((w, h)), Some(widget), false) =
+                (&req.appearance, size, f.widget, timestamp)
+            {
                 let ap = appearance::write_appearance(&mut up, spec, w, h)?;
                 let mut apd = Dict::new();
                 apd.set("N", Object::Ref(ap));
@@ -260,14 +312,33 @@ pub fn prepare_signature(doc: &Document, req: &SignatureRequest) -> Result<Prepa
             up.put(f.field, &Object::Dict(fd));
         }
         None => {
-            let page = new_page.ok_or_else(|| PdfError::Invalid("no page for the new field".into()))?;
+            let page =
+                new_page.ok_or_else(|| PdfError::Invalid("no page for the new field".into()))?;
             let (rect, ap) = match (&placement, &req.appearance) {
-                (Some(p), Some(spec)) => (p.rect, Some(appearance::write_appearance(&mut up, spec, p.rect[2] - p.rect[0], p.rect[3] - p.rect[1])?)),
-                (Some(p), None) => (p.rect, Some(appearance::write_empty_form(&mut up, p.rect[2] - p.rect[0], p.rect[3] - p.rect[1])?)),
+                (Some(p), Some(spec)) => (
+                    p.rect,
+                    Some(appearance::write_appearance(
+                        &mut up,
+                        spec,
+                        p.rect[2] - p.rect[0],
+                        p.rect[3] - p.rect[1],
+                    )?),
+                ),
+                (Some(p), None) => (
+                    p.rect,
+                    Some(appearance::write_empty_form(
+                        &mut up,
+                        p.rect[2] - p.rect[0],
+                        p.rect[3] - p.rect[1],
+                    )?),
+                ),
                 // A zero-size widget needs no appearance (ISO 32000-2, 12.5.5); for document
                 // timestamps pyHanko counts a new /AP as form filling, which DocMDP P=1 forbids.
                 (None, _) if timestamp => ([0.0; 4], None),
-                (None, _) => ([0.0; 4], Some(appearance::write_empty_form(&mut up, 0.0, 0.0)?)),
+                (None, _) => (
+                    [0.0; 4],
+                    Some(appearance::write_empty_form(&mut up, 0.0, 0.0)?),
+                ),
             };
             let fr = up.alloc()?;
             up.put(fr, &field_dict(&sig_name, Some(sig_ref), rect, page, ap));
@@ -279,7 +350,10 @@ pub fn prepare_signature(doc: &Document, req: &SignatureRequest) -> Result<Prepa
         let [x1, y1, x2, y2] = f.placement.rect;
         let ap = appearance::write_bordered_form(&mut up, x2 - x1, y2 - y1)?;
         let fr = up.alloc()?;
-        up.put(fr, &field_dict(&f.name, None, f.placement.rect, page, Some(ap)));
+        up.put(
+            fr,
+            &field_dict(&f.name, None, f.placement.rect, page, Some(ap)),
+        );
         edits.add_widget(page, fr);
         edits.fields.push(fr);
     }
@@ -288,26 +362,49 @@ pub fn prepare_signature(doc: &Document, req: &SignatureRequest) -> Result<Prepa
     let mut update = up.finish()?;
     let base = doc.len();
     let total = base + update.len() as u64;
-    let byte_range = [0, base + hole.0 as u64, base + hole.1 as u64, total - (base + hole.1 as u64)];
-    let text = format!("[{:010} {:010} {:010} {:010}]", byte_range[0], byte_range[1], byte_range[2], byte_range[3]);
+    let byte_range = [
+        0,
+        base + hole.0 as u64,
+        base + hole.1 as u64,
+        total - (base + hole.1 as u64),
+    ];
+    let text = format!(
+        "[{:010} {:010} {:010} {:010}]",
+        byte_range[0], byte_range[1], byte_range[2], byte_range[3]
+    );
     if text.len() != BYTE_RANGE_PLACEHOLDER.len() {
-        return Err(PdfError::LimitExceeded { what: "document size for a fixed-width /ByteRange", limit: 9_999_999_999 });
+        return Err(PdfError::LimitExceeded {
+            what: "document size for a fixed-width /ByteRange",
+            limit: 9_999_999_999,
+        });
     }
     update
         .get_mut(br_pos..br_pos + text.len())
         .ok_or_else(|| PdfError::Invalid("byte range placeholder out of place".into()))?
         .copy_from_slice(text.as_bytes());
-    Ok(PreparedSignature { update, byte_range, hole })
+    Ok(PreparedSignature {
+        update,
+        byte_range,
+        hole,
+    })
 }
 
 /// Write the signature dictionary; return the offsets (in the update) of the `/ByteRange`
 /// placeholder and of the `/Contents` hole.
-fn write_sig_dict(up: &mut Update, r: ObjRef, req: &SignatureRequest) -> Result<(usize, (usize, usize))> {
+fn write_sig_dict(
+    up: &mut Update,
+    r: ObjRef,
+    req: &SignatureRequest,
+) -> Result<(usize, (usize, usize))> {
     up.begin(r);
     let b = &mut up.buf;
     match req.kind {
-        SignatureKind::Cades => b.extend_from_slice(b"<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/ETSI.CAdES.detached"),
-        SignatureKind::DocTimestamp => b.extend_from_slice(b"<</Type/DocTimeStamp/Filter/Adobe.PPKLite/SubFilter/ETSI.RFC3161"),
+        SignatureKind::Cades => {
+            b.extend_from_slice(b"<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/ETSI.CAdES.detached")
+        }
+        SignatureKind::DocTimestamp => {
+            b.extend_from_slice(b"<</Type/DocTimeStamp/Filter/Adobe.PPKLite/SubFilter/ETSI.RFC3161")
+        }
     }
     b.extend_from_slice(b"/ByteRange ");
     let br_pos = b.len();
@@ -319,18 +416,27 @@ fn write_sig_dict(up: &mut Update, r: ObjRef, req: &SignatureRequest) -> Result<
     b.push(b'>');
     let hole = (start, b.len());
     if req.kind == SignatureKind::Cades
-        && let Some(t) = req.signing_time {
-            b.extend_from_slice(b"/M");
-            write_object(b, &Object::String(pdf_date(t)?.into_bytes()));
-        }
-    for (key, val) in [(&b"Name"[..], &req.name), (b"Reason", &req.reason), (b"Location", &req.location), (b"ContactInfo", &req.contact_info)] {
+        && let Some(t) = req.signing_time
+    {
+        b.extend_from_slice(b"/M");
+        write_object(b, &Object::String(pdf_date(t)?.into_bytes()));
+    }
+    for (key, val) in [
+        (&b"Name"[..], &req.name),
+        (b"Reason", &req.reason),
+        (b"Location", &req.location),
+        (b"ContactInfo", &req.contact_info),
+    ] {
         if let Some(v) = val {
             write_name(b, key);
             write_object(b, &text_string(v));
         }
     }
     if let Some(p) = req.certify {
-        let _ = write!(b, "/Reference [<</Type/SigRef/TransformMethod/DocMDP/TransformParams<</Type/TransformParams/P {p}/V/1.2>>>>]");
+        let _ = write!(
+            b,
+            "/Reference [<</Type/SigRef/TransformMethod/DocMDP/TransformParams<</Type/TransformParams/P {p}/V/1.2>>>>]"
+        );
     }
     b.extend_from_slice(b">>");
     up.end();
@@ -348,7 +454,14 @@ fn array_of(doc: &Document, o: &Object, what: &str) -> Result<Vec<Object>> {
 
 /// Append `items` to the array under `key` of `dict`: in place when direct (returns true: the
 /// dict changed), or by rewriting the array object when indirect.
-fn append_to_array(doc: &Document, up: &mut Update, dict: &mut Dict, key: &[u8], items: &[ObjRef], what: &str) -> Result<bool> {
+fn append_to_array(
+    doc: &Document,
+    up: &mut Update,
+    dict: &mut Dict,
+    key: &[u8],
+    items: &[ObjRef],
+    what: &str,
+) -> Result<bool> {
     let refs = items.iter().map(|&r| Object::Ref(r));
     match dict.get(key) {
         Some(Object::Ref(ar)) => {
@@ -372,7 +485,12 @@ fn append_to_array(doc: &Document, up: &mut Update, dict: &mut Dict, key: &[u8],
 }
 
 /// Rewrite pages (`/Annots`), the AcroForm (`/Fields`, `/SigFlags`) and the catalog.
-fn apply_edits(doc: &Document, up: &mut Update, edits: &Edits, certify_sig: Option<ObjRef>) -> Result<()> {
+fn apply_edits(
+    doc: &Document,
+    up: &mut Update,
+    edits: &Edits,
+    certify_sig: Option<ObjRef>,
+) -> Result<()> {
     for (page_ref, widgets) in &edits.annots {
         let mut page = doc.get_dict(*page_ref, "a page")?;
         if append_to_array(doc, up, &mut page, b"Annots", widgets, "a page's /Annots")? {
@@ -384,7 +502,8 @@ fn apply_edits(doc: &Document, up: &mut Update, edits: &Edits, certify_sig: Opti
     let update_form = |up: &mut Update, form: &mut Dict| -> Result<bool> {
         let mut changed = false;
         if !edits.fields.is_empty() {
-            changed |= append_to_array(doc, up, form, b"Fields", &edits.fields, "/AcroForm /Fields")?;
+            changed |=
+                append_to_array(doc, up, form, b"Fields", &edits.fields, "/AcroForm /Fields")?;
         }
         if form.get(b"SigFlags").and_then(Object::as_i64) != Some(3) {
             form.set("SigFlags", Object::Integer(3));
@@ -461,7 +580,11 @@ pub fn add_dss(doc: &Document, data: &DssData) -> Result<Vec<u8>> {
         Some(_) => return Err(PdfError::Invalid("/DSS is not a dictionary".into())),
     };
     let mut up = Update::new(doc)?;
-    for (key, items) in [(&b"Certs"[..], &data.certs), (b"OCSPs", &data.ocsps), (b"CRLs", &data.crls)] {
+    for (key, items) in [
+        (&b"Certs"[..], &data.certs),
+        (b"OCSPs", &data.ocsps),
+        (b"CRLs", &data.crls),
+    ] {
         let mut arr = match dss.get(key) {
             Some(o) => array_of(doc, o, "a /DSS array")?,
             None => Vec::new(),
@@ -480,7 +603,13 @@ pub fn add_dss(doc: &Document, data: &DssData) -> Result<Vec<u8>> {
             let r = up.alloc()?;
             let mut d = Dict::new();
             d.set("Filter", Object::name(b"FlateDecode"));
-            up.put(r, &Object::Stream(Stream { dict: d, data: crate::filter::deflate(item) }));
+            up.put(
+                r,
+                &Object::Stream(Stream {
+                    dict: d,
+                    data: crate::filter::deflate(item),
+                }),
+            );
             arr.push(Object::Ref(r));
             known.push(item.clone());
         }

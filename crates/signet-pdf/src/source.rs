@@ -20,7 +20,11 @@ pub trait Source: Sync {
 }
 
 fn out_of_range(offset: u64, len: usize, source_len: u64) -> PdfError {
-    PdfError::OutOfRange { offset, len, source_len }
+    PdfError::OutOfRange {
+        offset,
+        len,
+        source_len,
+    }
 }
 
 impl Source for [u8] {
@@ -80,7 +84,8 @@ impl Source for Appended<'_> {
             return self.tail.read_at(offset - base_len, buf);
         }
         // Straddles the boundary: offset < base_len < end, so the split is within `buf`.
-        let split = usize::try_from(base_len - offset).map_err(|_| out_of_range(offset, buf.len(), self.len()))?;
+        let split = usize::try_from(base_len - offset)
+            .map_err(|_| out_of_range(offset, buf.len(), self.len()))?;
         let (head, rest) = buf.split_at_mut(split);
         self.base.read_at(offset, head)?;
         self.tail.read_at(0, rest)
@@ -97,14 +102,20 @@ mod tests {
         let mut buf = [0u8; 5];
         data.read_at(6, &mut buf).unwrap();
         assert_eq!(&buf, b"world");
-        assert!(matches!(data.read_at(7, &mut buf), Err(PdfError::OutOfRange { .. })));
+        assert!(matches!(
+            data.read_at(7, &mut buf),
+            Err(PdfError::OutOfRange { .. })
+        ));
         assert!(data.read_at(u64::MAX, &mut buf).is_err());
     }
 
     #[test]
     fn appended_straddles() {
         let base = b"abcdef".to_vec();
-        let app = Appended { base: &base, tail: b"ghij" };
+        let app = Appended {
+            base: &base,
+            tail: b"ghij",
+        };
         assert_eq!(app.len(), 10);
         let mut buf = [0u8; 4];
         app.read_at(4, &mut buf).unwrap();

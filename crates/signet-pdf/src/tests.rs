@@ -7,7 +7,10 @@ use std::time::{Duration, UNIX_EPOCH};
 const FONT: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
 
 fn req(cap: usize) -> SignatureRequest<'static> {
-    SignatureRequest { contents_capacity: cap, ..Default::default() }
+    SignatureRequest {
+        contents_capacity: cap,
+        ..Default::default()
+    }
 }
 
 /// Prepare + embed; returns the whole new file.
@@ -26,7 +29,10 @@ fn round_trip_visible_signature() {
     let pdf = sample_contract("Service Agreement", 3, 100_000);
     let doc = Document::open(&pdf).unwrap();
     let r = SignatureRequest {
-        placement: Some(Placement { page: 2, rect: [100.0, 100.0, 300.0, 180.0] }),
+        placement: Some(Placement {
+            page: 2,
+            rect: [100.0, 100.0, 300.0, 180.0],
+        }),
         signing_time: Some(UNIX_EPOCH + Duration::from_secs(1_795_868_130)),
         name: Some("张三".into()),
         reason: Some("I agree (fully)".into()),
@@ -38,10 +44,21 @@ fn round_trip_visible_signature() {
     p.embed(&der).unwrap();
     let (a, b) = p.signed_parts();
     assert_eq!(a.len() + b.len() + (p.hole.1 - p.hole.0), p.update.len());
-    let app = Appended { base: &pdf, tail: &p.update };
+    let app = Appended {
+        base: &pdf,
+        tail: &p.update,
+    };
     let total = app.len();
     let len = pdf.len() as u64;
-    assert_eq!(p.byte_range, [0, len + p.hole.0 as u64, len + p.hole.1 as u64, total - (len + p.hole.1 as u64)]);
+    assert_eq!(
+        p.byte_range,
+        [
+            0,
+            len + p.hole.0 as u64,
+            len + p.hole.1 as u64,
+            total - (len + p.hole.1 as u64)
+        ]
+    );
 
     let doc2 = Document::open(&app).unwrap();
     let fields = doc2.signature_fields().unwrap();
@@ -55,7 +72,10 @@ fn round_trip_visible_signature() {
     let s = &sigs[0];
     assert_eq!(s.sub_filter, b"ETSI.CAdES.detached");
     assert!(!s.is_doc_timestamp);
-    assert_eq!(s.byte_range, p.byte_range.iter().map(|&v| v as i64).collect::<Vec<_>>());
+    assert_eq!(
+        s.byte_range,
+        p.byte_range.iter().map(|&v| v as i64).collect::<Vec<_>>()
+    );
     assert_eq!(&s.contents[..der.len()], &der);
     assert_eq!(s.contents.len(), 4096);
     assert_eq!(s.contents_span, (p.byte_range[1], p.byte_range[2]));
@@ -63,7 +83,17 @@ fn round_trip_visible_signature() {
     assert_eq!(s.reason.as_deref(), Some("I agree (fully)"));
     assert_eq!(s.location.as_deref(), Some("杭州"));
     let sig = doc2.get(s.sig_ref).unwrap();
-    assert_eq!(decode_text(sig.as_dict().unwrap().get(b"Name").unwrap().as_bytes().unwrap()), "张三");
+    assert_eq!(
+        decode_text(
+            sig.as_dict()
+                .unwrap()
+                .get(b"Name")
+                .unwrap()
+                .as_bytes()
+                .unwrap()
+        ),
+        "张三"
+    );
     assert_eq!(doc2.revisions().unwrap(), vec![len, total]);
     // The page keeps its keys and gains the widget.
     let (_, page) = doc2.page(2).unwrap();
@@ -74,7 +104,13 @@ fn round_trip_visible_signature() {
     assert_eq!(form.get(b"SigFlags"), Some(&Object::Integer(3)));
     // Embedding too much fails and changes nothing.
     let before = p.update.clone();
-    assert_eq!(p.embed(&vec![1u8; 4097]), Err(PdfError::ContentsTooLarge { needed: 4097, capacity: 4096 }));
+    assert_eq!(
+        p.embed(&vec![1u8; 4097]),
+        Err(PdfError::ContentsTooLarge {
+            needed: 4097,
+            capacity: 4096
+        })
+    );
     assert_eq!(p.update, before);
 }
 
@@ -90,13 +126,28 @@ fn second_signature_keeps_the_first() {
     assert_eq!(names, ["Signature1", "Signature2"]);
     assert!(sigs[0].contents.starts_with(b"first") && sigs[1].contents.starts_with(b"second"));
     assert_eq!(sigs[1].byte_range[3] as u64, p2.byte_range[3]);
-    assert_eq!(doc.revisions().unwrap(), vec![pdf.len() as u64, one.len() as u64, two.len() as u64]);
+    assert_eq!(
+        doc.revisions().unwrap(),
+        vec![pdf.len() as u64, one.len() as u64, two.len() as u64]
+    );
     // A named existing signed field cannot be signed again.
-    let r = SignatureRequest { field_name: Some("Signature1".into()), ..req(100) };
-    assert_eq!(prepare_signature(&doc, &r).unwrap_err(), PdfError::FieldAlreadySigned("Signature1".into()));
+    let r = SignatureRequest {
+        field_name: Some("Signature1".into()),
+        ..req(100)
+    };
+    assert_eq!(
+        prepare_signature(&doc, &r).unwrap_err(),
+        PdfError::FieldAlreadySigned("Signature1".into())
+    );
     // Certification is only for the first signature.
-    let r = SignatureRequest { certify: Some(2), ..req(100) };
-    assert_eq!(prepare_signature(&doc, &r).unwrap_err(), PdfError::CertifyNotFirst);
+    let r = SignatureRequest {
+        certify: Some(2),
+        ..req(100)
+    };
+    assert_eq!(
+        prepare_signature(&doc, &r).unwrap_err(),
+        PdfError::CertifyNotFirst
+    );
 }
 
 #[test]
@@ -105,8 +156,20 @@ fn certification_with_prepared_fields() {
     let r = SignatureRequest {
         certify: Some(2),
         add_fields: vec![
-            NewField { name: "Buyer".into(), placement: Placement { page: 2, rect: [50.0, 50.0, 250.0, 120.0] } },
-            NewField { name: "Seller".into(), placement: Placement { page: 2, rect: [300.0, 50.0, 500.0, 120.0] } },
+            NewField {
+                name: "Buyer".into(),
+                placement: Placement {
+                    page: 2,
+                    rect: [50.0, 50.0, 250.0, 120.0],
+                },
+            },
+            NewField {
+                name: "Seller".into(),
+                placement: Placement {
+                    page: 2,
+                    rect: [300.0, 50.0, 500.0, 120.0],
+                },
+            },
         ],
         ..req(2000)
     };
@@ -114,30 +177,63 @@ fn certification_with_prepared_fields() {
     let doc = Document::open(&cert).unwrap();
     assert_eq!(doc.certification().unwrap(), Some(2));
     let fields = doc.signature_fields().unwrap();
-    assert_eq!(fields.iter().map(|f| (f.name.as_str(), f.signed)).collect::<Vec<_>>(), [("Signature1", true), ("Buyer", false), ("Seller", false)]);
+    assert_eq!(
+        fields
+            .iter()
+            .map(|f| (f.name.as_str(), f.signed))
+            .collect::<Vec<_>>(),
+        [("Signature1", true), ("Buyer", false), ("Seller", false)]
+    );
     assert_eq!(signatures(&doc).unwrap()[0].certify, Some(2));
     // New fields are refused on a certified document.
-    assert!(matches!(prepare_signature(&doc, &req(100)), Err(PdfError::CertifiedNewField(_))));
-    let r = SignatureRequest { field_name: Some("Nobody".into()), ..req(100) };
-    assert!(matches!(prepare_signature(&doc, &r), Err(PdfError::CertifiedNewField(_))));
+    assert!(matches!(
+        prepare_signature(&doc, &req(100)),
+        Err(PdfError::CertifiedNewField(_))
+    ));
+    let r = SignatureRequest {
+        field_name: Some("Nobody".into()),
+        ..req(100)
+    };
+    assert!(matches!(
+        prepare_signature(&doc, &r),
+        Err(PdfError::CertifiedNewField(_))
+    ));
     // Filling a pre-created field works, with an appearance in the field's own rect.
-    let img = RgbaImage { width: 2, height: 1, rgba: vec![255, 0, 0, 128, 0, 0, 255, 255] };
+    let img = RgbaImage {
+        width: 2,
+        height: 1,
+        rgba: vec![255, 0, 0, 128, 0, 0, 255, 255],
+    };
     let r = SignatureRequest {
         field_name: Some("Buyer".into()),
-        placement: Some(Placement { page: 1, rect: [0.0, 0.0, 10.0, 10.0] }),
-        appearance: Some(AppearanceSpec { image: Some(img), ..Default::default() }),
+        placement: Some(Placement {
+            page: 1,
+            rect: [0.0, 0.0, 10.0, 10.0],
+        }),
+        appearance: Some(AppearanceSpec {
+            image: Some(img),
+            ..Default::default()
+        }),
         ..req(1000)
     };
     let (filled, _) = sign(&cert, &r, b"buyer");
     let doc = Document::open(&filled).unwrap();
-    let f = doc.signature_fields().unwrap().into_iter().find(|f| f.name == "Buyer").unwrap();
+    let f = doc
+        .signature_fields()
+        .unwrap()
+        .into_iter()
+        .find(|f| f.name == "Buyer")
+        .unwrap();
     assert!(f.signed);
     assert_eq!(f.rect, Some([50.0, 50.0, 250.0, 120.0]));
     let fd = doc.get(f.field).unwrap();
     assert!(fd.as_dict().unwrap().get(b"AP").is_some());
     assert_eq!(signatures(&doc).unwrap().len(), 2);
     // A document timestamp may still be added.
-    let r = SignatureRequest { kind: SignatureKind::DocTimestamp, ..req(500) };
+    let r = SignatureRequest {
+        kind: SignatureKind::DocTimestamp,
+        ..req(500)
+    };
     let (ts, _) = sign(&filled, &r, b"tst");
     let doc = Document::open(&ts).unwrap();
     let sigs = signatures(&doc).unwrap();
@@ -150,20 +246,50 @@ fn certification_with_prepared_fields() {
 #[test]
 fn certified_no_changes_is_refused() {
     let pdf = sample_contract("Final", 1, 0);
-    let (cert, _) = sign(&pdf, &SignatureRequest { certify: Some(1), ..req(100) }, b"c");
+    let (cert, _) = sign(
+        &pdf,
+        &SignatureRequest {
+            certify: Some(1),
+            ..req(100)
+        },
+        b"c",
+    );
     let doc = Document::open(&cert).unwrap();
     assert_eq!(doc.certification().unwrap(), Some(1));
     let e = prepare_signature(&doc, &req(100)).unwrap_err();
     assert_eq!(e, PdfError::CertifiedNoChanges);
     assert!(e.to_string().contains("no changes allowed"));
-    assert!(matches!(prepare_signature(&doc, &SignatureRequest { certify: Some(4), ..req(100) }), Err(PdfError::InvalidRequest(_))));
+    assert!(matches!(
+        prepare_signature(
+            &doc,
+            &SignatureRequest {
+                certify: Some(4),
+                ..req(100)
+            }
+        ),
+        Err(PdfError::InvalidRequest(_))
+    ));
     // PAdES long-term maintenance stays possible: a document timestamp (invisible, no /AP,
     // which pyHanko accepts under P=1 as an LTA update).
-    let (ts, _) = sign(&cert, &SignatureRequest { kind: SignatureKind::DocTimestamp, ..req(100) }, b"t");
+    let (ts, _) = sign(
+        &cert,
+        &SignatureRequest {
+            kind: SignatureKind::DocTimestamp,
+            ..req(100)
+        },
+        b"t",
+    );
     let doc = Document::open(&ts).unwrap();
     let f = doc.signature_fields().unwrap().pop().unwrap();
     assert_eq!(f.rect, Some([0.0; 4]));
-    assert!(doc.get(f.field).unwrap().as_dict().unwrap().get(b"AP").is_none());
+    assert!(
+        doc.get(f.field)
+            .unwrap()
+            .as_dict()
+            .unwrap()
+            .get(b"AP")
+            .is_none()
+    );
 }
 
 #[test]
@@ -171,7 +297,11 @@ fn dss_is_merged() {
     let pdf = sample_contract("LTV", 1, 0);
     let (signed, _) = sign(&pdf, &req(100), b"s");
     let doc = Document::open(&signed).unwrap();
-    let data = DssData { certs: vec![b"cert-a".to_vec(), b"cert-b".to_vec()], ocsps: vec![b"ocsp".to_vec()], crls: vec![] };
+    let data = DssData {
+        certs: vec![b"cert-a".to_vec(), b"cert-b".to_vec()],
+        ocsps: vec![b"ocsp".to_vec()],
+        crls: vec![],
+    };
     let up = add_dss(&doc, &data).unwrap();
     let first = [signed.clone(), up].concat();
     let doc = Document::open(&first).unwrap();
@@ -179,18 +309,35 @@ fn dss_is_merged() {
         let (_, cat) = doc.catalog().unwrap();
         let dss = doc.resolve(cat.get(b"DSS").unwrap()).unwrap();
         match dss.as_dict().unwrap().get(key) {
-            Some(Object::Array(a)) => a.iter().map(|o| match doc.resolve(o).unwrap() {
-                Object::Stream(s) => s.decoded().unwrap(),
-                _ => panic!(),
-            }).collect(),
+            Some(Object::Array(a)) => a
+                .iter()
+                .map(|o| match doc.resolve(o).unwrap() {
+                    Object::Stream(s) => s.decoded().unwrap(),
+                    _ => panic!(),
+                })
+                .collect(),
             _ => vec![],
         }
     };
-    assert_eq!(count(&doc, b"Certs"), vec![b"cert-a".to_vec(), b"cert-b".to_vec()]);
-    let up = add_dss(&doc, &DssData { certs: vec![b"cert-b".to_vec(), b"cert-c".to_vec()], crls: vec![b"crl".to_vec()], ..Default::default() }).unwrap();
+    assert_eq!(
+        count(&doc, b"Certs"),
+        vec![b"cert-a".to_vec(), b"cert-b".to_vec()]
+    );
+    let up = add_dss(
+        &doc,
+        &DssData {
+            certs: vec![b"cert-b".to_vec(), b"cert-c".to_vec()],
+            crls: vec![b"crl".to_vec()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let second = [first, up].concat();
     let doc = Document::open(&second).unwrap();
-    assert_eq!(count(&doc, b"Certs"), vec![b"cert-a".to_vec(), b"cert-b".to_vec(), b"cert-c".to_vec()]);
+    assert_eq!(
+        count(&doc, b"Certs"),
+        vec![b"cert-a".to_vec(), b"cert-b".to_vec(), b"cert-c".to_vec()]
+    );
     assert_eq!(count(&doc, b"OCSPs"), vec![b"ocsp".to_vec()]);
     assert_eq!(count(&doc, b"CRLs"), vec![b"crl".to_vec()]);
     assert_eq!(signatures(&doc).unwrap().len(), 1);
@@ -208,18 +355,32 @@ fn xref_stream_pdf() -> Vec<u8> {
     let body = [header.as_bytes(), o2, b" ", o3].concat();
     let z = crate::filter::deflate(&body);
     let off4 = out.len();
-    out.extend_from_slice(format!("4 0 obj\n<< /Type /ObjStm /N 2 /First {} /Filter /FlateDecode /Length {} >>\nstream\n", header.len(), z.len()).as_bytes());
+    out.extend_from_slice(
+        format!(
+            "4 0 obj\n<< /Type /ObjStm /N 2 /First {} /Filter /FlateDecode /Length {} >>\nstream\n",
+            header.len(),
+            z.len()
+        )
+        .as_bytes(),
+    );
     out.extend_from_slice(&z);
     out.extend_from_slice(b"\nendstream\nendobj\n");
     let off5 = out.len();
-    let rows: Vec<[u8; 7]> = [(0u8, 0u32, 65535u16), (1, off1 as u32, 0), (2, 4, 0), (2, 4, 1), (1, off4 as u32, 0), (1, off5 as u32, 0)]
-        .iter()
-        .map(|&(t, a, b)| {
-            let a = a.to_be_bytes();
-            let b = b.to_be_bytes();
-            [t, a[0], a[1], a[2], a[3], b[0], b[1]]
-        })
-        .collect();
+    let rows: Vec<[u8; 7]> = [
+        (0u8, 0u32, 65535u16),
+        (1, off1 as u32, 0),
+        (2, 4, 0),
+        (2, 4, 1),
+        (1, off4 as u32, 0),
+        (1, off5 as u32, 0),
+    ]
+    .iter()
+    .map(|&(t, a, b)| {
+        let a = a.to_be_bytes();
+        let b = b.to_be_bytes();
+        [t, a[0], a[1], a[2], a[3], b[0], b[1]]
+    })
+    .collect();
     let mut raw = Vec::new();
     let mut prev = [0u8; 7];
     for r in &rows {
@@ -243,12 +404,25 @@ fn xref_stream_and_object_stream_input() {
     assert!(!doc.uses_xref_table());
     assert_eq!(doc.page_count().unwrap(), 1);
     assert_eq!(doc.page_box(1).unwrap(), [0.0, 0.0, 300.0, 300.0]);
-    let p = prepare_signature(&doc, &SignatureRequest { placement: Some(Placement { page: 1, rect: [10.0, 10.0, 110.0, 60.0] }), ..req(256) }).unwrap();
+    let p = prepare_signature(
+        &doc,
+        &SignatureRequest {
+            placement: Some(Placement {
+                page: 1,
+                rect: [10.0, 10.0, 110.0, 60.0],
+            }),
+            ..req(256)
+        },
+    )
+    .unwrap();
     // The file did not end with an EOL, so the update starts with one; the xref is a stream.
     assert_eq!(p.update[0], b'\n');
     assert!(crate::document::find(&p.update, b"/Type /XRef").is_some());
     assert!(crate::document::find(&p.update, b"\nxref\n").is_none());
-    let app = Appended { base: &pdf, tail: &p.update };
+    let app = Appended {
+        base: &pdf,
+        tail: &p.update,
+    };
     let doc2 = Document::open(&app).unwrap();
     assert!(!doc2.uses_xref_table());
     assert_eq!(signatures(&doc2).unwrap().len(), 1);
@@ -261,17 +435,38 @@ fn xref_stream_and_object_stream_input() {
 fn request_errors() {
     let pdf = sample_contract("Errors", 2, 0);
     let doc = Document::open(&pdf).unwrap();
-    let at = |page, rect| SignatureRequest { placement: Some(Placement { page, rect }), ..req(100) };
-    assert_eq!(prepare_signature(&doc, &at(3, [0.0, 0.0, 10.0, 10.0])).unwrap_err(), PdfError::PageOutOfRange { page: 3, count: 2 });
-    assert_eq!(prepare_signature(&doc, &at(0, [0.0, 0.0, 10.0, 10.0])).unwrap_err(), PdfError::PageOutOfRange { page: 0, count: 2 });
+    let at = |page, rect| SignatureRequest {
+        placement: Some(Placement { page, rect }),
+        ..req(100)
+    };
+    assert_eq!(
+        prepare_signature(&doc, &at(3, [0.0, 0.0, 10.0, 10.0])).unwrap_err(),
+        PdfError::PageOutOfRange { page: 3, count: 2 }
+    );
+    assert_eq!(
+        prepare_signature(&doc, &at(0, [0.0, 0.0, 10.0, 10.0])).unwrap_err(),
+        PdfError::PageOutOfRange { page: 0, count: 2 }
+    );
     let e = prepare_signature(&doc, &at(1, [500.0, 0.0, 700.0, 10.0])).unwrap_err();
     assert!(matches!(e, PdfError::RectOutOfRange { .. }));
     assert!(e.to_string().contains("[0 0 595 842]"), "{e}");
-    assert!(matches!(prepare_signature(&doc, &at(1, [10.0, 10.0, 10.0, 50.0])), Err(PdfError::RectOutOfRange { .. })));
-    assert!(matches!(prepare_signature(&doc, &at(1, [f64::NAN, 10.0, 10.0, 50.0])), Err(PdfError::RectOutOfRange { .. })));
-    assert!(matches!(prepare_signature(&doc, &req(0)), Err(PdfError::InvalidRequest(_))));
+    assert!(matches!(
+        prepare_signature(&doc, &at(1, [10.0, 10.0, 10.0, 50.0])),
+        Err(PdfError::RectOutOfRange { .. })
+    ));
+    assert!(matches!(
+        prepare_signature(&doc, &at(1, [f64::NAN, 10.0, 10.0, 50.0])),
+        Err(PdfError::RectOutOfRange { .. })
+    ));
+    assert!(matches!(
+        prepare_signature(&doc, &req(0)),
+        Err(PdfError::InvalidRequest(_))
+    ));
     let no_font = SignatureRequest {
-        appearance: Some(AppearanceSpec { text_lines: vec!["张三".into()], ..Default::default() }),
+        appearance: Some(AppearanceSpec {
+            text_lines: vec!["张三".into()],
+            ..Default::default()
+        }),
         ..at(1, [10.0, 10.0, 110.0, 60.0])
     };
     let e = prepare_signature(&doc, &no_font).unwrap_err();
@@ -279,10 +474,19 @@ fn request_errors() {
     assert!(e.to_string().contains("--font"));
     let dup = SignatureRequest {
         field_name: Some("A".into()),
-        add_fields: vec![NewField { name: "A".into(), placement: Placement { page: 1, rect: [0.0, 0.0, 10.0, 10.0] } }],
+        add_fields: vec![NewField {
+            name: "A".into(),
+            placement: Placement {
+                page: 1,
+                rect: [0.0, 0.0, 10.0, 10.0],
+            },
+        }],
         ..req(100)
     };
-    assert_eq!(prepare_signature(&doc, &dup).unwrap_err(), PdfError::DuplicateField("A".into()));
+    assert_eq!(
+        prepare_signature(&doc, &dup).unwrap_err(),
+        PdfError::DuplicateField("A".into())
+    );
 }
 
 #[test]
@@ -294,17 +498,26 @@ fn cjk_text_appearance() {
     let pdf = sample_contract("Font", 1, 0);
     let doc = Document::open(&pdf).unwrap();
     let spec = |lines: Vec<&str>| SignatureRequest {
-        placement: Some(Placement { page: 1, rect: [300.0, 100.0, 500.0, 180.0] }),
+        placement: Some(Placement {
+            page: 1,
+            rect: [300.0, 100.0, 500.0, 180.0],
+        }),
         appearance: Some(AppearanceSpec {
             image: None,
             text_lines: lines.into_iter().map(String::from).collect(),
-            font: Some(FontData { bytes: &font, index: 2 }),
+            font: Some(FontData {
+                bytes: &font,
+                index: 2,
+            }),
         }),
         ..req(100)
     };
     let p = prepare_signature(&doc, &spec(vec!["张三", "2026-11-28"])).unwrap();
     assert!(p.update.len() > 2000);
-    assert!(matches!(prepare_signature(&doc, &spec(vec!["\u{10FFFD}"])), Err(PdfError::MissingGlyph('\u{10FFFD}'))));
+    assert!(matches!(
+        prepare_signature(&doc, &spec(vec!["\u{10FFFD}"])),
+        Err(PdfError::MissingGlyph('\u{10FFFD}'))
+    ));
 }
 
 #[test]
@@ -314,7 +527,9 @@ fn hostile_inputs_never_panic() {
     let (signed, _) = sign(&pdf, &req(64), b"x");
     let mut state = 0x1234_5678u64;
     for _ in 0..300 {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let mut m = signed.clone();
         let at = (state >> 33) as usize % m.len();
         m[at] = (state >> 8) as u8;
@@ -331,7 +546,10 @@ fn hostile_inputs_never_panic() {
     // A stream whose /Length is absurd.
     let at = crate::document::find(&pdf, b"/Length ").unwrap() + 8;
     let mut huge = pdf.clone();
-    huge[at..].iter_mut().take_while(|b| b.is_ascii_digit()).for_each(|b| *b = b'9');
+    huge[at..]
+        .iter_mut()
+        .take_while(|b| b.is_ascii_digit())
+        .for_each(|b| *b = b'9');
     let doc = Document::open(&huge).unwrap();
     let (_, page) = doc.page(1).unwrap();
     assert!(doc.resolve(page.get(b"Contents").unwrap()).is_err());
@@ -345,7 +563,17 @@ fn perf_prepare_100k() {
     let t = std::time::Instant::now();
     for _ in 0..n {
         let doc = Document::open(&pdf).unwrap();
-        let p = prepare_signature(&doc, &SignatureRequest { placement: Some(Placement { page: 2, rect: [10.0, 10.0, 110.0, 60.0] }), ..req(16384) }).unwrap();
+        let p = prepare_signature(
+            &doc,
+            &SignatureRequest {
+                placement: Some(Placement {
+                    page: 2,
+                    rect: [10.0, 10.0, 110.0, 60.0],
+                }),
+                ..req(16384)
+            },
+        )
+        .unwrap();
         std::hint::black_box(p);
     }
     eprintln!("open + prepare: {:?} per signature", t.elapsed() / n);
@@ -360,10 +588,18 @@ fn stamp_image() -> RgbaImage {
             let (dx, dy) = (x as f64 - 80.0, y as f64 - 80.0);
             let d = (dx * dx + dy * dy).sqrt();
             let on = (60.0..75.0).contains(&d) || (dx.abs() < 30.0 && dy.abs() < 6.0);
-            rgba.extend_from_slice(if on { &[220, 20, 20, 230] } else { &[0, 0, 0, 0] });
+            rgba.extend_from_slice(if on {
+                &[220, 20, 20, 230]
+            } else {
+                &[0, 0, 0, 0]
+            });
         }
     }
-    RgbaImage { width: w, height: h, rgba }
+    RgbaImage {
+        width: w,
+        height: h,
+        rgba,
+    }
 }
 
 /// Writes files for checking with qpdf/pdfsig/pdftoppm by hand:
@@ -375,31 +611,73 @@ fn write_manual_check_files() {
     let pdf = sample_contract("Service Agreement", 3, 100_000);
     std::fs::write("/tmp/sample.pdf", &pdf).unwrap();
     let visible = SignatureRequest {
-        placement: Some(Placement { page: 1, rect: [330.0, 60.0, 530.0, 160.0] }),
+        placement: Some(Placement {
+            page: 1,
+            rect: [330.0, 60.0, 530.0, 160.0],
+        }),
         appearance: Some(AppearanceSpec {
             image: Some(stamp_image()),
-            text_lines: vec!["张三".into(), "杭州某某科技有限公司".into(), "2026-11-28".into()],
-            font: Some(FontData { bytes: &font, index: 2 }),
+            text_lines: vec![
+                "张三".into(),
+                "杭州某某科技有限公司".into(),
+                "2026-11-28".into(),
+            ],
+            font: Some(FontData {
+                bytes: &font,
+                index: 2,
+            }),
         }),
         signing_time: Some(UNIX_EPOCH + Duration::from_secs(1_795_868_130)),
         name: Some("张三".into()),
         reason: Some("同意".into()),
         certify: Some(2),
-        add_fields: vec![NewField { name: "Buyer".into(), placement: Placement { page: 3, rect: [72.0, 72.0, 272.0, 152.0] } }],
+        add_fields: vec![NewField {
+            name: "Buyer".into(),
+            placement: Placement {
+                page: 3,
+                rect: [72.0, 72.0, 272.0, 152.0],
+            },
+        }],
         ..req(8192)
     };
     let (x, _) = sign(&pdf, &visible, &[]);
     std::fs::write("/tmp/x.pdf", &x).unwrap();
-    let fill = SignatureRequest { field_name: Some("Buyer".into()), appearance: visible.appearance.clone(), ..req(8192) };
+    let fill = SignatureRequest {
+        field_name: Some("Buyer".into()),
+        appearance: visible.appearance.clone(),
+        ..req(8192)
+    };
     let (x2, _) = sign(&x, &fill, &[]);
     std::fs::write("/tmp/x2.pdf", &x2).unwrap();
     let doc = Document::open(&x2).unwrap();
-    let dss = add_dss(&doc, &DssData { certs: vec![b"c".to_vec()], ..Default::default() }).unwrap();
+    let dss = add_dss(
+        &doc,
+        &DssData {
+            certs: vec![b"c".to_vec()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let ts = [x2, dss].concat();
-    let (ts, _) = sign(&ts, &SignatureRequest { kind: SignatureKind::DocTimestamp, ..req(4096) }, &[]);
+    let (ts, _) = sign(
+        &ts,
+        &SignatureRequest {
+            kind: SignatureKind::DocTimestamp,
+            ..req(4096)
+        },
+        &[],
+    );
     std::fs::write("/tmp/x3.pdf", &ts).unwrap();
     if let Ok(objstm) = std::fs::read("/tmp/objstm-in.pdf") {
-        let (a, _) = sign(&objstm, &SignatureRequest { placement: visible.placement, appearance: visible.appearance.clone(), ..req(4096) }, &[]);
+        let (a, _) = sign(
+            &objstm,
+            &SignatureRequest {
+                placement: visible.placement,
+                appearance: visible.appearance.clone(),
+                ..req(4096)
+            },
+            &[],
+        );
         let (b, _) = sign(&a, &req(4096), &[]);
         std::fs::write("/tmp/objstm-signed.pdf", &b).unwrap();
     }
@@ -419,10 +697,17 @@ fn hybrid_xref_file() {
     );
     let doc = Document::open(&pdf).unwrap();
     assert!(doc.uses_xref_table());
-    assert_eq!(doc.page_count().unwrap(), 1, "pages come from the object stream via /XRefStm");
+    assert_eq!(
+        doc.page_count().unwrap(),
+        1,
+        "pages come from the object stream via /XRefStm"
+    );
     let p = prepare_signature(&doc, &req(128)).unwrap();
     assert!(crate::document::find(&p.update, b"\nxref\n").is_some());
-    let app = Appended { base: &pdf, tail: &p.update };
+    let app = Appended {
+        base: &pdf,
+        tail: &p.update,
+    };
     let doc2 = Document::open(&app).unwrap();
     assert!(doc2.uses_xref_table());
     assert_eq!(signatures(&doc2).unwrap().len(), 1);
@@ -434,8 +719,14 @@ fn xref_whitespace_variants() {
     let pdf = sample_contract("Variants", 2, 0);
     let xref = crate::document::find(&pdf, b"xref\n0 ").unwrap();
     let (head, tail) = pdf.split_at(xref);
-    let tail = String::from_utf8(tail.to_vec()).unwrap().replace(" n\r\n", " n\n").replace(" f\r\n", " f\n");
-    let tail = tail.replace(&format!("startxref\n{xref}\n"), &format!("startxref\n{}\n", xref - 1));
+    let tail = String::from_utf8(tail.to_vec())
+        .unwrap()
+        .replace(" n\r\n", " n\n")
+        .replace(" f\r\n", " f\n");
+    let tail = tail.replace(
+        &format!("startxref\n{xref}\n"),
+        &format!("startxref\n{}\n", xref - 1),
+    );
     let pdf = [head, tail.as_bytes()].concat();
     let doc = Document::open(&pdf).unwrap();
     assert_eq!(doc.page_count().unwrap(), 2);
@@ -457,14 +748,25 @@ impl Source for Huge {
         self.head.len() as u64 + self.gap + self.tail.len() as u64
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), PdfError> {
-        self.read.fetch_add(buf.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.read
+            .fetch_add(buf.len() as u64, std::sync::atomic::Ordering::Relaxed);
         let (h, g) = (self.head.len() as u64, self.gap);
         if offset + buf.len() as u64 > self.len() {
-            return Err(PdfError::OutOfRange { offset, len: buf.len(), source_len: self.len() });
+            return Err(PdfError::OutOfRange {
+                offset,
+                len: buf.len(),
+                source_len: self.len(),
+            });
         }
         for (i, b) in buf.iter_mut().enumerate() {
             let o = offset + i as u64;
-            *b = if o < h { self.head[o as usize] } else if o < h + g { b' ' } else { self.tail[(o - h - g) as usize] };
+            *b = if o < h {
+                self.head[o as usize]
+            } else if o < h + g {
+                b' '
+            } else {
+                self.tail[(o - h - g) as usize]
+            };
         }
         Ok(())
     }
@@ -475,16 +777,37 @@ fn one_gigabyte_document_is_read_lazily() {
     let pdf = sample_contract("Huge", 3, 0);
     let xref = crate::document::find(&pdf, b"xref\n0 ").unwrap();
     let gap = 1u64 << 30;
-    let tail = String::from_utf8(pdf[xref..].to_vec()).unwrap().replace(&format!("startxref\n{xref}\n"), &format!("startxref\n{}\n", xref as u64 + gap));
-    let huge = Huge { head: pdf[..xref].to_vec(), gap, tail: tail.into_bytes(), read: Default::default() };
+    let tail = String::from_utf8(pdf[xref..].to_vec()).unwrap().replace(
+        &format!("startxref\n{xref}\n"),
+        &format!("startxref\n{}\n", xref as u64 + gap),
+    );
+    let huge = Huge {
+        head: pdf[..xref].to_vec(),
+        gap,
+        tail: tail.into_bytes(),
+        read: Default::default(),
+    };
     let doc = Document::open(&huge).unwrap();
     assert_eq!(doc.page_count().unwrap(), 3);
-    let mut p = prepare_signature(&doc, &SignatureRequest { placement: Some(Placement { page: 3, rect: [10.0, 10.0, 200.0, 80.0] }), ..req(8192) }).unwrap();
+    let mut p = prepare_signature(
+        &doc,
+        &SignatureRequest {
+            placement: Some(Placement {
+                page: 3,
+                rect: [10.0, 10.0, 200.0, 80.0],
+            }),
+            ..req(8192)
+        },
+    )
+    .unwrap();
     p.embed(b"der").unwrap();
     assert!(p.byte_range[1] > gap);
     let read = huge.read.load(std::sync::atomic::Ordering::Relaxed);
     assert!(read < 200_000, "read {read} bytes of a 1 GiB document");
-    let app = Appended { base: &huge, tail: &p.update };
+    let app = Appended {
+        base: &huge,
+        tail: &p.update,
+    };
     let doc2 = Document::open(&app).unwrap();
     let sigs = signatures(&doc2).unwrap();
     assert_eq!(sigs[0].contents_span, (p.byte_range[1], p.byte_range[2]));
@@ -500,8 +823,18 @@ fn write_placeholder_for_openssl() {
     let pdf = sample_contract("Service Agreement", 3, 100_000);
     let doc = Document::open(&pdf).unwrap();
     let r = SignatureRequest {
-        placement: Some(Placement { page: 1, rect: [330.0, 60.0, 530.0, 160.0] }),
-        appearance: Some(AppearanceSpec { image: Some(stamp_image()), text_lines: vec!["张三".into()], font: Some(FontData { bytes: &font, index: 2 }) }),
+        placement: Some(Placement {
+            page: 1,
+            rect: [330.0, 60.0, 530.0, 160.0],
+        }),
+        appearance: Some(AppearanceSpec {
+            image: Some(stamp_image()),
+            text_lines: vec!["张三".into()],
+            font: Some(FontData {
+                bytes: &font,
+                index: 2,
+            }),
+        }),
         signing_time: Some(UNIX_EPOCH + Duration::from_secs(1_795_868_130)),
         certify: Some(2),
         ..req(16384)
@@ -510,7 +843,11 @@ fn write_placeholder_for_openssl() {
     let (a, b) = p.signed_parts();
     std::fs::write("/tmp/prep.tbs", [&pdf[..], a, b].concat()).unwrap();
     std::fs::write("/tmp/prep.pdf", [&pdf[..], &p.update].concat()).unwrap();
-    std::fs::write("/tmp/prep.hole", format!("{} {}", p.byte_range[1] + 1, p.byte_range[2] - 1)).unwrap();
+    std::fs::write(
+        "/tmp/prep.hole",
+        format!("{} {}", p.byte_range[1] + 1, p.byte_range[2] - 1),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -524,8 +861,19 @@ fn document_is_send_and_sync() {
 fn openssl_sign(tbs: &[u8]) -> Vec<u8> {
     std::fs::write("/tmp/chain.tbs", tbs).unwrap();
     let st = std::process::Command::new("openssl")
-        .args(["cms", "-sign", "-binary", "-cades", "-md", "sha256", "-outform", "DER"])
-        .args(["-in", "/tmp/chain.tbs", "-signer", "/tmp/c.pem", "-inkey", "/tmp/k.pem", "-out", "/tmp/chain.der"])
+        .args([
+            "cms", "-sign", "-binary", "-cades", "-md", "sha256", "-outform", "DER",
+        ])
+        .args([
+            "-in",
+            "/tmp/chain.tbs",
+            "-signer",
+            "/tmp/c.pem",
+            "-inkey",
+            "/tmp/k.pem",
+            "-out",
+            "/tmp/chain.der",
+        ])
         .status()
         .unwrap();
     assert!(st.success());
@@ -549,33 +897,110 @@ fn sign_really(base: &[u8], r: &SignatureRequest) -> Vec<u8> {
 fn write_certified_chain_with_openssl() {
     let font = std::fs::read(FONT).unwrap();
     let pdf = sample_contract("Service Agreement", 2, 0);
-    let look = AppearanceSpec { image: Some(stamp_image()), text_lines: vec!["李四".into(), "2026-11-28".into()], font: Some(FontData { bytes: &font, index: 2 }) };
+    let look = AppearanceSpec {
+        image: Some(stamp_image()),
+        text_lines: vec!["李四".into(), "2026-11-28".into()],
+        font: Some(FontData {
+            bytes: &font,
+            index: 2,
+        }),
+    };
     let cert = SignatureRequest {
         certify: Some(2),
-        placement: Some(Placement { page: 1, rect: [50.0, 50.0, 200.0, 120.0] }),
+        placement: Some(Placement {
+            page: 1,
+            rect: [50.0, 50.0, 200.0, 120.0],
+        }),
         appearance: Some(look.clone()),
         add_fields: vec![
-            NewField { name: "Buyer".into(), placement: Placement { page: 2, rect: [50.0, 50.0, 250.0, 130.0] } },
-            NewField { name: "Seller".into(), placement: Placement { page: 2, rect: [300.0, 50.0, 500.0, 130.0] } },
+            NewField {
+                name: "Buyer".into(),
+                placement: Placement {
+                    page: 2,
+                    rect: [50.0, 50.0, 250.0, 130.0],
+                },
+            },
+            NewField {
+                name: "Seller".into(),
+                placement: Placement {
+                    page: 2,
+                    rect: [300.0, 50.0, 500.0, 130.0],
+                },
+            },
         ],
         ..req(8192)
     };
     let one = sign_really(&pdf, &cert);
-    let two = sign_really(&one, &SignatureRequest { field_name: Some("Buyer".into()), appearance: Some(look.clone()), ..req(8192) });
-    let three = sign_really(&two, &SignatureRequest { field_name: Some("Seller".into()), ..req(8192) });
+    let two = sign_really(
+        &one,
+        &SignatureRequest {
+            field_name: Some("Buyer".into()),
+            appearance: Some(look.clone()),
+            ..req(8192)
+        },
+    );
+    let three = sign_really(
+        &two,
+        &SignatureRequest {
+            field_name: Some("Seller".into()),
+            ..req(8192)
+        },
+    );
     let doc = Document::open(&three).unwrap();
-    let dss = add_dss(&doc, &DssData { certs: vec![b"not really a cert".to_vec()], ..Default::default() }).unwrap();
+    let dss = add_dss(
+        &doc,
+        &DssData {
+            certs: vec![b"not really a cert".to_vec()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let with_dss = [three, dss].concat();
     std::fs::write("/tmp/chain.pdf", &with_dss).unwrap();
     // A document timestamp from `openssl ts` (needs /tmp/tsa.cnf and /tmp/tsa.pem).
     if std::path::Path::new("/tmp/tsa.cnf").exists() {
         let doc = Document::open(&with_dss).unwrap();
-        let mut p = prepare_signature(&doc, &SignatureRequest { kind: SignatureKind::DocTimestamp, ..req(8192) }).unwrap();
+        let mut p = prepare_signature(
+            &doc,
+            &SignatureRequest {
+                kind: SignatureKind::DocTimestamp,
+                ..req(8192)
+            },
+        )
+        .unwrap();
         let (a, b) = p.signed_parts();
         std::fs::write("/tmp/ts.tbs", [&with_dss[..], a, b].concat()).unwrap();
-        let run = |args: &[&str]| assert!(std::process::Command::new("openssl").args(args).status().unwrap().success());
-        run(&["ts", "-query", "-data", "/tmp/ts.tbs", "-sha256", "-cert", "-no_nonce", "-out", "/tmp/ts.tsq"]);
-        run(&["ts", "-reply", "-queryfile", "/tmp/ts.tsq", "-config", "/tmp/tsa.cnf", "-token_out", "-out", "/tmp/ts.tok"]);
+        let run = |args: &[&str]| {
+            assert!(
+                std::process::Command::new("openssl")
+                    .args(args)
+                    .status()
+                    .unwrap()
+                    .success()
+            )
+        };
+        run(&[
+            "ts",
+            "-query",
+            "-data",
+            "/tmp/ts.tbs",
+            "-sha256",
+            "-cert",
+            "-no_nonce",
+            "-out",
+            "/tmp/ts.tsq",
+        ]);
+        run(&[
+            "ts",
+            "-reply",
+            "-queryfile",
+            "/tmp/ts.tsq",
+            "-config",
+            "/tmp/tsa.cnf",
+            "-token_out",
+            "-out",
+            "/tmp/ts.tok",
+        ]);
         p.embed(&std::fs::read("/tmp/ts.tok").unwrap()).unwrap();
         std::fs::write("/tmp/chain-ts.pdf", [&with_dss[..], &p.update].concat()).unwrap();
     }
@@ -583,18 +1008,46 @@ fn write_certified_chain_with_openssl() {
     if let Ok(lin) = std::fs::read("/tmp/lin-in.pdf") {
         let doc = Document::open(&lin).unwrap();
         assert_eq!(doc.revisions().unwrap(), vec![lin.len() as u64]);
-        let one = sign_really(&lin, &SignatureRequest { placement: Some(Placement { page: 3, rect: [50.0, 50.0, 250.0, 130.0] }), appearance: Some(look.clone()), ..req(8192) });
+        let one = sign_really(
+            &lin,
+            &SignatureRequest {
+                placement: Some(Placement {
+                    page: 3,
+                    rect: [50.0, 50.0, 250.0, 130.0],
+                }),
+                appearance: Some(look.clone()),
+                ..req(8192)
+            },
+        );
         let two = sign_really(&one, &req(8192));
         assert_eq!(Document::open(&two).unwrap().revisions().unwrap().len(), 3);
         std::fs::write("/tmp/lin-chain.pdf", two).unwrap();
     }
     // The same on an xref-stream/object-stream file (`qpdf --object-streams=generate`).
     if let Ok(objstm) = std::fs::read("/tmp/objstm-in.pdf") {
-        let place = Some(Placement { page: 2, rect: [50.0, 50.0, 250.0, 130.0] });
-        let one = sign_really(&objstm, &SignatureRequest { placement: place, appearance: Some(look.clone()), name: Some("王五".into()), ..req(8192) });
+        let place = Some(Placement {
+            page: 2,
+            rect: [50.0, 50.0, 250.0, 130.0],
+        });
+        let one = sign_really(
+            &objstm,
+            &SignatureRequest {
+                placement: place,
+                appearance: Some(look.clone()),
+                name: Some("王五".into()),
+                ..req(8192)
+            },
+        );
         let two = sign_really(&one, &req(8192));
         let doc = Document::open(&two).unwrap();
-        let dss = add_dss(&doc, &DssData { crls: vec![b"crl".to_vec()], ..Default::default() }).unwrap();
+        let dss = add_dss(
+            &doc,
+            &DssData {
+                crls: vec![b"crl".to_vec()],
+                ..Default::default()
+            },
+        )
+        .unwrap();
         std::fs::write("/tmp/objstm-chain.pdf", [two, dss].concat()).unwrap();
     }
 }
@@ -602,13 +1055,22 @@ fn write_certified_chain_with_openssl() {
 #[test]
 fn chinese_field_names_round_trip() {
     let pdf = sample_contract("名字", 1, 0);
-    let r = SignatureRequest { field_name: Some("甲方签名".into()), ..req(64) };
+    let r = SignatureRequest {
+        field_name: Some("甲方签名".into()),
+        ..req(64)
+    };
     let (one, _) = sign(&pdf, &r, b"x");
     let doc = Document::open(&one).unwrap();
     assert_eq!(doc.signature_fields().unwrap()[0].name, "甲方签名");
     assert_eq!(signatures(&doc).unwrap()[0].field_name, "甲方签名");
-    let again = SignatureRequest { field_name: Some("甲方签名".into()), ..req(64) };
-    assert_eq!(prepare_signature(&doc, &again).unwrap_err(), PdfError::FieldAlreadySigned("甲方签名".into()));
+    let again = SignatureRequest {
+        field_name: Some("甲方签名".into()),
+        ..req(64)
+    };
+    assert_eq!(
+        prepare_signature(&doc, &again).unwrap_err(),
+        PdfError::FieldAlreadySigned("甲方签名".into())
+    );
 }
 
 /// Certify with P=1, then add a DSS and a document timestamp: `/tmp/p1-ts.pdf`.
@@ -616,17 +1078,65 @@ fn chinese_field_names_round_trip() {
 #[ignore = "needs openssl, /tmp keys and /tmp/tsa.cnf; writes to /tmp"]
 fn write_p1_with_timestamp() {
     let pdf = sample_contract("Final", 1, 0);
-    let one = sign_really(&pdf, &SignatureRequest { certify: Some(1), ..req(8192) });
+    let one = sign_really(
+        &pdf,
+        &SignatureRequest {
+            certify: Some(1),
+            ..req(8192)
+        },
+    );
     let doc = Document::open(&one).unwrap();
-    let dss = add_dss(&doc, &DssData { certs: vec![std::fs::read("/tmp/c.der").unwrap_or_default()], ..Default::default() }).unwrap();
+    let dss = add_dss(
+        &doc,
+        &DssData {
+            certs: vec![std::fs::read("/tmp/c.der").unwrap_or_default()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let two = [one, dss].concat();
     let doc = Document::open(&two).unwrap();
-    let mut p = prepare_signature(&doc, &SignatureRequest { kind: SignatureKind::DocTimestamp, ..req(8192) }).unwrap();
+    let mut p = prepare_signature(
+        &doc,
+        &SignatureRequest {
+            kind: SignatureKind::DocTimestamp,
+            ..req(8192)
+        },
+    )
+    .unwrap();
     let (a, b) = p.signed_parts();
     std::fs::write("/tmp/ts.tbs", [&two[..], a, b].concat()).unwrap();
-    let run = |args: &[&str]| assert!(std::process::Command::new("openssl").args(args).status().unwrap().success());
-    run(&["ts", "-query", "-data", "/tmp/ts.tbs", "-sha256", "-cert", "-no_nonce", "-out", "/tmp/ts.tsq"]);
-    run(&["ts", "-reply", "-queryfile", "/tmp/ts.tsq", "-config", "/tmp/tsa.cnf", "-token_out", "-out", "/tmp/ts.tok"]);
+    let run = |args: &[&str]| {
+        assert!(
+            std::process::Command::new("openssl")
+                .args(args)
+                .status()
+                .unwrap()
+                .success()
+        )
+    };
+    run(&[
+        "ts",
+        "-query",
+        "-data",
+        "/tmp/ts.tbs",
+        "-sha256",
+        "-cert",
+        "-no_nonce",
+        "-out",
+        "/tmp/ts.tsq",
+    ]);
+    run(&[
+        "ts",
+        "-reply",
+        "-queryfile",
+        "/tmp/ts.tsq",
+        "-config",
+        "/tmp/tsa.cnf",
+        "-token_out",
+        "-out",
+        "/tmp/ts.tok",
+    ]);
     p.embed(&std::fs::read("/tmp/ts.tok").unwrap()).unwrap();
     std::fs::write("/tmp/p1-ts.pdf", [&two[..], &p.update].concat()).unwrap();
 }

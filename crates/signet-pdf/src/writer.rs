@@ -69,7 +69,11 @@ pub(crate) fn write_real(out: &mut Vec<u8>, r: f64) {
 
 /// A number with at most 3 decimals (content streams).
 pub(crate) fn num(out: &mut Vec<u8>, v: f64) {
-    let v = if v.is_finite() { (v * 1000.0).round() / 1000.0 } else { 0.0 };
+    let v = if v.is_finite() {
+        (v * 1000.0).round() / 1000.0
+    } else {
+        0.0
+    };
     write_real(out, if v == 0.0 { 0.0 } else { v });
 }
 
@@ -86,7 +90,9 @@ pub(crate) fn write_name(out: &mut Vec<u8>, n: &[u8]) {
 
 /// A string: literal with escapes when mostly printable, else hex.
 pub(crate) fn write_string(out: &mut Vec<u8>, s: &[u8]) {
-    let printable = s.iter().all(|&b| (0x20..0x7f).contains(&b) || matches!(b, b'\n' | b'\r' | b'\t'));
+    let printable = s
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) || matches!(b, b'\n' | b'\r' | b'\t'));
     if printable {
         out.push(b'(');
         for &b in s {
@@ -131,10 +137,16 @@ pub fn text_string(s: &str) -> Object {
 /// Decode a text string: UTF-16BE/LE or UTF-8 with BOM, else PDFDocEncoding (read as Latin-1).
 pub fn decode_text(b: &[u8]) -> String {
     if let Some(rest) = b.strip_prefix(&[0xfe, 0xff]) {
-        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect();
         String::from_utf16_lossy(&units)
     } else if let Some(rest) = b.strip_prefix(&[0xff, 0xfe]) {
-        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
         String::from_utf16_lossy(&units)
     } else if let Some(rest) = b.strip_prefix(&[0xef, 0xbb, 0xbf]) {
         String::from_utf8_lossy(rest).into_owned()
@@ -153,9 +165,16 @@ pub fn pdf_date(t: std::time::SystemTime) -> Result<String> {
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days);
     if y > 9999 {
-        return Err(PdfError::InvalidRequest("signing time is after year 9999".into()));
+        return Err(PdfError::InvalidRequest(
+            "signing time is after year 9999".into(),
+        ));
     }
-    Ok(format!("D:{y:04}{m:02}{d:02}{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60))
+    Ok(format!(
+        "D:{y:04}{m:02}{d:02}{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    ))
 }
 
 /// Days since 1970-01-01 to (year, month, day); Howard Hinnant's algorithm.
@@ -187,13 +206,21 @@ impl<'d, 'a> Update<'d, 'a> {
         if !doc.ends_with_eol()? {
             buf.push(b'\n');
         }
-        Ok(Self { doc, buf, next_num: doc.size().max(1), written: Vec::new() })
+        Ok(Self {
+            doc,
+            buf,
+            next_num: doc.size().max(1),
+            written: Vec::new(),
+        })
     }
 
     /// A fresh object number.
     pub fn alloc(&mut self) -> Result<ObjRef> {
         let r = ObjRef::new(self.next_num, 0);
-        self.next_num = self.next_num.checked_add(1).ok_or_else(|| PdfError::Invalid("object numbers exhausted".into()))?;
+        self.next_num = self
+            .next_num
+            .checked_add(1)
+            .ok_or_else(|| PdfError::Invalid("object numbers exhausted".into()))?;
         Ok(r)
     }
 
@@ -223,7 +250,13 @@ impl<'d, 'a> Update<'d, 'a> {
     pub fn finish(mut self) -> Result<Vec<u8>> {
         // An object written twice: the later copy is the one the xref points at.
         let mut seen = std::collections::HashSet::new();
-        let mut written: Vec<(ObjRef, u64)> = self.written.iter().rev().filter(|(r, _)| seen.insert(r.num)).copied().collect();
+        let mut written: Vec<(ObjRef, u64)> = self
+            .written
+            .iter()
+            .rev()
+            .filter(|(r, _)| seen.insert(r.num))
+            .copied()
+            .collect();
         written.reverse();
         self.written = written;
         let prev = self.doc.startxref();
@@ -240,7 +273,11 @@ impl<'d, 'a> Update<'d, 'a> {
             let mut i = 0;
             while let Some(&(first, _)) = self.written.get(i) {
                 let mut j = i + 1;
-                while self.written.get(j).is_some_and(|(r, _)| r.num == first.num + (j - i) as u32) {
+                while self
+                    .written
+                    .get(j)
+                    .is_some_and(|(r, _)| r.num == first.num + (j - i) as u32)
+                {
                     j += 1;
                 }
                 let _ = writeln!(self.buf, "{} {}", first.num, j - i);
@@ -265,7 +302,11 @@ impl<'d, 'a> Update<'d, 'a> {
             let mut i = 0;
             while let Some(&(first, _)) = self.written.get(i) {
                 let mut j = i + 1;
-                while self.written.get(j).is_some_and(|(r, _)| r.num == first.num + (j - i) as u32) {
+                while self
+                    .written
+                    .get(j)
+                    .is_some_and(|(r, _)| r.num == first.num + (j - i) as u32)
+                {
                     j += 1;
                 }
                 index.push(Object::Integer(i64::from(first.num)));
@@ -280,10 +321,23 @@ impl<'d, 'a> Update<'d, 'a> {
             trailer.set("Type", Object::name(b"XRef"));
             trailer.set("Size", Object::Integer(i64::from(self.next_num)));
             trailer.set("Prev", Object::Integer(prev as i64));
-            trailer.set("W", Object::Array(vec![Object::Integer(1), Object::Integer(width as i64), Object::Integer(2)]));
+            trailer.set(
+                "W",
+                Object::Array(vec![
+                    Object::Integer(1),
+                    Object::Integer(width as i64),
+                    Object::Integer(2),
+                ]),
+            );
             trailer.set("Index", Object::Array(index));
             let _ = writeln!(self.buf, "{} 0 obj", me.num);
-            write_object(&mut self.buf, &Object::Stream(crate::object::Stream { dict: trailer, data }));
+            write_object(
+                &mut self.buf,
+                &Object::Stream(crate::object::Stream {
+                    dict: trailer,
+                    data,
+                }),
+            );
             let _ = write!(self.buf, "\nendobj\nstartxref\n{xref_at}\n%%EOF\n");
         }
         Ok(self.buf)
@@ -300,27 +354,51 @@ mod tests {
         let mut d = Dict::new();
         d.set("A b", Object::String(b"x(y)\\z\n".to_vec()));
         d.set("B", Object::String(vec![0, 1, 255]));
-        d.set("C", Object::Array(vec![Object::Real(0.25), Object::Real(-3.0), Object::Ref(ObjRef::new(4, 1)), Object::Null]));
+        d.set(
+            "C",
+            Object::Array(vec![
+                Object::Real(0.25),
+                Object::Real(-3.0),
+                Object::Ref(ObjRef::new(4, 1)),
+                Object::Null,
+            ]),
+        );
         let o = Object::Dict(d);
         let mut out = Vec::new();
         write_object(&mut out, &o);
-        assert_eq!(object_from_slice(&out, 0).unwrap(), Object::Dict(match o {
-            Object::Dict(mut d) => {
-                d.set("C", Object::Array(vec![Object::Real(0.25), Object::Integer(-3), Object::Ref(ObjRef::new(4, 1)), Object::Null]));
-                d
-            }
-            _ => unreachable!(),
-        }));
+        assert_eq!(
+            object_from_slice(&out, 0).unwrap(),
+            Object::Dict(match o {
+                Object::Dict(mut d) => {
+                    d.set(
+                        "C",
+                        Object::Array(vec![
+                            Object::Real(0.25),
+                            Object::Integer(-3),
+                            Object::Ref(ObjRef::new(4, 1)),
+                            Object::Null,
+                        ]),
+                    );
+                    d
+                }
+                _ => unreachable!(),
+            })
+        );
     }
 
     #[test]
     fn text_strings_and_dates() {
         assert_eq!(text_string("Bob"), Object::String(b"Bob".to_vec()));
-        let Object::String(zh) = text_string("张三") else { panic!() };
+        let Object::String(zh) = text_string("张三") else {
+            panic!()
+        };
         assert_eq!(zh, vec![0xfe, 0xff, 0x5f, 0x20, 0x4e, 0x09]);
         assert_eq!(decode_text(&zh), "张三");
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_868_130);
         assert_eq!(pdf_date(t).unwrap(), "D:20261128121530Z");
-        assert_eq!(pdf_date(std::time::UNIX_EPOCH).unwrap(), "D:19700101000000Z");
+        assert_eq!(
+            pdf_date(std::time::UNIX_EPOCH).unwrap(),
+            "D:19700101000000Z"
+        );
     }
 }
