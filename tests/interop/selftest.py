@@ -11,7 +11,7 @@ has no revocation info, a B-LT claimed as B-LTA (no document time-stamp), and
 a good file checked against a foreign root: each must fail. It finally runs
 `openssl cms -verify` / `openssl ts -verify` on the extracted parts.
 
-    selftest.py WORKDIR INPUT.pdf
+    selftest.py WORKDIR [INPUT.pdf]     (without INPUT.pdf, a 3-page PDF is generated)
 
 Ends with a line 'N passed, N failed' and exits non-zero on any failure.
 """
@@ -168,9 +168,40 @@ def flip_signed_byte(data: bytes) -> bytes:
     return bytes(b)
 
 
+def minimal_pdf(pages=3) -> bytes:
+    """A small uncompressed PDF with a classic xref table (independent of Signet)."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"", b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    kids = []
+    for i in range(pages):
+        text = b"BT /F1 24 Tf 72 720 Td (Self-test contract, page %d) Tj ET" % (i + 1)
+        objs.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text))
+        objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R "
+                    b"/Resources << /Font << /F1 3 0 R >> >> >>" % len(objs))
+        kids.append(len(objs))
+    objs[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), pages)
+    out, offsets = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", []
+    for i, body in enumerate(objs):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (i + 1, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return out
+
+
 def main(argv):
-    work, input_pdf = argv[1], argv[2]
+    if len(argv) not in (2, 3):
+        print(__doc__, file=sys.stderr)
+        return 2
+    work = argv[1]
     os.makedirs(work, exist_ok=True)
+    if len(argv) == 3:
+        input_pdf = argv[2]
+    else:
+        input_pdf = os.path.join(work, "input.pdf")
+        with open(input_pdf, "wb") as f:
+            f.write(minimal_pdf())
     crl_dir = os.path.join(work, "crl")
     os.makedirs(crl_dir, exist_ok=True)
     srv = serve(crl_dir)
