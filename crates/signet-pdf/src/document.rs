@@ -546,7 +546,9 @@ impl<'a> Document<'a> {
                     other => match self.resolve(other)? {
                         Object::Array(a) => a,
                         _ => {
-                            return Err(PdfError::Invalid("page tree /Kids is not an array".into()));
+                            return Err(PdfError::Invalid(
+                                "page tree /Kids is not an array".into(),
+                            ));
                         }
                     },
                 };

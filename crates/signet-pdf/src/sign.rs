@@ -53,8 +53,10 @@ pub struct SignatureRequest<'f> {
     pub kind: SignatureKind,
     /// `None` → a fresh unique name `Signature1`, `Signature2`, ...
     pub field_name: Option<String>,
-    /// `None` → invisible (`/Rect [0 0 0 0]` widget on page 1).
+    /// `None` → invisible (`/Rect [0 0 0 0]` widget on page 1). Ignored when an existing field
+    /// is filled (its own `/Rect` is used) and for document timestamps (always invisible).
     pub placement: Option<Placement>,
+    /// What a visible signature shows; ignored for invisible ones.
     pub appearance: Option<AppearanceSpec<'f>>,
     /// Maximum DER bytes; the placeholder is `2 * capacity` hex zeros.
     pub contents_capacity: usize,
