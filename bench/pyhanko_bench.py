@@ -8,7 +8,7 @@ import io, json, sys, time
 
 from asn1crypto import keys as asn1_keys, x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
-from pyhanko.sign import signers
+from pyhanko.sign import fields, signers
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
@@ -35,7 +35,7 @@ def main() -> None:
     signer = signers.SimpleSigner.load_pkcs12(p12, passphrase=password.encode())
     tsa = DummyTimeStamper(tsa_cert=load_pem_cert(tsa_cert), tsa_key=load_pem_key(tsa_key))
     for level, ts in (("B-B", None), ("B-T", tsa)):
-        meta = signers.PdfSignatureMetadata(field_name="Signature1", subfilter=signers.fields.SigSeedSubFilter.PADES)
+        meta = signers.PdfSignatureMetadata(field_name="Signature1", subfilter=fields.SigSeedSubFilter.PADES)
         pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=ts)
         n = 0
         start = time.monotonic()

@@ -25,11 +25,13 @@ echo "== PDF: $(stat -c %s "$WORK/contract.pdf") bytes, 3 pages"
 echo "== Signet (P-256, in-process TSA)"
 $BIN bench --pdf "$WORK/contract.pdf" --alg p256 --levels B-B,B-T --threads 1,0 --seconds "$SECS" | tee "$WORK/signet.jsonl"
 
-echo "== pyHanko (P-256, one Python process, in-process DummyTimeStamper)"
+echo "== pyHanko (P-256 signer, one Python process, in-process DummyTimeStamper)"
+# pyHanko's DummyTimeStamper signs with RSA keys only: its TSA comes from an RSA-2048 CA.
 $BIN ca init --dir "$WORK/ca" --alg p256 >/dev/null
+$BIN ca init --dir "$WORK/ca-rsa" --alg rsa2048 >/dev/null
 printf 'bench\n' > "$WORK/pw"
 $BIN ca issue --dir "$WORK/ca" --name "Bench Signer" --out "$WORK/signer.p12" --password-file "$WORK/pw" >/dev/null
-"$PY" bench/pyhanko_bench.py "$WORK/contract.pdf" "$WORK/signer.p12" bench "$WORK/ca/tsa.pem" "$WORK/ca/private/tsa.key" "$SECS" | tee "$WORK/pyhanko.jsonl"
+"$PY" bench/pyhanko_bench.py "$WORK/contract.pdf" "$WORK/signer.p12" bench "$WORK/ca-rsa/tsa.pem" "$WORK/ca-rsa/private/tsa.key" "$SECS" | tee "$WORK/pyhanko.jsonl"
 
 echo "== Peak memory signing a ${BIG_MB} MB PDF (B-T, in-process TSA)"
 python3 bench/make_big_pdf.py "$WORK/big.pdf" "$BIG_MB"
