@@ -43,7 +43,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     issue(&ca, "张三", Some("zhangsan@example.com"), None, &person_p12, now)?;
 
     let contract = dir.join("contract.pdf");
-    ca::write_atomic(&contract, &signet_pdf::sample_contract("Service Agreement / 服务协议", 2, 0))?;
+    ca::write_atomic(&contract, &signet_pdf::sample_contract("Service Agreement", 2, 0))?;
     let red_seal = dir.join("seal-company.png");
     ca::write_atomic(&red_seal, &crate::seal::company_seal_png(400, [0xd7, 0x19, 0x1c])?)?;
     let blue_seal = dir.join("seal-person.png");
