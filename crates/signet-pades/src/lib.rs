@@ -271,11 +271,10 @@ fn check_credentials(creds: &Credentials<'_>, now: SystemTime) -> Result<(), Pad
     if now < not_before {
         return Err(PadesError::CertificateNotYetValid { subject, not_before: fmt_time(not_before) });
     }
-    if let Some(ku) = cert::key_usage(creds.cert) {
-        if !ku.digital_signature && !ku.non_repudiation {
+    if let Some(ku) = cert::key_usage(creds.cert)
+        && !ku.digital_signature && !ku.non_repudiation {
             return Err(PadesError::NoDigitalSignatureUsage { subject });
         }
-    }
     if cert::spki_der(creds.cert) != creds.key.public_key_der() {
         return Err(PadesError::KeyMismatch { subject });
     }
@@ -391,5 +390,196 @@ fn fmt_time(t: SystemTime) -> String {
             })
             .unwrap_or_else(|_| format!("{}s after 1970", d.as_secs())),
         Err(_) => "before 1970".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use signet_pki::cert::{CertProfile, CertRequest, DistinguishedName, Issuer};
+    use signet_pki::{KeyAlgorithm, PrivateKey, crl};
+    use std::time::Duration;
+
+    const DAY: u64 = 86_400;
+
+    fn t0() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000)
+    }
+
+    struct Pki {
+        root: Certificate,
+        root_key: PrivateKey,
+        tsa: Certificate,
+        tsa_key: PrivateKey,
+    }
+
+    fn issue(
+        cn: &str,
+        profile: CertProfile,
+        key: &PrivateKey,
+        issuer: Issuer<'_>,
+        not_before: SystemTime,
+        days: u64,
+    ) -> Certificate {
+        cert::issue_certificate(
+            &CertRequest {
+                subject: DistinguishedName::new(cn),
+                profile,
+                public_key_der: key.public_key_der(),
+                serial: vec![0x42, (days % 251) as u8 + 1, cn.len() as u8],
+                not_before,
+                not_after: not_before + Duration::from_secs(days * DAY),
+                crl_url: Some("http://127.0.0.1:1/crl".into()),
+                ocsp_url: None,
+                ca_issuers_url: None,
+            },
+            issuer,
+        )
+        .unwrap()
+    }
+
+    fn pki() -> Pki {
+        let root_key = PrivateKey::generate(KeyAlgorithm::P256).unwrap();
+        let root = issue("Test Root", CertProfile::RootCa, &root_key, Issuer::SelfSigned(&root_key), t0(), 3650);
+        let tsa_key = PrivateKey::generate(KeyAlgorithm::P256).unwrap();
+        let tsa = issue("Test TSA", CertProfile::TimeStamping, &tsa_key, Issuer::Ca { cert: &root, key: &root_key }, t0(), 3650);
+        Pki { root, root_key, tsa, tsa_key }
+    }
+
+    impl TimestampSource for Pki {
+        fn timestamp(&self, imprint: &[u8; 32]) -> Result<Vec<u8>, PadesError> {
+            let tsa = tsp::Tsa {
+                cert: &self.tsa,
+                chain: std::slice::from_ref(&self.root),
+                key: &self.tsa_key,
+                policy: signet_pki::oid::SIGNET_TSA_POLICY,
+                accuracy_millis: 100,
+            };
+            let req = tsp::TimeStampRequest {
+                hash_algorithm: signet_pki::oid::ID_SHA256,
+                message_imprint: imprint.to_vec(),
+                policy: None,
+                nonce: None,
+                cert_req: true,
+            };
+            Ok(tsa.issue_token(&req, t0() + Duration::from_secs(DAY), &[7, 7, 7])?)
+        }
+    }
+
+    impl ValidationDataSource for Pki {
+        fn revocation(&self, _c: &Certificate, issuer: &Certificate) -> Result<Revocation, PadesError> {
+            assert_eq!(issuer, &self.root);
+            let now = t0() + Duration::from_secs(DAY);
+            let crl = crl::build_crl(&self.root, &self.root_key, now, now + Duration::from_secs(7 * DAY), 1, &[])?;
+            Ok(Revocation { ocsp: vec![], crls: vec![crl], certs: vec![] })
+        }
+    }
+
+    /// Answers with nothing at all.
+    struct NoData;
+    impl ValidationDataSource for NoData {
+        fn revocation(&self, _c: &Certificate, _i: &Certificate) -> Result<Revocation, PadesError> {
+            Ok(Revocation::default())
+        }
+    }
+
+    fn request() -> SignatureRequest<'static> {
+        SignatureRequest { name: Some("Signer".into()), ..Default::default() }
+    }
+
+    #[test]
+    fn every_level_adds_what_it_promises_and_verifies() {
+        let p = pki();
+        let key = PrivateKey::generate(KeyAlgorithm::P256).unwrap();
+        let signer = issue("Signer", CertProfile::Signer, &key, Issuer::Ca { cert: &p.root, key: &p.root_key }, t0(), 365);
+        let chain = [p.root.clone()];
+        let creds = Credentials { key: &key, cert: &signer, chain: &chain };
+        let pdf = signet_pdf::sample_contract("Test", 2, 0);
+        let now = t0() + Duration::from_secs(DAY);
+        for (level, expected_sigs, expected_level) in
+            [(Level::BB, 1, "B-B"), (Level::BT, 1, "B-T"), (Level::BLT, 1, "B-LT"), (Level::BLTA, 2, "B-LTA")]
+        {
+            let services = Services { tsa: Some(&p), validation: Some(&p) };
+            let tail = sign(&pdf, &creds, &request(), level, services, now).unwrap();
+            let signed = Appended { base: &pdf, tail: &tail };
+            let doc = Document::open(&signed).unwrap();
+            assert_eq!(signet_pdf::signatures(&doc).unwrap().len(), expected_sigs, "{level}");
+            let (_, catalog) = doc.catalog().unwrap();
+            assert_eq!(catalog.get(b"DSS").is_some(), level >= Level::BLT, "{level}: DSS");
+            // One revision per step.
+            let steps = match level {
+                Level::BB | Level::BT => 1,
+                Level::BLT => 2,
+                Level::BLTA => 3,
+            };
+            assert_eq!(doc.revisions().unwrap().len(), 1 + steps, "{level}");
+            let mut whole = pdf.clone();
+            whole.extend_from_slice(&tail);
+            let report = signet_verify::verify(
+                &whole,
+                &signet_verify::Options { trust_anchors: vec![p.root.clone()], now },
+            )
+            .unwrap();
+            assert!(report.all_passed(), "{level}: {report:?}");
+            assert_eq!(report.signatures[0].level.as_deref(), Some(expected_level));
+        }
+    }
+
+    #[test]
+    fn unusable_credentials_are_refused() {
+        let p = pki();
+        let pdf = signet_pdf::sample_contract("Test", 1, 0);
+        let key = PrivateKey::generate(KeyAlgorithm::P256).unwrap();
+        let ca = Issuer::Ca { cert: &p.root, key: &p.root_key };
+        let later = t0() + Duration::from_secs(100 * DAY);
+        let chain = [p.root.clone()];
+        let services = Services { tsa: Some(&p), validation: Some(&p) };
+
+        // Expired at the signing time.
+        let old = issue("Old", CertProfile::Signer, &key, ca, t0(), 30);
+        let err = sign(&pdf, &Credentials { key: &key, cert: &old, chain: &chain }, &request(), Level::BB, services, later);
+        assert!(matches!(err, Err(PadesError::CertificateExpired { .. })), "{err:?}");
+        // Not yet valid.
+        let future = issue("Future", CertProfile::Signer, &key, Issuer::Ca { cert: &p.root, key: &p.root_key }, later, 30);
+        let err = sign(&pdf, &Credentials { key: &key, cert: &future, chain: &chain }, &request(), Level::BB, services, t0() + Duration::from_secs(DAY));
+        assert!(matches!(err, Err(PadesError::CertificateNotYetValid { .. })), "{err:?}");
+        // A CA certificate has keyCertSign but not digitalSignature.
+        let ca_only = issue("Not a signer", CertProfile::RootCa, &key, Issuer::SelfSigned(&key), t0(), 365);
+        let err = sign(&pdf, &Credentials { key: &key, cert: &ca_only, chain: &[] }, &request(), Level::BB, services, later);
+        assert!(matches!(err, Err(PadesError::NoDigitalSignatureUsage { .. })), "{err:?}");
+        // Someone else's key.
+        let good = issue("Signer", CertProfile::Signer, &key, Issuer::Ca { cert: &p.root, key: &p.root_key }, t0(), 365);
+        let other = PrivateKey::generate(KeyAlgorithm::P256).unwrap();
+        let err = sign(&pdf, &Credentials { key: &other, cert: &good, chain: &chain }, &request(), Level::BB, services, later);
+        assert!(matches!(err, Err(PadesError::KeyMismatch { .. })), "{err:?}");
+        // B-T without a TSA; B-LT without any revocation data.
+        let creds = Credentials { key: &key, cert: &good, chain: &chain };
+        let err = sign(&pdf, &creds, &request(), Level::BT, Services::default(), later);
+        assert!(matches!(err, Err(PadesError::NoTimestampSource { .. })), "{err:?}");
+        let err = sign(&pdf, &creds, &request(), Level::BLT, Services { tsa: Some(&p), validation: Some(&NoData) }, later);
+        assert!(matches!(err, Err(PadesError::ValidationData { .. })), "{err:?}");
+        // B-LT with a chain missing the issuer.
+        let err = sign(&pdf, &Credentials { key: &key, cert: &good, chain: &[] }, &request(), Level::BLT, services, later);
+        assert!(matches!(err, Err(PadesError::ValidationData { .. })), "{err:?}");
+    }
+
+    #[test]
+    fn streamed_digest_equals_one_shot_digest() {
+        let pdf = signet_pdf::sample_contract("Digest", 3, 700 * 1024);
+        let doc = Document::open(&pdf).unwrap();
+        let prepared = signet_pdf::prepare_signature(&doc, &SignatureRequest { contents_capacity: 4096, ..Default::default() }).unwrap();
+        let mut all = pdf.clone();
+        let (a, b) = prepared.signed_parts();
+        all.extend_from_slice(a);
+        all.extend_from_slice(b);
+        assert_eq!(signed_digest(&pdf, &prepared).unwrap(), signet_pki::alg::sha256(&all));
+    }
+
+    #[test]
+    fn levels_parse() {
+        assert_eq!(Level::parse("b-lta"), Some(Level::BLTA));
+        assert_eq!(Level::parse("T"), Some(Level::BT));
+        assert_eq!(Level::parse("B-X"), None);
+        assert!(Level::BB < Level::BLTA);
     }
 }

@@ -340,7 +340,6 @@ pub fn parse_signed_data(content_info_der: &[u8]) -> Result<ParsedSignedData, Pk
         }
         _ => return Err(bad("encapContentInfo has the wrong number of fields")),
     };
-    drop(next);
     let mut certificates = Vec::new();
     let mut signer_infos = None;
     for field in it {
@@ -889,7 +888,7 @@ mod tests {
         let digest = sha256(&data);
         for kind in [KeyKind::P256, KeyKind::Rsa, KeyKind::RsaPss] {
             let signer = pki.issue(&format!("{kind:?}"), "/CN=张三/O=Signet Test", kind, false);
-            let sig = sign_cades_detached(&signer.key, &signer.cert, &[pki.root.clone()], &digest)
+            let sig = sign_cades_detached(&signer.key, &signer.cert, std::slice::from_ref(&pki.root), &digest)
                 .unwrap();
             let der = sig.to_der().unwrap();
             let file = format!("sig-{kind:?}.der");

@@ -231,14 +231,13 @@ impl Tsa<'_> {
                 ),
             });
         }
-        if let Some(p) = req.policy {
-            if p != self.policy {
+        if let Some(p) = req.policy
+            && p != self.policy {
                 return Err(Rejection {
                     fail: FailInfo::UnacceptedPolicy,
                     text: format!("policy {p} is not offered; this TSA issues under {}", self.policy),
                 });
             }
-        }
         Ok(())
     }
 
@@ -467,11 +466,10 @@ pub fn parse_response(
                 msg.push_str(&format!(", failInfo {}", names.join(", ")));
             }
         }
-        if let Some(texts) = &st.status_string {
-            if !texts.is_empty() {
+        if let Some(texts) = &st.status_string
+            && !texts.is_empty() {
                 msg.push_str(&format!(": {}", texts.join("; ")));
             }
-        }
         return Err(PkiError::Timestamp(msg));
     }
     let token = resp
@@ -580,13 +578,12 @@ pub fn verify_token(
             ));
         }
     }
-    if let Some(expected) = imprint {
-        if tst.message_imprint != expected {
+    if let Some(expected) = imprint
+        && tst.message_imprint != expected {
             return Err(PkiError::Timestamp(
                 "the token's message imprint differs: it time-stamps other data".into(),
             ));
         }
-    }
     Ok((tst, cert))
 }
 

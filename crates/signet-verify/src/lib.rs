@@ -182,15 +182,14 @@ fn read_dss(doc: &Document<'_>) -> Result<Dss, PdfError> {
     let Object::Dict(d) = doc.resolve(d)? else { return Ok(dss) };
     let streams = |key: &[u8]| -> Result<Vec<Vec<u8>>, PdfError> {
         let mut out = Vec::new();
-        if let Some(a) = d.get(key) {
-            if let Object::Array(items) = doc.resolve(a)? {
+        if let Some(a) = d.get(key)
+            && let Object::Array(items) = doc.resolve(a)? {
                 for item in items.iter().take(10_000) {
                     if let Object::Stream(s) = doc.resolve(item)? {
                         out.push(s.decoded()?);
                     }
                 }
             }
-        }
         Ok(out)
     };
     for c in streams(b"Certs")? {
@@ -396,11 +395,10 @@ fn check_one(
     }
     r.crypto_valid = true;
     let pades = r.sub_filter == "ETSI.CAdES.detached";
-    if pades {
-        if let Err(e) = sd.check_signing_certificate() {
+    if pades
+        && let Err(e) = sd.check_signing_certificate() {
             return failed(r, Indication::TotalFailed, "FORMAT_FAILURE", format!("signing-certificate attribute: {e}"));
         }
-    }
 
     // Trusted time from the signature time-stamp, if any.
     let mut validation_time = opts.now;
@@ -419,11 +417,10 @@ fn check_one(
     if r.signing_time.is_none() {
         if let Some(t) = sd.signing_time {
             r.signing_time = Some(SigningTime { unix: unix(t), time: rfc3339(t), source: "claimed" });
-        } else if let Some(m) = &f.signing_time_text {
-            if let Some(t) = parse_pdf_date(m) {
+        } else if let Some(m) = &f.signing_time_text
+            && let Some(t) = parse_pdf_date(m) {
                 r.signing_time = Some(SigningTime { unix: unix(t), time: rfc3339(t), source: "claimed" });
             }
-        }
     }
 
     pool.extend(sd.certificates.iter().cloned());
@@ -488,11 +485,10 @@ fn revoked_in_dss(leaf: &Certificate, chain: &[Certificate], dss: &Dss) -> Optio
             continue;
         }
         for s in &resp.single {
-            if s.id.serial == serial {
-                if let ocsp::CertStatus::Revoked { time, .. } = s.status {
+            if s.id.serial == serial
+                && let ocsp::CertStatus::Revoked { time, .. } = s.status {
                     return Some(format!("the signer's certificate was revoked at {} (OCSP)", rfc3339(time)));
                 }
-            }
         }
     }
     for c in &dss.crls {

@@ -78,6 +78,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         reason: Some("Company seal / 公司盖章".into()),
         location: Some("杭州".into()),
         contact: None,
+        rsa_pss: false,
     };
     println!("{}", sign_cmd::sign_file(&base, SystemTime::now())?);
     let second = SignArgs {
@@ -103,9 +104,11 @@ pub fn run(args: DemoArgs) -> Result<()> {
         signet_verify::verify(&src, &opts)?
     };
     println!(
-        "verification of {}: {}",
-        signed.display(),
-        crate::verify_cmd::verdict(&report)
+        "{}",
+        crate::messages::tf(
+            crate::messages::Msg::DemoVerification,
+            &[("file", &signed.display().to_string()), ("verdict", crate::verify_cmd::verdict(&report))],
+        )
     );
     for s in &report.signatures {
         println!(

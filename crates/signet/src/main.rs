@@ -8,6 +8,7 @@
 mod ca;
 mod demo;
 mod files;
+mod messages;
 mod seal;
 mod serve;
 mod services;
@@ -40,7 +41,7 @@ enum Command {
         command: TsaCommand,
     },
     /// Sign a PDF (PAdES baseline B-B, B-T, B-LT or B-LTA) as an incremental update.
-    Sign(sign_cmd::SignArgs),
+    Sign(Box<sign_cmd::SignArgs>),
     /// Verify the signatures of PDF files.
     Verify(verify_cmd::VerifyArgs),
     /// Create a demo CA, a sample contract, sign it by two signers (B-LTA) and verify it.
@@ -153,7 +154,7 @@ fn main() -> ExitCode {
         Command::Tsa { command: TsaCommand::Serve { dir, addr } } => {
             ca::CaDir::load(&dir).and_then(|ca| block_on(serve::run(ca, &addr, serve::Mount::TsaOnly))).map(|_| ExitCode::SUCCESS)
         }
-        Command::Sign(args) => sign_cmd::run(args).map(|_| ExitCode::SUCCESS),
+        Command::Sign(args) => sign_cmd::run(*args).map(|_| ExitCode::SUCCESS),
         Command::Verify(args) => return verify_cmd::run(args),
         Command::Demo(args) => demo::run(args).map(|_| ExitCode::SUCCESS),
         Command::SamplePdf { out, pages, pad_kb, title } => {
@@ -172,7 +173,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("{}: {e:#}", messages::t(messages::Msg::Error));
             ExitCode::from(1)
         }
     }

@@ -90,8 +90,8 @@ mod tests {
         let img = signet_pdf::decode_png(&png).unwrap();
         assert_eq!((img.width, img.height), (64, 64));
         let alphas: Vec<u8> = img.rgba.chunks(4).map(|p| p[3]).collect();
-        assert!(alphas.iter().any(|a| *a == 0), "corners are transparent");
-        assert!(alphas.iter().any(|a| *a == 255), "ring and star are opaque");
+        assert!(alphas.contains(&0), "corners are transparent");
+        assert!(alphas.contains(&255), "ring and star are opaque");
         // The centre (inside the star) is inked.
         assert_eq!(alphas[(32 * 64 + 32) as usize], 255);
     }

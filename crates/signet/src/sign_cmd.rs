@@ -69,6 +69,9 @@ pub struct SignArgs {
     pub location: Option<String>,
     #[arg(long)]
     pub contact: Option<String>,
+    /// Sign with RSASSA-PSS instead of PKCS#1 v1.5 (RSA keys only).
+    #[arg(long)]
+    pub rsa_pss: bool,
 }
 
 pub fn run(args: SignArgs) -> Result<()> {
@@ -83,7 +86,12 @@ pub fn sign_file(args: &SignArgs, now: SystemTime) -> Result<String> {
     let password = files::read_password(args.password_file.as_deref())?;
     let p12_bytes = std::fs::read(&args.p12).with_context(|| format!("cannot read {}", args.p12.display()))?;
     let p12 = signet_pki::pkcs12::read_pkcs12(&p12_bytes, &password).with_context(|| format!("{}", args.p12.display()))?;
-    let key = PrivateKey::from_pkcs8_der(&p12.key_pkcs8_der).with_context(|| format!("the key in {}", args.p12.display()))?;
+    let mut key = PrivateKey::from_pkcs8_der(&p12.key_pkcs8_der).with_context(|| format!("the key in {}", args.p12.display()))?;
+    if args.rsa_pss {
+        key = key
+            .with_scheme(signet_pki::SignatureScheme::RsaPssSha256)
+            .with_context(|| format!("--rsa-pss needs an RSA key, and {} holds another kind", args.p12.display()))?;
+    }
 
     let placement = match (args.page, &args.rect) {
         (Some(page), Some(rect)) => Some(Placement { page, rect: parse_rect(rect)? }),
@@ -152,12 +160,14 @@ pub fn sign_file(args: &SignArgs, now: SystemTime) -> Result<String> {
     let appended = signet_pades::sign(&src, &creds, &request, level, Services { tsa, validation: Some(validation) }, now)
         .with_context(|| format!("cannot sign {}", args.input.display()))?;
     files::write_signed(&args.input, &appended, &args.out)?;
-    Ok(format!(
-        "signed {} as {} ({}) -> {}",
-        args.input.display(),
-        signet_pki::cert::subject_string(&p12.cert),
-        level,
-        args.out.display()
+    Ok(crate::messages::tf(
+        crate::messages::Msg::Signed,
+        &[
+            ("input", &args.input.display().to_string()),
+            ("signer", &signet_pki::cert::subject_string(&p12.cert)),
+            ("level", level.name()),
+            ("output", &args.out.display().to_string()),
+        ],
     ))
 }
 

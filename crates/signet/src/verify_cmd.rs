@@ -15,6 +15,7 @@ use signet_pki::cert::Certificate;
 use signet_verify::{Indication, Options, Report, VerifyError};
 
 use crate::files::FileSource;
+use crate::messages::{Msg, t, tf, yes_no};
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
@@ -38,11 +39,11 @@ pub fn run(args: VerifyArgs) -> ExitCode {
         match loaded {
             Ok(mut v) if !v.is_empty() => anchors.append(&mut v),
             Ok(_) => {
-                eprintln!("error: --trust {}: no certificate in the file", t.display());
+                eprintln!("{}: --trust {}: no certificate in the file", crate::messages::t(Msg::Error), t.display());
                 return ExitCode::from(2);
             }
             Err(e) => {
-                eprintln!("error: --trust {}: {e}", t.display());
+                eprintln!("{}: --trust {}: {e}", crate::messages::t(Msg::Error), t.display());
                 return ExitCode::from(2);
             }
         }
@@ -70,7 +71,7 @@ pub fn run(args: VerifyArgs) -> ExitCode {
                 if args.json {
                     println!("{}", json!({"schema": "signet.verify/v1", "file": shown, "error": e.to_string()}));
                 }
-                eprintln!("error: {shown}: {e}");
+                eprintln!("{}: {shown}: {e}", t(Msg::Error));
                 worst = 2;
             }
         }
@@ -102,41 +103,99 @@ pub fn to_json(file: &str, report: &Report) -> serde_json::Value {
     })
 }
 
+fn verdict_text(report: &Report) -> &'static str {
+    match verdict(report) {
+        "VALID" => t(Msg::Valid),
+        "INDETERMINATE" => t(Msg::Indeterminate),
+        _ => t(Msg::Invalid),
+    }
+}
+
 fn print_text(file: &str, report: &Report) {
-    println!("{file}: {} ({} revision(s), {} signature(s))", verdict(report), report.revisions, report.signatures.len());
+    println!(
+        "{file}: {} ({} {}, {} {})",
+        verdict_text(report),
+        report.revisions,
+        t(Msg::Revisions),
+        report.signatures.len(),
+        t(Msg::Signatures)
+    );
     for p in &report.problems {
-        println!("  problem: {p}");
+        println!("  {}: {p}", t(Msg::Problem));
     }
     for (i, s) in report.signatures.iter().enumerate() {
         let kind = match s.kind {
-            signet_verify::Kind::Signature => "signature",
-            signet_verify::Kind::DocumentTimestamp => "document time-stamp",
+            signet_verify::Kind::Signature => t(Msg::Signature),
+            signet_verify::Kind::DocumentTimestamp => t(Msg::DocumentTimestamp),
         };
-        println!("  [{}] {kind} in field {:?}: {:?}{}", i + 1, s.field, s.indication, s.sub_indication.map(|x| format!(" / {x}")).unwrap_or_default());
+        println!(
+            "  [{}] {kind} {} {:?}: {}{}",
+            i + 1,
+            t(Msg::InField),
+            s.field,
+            indication_name(s.indication),
+            s.sub_indication.map(|x| format!(" / {x}")).unwrap_or_default()
+        );
+        let label = |m: Msg| format!("{}:", t(m));
         if let Some(c) = &s.signer {
-            println!("      signer:     {}  (serial {}, issued by {})", c.subject, c.serial, c.issuer);
-        }
-        println!("      integrity:  {:?}; signature value valid: {}; chain trusted: {}", s.integrity, s.crypto_valid, s.trusted);
-        if let Some(t) = &s.signing_time {
-            println!("      time:       {} ({})", t.time, t.source);
-        }
-        if let Some(ts) = &s.timestamp {
-            println!("      time-stamp: {} by {} (valid: {}, trusted: {})", ts.time, ts.tsa, ts.valid, ts.trusted);
-        }
-        if let Some(l) = &s.level {
-            println!("      level:      {l}");
-        }
-        if let Some(p) = s.certify {
-            println!("      certifies:  DocMDP P={p}");
+            println!(
+                "      {:<12} {}  ({})",
+                label(Msg::Signer),
+                c.subject,
+                tf(Msg::SerialIssuedBy, &[("serial", &c.serial), ("issuer", &c.issuer)])
+            );
         }
         println!(
-            "      covers:     revision {} of {}{}",
-            s.covered_revision.map(|r| r.to_string()).unwrap_or_else(|| "?".into()),
-            report.revisions,
-            if s.covers_whole_file { " (the whole file)" } else { "" }
+            "      {:<12} {:?}; {}: {}; {}: {}",
+            label(Msg::Integrity),
+            s.integrity,
+            t(Msg::SignatureValueValid),
+            yes_no(s.crypto_valid),
+            t(Msg::ChainTrusted),
+            yes_no(s.trusted)
         );
-        for n in &s.notes {
-            println!("      note:       {n}");
+        if let Some(st) = &s.signing_time {
+            println!("      {:<12} {} ({})", label(Msg::Time), st.time, st.source);
         }
+        if let Some(ts) = &s.timestamp {
+            println!(
+                "      {:<12} {} {} {} ({}: {}, {}: {})",
+                label(Msg::Timestamp),
+                ts.time,
+                t(Msg::TimestampBy),
+                ts.tsa,
+                t(Msg::SignatureValueValid),
+                yes_no(ts.valid),
+                t(Msg::ChainTrusted),
+                yes_no(ts.trusted)
+            );
+        }
+        if let Some(l) = &s.level {
+            println!("      {:<12} {l}", label(Msg::Level));
+        }
+        if let Some(p) = s.certify {
+            println!("      {:<12} DocMDP P={p}", label(Msg::Certifies));
+        }
+        let rev = tf(
+            Msg::RevisionOf,
+            &[
+                ("n", &s.covered_revision.map(|r| r.to_string()).unwrap_or_else(|| "?".into())),
+                ("total", &report.revisions.to_string()),
+            ],
+        );
+        let whole = if s.covers_whole_file { format!(" ({})", t(Msg::WholeFile)) } else { String::new() };
+        println!("      {:<12} {rev}{whole}", label(Msg::Covers));
+        for n in &s.notes {
+            println!("      {:<12} {n}", label(Msg::Note));
+        }
+    }
+}
+
+/// ETSI names, as in the JSON.
+fn indication_name(i: Indication) -> &'static str {
+    match i {
+        Indication::TotalPassed => "TOTAL_PASSED",
+        Indication::TotalFailed => "TOTAL_FAILED",
+        Indication::Indeterminate => "INDETERMINATE",
     }
 }
