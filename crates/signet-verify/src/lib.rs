@@ -505,7 +505,7 @@ fn revoked_in_dss(leaf: &Certificate, chain: &[Certificate], dss: &Dss) -> Optio
 fn assign_levels(sigs: &mut [SignatureReport], dss: &Dss, revisions: &[u64]) {
     let doc_ts: Vec<usize> = sigs
         .iter()
-        .filter(|s| s.kind == Kind::DocumentTimestamp && s.indication == Indication::TotalPassed)
+        .filter(|s| s.kind == Kind::DocumentTimestamp && s.integrity == Integrity::Intact && s.crypto_valid)
         .filter_map(|s| s.covered_revision)
         .collect();
     let has_revocation = !dss.ocsps.is_empty() || !dss.crls.is_empty();

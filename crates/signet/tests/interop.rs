@@ -192,6 +192,25 @@ fn workflows_pass_third_party_validators() {
         }
     }
 
+    // RSASSA-PSS signatures (RSA key, --rsa-pss) through every validator.
+    for fx in &fixtures {
+        let ca = &env.cas["rsa2048"];
+        for level in ["B-B", "B-LTA"] {
+            let name = format!("{}/rsa2048-pss/{level}", fx.name);
+            let out = t.out(&name);
+            let mut args = sign_args(&fx.path, &out, &ca.signer1, level);
+            args.push("--rsa-pss".into());
+            if level != "B-B" {
+                args.extend(["--tsa".into(), ca.tsa_url().into()]);
+            }
+            if t.sign(&name, &args, &out) {
+                let mut sigs = fx.prior_sigs.clone();
+                sigs.push(SigExpect::new(level));
+                cases.push(t.case(&name, &out, ca, &fx.extra_trust, sigs));
+            }
+        }
+    }
+
     t.check_all(&env, &cases);
     t.finish();
 }
