@@ -59,7 +59,7 @@ fn build(title: &str, pages: usize, pad_per_page: usize) -> Vec<u8> {
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     );
     let mut info = b"<< /Title ".to_vec();
-    write_string(&mut info, title.as_bytes());
+    crate::writer::write_object(&mut info, &crate::writer::text_string(title));
     info.extend_from_slice(b" /Producer (Signet sample_contract) >>");
     obj(&mut out, &mut offsets, &info);
     for p in 0..pages {
@@ -70,7 +70,9 @@ fn build(title: &str, pages: usize, pad_per_page: usize) -> Vec<u8> {
         obj(&mut out, &mut offsets, page.as_bytes());
         let mut content = Vec::new();
         content.extend_from_slice(b"BT /F1 20 Tf 72 770 Td ");
-        write_string(&mut content, title.as_bytes());
+        // Helvetica (WinAnsi) cannot show other scripts: draw them as '?' rather than mojibake.
+        let shown: String = title.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect();
+        write_string(&mut content, shown.as_bytes());
         content.extend_from_slice(b" Tj ET\nBT /F1 11 Tf 14 TL 72 730 Td\n");
         for line in 0..40 {
             let text = FILLER

@@ -53,7 +53,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     if !font_ok {
         println!("note: no CJK font found (Debian: apt-get install fonts-noto-cjk); the seals are drawn without text lines");
     }
-    let date = today(now);
+    let date = date_utc(now);
     let text = |lines: &[&str]| -> Vec<String> { if font_ok { lines.iter().map(|s| s.to_string()).collect() } else { Vec::new() } };
 
     let step1 = dir.join("contract-signed-1.pdf");
@@ -137,7 +137,8 @@ fn issue(ca: &CaDir, name: &str, email: Option<&str>, org: Option<&str>, out: &P
     Ok(())
 }
 
-fn today(now: SystemTime) -> String {
+/// `YYYY-MM-DD` in UTC.
+pub fn date_utc(now: SystemTime) -> String {
     let secs = now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     time::OffsetDateTime::from_unix_timestamp(secs as i64)
         .map(|t| format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))

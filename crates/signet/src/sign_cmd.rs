@@ -1,7 +1,7 @@
 //! `signet sign`: reads the PDF, the PKCS#12 file and the options, picks the time-stamp and
 //! validation-data services, calls `signet-pades`, and writes input + update atomically.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
@@ -104,16 +104,27 @@ pub fn sign_file(args: &SignArgs, now: SystemTime) -> Result<String> {
         }
         None => None,
     };
-    let font_bytes = if args.text.is_empty() {
-        None
-    } else {
-        let (path, index) = files::find_font(args.font.as_deref(), args.font_index)?;
-        Some((std::fs::read(&path).with_context(|| format!("cannot read font {}", path.display()))?, index))
+    // A visible signature never shows an empty box: without --image/--text it shows the
+    // signer's name and the signing date (when a font is available).
+    let mut text_lines = args.text.clone();
+    let mut font_found = None;
+    if !text_lines.is_empty() {
+        font_found = Some(files::find_font(args.font.as_deref(), args.font_index)?);
+    } else if placement.is_some() && image.is_none() {
+        if let Ok(found) = files::find_font(args.font.as_deref(), args.font_index) {
+            let name = signet_pki::cert::common_name(&p12.cert).unwrap_or_else(|| signet_pki::cert::subject_string(&p12.cert));
+            text_lines = vec![name, crate::demo::date_utc(now)];
+            font_found = Some(found);
+        }
+    }
+    let font_bytes = match font_found {
+        Some((path, index)) => Some((std::fs::read(&path).with_context(|| format!("cannot read font {}", path.display()))?, index)),
+        None => None,
     };
-    let appearance = if image.is_some() || !args.text.is_empty() {
+    let appearance = if image.is_some() || !text_lines.is_empty() {
         Some(AppearanceSpec {
             image,
-            text_lines: args.text.clone(),
+            text_lines,
             font: font_bytes.as_ref().map(|(b, i)| FontData { bytes: b, index: *i }),
         })
     } else {
@@ -198,11 +209,6 @@ pub fn parse_add_field(s: &str) -> Result<NewField> {
         bail!("--add-field {s:?}: the page must be a whole number from 1");
     }
     Ok(NewField { name: name.trim().to_string(), placement: Placement { page: v[0] as usize, rect: [v[1], v[2], v[3], v[4]] } })
-}
-
-#[allow(dead_code)]
-pub fn path_str(p: &Path) -> String {
-    p.display().to_string()
 }
 
 #[cfg(test)]
