@@ -502,3 +502,116 @@ fn demo_runs_and_can_run_again() {
     assert!(dir.join("contract-signed.pdf").is_file());
     assert!(dir.join("ca/root.pem").is_file());
 }
+
+/// A minimal HTTP/1.1 GET returning (status line, body).
+fn http_get(port: u16, path: &str) -> (String, Vec<u8>) {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let head = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).unwrap();
+    let split = resp.windows(4).position(|w| w == b"\r\n\r\n").expect("HTTP response") + 4;
+    let status = String::from_utf8_lossy(&resp[..split]).lines().next().unwrap_or_default().to_string();
+    (status, resp[split..].to_vec())
+}
+
+fn openssl_ocsp_status(s: &Setup, leaf: &Path, port: u16) -> String {
+    let o = Command::new("openssl")
+        .args(["ocsp", "-no_nonce", "-issuer"])
+        .arg(s.ca.join("issuing.pem"))
+        .arg("-cert")
+        .arg(leaf)
+        .arg("-url")
+        .arg(format!("http://127.0.0.1:{port}/ocsp"))
+        .arg("-CAfile")
+        .arg(s.ca.join("root.pem"))
+        .output()
+        .unwrap();
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn ca_serve_answers_crl_and_ocsp_and_sees_revocations() {
+    let s = Setup::new();
+    let port = free_port();
+    let child = Command::new(SIGNET)
+        .args(["ca", "serve", "--dir"])
+        .arg(&s.ca)
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _guard = Server(child);
+    wait_for_port(port);
+
+    // CRLs verify under their issuers.
+    for (name, issuer) in [("root.crl", "root.pem"), ("issuing.crl", "issuing.pem")] {
+        let (status, body) = http_get(port, &format!("/crl/{name}"));
+        assert!(status.contains("200"), "{name}: {status}");
+        let path = s.path(name);
+        std::fs::write(&path, body).unwrap();
+        let v = Command::new("openssl")
+            .args(["crl", "-inform", "DER", "-noout", "-in"])
+            .arg(&path)
+            .arg("-CAfile")
+            .arg(s.ca.join(issuer))
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&v.stderr).contains("verify OK"), "{name}");
+    }
+    let (status, _) = http_get(port, "/crl/other.crl");
+    assert!(status.contains("404"), "{status}");
+
+    // OCSP over POST (openssl's client): good, then revoked once `ca revoke` has run.
+    let leaf = s.path("leaf.pem");
+    let pem = Command::new("openssl")
+        .args(["pkcs12", "-nokeys", "-clcerts", "-in"])
+        .arg(&s.p12)
+        .arg("-passin")
+        .arg(format!("file:{}", s.pw.display()))
+        .arg("-out")
+        .arg(&leaf)
+        .output()
+        .unwrap();
+    assert!(pem.status.success());
+    let answer = openssl_ocsp_status(&s, &leaf, port);
+    assert!(answer.contains("Response verify OK") && answer.contains(": good"), "{answer}");
+    let serial = cert_serial(&s.p12, &s.pw);
+    ok(&signet(["ca".as_ref(), "revoke".as_ref(), "--dir".as_ref(), s.ca.as_os_str(), "--serial".as_ref(), serial.as_ref()] as [&std::ffi::OsStr; 6]));
+    let answer = openssl_ocsp_status(&s, &leaf, port);
+    assert!(answer.contains("Response verify OK") && answer.contains(": revoked"), "{answer}");
+
+    // OCSP over GET (RFC 6960 appendix A: base64 of the DER request in the path).
+    let req = s.path("req.der");
+    let made = Command::new("openssl")
+        .args(["ocsp", "-no_nonce", "-issuer"])
+        .arg(s.ca.join("issuing.pem"))
+        .arg("-cert")
+        .arg(&leaf)
+        .arg("-reqout")
+        .arg(&req)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(std::fs::read(&req).unwrap());
+    let encoded = b64.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D");
+    let (status, body) = http_get(port, &format!("/ocsp/{encoded}"));
+    assert!(status.contains("200"), "{status}");
+    let resp = s.path("resp.der");
+    std::fs::write(&resp, body).unwrap();
+    let v = Command::new("openssl")
+        .args(["ocsp", "-respin"])
+        .arg(&resp)
+        .arg("-issuer")
+        .arg(s.ca.join("issuing.pem"))
+        .arg("-cert")
+        .arg(&leaf)
+        .arg("-CAfile")
+        .arg(s.ca.join("root.pem"))
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&v.stdout), String::from_utf8_lossy(&v.stderr));
+    assert!(text.contains("Response verify OK") && text.contains(": revoked"), "{text}");
+}
