@@ -178,7 +178,9 @@ pub(crate) fn write_appearance(
     if !lines.is_empty() {
         let font = spec.font.ok_or(PdfError::NoFont)?;
         let area = if spec.image.is_some() { h * 0.5 } else { h };
-        draw_text(&mut content, font, &lines, w, area)?;
+        // Over a seal, the text takes the seal's ink colour; on its own it is black.
+        let ink = spec.image.as_ref().and_then(ink_colour).unwrap_or([0, 0, 0]);
+        draw_text(&mut content, font, &lines, w, area, ink)?;
     }
     let r = up.alloc()?;
     up.put(r, &form([0.0, 0.0, w, h], resources, &content));
@@ -228,7 +230,19 @@ fn write_image(up: &mut Update, img: &RgbaImage) -> Result<ObjRef> {
 }
 
 /// Draw `lines` as filled glyph outlines into the box `[0 0 w area]`, top line first.
-fn draw_text(out: &mut Vec<u8>, font: FontData, lines: &[&str], w: f64, area: f64) -> Result<()> {
+/// The mean colour of the image's opaque pixels (its "ink"), if it has any.
+fn ink_colour(img: &RgbaImage) -> Option<[u8; 3]> {
+    let (mut sum, mut n) = ([0u64; 3], 0u64);
+    for p in img.rgba.chunks_exact(4).filter(|p| p[3] >= 128) {
+        for (acc, v) in sum.iter_mut().zip(&p[..3]) {
+            *acc += u64::from(*v);
+        }
+        n += 1;
+    }
+    (n > 0).then(|| sum.map(|v| (v / n) as u8))
+}
+
+fn draw_text(out: &mut Vec<u8>, font: FontData, lines: &[&str], w: f64, area: f64, ink: [u8; 3]) -> Result<()> {
     let face = ttf_parser::Face::parse(font.bytes, font.index)
         .map_err(|e| PdfError::Font(e.to_string()))?;
     let upem = f64::from(face.units_per_em().max(1));
@@ -236,7 +250,12 @@ fn draw_text(out: &mut Vec<u8>, font: FontData, lines: &[&str], w: f64, area: f6
     let desc = f64::from(face.descender());
     let extent = (asc - desc).max(upem * 0.5);
     let line_h = area / lines.len() as f64;
-    out.extend_from_slice(b"q 0 0 0 rg\n");
+    out.extend_from_slice(b"q ");
+    for c in ink {
+        num(out, f64::from(c) / 255.0);
+        out.push(b' ');
+    }
+    out.extend_from_slice(b"rg\n");
     for (i, line) in lines.iter().enumerate() {
         let mut glyphs = Vec::new();
         let mut advance = 0f64;
