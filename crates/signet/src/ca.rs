@@ -36,6 +36,14 @@ pub struct CaSettings {
     pub alg: String,
     pub base_url: String,
     pub next_crl_number: u64,
+    /// Policy OID written into every time-stamp token (RFC 3161 `TSTInfo.policy`). The default
+    /// is a placeholder: a production TSA puts its own registered policy OID here.
+    #[serde(default = "default_tsa_policy")]
+    pub tsa_policy: String,
+}
+
+fn default_tsa_policy() -> String {
+    signet_pki::oid::SIGNET_TSA_POLICY.to_string()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -49,6 +57,7 @@ pub struct RevokedRecord {
 pub struct CaDir {
     pub dir: PathBuf,
     pub settings: CaSettings,
+    pub tsa_policy: der::asn1::ObjectIdentifier,
     pub root: Certificate,
     pub root_key: PrivateKey,
     pub issuing: Certificate,
@@ -169,6 +178,7 @@ impl CaDir {
             alg: alg.name().to_string(),
             base_url,
             next_crl_number: 1,
+            tsa_policy: default_tsa_policy(),
         };
         for (name, c, k) in [
             ("root", &root, &root_key),
@@ -186,6 +196,7 @@ impl CaDir {
         write_atomic(&dir.join("ca.json"), serde_json::to_vec_pretty(&settings)?.as_slice())?;
         Ok(CaDir {
             dir: dir.to_path_buf(),
+            tsa_policy: signet_pki::oid::SIGNET_TSA_POLICY,
             settings,
             root,
             root_key,
@@ -207,6 +218,9 @@ impl CaDir {
             })?,
         )
         .with_context(|| format!("reading {}", settings_path.display()))?;
+        let tsa_policy = der::asn1::ObjectIdentifier::new(&settings.tsa_policy).map_err(|_| {
+            anyhow::anyhow!("{}: tsa_policy {:?} is not an object identifier (e.g. 1.2.3.4)", settings_path.display(), settings.tsa_policy)
+        })?;
         let cert_of = |name: &str| -> Result<Certificate> {
             let p = dir.join(format!("{name}.pem"));
             let bytes = fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
@@ -222,6 +236,7 @@ impl CaDir {
         };
         Ok(CaDir {
             dir: dir.to_path_buf(),
+            tsa_policy,
             root: cert_of("root")?,
             root_key: key_of("root")?,
             issuing: cert_of("issuing")?,
@@ -346,7 +361,7 @@ impl CaDir {
             cert: &self.tsa,
             chain: std::slice::from_ref(&self.issuing),
             key: &self.tsa_key,
-            policy: signet_pki::oid::SIGNET_TSA_POLICY,
+            policy: self.tsa_policy,
             accuracy_millis: 100,
         }
     }

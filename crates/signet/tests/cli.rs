@@ -427,6 +427,15 @@ fn verify_exit_codes_and_json_report() {
 #[test]
 fn tsa_serve_answers_rfc3161_over_http() {
     let s = Setup::new();
+    // The operator's own policy OID from ca.json goes into every token; a malformed one is refused.
+    let settings_path = s.ca.join("ca.json");
+    let mut settings: serde_json::Value = serde_json::from_slice(&std::fs::read(&settings_path).unwrap()).unwrap();
+    settings["tsa_policy"] = "not-an-oid".into();
+    std::fs::write(&settings_path, serde_json::to_vec(&settings).unwrap()).unwrap();
+    let bad = signet(["tsa".as_ref(), "serve".as_ref(), "--dir".as_ref(), s.ca.as_os_str(), "--addr".as_ref(), "127.0.0.1:1".as_ref()] as [&std::ffi::OsStr; 6]);
+    assert!(!bad.status.success() && stderr(&bad).contains("tsa_policy"), "{}", stderr(&bad));
+    settings["tsa_policy"] = "1.2.3.4.5".into();
+    std::fs::write(&settings_path, serde_json::to_vec(&settings).unwrap()).unwrap();
     let port = free_port();
     let child = Command::new(SIGNET)
         .args(["tsa", "serve", "--dir"])
@@ -467,6 +476,10 @@ fn tsa_serve_answers_rfc3161_over_http() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&v.stdout).contains("Verification: OK"), "{}{}", String::from_utf8_lossy(&v.stdout), String::from_utf8_lossy(&v.stderr));
+    let text = Command::new("openssl").args(["ts", "-reply", "-text", "-in"]).arg(&reply_path).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("Policy OID: 1.2.3.4.5"), "{text}");
+    assert!(text.contains("Accuracy:"), "{text}");
     // Garbage in → an RFC 3161 rejection, not a crash.
     let bad = http_post(port, "/tsa", "application/timestamp-query", b"garbage");
     assert!(!bad.is_empty());
