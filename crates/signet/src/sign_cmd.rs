@@ -110,13 +110,12 @@ pub fn sign_file(args: &SignArgs, now: SystemTime) -> Result<String> {
     let mut font_found = None;
     if !text_lines.is_empty() {
         font_found = Some(files::find_font(args.font.as_deref(), args.font_index)?);
-    } else if placement.is_some() && image.is_none() {
-        if let Ok(found) = files::find_font(args.font.as_deref(), args.font_index) {
+    } else if placement.is_some() && image.is_none()
+        && let Ok(found) = files::find_font(args.font.as_deref(), args.font_index) {
             let name = signet_pki::cert::common_name(&p12.cert).unwrap_or_else(|| signet_pki::cert::subject_string(&p12.cert));
             text_lines = vec![name, crate::demo::date_utc(now)];
             font_found = Some(found);
         }
-    }
     let font_bytes = match font_found {
         Some((path, index)) => Some((std::fs::read(&path).with_context(|| format!("cannot read font {}", path.display()))?, index)),
         None => None,
