@@ -393,8 +393,14 @@ impl<'a> Document<'a> {
     }
 
     fn objstm(&self, num: u32, depth: usize) -> Result<Arc<ObjStm>> {
-        let mut cache = self.objstms.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(s) = cache.get(&num) {
+        // The lock is not held while the stream is read: its `/Length` may itself live in an
+        // object stream, and re-locking from this thread would deadlock.
+        if let Some(s) = self
+            .objstms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&num)
+        {
             return Ok(Arc::clone(s));
         }
         let r = ObjRef::new(num, 0);
@@ -453,7 +459,10 @@ impl<'a> Document<'a> {
             }
         }
         let stm = Arc::new(ObjStm { data, index });
-        cache.insert(num, Arc::clone(&stm));
+        self.objstms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(num, Arc::clone(&stm));
         Ok(stm)
     }
 
@@ -946,5 +955,51 @@ mod tests {
             .unwrap()
             .replace("xref\n0 4", "xref\n0 999999999999");
         assert!(Document::open(&s.into_bytes()).is_err());
+    }
+
+    /// Found while fuzzing (reading the pdf_document paths): an object stream whose `/Length` is an object stored
+    /// in an object stream (here: in itself) re-entered the object-stream cache lock and
+    /// deadlocked. It must be an error.
+    #[test]
+    fn object_stream_length_inside_an_object_stream_is_an_error() {
+        let mut out = b"%PDF-1.7\n".to_vec();
+        let off1 = out.len();
+        out.extend_from_slice(b"1 0 obj\n<< /Type /Catalog /Pages 5 0 R >>\nendobj\n");
+        let body = b"5 0 12";
+        let off4 = out.len();
+        out.extend_from_slice(
+            b"4 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Length 5 0 R >>\nstream\n",
+        );
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendstream\nendobj\n");
+        let off6 = out.len();
+        let mut rows = Vec::new();
+        for (t, a, b) in [
+            (0u8, 0u32, 65535u16),
+            (1, off1 as u32, 0),
+            (0, 0, 0),
+            (0, 0, 0),
+            (1, off4 as u32, 0),
+            (2, 4, 0),
+            (1, off6 as u32, 0),
+        ] {
+            rows.push(t);
+            rows.extend_from_slice(&a.to_be_bytes());
+            rows.extend_from_slice(&b.to_be_bytes());
+        }
+        out.extend_from_slice(
+            format!(
+                "6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R /Length {} >>\nstream\n",
+                rows.len()
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(&rows);
+        out.extend_from_slice(
+            format!("\nendstream\nendobj\nstartxref\n{off6}\n%%EOF\n").as_bytes(),
+        );
+        let doc = Document::open(&out).unwrap();
+        assert!(doc.get(ObjRef::new(5, 0)).is_err());
+        assert!(doc.page_count().is_err());
     }
 }
