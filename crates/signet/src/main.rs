@@ -148,6 +148,7 @@ enum TsaCommand {
 }
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ca { command } => run_ca(command).map(|_| ExitCode::SUCCESS),
@@ -176,6 +177,17 @@ fn main() -> ExitCode {
             eprintln!("{}: {e:#}", messages::t(messages::Msg::Error));
             ExitCode::from(1)
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so `signet verify … | head` would panic on the closed pipe; a command
+/// line tool should just stop, like every other Unix filter.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at the start of main, before any thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -59,6 +59,11 @@ pub enum Msg {
     No,
     Signed,
     DemoVerification,
+    Intact,
+    Broken,
+    Unknown,
+    FromTimestamp,
+    Claimed,
 }
 
 /// The text of `m` in the current language.
@@ -96,6 +101,11 @@ pub fn text(m: Msg, lang: Lang) -> &'static str {
         Msg::No => ("no", "否"),
         Msg::Signed => ("signed {input} as {signer} ({level}) -> {output}", "已签署 {input}，签署人 {signer}（{level}）-> {output}"),
         Msg::DemoVerification => ("verification of {file}: {verdict}", "验证 {file}：{verdict}"),
+        Msg::Intact => ("intact", "未被改动"),
+        Msg::Broken => ("BROKEN (the signed bytes changed)", "已被破坏（签名内容被改动）"),
+        Msg::Unknown => ("unknown", "未知"),
+        Msg::FromTimestamp => ("from a trusted time-stamp", "来自可信时间戳"),
+        Msg::Claimed => ("claimed by the signer", "签署人自称"),
     };
     match lang {
         Lang::En => en,
@@ -112,6 +122,13 @@ pub fn tf(m: Msg, args: &[(&str, &str)]) -> String {
     s
 }
 
+/// `label:` padded to `width` terminal columns (CJK characters take two).
+pub fn label(m: Msg, width: usize) -> String {
+    let text = format!("{}:", t(m));
+    let cols: usize = text.chars().map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 }).sum();
+    format!("{text}{}", " ".repeat(width.saturating_sub(cols)))
+}
+
 pub fn yes_no(b: bool) -> &'static str {
     if b { t(Msg::Yes) } else { t(Msg::No) }
 }
@@ -125,7 +142,7 @@ mod tests {
         Msg::Signature, Msg::DocumentTimestamp, Msg::InField, Msg::Signer, Msg::SerialIssuedBy, Msg::Integrity,
         Msg::SignatureValueValid, Msg::ChainTrusted, Msg::Time, Msg::Timestamp, Msg::TimestampBy, Msg::Level,
         Msg::Certifies, Msg::Covers, Msg::RevisionOf, Msg::WholeFile, Msg::Note, Msg::Yes, Msg::No, Msg::Signed,
-        Msg::DemoVerification,
+        Msg::DemoVerification, Msg::Intact, Msg::Broken, Msg::Unknown, Msg::FromTimestamp, Msg::Claimed,
     ];
 
     #[test]

@@ -136,30 +136,35 @@ fn print_text(file: &str, report: &Report) {
             indication_name(s.indication),
             s.sub_indication.map(|x| format!(" / {x}")).unwrap_or_default()
         );
-        let label = |m: Msg| format!("{}:", t(m));
+        let label = |m: Msg| crate::messages::label(m, 13);
         if let Some(c) = &s.signer {
             println!(
-                "      {:<12} {}  ({})",
+                "      {} {}  ({})",
                 label(Msg::Signer),
                 c.subject,
                 tf(Msg::SerialIssuedBy, &[("serial", &c.serial), ("issuer", &c.issuer)])
             );
         }
         println!(
-            "      {:<12} {:?}; {}: {}; {}: {}",
+            "      {} {}; {}: {}; {}: {}",
             label(Msg::Integrity),
-            s.integrity,
+            match s.integrity {
+                signet_verify::Integrity::Intact => t(Msg::Intact),
+                signet_verify::Integrity::Broken => t(Msg::Broken),
+                signet_verify::Integrity::Unknown => t(Msg::Unknown),
+            },
             t(Msg::SignatureValueValid),
             yes_no(s.crypto_valid),
             t(Msg::ChainTrusted),
             yes_no(s.trusted)
         );
         if let Some(st) = &s.signing_time {
-            println!("      {:<12} {} ({})", label(Msg::Time), st.time, st.source);
+            let source = if st.source == "timestamp" { t(Msg::FromTimestamp) } else { t(Msg::Claimed) };
+            println!("      {} {} ({source})", label(Msg::Time), st.time);
         }
         if let Some(ts) = &s.timestamp {
             println!(
-                "      {:<12} {} {} {} ({}: {}, {}: {})",
+                "      {} {} {} {} ({}: {}, {}: {})",
                 label(Msg::Timestamp),
                 ts.time,
                 t(Msg::TimestampBy),
@@ -171,10 +176,10 @@ fn print_text(file: &str, report: &Report) {
             );
         }
         if let Some(l) = &s.level {
-            println!("      {:<12} {l}", label(Msg::Level));
+            println!("      {} {l}", label(Msg::Level));
         }
         if let Some(p) = s.certify {
-            println!("      {:<12} DocMDP P={p}", label(Msg::Certifies));
+            println!("      {} DocMDP P={p}", label(Msg::Certifies));
         }
         let rev = tf(
             Msg::RevisionOf,
@@ -184,9 +189,9 @@ fn print_text(file: &str, report: &Report) {
             ],
         );
         let whole = if s.covers_whole_file { format!(" ({})", t(Msg::WholeFile)) } else { String::new() };
-        println!("      {:<12} {rev}{whole}", label(Msg::Covers));
+        println!("      {} {rev}{whole}", label(Msg::Covers));
         for n in &s.notes {
-            println!("      {:<12} {n}", label(Msg::Note));
+            println!("      {} {n}", label(Msg::Note));
         }
     }
 }

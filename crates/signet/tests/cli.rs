@@ -15,7 +15,8 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    Command::new(SIGNET).args(args).stdin(Stdio::null()).output().expect("run signet")
+    // Messages for people are asserted in English, whatever the machine's locale.
+    Command::new(SIGNET).args(args).env("SIGNET_LANG", "en").stdin(Stdio::null()).output().expect("run signet")
 }
 
 fn ok(out: &Output) -> String {
