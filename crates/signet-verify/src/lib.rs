@@ -157,7 +157,7 @@ pub fn verify(src: &dyn Source, opts: &Options) -> Result<Report, VerifyError> {
         report.problems.push("the document has no signature".into());
         return Ok(report);
     }
-    let dss = read_dss(&doc).unwrap_or_else(|e| {
+    let dss = read_dss(&doc, MAX_DSS_BYTES).unwrap_or_else(|e| {
         report.problems.push(format!("the DSS cannot be read: {e}"));
         Dss::default()
     });
@@ -175,18 +175,32 @@ struct Dss {
     crls: Vec<Vec<u8>>,
 }
 
-fn read_dss(doc: &Document<'_>) -> Result<Dss, PdfError> {
+/// Most decoded bytes read from the DSS streams altogether (each stream alone is bounded by
+/// `signet_pdf::MAX_DECODED`; without a total, one small compressed stream listed many times
+/// would take gigabytes).
+const MAX_DSS_BYTES: u64 = signet_pdf::MAX_DECODED;
+
+fn read_dss(doc: &Document<'_>, budget: u64) -> Result<Dss, PdfError> {
     let mut dss = Dss::default();
     let (_, catalog) = doc.catalog()?;
     let Some(d) = catalog.get(b"DSS") else { return Ok(dss) };
     let Object::Dict(d) = doc.resolve(d)? else { return Ok(dss) };
-    let streams = |key: &[u8]| -> Result<Vec<Vec<u8>>, PdfError> {
+    let mut total = 0u64;
+    let mut streams = |key: &[u8]| -> Result<Vec<Vec<u8>>, PdfError> {
         let mut out = Vec::new();
         if let Some(a) = d.get(key)
             && let Object::Array(items) = doc.resolve(a)? {
                 for item in items.iter().take(10_000) {
                     if let Object::Stream(s) = doc.resolve(item)? {
-                        out.push(s.decoded()?);
+                        let data = s.decoded()?;
+                        total = total.saturating_add(data.len() as u64);
+                        if total > budget {
+                            return Err(PdfError::LimitExceeded {
+                                what: "decoded size of the DSS streams",
+                                limit: budget,
+                            });
+                        }
+                        out.push(data);
                     }
                 }
             }
@@ -564,6 +578,7 @@ pub fn parse_pdf_date(s: &str) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use signet_pdf::Stream;
 
     #[test]
     fn pdf_dates() {
@@ -580,5 +595,39 @@ mod tests {
         let junk = b"hello, this is not a pdf".to_vec();
         let opts = Options { trust_anchors: vec![], now: SystemTime::UNIX_EPOCH };
         assert!(matches!(verify(&junk, &opts), Err(VerifyError::NotPdf(_))));
+    }
+
+    /// Found while fuzzing (reading the pdf_document paths): the DSS arrays may list one
+    /// compressed stream many times, each copy decoded anew; the total is bounded.
+    #[test]
+    fn dss_streams_listed_many_times_are_bounded() {
+        // zlib of 4096 zero bytes.
+        let z = [0x78, 0xda, 0xed, 0xc1, 0x01, 0x0d, 0x00, 0x00, 0x00, 0xc2, 0xa0, 0xf7, 0x4f, 0x6d, 0x0f, 0x07, 0x14, 0x00, 0x00, 0x00, 0xf0, 0x6e, 0x10, 0x00, 0x00, 0x01];
+        assert_eq!(Stream { dict: [("Filter", Object::name(b"FlateDecode"))].into_iter().collect(), data: z.to_vec() }.decoded().unwrap().len(), 4096);
+        let certs = "4 0 R ".repeat(100);
+        let objs = [
+            "<< /Type /Catalog /Pages 2 0 R /DSS 3 0 R >>".to_string(),
+            "<< /Type /Pages /Kids [] /Count 0 >>".into(),
+            format!("<< /Certs [{certs}] >>"),
+        ];
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        let mut offs = vec![];
+        for (i, o) in objs.iter().enumerate() {
+            offs.push(pdf.len());
+            pdf.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+        }
+        offs.push(pdf.len());
+        pdf.extend_from_slice(format!("4 0 obj\n<< /Filter /FlateDecode /Length {} >>\nstream\n", z.len()).as_bytes());
+        pdf.extend_from_slice(&z);
+        pdf.extend_from_slice(b"\nendstream\nendobj\n");
+        let xref = pdf.len();
+        pdf.extend_from_slice(b"xref\n0 5\n0000000000 65535 f \n");
+        for o in offs {
+            pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+        }
+        pdf.extend_from_slice(format!("trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes());
+        let doc = Document::open(&pdf).unwrap();
+        assert_eq!(read_dss(&doc, 100 * 4096).unwrap().certs.len(), 0);
+        assert!(matches!(read_dss(&doc, 99 * 4096), Err(PdfError::LimitExceeded { .. })));
     }
 }
