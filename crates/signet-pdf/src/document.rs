@@ -681,9 +681,23 @@ impl<'a> Document<'a> {
     /// is not later than an older section's end (the first-page section of a linearized file)
     /// does not count as a revision of its own.
     pub fn revisions(&self) -> Result<Vec<u64>> {
+        // Scans in offset order, each reusing the `%%EOF` the previous one found when it lies
+        // past this section: the file is read at most once, however many sections there are.
+        let mut by_offset = self.sections.clone();
+        by_offset.sort_unstable();
+        let mut end_of = HashMap::with_capacity(by_offset.len());
+        let mut last: Option<(u64, u64)> = None; // (`%%EOF` offset, revision end)
+        for off in by_offset {
+            let found = match last {
+                Some((marker, end)) if marker >= off => (marker, end),
+                _ => self.eof_after(off)?,
+            };
+            last = Some(found);
+            end_of.insert(off, found.1);
+        }
         let mut ends = Vec::with_capacity(self.sections.len());
-        for &off in self.sections.iter().rev() {
-            let end = self.eof_after(off)?;
+        for off in self.sections.iter().rev() {
+            let end = end_of[off];
             if ends.last().is_none_or(|&last| end > last) {
                 ends.push(end);
             }
@@ -691,7 +705,9 @@ impl<'a> Document<'a> {
         Ok(ends)
     }
 
-    fn eof_after(&self, offset: u64) -> Result<u64> {
+    /// The first `%%EOF` at or after `offset`: its offset, and the end of the revision (past
+    /// the marker and its end-of-line).
+    fn eof_after(&self, offset: u64) -> Result<(u64, u64)> {
         const CHUNK: u64 = 8192;
         let mut pos = offset;
         let mut buf = Vec::new();
@@ -700,7 +716,8 @@ impl<'a> Document<'a> {
             buf.resize(n as usize, 0);
             self.src.read_at(pos, &mut buf)?;
             if let Some(i) = find(&buf, b"%%EOF") {
-                let mut end = pos + i as u64 + 5;
+                let marker = pos + i as u64;
+                let mut end = marker + 5;
                 let mut eol = [0u8; 2];
                 let k = (self.len - end).min(2) as usize;
                 self.src.read_at(end, &mut eol[..k])?;
@@ -709,7 +726,7 @@ impl<'a> Document<'a> {
                     [b'\r' | b'\n', ..] => end += 1,
                     _ => {}
                 }
-                return Ok(end);
+                return Ok((marker, end));
             }
             if pos + n >= self.len {
                 break;

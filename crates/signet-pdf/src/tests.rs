@@ -719,3 +719,33 @@ fn chinese_field_names_round_trip() {
         PdfError::FieldAlreadySigned("甲方签名".into())
     );
 }
+
+/// Found while fuzzing (reading the pdf_document paths): `revisions` scanned from every
+/// cross-reference section to the next `%%EOF`, so many small sections before a long stretch
+/// without one read the file once per section. Now the file is read about once.
+#[test]
+fn revisions_read_the_file_once_whatever_the_number_of_sections() {
+    let mut head = b"%PDF-1.7\n".to_vec();
+    let mut prev = None;
+    for _ in 0..1000 {
+        let at = head.len();
+        let p = prev.map(|p| format!("/Prev {p} ")).unwrap_or_default();
+        head.extend_from_slice(format!("xref\n0 0\ntrailer\n<< {p}>>\n").as_bytes());
+        prev = Some(at);
+    }
+    let doc_src = Huge {
+        tail: format!("startxref\n{}\n%%EOF\n", prev.unwrap()).into_bytes(),
+        head,
+        gap: 4 << 20,
+        read: Default::default(),
+    };
+    let doc = Document::open(&doc_src).unwrap();
+    let before = doc_src.read.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(doc.revisions().unwrap(), vec![doc_src.len()]);
+    let read = doc_src.read.load(std::sync::atomic::Ordering::Relaxed) - before;
+    assert!(
+        read < 2 * doc_src.len(),
+        "{read} bytes read for {}",
+        doc_src.len()
+    );
+}
