@@ -138,6 +138,7 @@ impl<'a> Document<'a> {
     fn load_xref_chain(&mut self) -> Result<()> {
         let mut offset = self.startxref;
         let mut seen = HashSet::new();
+        let mut seen_xref_stm = HashSet::new();
         loop {
             if !seen.insert(offset) {
                 return Err(broken(format!(
@@ -150,7 +151,7 @@ impl<'a> Document<'a> {
                     limit: MAX_XREF_SECTIONS as u64,
                 });
             }
-            let (entries, trailer, is_table) = self.read_section(offset)?;
+            let (entries, trailer, is_table) = self.read_section(offset, &mut seen_xref_stm)?;
             for (num, e) in entries {
                 self.xref.entry(num).or_insert(e);
             }
@@ -174,7 +175,14 @@ impl<'a> Document<'a> {
     }
 
     /// Read one section (table or stream) at `offset`.
-    fn read_section(&self, offset: u64) -> Result<(HashMap<u32, Entry>, Dict, bool)> {
+    /// `seen_xref_stm` holds the `/XRefStm` offsets of newer sections: one already read is not
+    /// read again (its entries are all in the xref by then, and newer ones take precedence), so
+    /// many tables naming one large stream cost one decoding.
+    fn read_section(
+        &self,
+        offset: u64,
+        seen_xref_stm: &mut HashSet<u64>,
+    ) -> Result<(HashMap<u32, Entry>, Dict, bool)> {
         if offset >= self.len {
             return Err(broken(format!(
                 "cross-reference offset {offset} is past the end of the file ({} bytes)",
@@ -190,7 +198,11 @@ impl<'a> Document<'a> {
                     .as_i64()
                     .and_then(|o| u64::try_from(o).ok())
                     .ok_or_else(|| broken("/XRefStm is not an offset"))?;
-                let (stm_entries, _) = self.read_xref_stream(stm)?;
+                let (stm_entries, _) = if seen_xref_stm.insert(stm) {
+                    self.read_xref_stream(stm)?
+                } else {
+                    (HashMap::new(), Dict::new())
+                };
                 for (num, e) in stm_entries {
                     match entries.get(&num) {
                         None | Some(Entry::Free) => {

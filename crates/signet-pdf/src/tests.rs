@@ -749,3 +749,41 @@ fn revisions_read_the_file_once_whatever_the_number_of_sections() {
         doc_src.len()
     );
 }
+
+/// Found while fuzzing (reading the pdf_document paths): every classic section of the `/Prev`
+/// chain may name the same `/XRefStm`, which was decoded again for each (with a 256 MiB
+/// decoded stream, thousands of times). Now it is read once.
+#[test]
+fn one_xref_stm_named_by_many_sections_is_read_once() {
+    let mut head = b"%PDF-1.7\n".to_vec();
+    let stm_at = head.len();
+    let rows = vec![0u8; 7 * 600];
+    head.extend_from_slice(
+        format!(
+            "9 0 obj\n<< /Type /XRef /Size 600 /W [1 4 2] /Length {} >>\nstream\n",
+            rows.len()
+        )
+        .as_bytes(),
+    );
+    head.extend_from_slice(&rows);
+    head.extend_from_slice(b"\nendstream\nendobj\n");
+    let mut prev = None;
+    for _ in 0..1000 {
+        let at = head.len();
+        let p = prev.map(|p| format!("/Prev {p} ")).unwrap_or_default();
+        head.extend_from_slice(
+            format!("xref\n0 0\ntrailer\n<< {p}/XRefStm {stm_at} >>\n").as_bytes(),
+        );
+        prev = Some(at);
+    }
+    let src = Huge {
+        tail: format!("startxref\n{}\n%%EOF\n", prev.unwrap()).into_bytes(),
+        head,
+        gap: 0,
+        read: Default::default(),
+    };
+    let doc = Document::open(&src).unwrap();
+    assert_eq!(doc.size(), 600);
+    let read = src.read.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(read < 20 * src.len(), "{read} bytes read for {}", src.len());
+}
