@@ -32,6 +32,9 @@ use crate::{PkiError, oid};
 pub const ITERATIONS: u32 = 10_000;
 /// Refuse files asking for more work than this (a crafted file could stall the server).
 const MAX_ITERATIONS: u32 = 10_000_000;
+/// Refuse files asking for more work than this altogether (MAC and every decryption): each
+/// shrouded key bag or encrypted safe runs its own key derivation, and a file can hold many.
+const MAX_TOTAL_ITERATIONS: u64 = 3 * MAX_ITERATIONS as u64;
 
 const ID_ENCRYPTED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.6");
 const KEY_BAG: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.1");
@@ -295,6 +298,21 @@ pub struct Pkcs12Contents {
 /// Legacy encryption (3DES/RC2 PBE) is an [`PkiError::UnsupportedAlgorithm`] that says how to
 /// re-export the file.
 pub fn read_pkcs12(der: &[u8], password: &str) -> Result<Pkcs12Contents, PkiError> {
+    read_with_budget(der, password, MAX_TOTAL_ITERATIONS)
+}
+
+/// Takes `iterations` from the key-derivation budget of one file.
+fn spend(budget: &mut u64, iterations: u32) -> Result<(), PkiError> {
+    *budget = budget.checked_sub(u64::from(iterations)).ok_or_else(|| {
+        PkiError::malformed(
+            "PKCS#12 file",
+            format!("more than {MAX_TOTAL_ITERATIONS} key-derivation iterations altogether"),
+        )
+    })?;
+    Ok(())
+}
+
+fn read_with_budget(der: &[u8], password: &str, mut budget: u64) -> Result<Pkcs12Contents, PkiError> {
     let pfx = Pfx::from_der(der).map_err(|e| PkiError::malformed("PKCS#12 file", e))?;
     if pfx.version != 3 {
         return Err(PkiError::malformed("PKCS#12 file", format!("version {}", pfx.version)));
@@ -307,7 +325,7 @@ pub fn read_pkcs12(der: &[u8], password: &str) -> Result<Pkcs12Contents, PkiErro
     }
     let auth_safe_bytes = pfx.auth_safe.content.decode_as::<OctetString>()?.into_bytes();
     if let Some(mac) = &pfx.mac_data {
-        verify_mac(mac, password, &auth_safe_bytes)?;
+        verify_mac(mac, password, &auth_safe_bytes, &mut budget)?;
     }
     let auth_safe = Vec::<ContentInfo>::from_der(&auth_safe_bytes)?;
     let mut bags = Bags::default();
@@ -319,7 +337,7 @@ pub fn read_pkcs12(der: &[u8], password: &str) -> Result<Pkcs12Contents, PkiErro
                 let ciphertext = ed.info.content.ok_or_else(|| {
                     PkiError::malformed("PKCS#12 file", "EncryptedData without content")
                 })?;
-                decrypt(&ed.info.algorithm, ciphertext.as_bytes(), password)?
+                decrypt(&ed.info.algorithm, ciphertext.as_bytes(), password, &mut budget)?
             }
             other => {
                 return Err(PkiError::UnsupportedAlgorithm(format!(
@@ -327,7 +345,7 @@ pub fn read_pkcs12(der: &[u8], password: &str) -> Result<Pkcs12Contents, PkiErro
                 )));
             }
         };
-        bags.read(&safe_contents, password, 0)?;
+        bags.read(&safe_contents, password, 0, &mut budget)?;
     }
 
     let mut keys = bags.keys.into_iter();
@@ -367,7 +385,7 @@ struct Bags {
 }
 
 impl Bags {
-    fn read(&mut self, safe_contents: &[u8], password: &str, depth: u8) -> Result<(), PkiError> {
+    fn read(&mut self, safe_contents: &[u8], password: &str, depth: u8, budget: &mut u64) -> Result<(), PkiError> {
         if depth > 4 {
             return Err(PkiError::malformed("PKCS#12 file", "safe contents nested too deeply"));
         }
@@ -390,7 +408,7 @@ impl Bags {
                 o if o == KEY_BAG => self.keys.push((bag.bag_value.to_der()?, local_key_id)),
                 o if o == SHROUDED_KEY_BAG => {
                     let epki = bag.bag_value.decode_as::<EncryptedPrivateKeyInfo>()?;
-                    let key = decrypt(&epki.algorithm, epki.data.as_bytes(), password)?;
+                    let key = decrypt(&epki.algorithm, epki.data.as_bytes(), password, budget)?;
                     self.keys.push((key, local_key_id));
                 }
                 o if o == CERT_BAG => {
@@ -403,7 +421,7 @@ impl Bags {
                     }
                 }
                 o if o == SAFE_CONTENTS_BAG => {
-                    self.read(&bag.bag_value.to_der()?, password, depth + 1)?;
+                    self.read(&bag.bag_value.to_der()?, password, depth + 1, budget)?;
                 }
                 _ => {} // CRL and secret bags: not needed for signing
             }
@@ -415,7 +433,7 @@ impl Bags {
 /// How to get a legacy file into a form Signet reads.
 const REEXPORT_HINT: &str = "re-export it with a current OpenSSL: `openssl pkcs12 -legacy -in old.p12 -nodes -out tmp.pem && openssl pkcs12 -export -in tmp.pem -out new.p12` (OpenSSL 3 defaults: AES-256-CBC, PBKDF2, HMAC-SHA256), then delete tmp.pem";
 
-fn decrypt(alg: &AlgorithmIdentifierOwned, ciphertext: &[u8], password: &str) -> Result<Vec<u8>, PkiError> {
+fn decrypt(alg: &AlgorithmIdentifierOwned, ciphertext: &[u8], password: &str, budget: &mut u64) -> Result<Vec<u8>, PkiError> {
     let oid_text = alg.oid.to_string();
     if alg.oid != PBES2 {
         let name = match oid_text.as_str() {
@@ -472,6 +490,7 @@ fn decrypt(alg: &AlgorithmIdentifierOwned, ciphertext: &[u8], password: &str) ->
     let iterations = NonZeroU32::new(kdf.iterations)
         .filter(|n| n.get() <= MAX_ITERATIONS)
         .ok_or_else(|| PkiError::malformed("PBKDF2 parameters", format!("iteration count {}", kdf.iterations)))?;
+    spend(budget, iterations.get())?;
     let iv: [u8; 16] = params
         .encryption
         .parameters
@@ -522,7 +541,7 @@ impl MacAlg {
     }
 }
 
-fn verify_mac(mac: &MacData, password: &str, data: &[u8]) -> Result<(), PkiError> {
+fn verify_mac(mac: &MacData, password: &str, data: &[u8], budget: &mut u64) -> Result<(), PkiError> {
     let alg = match mac.mac.algorithm.oid {
         o if o == oid::ID_SHA1 => MacAlg::Sha1,
         o if o == oid::ID_SHA256 => MacAlg::Sha256,
@@ -540,6 +559,7 @@ fn verify_mac(mac: &MacData, password: &str, data: &[u8]) -> Result<(), PkiError
     // bytes at all. Other passwords always carry the terminator.
     let candidates: &[bool] = if password.is_empty() { &[true, false] } else { &[true] };
     for &terminated in candidates {
+        spend(budget, mac.iterations)?;
         let key = pkcs12_kdf(alg, &bmp_password(password, terminated), mac.mac_salt.as_bytes(), 3, mac.iterations)?;
         let key = hmac::Key::new(alg.hmac(), &key);
         if hmac::verify(&key, data, mac.mac.digest.as_bytes()).is_ok() {
@@ -612,6 +632,20 @@ mod tests {
     use super::*;
     use crate::alg::SystemRng;
     use crate::cms::testkit::{KeyKind, TestPki, openssl, openssl_raw};
+
+    /// Found while fuzzing (reading the pkcs12 paths): every shrouded key bag and encrypted
+    /// safe ran its own key derivation of up to 10 million iterations, so a file with many of
+    /// them took minutes. The work of one file is bounded altogether.
+    #[test]
+    fn key_derivation_work_is_bounded_per_file() {
+        let pki = crate::cert::tests::test_pki(crate::KeyAlgorithm::P256);
+        let p12 = write_pkcs12(&pki.leaf_key.to_pkcs8_der().unwrap(), &pki.leaf, std::slice::from_ref(&pki.ca), "x", None, &mut SystemRng).unwrap();
+        // MAC, encrypted certificate safe and shrouded key bag: three derivations.
+        assert!(read_with_budget(&p12, "x", 3 * u64::from(ITERATIONS)).is_ok());
+        let e = read_with_budget(&p12, "x", 3 * u64::from(ITERATIONS) - 1).unwrap_err();
+        assert!(e.to_string().contains("iterations altogether"), "{e}");
+        assert!(read_pkcs12(&p12, "x").is_ok());
+    }
 
     #[test]
     fn pkcs12_kdf_known_answers() {
