@@ -36,6 +36,15 @@ struct ObjStm {
     index: Vec<(u32, usize)>,
 }
 
+/// Pages scanned so far for annotations: the next page (0-based), the entries read, and the
+/// first page listing each annotation.
+#[derive(Default)]
+pub(crate) struct AnnotScan {
+    pub(crate) next: usize,
+    pub(crate) entries: usize,
+    pub(crate) map: HashMap<ObjRef, usize>,
+}
+
 /// A lazily-read PDF over a [`Source`].
 pub struct Document<'a> {
     src: &'a dyn Source,
@@ -48,6 +57,10 @@ pub struct Document<'a> {
     sections: Vec<u64>,
     objstms: Mutex<HashMap<u32, Arc<ObjStm>>>,
     pages: OnceLock<Result<Vec<ObjRef>>>,
+    /// Page number (1-based) of each page reference (computed once).
+    page_index: OnceLock<Result<HashMap<ObjRef, usize>>>,
+    /// How far `fields.rs` has scanned the pages' `/Annots`, and what it found.
+    pub(crate) annot_pages: Mutex<AnnotScan>,
 }
 
 impl std::fmt::Debug for Document<'_> {
@@ -85,6 +98,8 @@ impl<'a> Document<'a> {
             sections: Vec::new(),
             objstms: Mutex::new(HashMap::new()),
             pages: OnceLock::new(),
+            page_index: OnceLock::new(),
+            annot_pages: Mutex::default(),
         };
         doc.load_xref_chain()?;
         if doc.trailer.get(b"Encrypt").is_some() {
@@ -622,11 +637,19 @@ impl<'a> Document<'a> {
 
     /// 1-based number of the page `r`, if it is one.
     pub fn page_number(&self, r: ObjRef) -> Result<Option<usize>> {
-        Ok(self
-            .page_refs()?
-            .iter()
-            .position(|&p| p == r)
-            .map(|i| i + 1))
+        // A map rather than a scan: callers ask once per form field.
+        let index = self.page_index.get_or_init(|| {
+            let refs = self.page_refs()?;
+            let mut m = HashMap::with_capacity(refs.len());
+            for (i, &p) in refs.iter().enumerate() {
+                m.entry(p).or_insert(i + 1);
+            }
+            Ok(m)
+        });
+        match index {
+            Ok(m) => Ok(m.get(&r).copied()),
+            Err(e) => Err(e.clone()),
+        }
     }
 
     /// A page attribute, inherited through `/Parent`.

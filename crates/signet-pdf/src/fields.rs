@@ -14,6 +14,8 @@ use crate::writer::decode_text;
 
 const MAX_FIELDS: usize = 100_000;
 const MAX_FIELD_DEPTH: usize = 32;
+/// Most entries read from all the pages' `/Annots` arrays together.
+const MAX_ANNOT_ENTRIES: usize = 4_000_000;
 
 /// A signature field (`/FT /Sig`) of the AcroForm.
 #[derive(Debug, Clone, PartialEq)]
@@ -183,14 +185,36 @@ impl Document<'_> {
     }
 
     /// The page whose `/Annots` lists `annot` (used when a widget has no `/P`).
+    ///
+    /// The pages are scanned once for all fields (each call goes on where the last one
+    /// stopped), not once per field: that took fields x pages object reads. The entries read
+    /// are bounded by `MAX_ANNOT_ENTRIES`.
     fn page_with_annot(&self, annot: ObjRef) -> Result<Option<usize>> {
-        for (i, &p) in self.page_refs()?.iter().enumerate() {
+        let mut scan = self.annot_pages.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&page) = scan.map.get(&annot) {
+            return Ok(Some(page));
+        }
+        let refs = self.page_refs()?;
+        while let Some(&p) = refs.get(scan.next) {
+            let number = scan.next + 1;
             let page = self.get_dict(p, "a page")?;
             if let Some(a) = page.get(b"Annots")
                 && let Object::Array(items) = self.resolve(a)?
-                && items.iter().any(|x| x.as_reference() == Some(annot))
             {
-                return Ok(Some(i + 1));
+                scan.entries = scan.entries.saturating_add(items.len());
+                if scan.entries > MAX_ANNOT_ENTRIES {
+                    return Err(PdfError::LimitExceeded {
+                        what: "annotation entries in the pages' /Annots",
+                        limit: MAX_ANNOT_ENTRIES as u64,
+                    });
+                }
+                for r in items.iter().filter_map(Object::as_reference) {
+                    scan.map.entry(r).or_insert(number);
+                }
+            }
+            scan.next += 1;
+            if scan.map.get(&annot) == Some(&number) {
+                return Ok(Some(number));
             }
         }
         Ok(None)

@@ -787,3 +787,74 @@ fn one_xref_stm_named_by_many_sections_is_read_once() {
     let read = src.read.load(std::sync::atomic::Ordering::Relaxed);
     assert!(read < 20 * src.len(), "{read} bytes read for {}", src.len());
 }
+
+/// Found while fuzzing (reading the pdf_document paths): for each signature field whose widget
+/// has no `/P`, every page was read again to find the one listing the widget, so many fields
+/// and many pages took fields x pages object reads. Now the pages are read once.
+#[test]
+fn widgets_without_p_are_found_with_one_pass_over_the_pages() {
+    const N: usize = 400;
+    // 1 catalog, 2 pages root, 3 acroform; pages 4.., fields after them.
+    let page = |i: usize| 4 + i;
+    let field = |i: usize| 4 + N + i;
+    let mut objs = vec![
+        "<< /Type /Catalog /Pages 2 0 R /AcroForm 3 0 R >>".to_string(),
+        format!(
+            "<< /Type /Pages /Count {N} /MediaBox [0 0 100 100] /Kids [{}] >>",
+            (0..N)
+                .map(|i| format!("{} 0 R ", page(i)))
+                .collect::<String>()
+        ),
+        format!(
+            "<< /Fields [{}] >>",
+            (0..N)
+                .map(|i| format!("{} 0 R ", field(i)))
+                .collect::<String>()
+        ),
+    ];
+    for i in 0..N {
+        let annots = if i == N - 1 {
+            format!(
+                "/Annots [{}]",
+                (0..N)
+                    .map(|i| format!("{} 0 R ", field(i)))
+                    .collect::<String>()
+            )
+        } else {
+            String::new()
+        };
+        objs.push(format!("<< /Type /Page /Parent 2 0 R {annots} >>"));
+    }
+    for i in 0..N {
+        objs.push(format!(
+            "<< /FT /Sig /T (f{i}) /Subtype /Widget /Rect [0 0 10 10] >>"
+        ));
+    }
+    let mut head = b"%PDF-1.7\n".to_vec();
+    let mut offs = vec![];
+    for (i, o) in objs.iter().enumerate() {
+        offs.push(head.len());
+        head.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = head.len();
+    head.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objs.len() + 1).as_bytes());
+    for o in offs {
+        head.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    let src = Huge {
+        tail: format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objs.len() + 1
+        )
+        .into_bytes(),
+        head,
+        gap: 0,
+        read: Default::default(),
+    };
+    let doc = Document::open(&src).unwrap();
+    let fields = doc.signature_fields().unwrap();
+    assert_eq!(fields.len(), N);
+    assert!(fields.iter().all(|f| f.page == Some(N)));
+    let read = src.read.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(read < 40 * src.len(), "{read} bytes read for {}", src.len());
+}
