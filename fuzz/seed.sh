@@ -34,6 +34,8 @@ openssl pkcs12 -in "$W/alice-p256.p12" -passin pass:x -nocerts -nodes -out "$W/a
 cp "$W/alice.pem" "$C/pem_certs/alice-all.pem"
 openssl pkcs12 -export -in "$W/alice.pem" -passout pass:x -out "$C/pkcs12/openssl-default.p12"
 openssl pkcs12 -export -in "$W/alice.pem" -passout pass:x -nomac -out "$C/pkcs12/openssl-nomac.p12"
+# Unencrypted and without a MAC: lets the fuzzer reach the bag parsing past the crypto.
+openssl pkcs12 -export -in "$W/alice.pem" -passout pass:x -nomac -keypbe NONE -certpbe NONE -out "$C/pkcs12/openssl-plain.p12"
 
 # PDFs: sample, then signed at every level, visible, certified.
 "$S" sample-pdf -o "$W/a.pdf" --pages 2 >/dev/null
