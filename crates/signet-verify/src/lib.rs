@@ -24,6 +24,9 @@ pub struct Options {
     pub now: SystemTime,
 }
 
+/// Most signatures and document time-stamps examined in one document.
+pub const MAX_SIGNATURES: usize = 500;
+
 /// Why a file could not be examined at all (the caller's exit code 2 cases).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -155,6 +158,15 @@ pub fn verify(src: &dyn Source, opts: &Options) -> Result<Report, VerifyError> {
     };
     if found.is_empty() {
         report.problems.push("the document has no signature".into());
+        return Ok(report);
+    }
+    if found.len() > MAX_SIGNATURES {
+        // Each signature costs a hash of (up to) the whole file: thousands of them in a hostile
+        // file would take minutes. No real contract comes near this many.
+        report.problems.push(format!(
+            "the document has {} signatures, more than the {MAX_SIGNATURES} this verifier examines; refusing it",
+            found.len()
+        ));
         return Ok(report);
     }
     let dss = read_dss(&doc, MAX_DSS_BYTES).unwrap_or_else(|e| {
@@ -588,6 +600,22 @@ mod tests {
         assert_eq!(rfc3339(t), "2026-11-28T12:00:00Z");
         assert!(parse_pdf_date("D:20").is_none());
         assert!(parse_pdf_date("D:20261399").is_none());
+    }
+
+    #[test]
+    fn too_many_signatures_are_refused_not_hashed() {
+        let mut pdf = signet_pdf::sample_contract("Many", 1, 0);
+        for _ in 0..=MAX_SIGNATURES {
+            let doc = Document::open(&pdf).unwrap();
+            let req = signet_pdf::SignatureRequest { contents_capacity: 8, ..Default::default() };
+            let mut p = signet_pdf::prepare_signature(&doc, &req).unwrap();
+            p.embed(&[0x30, 0x00]).unwrap();
+            pdf.extend_from_slice(&p.update);
+        }
+        let opts = Options { trust_anchors: vec![], now: SystemTime::UNIX_EPOCH };
+        let report = verify(&pdf, &opts).unwrap();
+        assert!(!report.all_passed());
+        assert!(report.problems.iter().any(|p| p.contains("more than")), "{:?}", report.problems);
     }
 
     #[test]
