@@ -112,9 +112,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
     );
     for s in &report.signatures {
         println!(
-            "  {:<12} {:?}  {}  level {}",
+            "  {:<12} {}  {}  level {}",
             s.field,
-            s.indication,
+            crate::verify_cmd::indication_name(s.indication),
             s.signer.as_ref().map(|c| c.subject.as_str()).unwrap_or("-"),
             s.level.as_deref().unwrap_or("-")
         );
@@ -155,7 +155,7 @@ Files:
   {d}/contract.pdf            the unsigned sample contract
   {d}/contract-signed-1.pdf   after the company's certifying seal (B-LTA)
   {s}     after the second signer (B-LTA): the result
-  {ca}/root.pem                the demo root certificate (trust anchor)
+  {ca}/root.pem   the demo root certificate (trust anchor)
 
 Check it with third-party tools:
   # keep the demo CA's CRL/OCSP/TSA service running (pdfsig asks the OCSP responder):

@@ -197,7 +197,7 @@ fn print_text(file: &str, report: &Report) {
 }
 
 /// ETSI names, as in the JSON.
-fn indication_name(i: Indication) -> &'static str {
+pub fn indication_name(i: Indication) -> &'static str {
     match i {
         Indication::TotalPassed => "TOTAL_PASSED",
         Indication::TotalFailed => "TOTAL_FAILED",
