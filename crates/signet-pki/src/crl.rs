@@ -8,10 +8,7 @@
 use std::time::SystemTime;
 
 use der::asn1::ObjectIdentifier;
-use der::{
-    Decode, DecodeValue, Encode, EncodeValue, FixedTag, Header, Length, Reader, Sequence, Tag,
-    Writer,
-};
+use der::{Decode, Encode, Sequence};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::crl::RevokedCert;
 use x509_cert::ext::Extensions;
@@ -22,6 +19,7 @@ use x509_cert::time::Time;
 
 use crate::alg::{Signer, verify_signature};
 use crate::cert::{self, Certificate, SignedOut, extension, key_identifier, name_string, to_time};
+use crate::ocsp::EnumeratedU8;
 use crate::{PkiError, oid};
 
 /// One revoked certificate to put on a CRL.
@@ -83,30 +81,6 @@ struct TbsCertList {
     crl_extensions: Option<Extensions>,
 }
 
-/// CRLReason (an ENUMERATED) as a plain number, so unknown codes survive a round trip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ReasonCode(pub u8);
-
-impl FixedTag for ReasonCode {
-    const TAG: Tag = Tag::Enumerated;
-}
-
-impl EncodeValue for ReasonCode {
-    fn value_len(&self) -> der::Result<Length> {
-        self.0.value_len()
-    }
-    fn encode_value(&self, writer: &mut impl Writer) -> der::Result<()> {
-        self.0.encode_value(writer)
-    }
-}
-
-impl<'a> DecodeValue<'a> for ReasonCode {
-    type Error = der::Error;
-    fn decode_value<R: Reader<'a>>(reader: &mut R, header: Header) -> der::Result<Self> {
-        u8::decode_value(reader, header).map(ReasonCode)
-    }
-}
-
 const ID_CE_DELTA_CRL_INDICATOR: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.27");
 
 /// Issues a v2 CRL signed by `key`, with AuthorityKeyIdentifier and CRLNumber extensions.
@@ -144,7 +118,7 @@ pub fn build_crl(
             Some(code) => Some(vec![extension(
                 oid::ID_CE_CRL_REASONS,
                 false,
-                &ReasonCode(code),
+                &EnumeratedU8(code),
             )?]),
             None => None,
         };
@@ -203,7 +177,7 @@ pub fn parse_crl(der: &[u8]) -> Result<ParsedCrl, PkiError> {
             .unwrap_or(&[])
             .iter()
             .find(|e| e.extn_id == oid::ID_CE_CRL_REASONS)
-            .map(|e| ReasonCode::from_der(e.extn_value.as_bytes()).map(|r| r.0))
+            .map(|e| EnumeratedU8::from_der(e.extn_value.as_bytes()).map(|r| r.0))
             .transpose()
             .map_err(bad)?;
         entries.push(RevokedEntry {
