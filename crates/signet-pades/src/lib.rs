@@ -455,13 +455,7 @@ mod tests {
                 policy: signet_pki::oid::SIGNET_TSA_POLICY,
                 accuracy_millis: 100,
             };
-            let req = tsp::TimeStampRequest {
-                hash_algorithm: signet_pki::oid::ID_SHA256,
-                message_imprint: imprint.to_vec(),
-                policy: None,
-                nonce: None,
-                cert_req: true,
-            };
+            let req = tsp::TimeStampRequest::sha256(imprint);
             Ok(tsa.issue_token(&req, t0() + Duration::from_secs(DAY), &[7, 7, 7])?)
         }
     }

@@ -111,6 +111,20 @@ pub struct TimeStampRequest {
     pub cert_req: bool,
 }
 
+impl TimeStampRequest {
+    /// An in-process request for a SHA-256 imprint: no policy, no nonce, certificate wanted
+    /// (what PAdES signing asks of a TSA in the same process).
+    pub fn sha256(imprint: &[u8; 32]) -> Self {
+        TimeStampRequest {
+            hash_algorithm: oid::ID_SHA256,
+            message_imprint: imprint.to_vec(),
+            policy: None,
+            nonce: None,
+            cert_req: true,
+        }
+    }
+}
+
 /// A `TimeStampReq` DER for a SHA-256 imprint. `nonce` is an unsigned big-endian number
 /// (e.g. 8 random bytes); `cert_req` asks the TSA to include its certificate (PAdES wants it).
 pub fn build_request(

@@ -76,13 +76,7 @@ pub struct LocalTsa<'a> {
 
 impl TimestampSource for LocalTsa<'_> {
     fn timestamp(&self, imprint: &[u8; 32]) -> Result<Vec<u8>, PadesError> {
-        let req = tsp::TimeStampRequest {
-            hash_algorithm: signet_pki::oid::ID_SHA256,
-            message_imprint: imprint.to_vec(),
-            policy: None,
-            nonce: None,
-            cert_req: true,
-        };
+        let req = tsp::TimeStampRequest::sha256(imprint);
         let serial = crate::tsa_serial().map_err(|e| PadesError::Timestamp(e.to_string()))?;
         Ok(self.ca.tsa().issue_token(&req, SystemTime::now(), &serial)?)
     }
