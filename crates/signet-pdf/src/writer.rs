@@ -270,21 +270,11 @@ impl<'d, 'a> Update<'d, 'a> {
             self.written.sort_by_key(|(r, _)| r.num);
             let xref_at = self.file_offset();
             self.buf.extend_from_slice(b"xref\n");
-            let mut i = 0;
-            while let Some(&(first, _)) = self.written.get(i) {
-                let mut j = i + 1;
-                while self
-                    .written
-                    .get(j)
-                    .is_some_and(|(r, _)| r.num == first.num + (j - i) as u32)
-                {
-                    j += 1;
-                }
-                let _ = writeln!(self.buf, "{} {}", first.num, j - i);
-                for (r, off) in &self.written[i..j] {
+            for run in subsections(&self.written) {
+                let _ = writeln!(self.buf, "{} {}", run[0].0.num, run.len());
+                for (r, off) in run {
                     let _ = write!(self.buf, "{off:010} {:05} n\r\n", r.r#gen);
                 }
-                i = j;
             }
             trailer.set("Size", Object::Integer(i64::from(self.next_num)));
             trailer.set("Prev", Object::Integer(prev as i64));
@@ -299,24 +289,14 @@ impl<'d, 'a> Update<'d, 'a> {
             let width = (1..=8u32).find(|w| xref_at < 1u64 << (8 * w)).unwrap_or(8) as usize;
             let mut index = Vec::new();
             let mut data = Vec::with_capacity(self.written.len() * (width + 3));
-            let mut i = 0;
-            while let Some(&(first, _)) = self.written.get(i) {
-                let mut j = i + 1;
-                while self
-                    .written
-                    .get(j)
-                    .is_some_and(|(r, _)| r.num == first.num + (j - i) as u32)
-                {
-                    j += 1;
-                }
-                index.push(Object::Integer(i64::from(first.num)));
-                index.push(Object::Integer((j - i) as i64));
-                for (r, off) in &self.written[i..j] {
+            for run in subsections(&self.written) {
+                index.push(Object::Integer(i64::from(run[0].0.num)));
+                index.push(Object::Integer(run.len() as i64));
+                for (r, off) in run {
                     data.push(1);
                     data.extend_from_slice(&off.to_be_bytes()[8 - width..]);
                     data.extend_from_slice(&r.r#gen.to_be_bytes());
                 }
-                i = j;
             }
             trailer.set("Type", Object::name(b"XRef"));
             trailer.set("Size", Object::Integer(i64::from(self.next_num)));
@@ -342,6 +322,12 @@ impl<'d, 'a> Update<'d, 'a> {
         }
         Ok(self.buf)
     }
+}
+
+/// Splits entries sorted by object number into runs of consecutive numbers: the subsections of
+/// a classic xref table and the `/Index` pairs of an xref stream. Every run is non-empty.
+fn subsections(written: &[(ObjRef, u64)]) -> impl Iterator<Item = &[(ObjRef, u64)]> {
+    written.chunk_by(|(a, _), (b, _)| a.num.checked_add(1) == Some(b.num))
 }
 
 #[cfg(test)]
@@ -402,3 +388,4 @@ mod tests {
         );
     }
 }
+
