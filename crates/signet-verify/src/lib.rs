@@ -535,7 +535,6 @@ fn assign_levels(sigs: &mut [SignatureReport], dss: &Dss, revisions: &[u64]) {
         .filter_map(|s| s.covered_revision)
         .collect();
     let has_revocation = !dss.ocsps.is_empty() || !dss.crls.is_empty();
-    let _ = revisions;
     for s in sigs.iter_mut().filter(|s| s.kind == Kind::Signature) {
         if s.level.is_some() || s.integrity != Integrity::Intact || !s.crypto_valid {
             continue;

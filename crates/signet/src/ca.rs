@@ -3,7 +3,7 @@
 //!
 //! Layout of `DIR`:
 //! ```text
-//! ca.json            settings: key algorithm, base URL, next CRL number
+//! ca.json            settings: key algorithm, base URL, TSA policy OID
 //! root.pem           root CA certificate (the trust anchor users import)
 //! issuing.pem        issuing CA certificate (signs signer, TSA and OCSP certificates)
 //! tsa.pem, ocsp.pem  time-stamping and OCSP responder certificates
@@ -35,7 +35,6 @@ pub struct CaSettings {
     pub version: u32,
     pub alg: String,
     pub base_url: String,
-    pub next_crl_number: u64,
     /// Policy OID written into every time-stamp token (RFC 3161 `TSTInfo.policy`). The default
     /// is a placeholder: a production TSA puts its own registered policy OID here.
     #[serde(default = "default_tsa_policy")]
@@ -177,7 +176,6 @@ impl CaDir {
             version: 1,
             alg: alg.name().to_string(),
             base_url,
-            next_crl_number: 1,
             tsa_policy: default_tsa_policy(),
         };
         for (name, c, k) in [
@@ -328,8 +326,11 @@ impl CaDir {
 
     /// The issuing CA's CRL (the certificates it issued that were revoked).
     pub fn issuing_crl(&self, now: SystemTime) -> Result<Vec<u8>> {
-        let entries: Vec<RevokedEntry> = self
-            .revoked()?
+        self.issuing_crl_of(&self.revoked()?, now)
+    }
+
+    fn issuing_crl_of(&self, revoked: &[RevokedRecord], now: SystemTime) -> Result<Vec<u8>> {
+        let entries: Vec<RevokedEntry> = revoked
             .iter()
             .filter_map(|r| {
                 Some(RevokedEntry {
@@ -367,7 +368,8 @@ impl CaDir {
     }
 
     /// Validation data for `cert` produced directly (no HTTP): OCSP for what the issuing CA
-    /// issued, the root's CRL for the issuing CA.
+    /// issued, the root's CRL for the issuing CA. A revoked certificate gets an error instead:
+    /// it must not sign.
     pub fn revocation_for(&self, c: &Certificate, issuer: &Certificate, now: SystemTime) -> Result<signet_pades::Revocation> {
         let mut rev = signet_pades::Revocation::default();
         if issuer == &self.issuing {
@@ -375,9 +377,12 @@ impl CaDir {
             let revoked = self.revoked()?;
             let serial = c.tbs_certificate().serial_number().as_bytes().to_vec();
             let status = self.status(&serial, &revoked);
+            if let CertStatus::Revoked { time, .. } = status {
+                bail!("the certificate was revoked ({}s after 1970); a revoked certificate must not sign", unix(time));
+            }
             rev.ocsp.push(self.ocsp_responder().respond_for(&id, status, now, REVOCATION_VALIDITY)?);
             rev.certs.push(self.ocsp.clone());
-            rev.crls.push(self.issuing_crl(now)?);
+            rev.crls.push(self.issuing_crl_of(&revoked, now)?);
         } else if issuer == &self.root {
             rev.crls.push(self.root_crl(now)?);
         } else {

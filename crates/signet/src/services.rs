@@ -93,22 +93,6 @@ impl ValidationDataSource for LocalValidation<'_> {
             // Not ours (e.g. a signer from another CA while time-stamping in-process): fetch.
             return FetchValidation.revocation(c, issuer);
         }
-        if issuer == &self.ca.issuing {
-            let revoked = self.ca.revoked().map_err(|e| PadesError::ValidationData {
-                subject: cert::subject_string(c),
-                detail: format!("{e:#}"),
-            })?;
-            let serial = c.tbs_certificate().serial_number().as_bytes().to_vec();
-            if let ocsp::CertStatus::Revoked { time, .. } = self.ca.status(&serial, &revoked) {
-                return Err(PadesError::ValidationData {
-                    subject: cert::subject_string(c),
-                    detail: format!(
-                        "the certificate was revoked ({}s after 1970); a revoked certificate must not sign",
-                        time.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-                    ),
-                });
-            }
-        }
         self.ca.revocation_for(c, issuer, SystemTime::now()).map_err(|e| PadesError::ValidationData {
             subject: cert::subject_string(c),
             detail: format!("{e:#}"),
