@@ -272,7 +272,8 @@ fn expired_and_revoked_certificates_are_refused() {
     assert!(!out.exists());
 }
 
-fn cert_serial(p12: &Path, pw: &Path) -> String {
+/// The leaf certificate of a PKCS#12 file as PEM, read by OpenSSL.
+fn leaf_pem(p12: &Path, pw: &Path) -> Vec<u8> {
     let pem = Command::new("openssl")
         .args(["pkcs12", "-nokeys", "-clcerts", "-in"])
         .arg(p12)
@@ -281,15 +282,24 @@ fn cert_serial(p12: &Path, pw: &Path) -> String {
         .output()
         .unwrap();
     assert!(pem.status.success(), "{}", String::from_utf8_lossy(&pem.stderr));
+    pem.stdout
+}
+
+/// `openssl x509 ARGS` on the leaf certificate of a PKCS#12 file; its standard output.
+fn leaf_x509(p12: &Path, pw: &Path, args: &[&str]) -> String {
     let mut child = Command::new("openssl")
-        .args(["x509", "-noout", "-serial"])
+        .arg("x509")
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(&pem.stdout).unwrap();
-    let out = child.wait_with_output().unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().trim_start_matches("serial=").to_string()
+    child.stdin.take().unwrap().write_all(&leaf_pem(p12, pw)).unwrap();
+    String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
+}
+
+fn cert_serial(p12: &Path, pw: &Path) -> String {
+    leaf_x509(p12, pw, &["-noout", "-serial"]).trim().trim_start_matches("serial=").to_string()
 }
 
 #[test]
@@ -341,21 +351,7 @@ fn ca_files_names_and_pkcs12_chain() {
 }
 
 fn cert_text(p12: &Path, pw: &Path) -> String {
-    let pem = Command::new("openssl")
-        .args(["pkcs12", "-nokeys", "-clcerts", "-in"])
-        .arg(p12)
-        .arg("-passin")
-        .arg(format!("file:{}", pw.display()))
-        .output()
-        .unwrap();
-    let mut child = Command::new("openssl")
-        .args(["x509", "-noout", "-text", "-nameopt", "utf8,sep_comma_plus"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&pem.stdout).unwrap();
-    String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
+    leaf_x509(p12, pw, &["-noout", "-text", "-nameopt", "utf8,sep_comma_plus"])
 }
 
 #[test]
@@ -579,16 +575,7 @@ fn ca_serve_answers_crl_and_ocsp_and_sees_revocations() {
 
     // OCSP over POST (openssl's client): good, then revoked once `ca revoke` has run.
     let leaf = s.path("leaf.pem");
-    let pem = Command::new("openssl")
-        .args(["pkcs12", "-nokeys", "-clcerts", "-in"])
-        .arg(&s.p12)
-        .arg("-passin")
-        .arg(format!("file:{}", s.pw.display()))
-        .arg("-out")
-        .arg(&leaf)
-        .output()
-        .unwrap();
-    assert!(pem.status.success());
+    std::fs::write(&leaf, leaf_pem(&s.p12, &s.pw)).unwrap();
     let answer = openssl_ocsp_status(&s, &leaf, port);
     assert!(answer.contains("Response verify OK") && answer.contains(": good"), "{answer}");
     let serial = cert_serial(&s.p12, &s.pw);
