@@ -235,31 +235,11 @@ pub fn document_timestamp(
 /// Streams `src` in chunks so a 1 GB input never sits in memory.
 pub fn signed_digest(src: &dyn Source, prepared: &PreparedSignature) -> Result<[u8; 32], PadesError> {
     let mut h = signet_pki::alg::Sha256::default();
-    stream_into(src, 0, src.len(), &mut h)?;
+    signet_pdf::for_each_chunk(src, 0, src.len(), |c| h.update(c))?;
     let (a, b) = prepared.signed_parts();
     h.update(a);
     h.update(b);
     Ok(h.finish())
-}
-
-/// Feeds `src[start..end]` to the hasher in 256 KiB chunks.
-pub fn stream_into(
-    src: &dyn Source,
-    start: u64,
-    end: u64,
-    h: &mut signet_pki::alg::Sha256,
-) -> Result<(), PdfError> {
-    const CHUNK: u64 = 256 * 1024;
-    let mut buf = vec![0u8; CHUNK.min(end.saturating_sub(start)) as usize];
-    let mut pos = start;
-    while pos < end {
-        let n = CHUNK.min(end - pos) as usize;
-        let chunk = &mut buf[..n];
-        src.read_at(pos, chunk)?;
-        h.update(chunk);
-        pos += n as u64;
-    }
-    Ok(())
 }
 
 fn check_credentials(creds: &Credentials<'_>, now: SystemTime) -> Result<(), PadesError> {

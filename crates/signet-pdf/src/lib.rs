@@ -67,7 +67,7 @@ pub use sign::{
     DssData, MAX_CONTENTS_CAPACITY, NewField, Placement, PreparedSignature, SignatureKind,
     SignatureRequest, add_dss, prepare_signature,
 };
-pub use source::{Appended, Source};
+pub use source::{Appended, Source, for_each_chunk};
 pub use writer::{decode_text, pdf_date, text_string, write_object};
 
 #[cfg(test)]

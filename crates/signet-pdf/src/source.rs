@@ -7,6 +7,24 @@
 
 use crate::error::{PdfError, Result};
 
+/// Chunk size of [`for_each_chunk`].
+const CHUNK: usize = 256 * 1024;
+
+/// Reads `src[start..end]` in chunks of at most 256 KiB and hands each to `f`, in order: how
+/// a caller hashes a byte range of a document it must not load whole.
+pub fn for_each_chunk(src: &dyn Source, start: u64, end: u64, mut f: impl FnMut(&[u8])) -> Result<()> {
+    let mut buf = vec![0u8; CHUNK.min(end.saturating_sub(start).try_into().unwrap_or(CHUNK))];
+    let mut pos = start;
+    while pos < end {
+        let n = buf.len().min((end - pos).try_into().unwrap_or(usize::MAX));
+        let chunk = &mut buf[..n];
+        src.read_at(pos, chunk)?;
+        f(chunk);
+        pos += n as u64;
+    }
+    Ok(())
+}
+
 /// Random access to the bytes of a document.
 pub trait Source: Sync {
     /// Total length in bytes.

@@ -257,27 +257,15 @@ fn range_digest(src: &dyn Source, br: &[i64; 4], alg_oid: &der::asn1::ObjectIden
     let (a0, a1, b0, b1) = (br[0] as u64, br[1] as u64, br[2] as u64, br[3] as u64);
     if *alg_oid == signet_pki::oid::ID_SHA256 {
         let mut h = alg::Sha256::default();
-        stream(src, a0, a0 + a1, |c| h.update(c))?;
-        stream(src, b0, b0 + b1, |c| h.update(c))?;
+        signet_pdf::for_each_chunk(src, a0, a0 + a1, |c| h.update(c)).map_err(|e| e.to_string())?;
+        signet_pdf::for_each_chunk(src, b0, b0 + b1, |c| h.update(c)).map_err(|e| e.to_string())?;
         return Ok(h.finish().to_vec());
     }
     let total = a1.checked_add(b1).filter(|t| *t <= 512 * 1024 * 1024).ok_or("byte range too large")?;
     let mut data = Vec::with_capacity(total as usize);
-    stream(src, a0, a0 + a1, |c| data.extend_from_slice(c))?;
-    stream(src, b0, b0 + b1, |c| data.extend_from_slice(c))?;
+    signet_pdf::for_each_chunk(src, a0, a0 + a1, |c| data.extend_from_slice(c)).map_err(|e| e.to_string())?;
+    signet_pdf::for_each_chunk(src, b0, b0 + b1, |c| data.extend_from_slice(c)).map_err(|e| e.to_string())?;
     alg::digest_by_oid(alg_oid, &data).map_err(|e| e.to_string())
-}
-
-fn stream(src: &dyn Source, start: u64, end: u64, mut f: impl FnMut(&[u8])) -> Result<(), String> {
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut pos = start;
-    while pos < end {
-        let n = ((end - pos) as usize).min(buf.len());
-        src.read_at(pos, &mut buf[..n]).map_err(|e| e.to_string())?;
-        f(&buf[..n]);
-        pos += n as u64;
-    }
-    Ok(())
 }
 
 /// Checks the byte range: [0, a, b, c] with the gap exactly the /Contents string and the end
