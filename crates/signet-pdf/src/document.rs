@@ -23,12 +23,17 @@ pub const MAX_PAGES: usize = 1_000_000;
 const MAX_OBJSTM_N: i64 = 1_000_000;
 const MAX_RESOLVE_DEPTH: usize = 8;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Entry {
+/// Where the cross-reference data says an object is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XrefEntry {
+    /// Listed as free (`f`, or type 0 in an xref stream).
     Free,
+    /// At a byte offset of the file.
     InFile { offset: u64, r#gen: u16 },
+    /// The `index`-th object of object stream `stream`.
     InStream { stream: u32, index: u32 },
 }
+use XrefEntry as Entry;
 
 struct ObjStm {
     data: Vec<u8>,
@@ -102,7 +107,8 @@ impl<'a> Document<'a> {
             annot_pages: Mutex::default(),
         };
         doc.load_xref_chain()?;
-        if doc.trailer.get(b"Encrypt").is_some() {
+        // A key whose value is null is absent (ISO 32000-2, 7.3.9).
+        if doc.trailer.get(b"Encrypt").is_some_and(|e| !matches!(e, Object::Null)) {
             return Err(PdfError::Encrypted);
         }
         Ok(doc)
@@ -136,6 +142,16 @@ impl<'a> Document<'a> {
     /// The source this document reads from.
     pub fn source(&self) -> &'a dyn Source {
         self.src
+    }
+
+    /// The effective cross-reference entry of object `num` (newest section wins).
+    pub fn xref_entry(&self, num: u32) -> Option<XrefEntry> {
+        self.xref.get(&num).copied()
+    }
+
+    /// Every object number the cross-reference data lists, with its entry (unordered).
+    pub fn xref_entries(&self) -> impl Iterator<Item = (u32, XrefEntry)> + '_ {
+        self.xref.iter().map(|(n, e)| (*n, *e))
     }
 
     /// One past the highest object number in use (from the trailer's `/Size` and the xref).

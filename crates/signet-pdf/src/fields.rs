@@ -37,7 +37,7 @@ pub struct SignatureField {
 }
 
 /// A filled signature as found in the file (for the verifier).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct FoundSignature {
     pub field_name: String,
     /// e.g. `b"ETSI.CAdES.detached"`, `b"ETSI.RFC3161"`, `b"adbe.pkcs7.detached"`.
@@ -58,6 +58,9 @@ pub struct FoundSignature {
     pub location: Option<String>,
     /// The signature dictionary.
     pub sig_ref: ObjRef,
+    /// Why this signature cannot be checked (missing or malformed `/Contents` or
+    /// `/ByteRange`, a value that is not a dictionary), if so.
+    pub problem: Option<String>,
 }
 
 impl Document<'_> {
@@ -261,18 +264,59 @@ impl Document<'_> {
 }
 
 /// Every filled signature field with its signature dictionary.
+///
+/// A field whose value cannot be read (not a dictionary, a direct dictionary, an object that
+/// does not parse) is still listed, with `problem` saying why: a verifier must report every
+/// signed field, broken ones included. An `Err` means the field tree itself cannot be read.
 pub fn signatures(doc: &Document) -> Result<Vec<FoundSignature>> {
     let mut out = Vec::new();
     for f in doc.signature_fields()? {
-        let Some(v) = f.value else { continue };
-        let (obj, span) = doc.get_with_contents_span(v)?;
+        if !f.signed {
+            continue;
+        }
+        let broken = |sig_ref: ObjRef, why: String| FoundSignature {
+            field_name: f.name.clone(),
+            sig_ref,
+            problem: Some(why),
+            ..FoundSignature::default()
+        };
+        let Some(v) = f.value else {
+            out.push(broken(
+                ObjRef::new(0, 0),
+                "the signature value is not an indirect dictionary".into(),
+            ));
+            continue;
+        };
+        let (obj, span) = match doc.get_with_contents_span(v) {
+            Ok(x) => x,
+            Err(e) => {
+                out.push(broken(v, format!("the signature dictionary cannot be read: {e}")));
+                continue;
+            }
+        };
         let Object::Dict(d) = obj else {
-            return Err(PdfError::Invalid(format!(
-                "the /V of signature field \"{}\" is not a dictionary",
-                f.name
-            )));
+            out.push(broken(v, "the signature value is not a dictionary".into()));
+            continue;
         };
         let text = |k: &[u8]| d.get(k).and_then(Object::as_bytes).map(decode_text);
+        let byte_range = match d.get(b"ByteRange") {
+            Some(Object::Array(a)) => {
+                let nums: Vec<i64> = a.iter().filter_map(Object::as_i64).collect();
+                if nums.len() == a.len() { Ok(nums) } else { Err("/ByteRange holds something other than integers") }
+            }
+            Some(_) => Err("/ByteRange is not a direct array"),
+            None => Err("the signature dictionary has no /ByteRange"),
+        };
+        let contents = match d.get(b"Contents") {
+            Some(Object::String(b)) => Ok(b.clone()),
+            Some(_) => Err("/Contents is not a direct string"),
+            None => Err("the signature dictionary has no /Contents"),
+        };
+        let problem = match (&byte_range, &contents) {
+            (Err(e), _) | (_, Err(e)) => Some((*e).to_string()),
+            _ if contents.as_ref().is_ok_and(|c| c.is_empty()) => Some("/Contents is empty".to_string()),
+            _ => None,
+        };
         out.push(FoundSignature {
             field_name: f.name,
             sub_filter: d
@@ -281,18 +325,10 @@ pub fn signatures(doc: &Document) -> Result<Vec<FoundSignature>> {
                 .unwrap_or_default()
                 .to_vec(),
             is_doc_timestamp: d.has_name(b"Type", b"DocTimeStamp"),
-            byte_range: d
-                .get(b"ByteRange")
-                .and_then(Object::as_array)
-                .map(|a| a.iter().filter_map(Object::as_i64).collect())
-                .unwrap_or_default(),
-            contents: d
-                .get(b"Contents")
-                .and_then(Object::as_bytes)
-                .unwrap_or_default()
-                .to_vec(),
+            byte_range: byte_range.unwrap_or_default(),
+            contents: contents.unwrap_or_default(),
             contents_span: span.unwrap_or((0, 0)),
-            certify: doc.docmdp_level(&d)?,
+            certify: doc.docmdp_level(&d).ok().flatten(),
             signing_time_text: d
                 .get(b"M")
                 .and_then(Object::as_bytes)
@@ -300,6 +336,7 @@ pub fn signatures(doc: &Document) -> Result<Vec<FoundSignature>> {
             reason: text(b"Reason"),
             location: text(b"Location"),
             sig_ref: v,
+            problem,
         });
     }
     Ok(out)

@@ -56,7 +56,7 @@ mod source;
 mod writer;
 
 pub use appearance::{AppearanceSpec, FontData, MAX_PIXELS, RgbaImage, decode_png};
-pub use document::{Document, MAX_OBJECTS, MAX_PAGES, MAX_XREF_SECTIONS};
+pub use document::{Document, MAX_OBJECTS, MAX_PAGES, MAX_XREF_SECTIONS, XrefEntry};
 pub use error::PdfError;
 pub use fields::{FoundSignature, SignatureField, signatures};
 pub use filter::MAX_DECODED;
@@ -67,7 +67,7 @@ pub use sign::{
     DssData, MAX_CONTENTS_CAPACITY, NewField, Placement, PreparedSignature, SignatureKind,
     SignatureRequest, add_dss, prepare_signature,
 };
-pub use source::{Appended, Source, for_each_chunk};
+pub use source::{Appended, Prefix, Source, for_each_chunk};
 pub use writer::{decode_text, pdf_date, text_string, write_object};
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use crate::error::Result;
 
 /// An indirect reference `num r#gen R`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct ObjRef {
     pub num: u32,
     pub r#gen: u16,

@@ -110,6 +110,27 @@ impl Source for Appended<'_> {
     }
 }
 
+/// The first `len` bytes of `src`: the document as it was at an earlier revision.
+#[derive(Clone, Copy)]
+pub struct Prefix<'a> {
+    pub src: &'a dyn Source,
+    pub len: u64,
+}
+
+impl Source for Prefix<'_> {
+    fn len(&self) -> u64 {
+        self.len.min(self.src.len())
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let len = Source::len(self);
+        offset
+            .checked_add(buf.len() as u64)
+            .filter(|&end| end <= len)
+            .ok_or_else(|| out_of_range(offset, buf.len(), len))?;
+        self.src.read_at(offset, buf)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +165,17 @@ mod tests {
         assert_eq!(&buf, b"abcd");
         assert!(app.read_at(7, &mut buf).is_err());
         assert!(app.read_at(u64::MAX - 1, &mut buf).is_err());
+    }
+
+    #[test]
+    fn prefix_hides_the_rest() {
+        let data = b"abcdefgh".to_vec();
+        let p = Prefix { src: &data, len: 5 };
+        assert_eq!(p.len(), 5);
+        let mut buf = [0u8; 2];
+        p.read_at(3, &mut buf).unwrap();
+        assert_eq!(&buf, b"de");
+        assert!(p.read_at(4, &mut buf).is_err());
+        assert_eq!(Prefix { src: &data, len: 99 }.len(), 8);
     }
 }

@@ -302,31 +302,34 @@ pub fn verify_signature(
             _ => return unsupported("elliptic curve"),
         }
     } else if key_oid == oid::RSA_ENCRYPTION || key_oid == oid::ID_RSASSA_PSS {
-        let pkcs1_by_digest = |d: Option<&ObjectIdentifier>| -> Option<&'static dyn awssig::VerificationAlgorithm> {
-            match d {
-                Some(d) if *d == oid::ID_SHA256 => Some(&awssig::RSA_PKCS1_2048_8192_SHA256),
-                Some(d) if *d == oid::ID_SHA384 => Some(&awssig::RSA_PKCS1_2048_8192_SHA384),
-                Some(d) if *d == oid::ID_SHA512 => Some(&awssig::RSA_PKCS1_2048_8192_SHA512),
-                Some(d) if *d == oid::ID_SHA1 => Some(&awssig::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY),
-                _ => None,
-            }
+        let legacy = crate::cert::rsa_modulus_bits(key_bytes).is_some_and(|b| (1024..2048).contains(&b));
+        let by_digest = |d: Option<&ObjectIdentifier>| match d {
+            Some(d) if *d == oid::ID_SHA256 => 256,
+            Some(d) if *d == oid::ID_SHA384 => 384,
+            Some(d) if *d == oid::ID_SHA512 => 512,
+            Some(d) if *d == oid::ID_SHA1 => 1,
+            _ => 0,
+        };
+        let hash = match sig_alg.oid {
+            o if o == oid::SHA256_WITH_RSA => 256,
+            o if o == oid::SHA384_WITH_RSA => 384,
+            o if o == oid::SHA512_WITH_RSA => 512,
+            o if o == oid::SHA1_WITH_RSA => 1,
+            o if o == oid::RSA_ENCRYPTION => by_digest(digest_alg),
+            _ => 0,
         };
         match sig_alg.oid {
-            o if o == oid::SHA256_WITH_RSA => &awssig::RSA_PKCS1_2048_8192_SHA256,
-            o if o == oid::SHA384_WITH_RSA => &awssig::RSA_PKCS1_2048_8192_SHA384,
-            o if o == oid::SHA512_WITH_RSA => &awssig::RSA_PKCS1_2048_8192_SHA512,
-            o if o == oid::SHA1_WITH_RSA => &awssig::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
-            o if o == oid::RSA_ENCRYPTION => match pkcs1_by_digest(digest_alg) {
-                Some(a) => a,
-                None => return unsupported("rsaEncryption with an unknown digest"),
-            },
             o if o == oid::ID_RSASSA_PSS => match pss_hash(sig_alg) {
                 Some(256) => &awssig::RSA_PSS_2048_8192_SHA256,
                 Some(384) => &awssig::RSA_PSS_2048_8192_SHA384,
                 Some(512) => &awssig::RSA_PSS_2048_8192_SHA512,
                 _ => return unsupported("RSASSA-PSS parameters"),
             },
-            _ => return unsupported("RSA key with a non-RSA signature algorithm"),
+            _ if hash == 0 => return unsupported("RSA key with an unknown signature or digest algorithm"),
+            _ => match pkcs1(hash, legacy) {
+                Some(a) => a,
+                None => return unsupported("RSA key of this size with this digest"),
+            },
         }
     } else {
         return unsupported("public key type");
@@ -334,6 +337,21 @@ pub fn verify_signature(
     awssig::UnparsedPublicKey::new(alg, key_bytes)
         .verify(message, signature)
         .map_err(|_| PkiError::BadSignature(format!("algorithm {}", sig_alg.oid)))
+}
+
+/// PKCS#1 v1.5 with `hash` (1 = SHA-1, else SHA-2 bits); `legacy` accepts 1024..2047-bit keys
+/// (old documents still verify; the verifier flags them as weak). aws-lc has no legacy SHA-384.
+fn pkcs1(hash: u32, legacy: bool) -> Option<&'static dyn awssig::VerificationAlgorithm> {
+    Some(match (hash, legacy) {
+        (1, false) => &awssig::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+        (256, false) => &awssig::RSA_PKCS1_2048_8192_SHA256,
+        (384, false) => &awssig::RSA_PKCS1_2048_8192_SHA384,
+        (512, false) => &awssig::RSA_PKCS1_2048_8192_SHA512,
+        (1, true) => &awssig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
+        (256, true) => &awssig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+        (512, true) => &awssig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
+        _ => return None,
+    })
 }
 
 /// The hash size named by RSASSA-PSS parameters (SHA-1 default when absent is not accepted).

@@ -5,14 +5,20 @@
 //! Pure: the document comes in as a [`Source`], trust anchors and the validation time as
 //! [`Options`]. It fetches nothing; validation data comes from the CMS and the DSS.
 //!
-//! What it does not do (yet): the object-by-object modification analysis of later revisions
-//! against DocMDP/FieldMDP and the detection of shadow attacks. A signature that does not
-//! cover the whole file is reported with the revision it covers, and the report says so.
+//! Every revision after the first signature is diffed object by object against the one before
+//! it and judged against DocMDP, FieldMDP and a strict default policy ([`modification`]): a
+//! change that can alter what a signer saw fails the document, while the signature itself is
+//! still reported intact for the revision it covers.
 
+pub mod modification;
+
+use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
-use signet_pdf::{Document, FoundSignature, Object, PdfError, Source};
+use signet_pdf::{Document, FoundSignature, Object, PdfError, Prefix, Source};
+
+pub use modification::{Change, Verdict};
 use signet_pki::cert::{self, Certificate};
 use signet_pki::{alg, chain, cms, ocsp, tsp};
 
@@ -105,23 +111,81 @@ pub struct SignatureReport {
     /// 1-based revision whose end the byte range reaches.
     pub covered_revision: Option<usize>,
     pub covers_whole_file: bool,
+    /// How the revisions after the covered one changed the document.
+    pub modification_after: Verdict,
     pub certify: Option<u8>,
+    /// Other fields whose value is this same signature dictionary.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_in_fields: Vec<String>,
     pub notes: Vec<String>,
+}
+
+/// The document-level modification finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct Modification {
+    pub verdict: Verdict,
+    pub changes: Vec<Change>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub revisions: usize,
     pub signatures: Vec<SignatureReport>,
+    pub modification: Modification,
+    /// Why the document as a whole fails (no signature, unreadable structure), if it does.
     pub problems: Vec<String>,
 }
 
+/// The one-word conclusion for a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FileVerdict {
+    Valid,
+    Invalid,
+    Indeterminate,
+}
+
+impl FileVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileVerdict::Valid => "VALID",
+            FileVerdict::Invalid => "INVALID",
+            FileVerdict::Indeterminate => "INDETERMINATE",
+        }
+    }
+}
+
 impl Report {
-    /// True when the file has signatures and every one passed.
+    /// True when the file has signatures, every one passed, and no change after any of them
+    /// is forbidden.
     pub fn all_passed(&self) -> bool {
-        !self.signatures.is_empty()
-            && self.problems.is_empty()
-            && self.signatures.iter().all(|s| s.indication == Indication::TotalPassed)
+        self.verdict() == FileVerdict::Valid
+    }
+
+    /// VALID when every signature and document time-stamp passed and nothing changed that
+    /// may not; INVALID when anything failed (a signature, the structure, a forbidden
+    /// change, no signature at all); INDETERMINATE otherwise (e.g. an untrusted chain).
+    pub fn verdict(&self) -> FileVerdict {
+        if self.signatures.is_empty()
+            || !self.problems.is_empty()
+            || self.modification.verdict == Verdict::NotPermitted
+            || self.signatures.iter().any(|s| s.indication == Indication::TotalFailed)
+        {
+            FileVerdict::Invalid
+        } else if self.signatures.iter().all(|s| s.indication == Indication::TotalPassed) {
+            FileVerdict::Valid
+        } else {
+            FileVerdict::Indeterminate
+        }
+    }
+}
+
+fn empty_report() -> Report {
+    Report {
+        revisions: 0,
+        signatures: Vec::new(),
+        modification: Modification { verdict: Verdict::None, changes: Vec::new() },
+        problems: Vec::new(),
     }
 }
 
@@ -133,7 +197,7 @@ pub fn verify(src: &dyn Source, opts: &Options) -> Result<Report, VerifyError> {
     if !head.windows(5).any(|w| w == b"%PDF-") {
         return Err(VerifyError::NotPdf("no %PDF- header".into()));
     }
-    let mut report = Report { revisions: 0, signatures: Vec::new(), problems: Vec::new() };
+    let mut report = empty_report();
     let doc = match Document::open(src) {
         Ok(d) => d,
         Err(e) => {
@@ -173,9 +237,54 @@ pub fn verify(src: &dyn Source, opts: &Options) -> Result<Report, VerifyError> {
         report.problems.push(format!("the DSS cannot be read: {e}"));
         Dss::default()
     });
-    let mut sigs: Vec<SignatureReport> =
-        found.iter().map(|f| check_one(src, f, &revisions, &dss, opts)).collect();
+    // One signature dictionary shown by several fields is one signature (reported once).
+    let mut first_field: HashMap<signet_pdf::ObjRef, usize> = HashMap::new();
+    let mut unique: Vec<(&FoundSignature, Vec<String>)> = Vec::new();
+    for f in &found {
+        if f.problem.is_none() && f.sig_ref.num != 0 {
+            if let Some(&i) = first_field.get(&f.sig_ref) {
+                unique[i].1.push(f.field_name.clone());
+                continue;
+            }
+            first_field.insert(f.sig_ref, unique.len());
+        }
+        unique.push((f, Vec::new()));
+    }
+    let mut sigs: Vec<SignatureReport> = unique
+        .iter()
+        .map(|(f, also)| {
+            let mut r = check_one(&doc, f, &revisions, &dss, opts);
+            if !also.is_empty() {
+                r.notes.push(format!("the same signature is also the value of field(s) {}", also.join(", ")));
+                r.also_in_fields = also.clone();
+            }
+            r
+        })
+        .collect();
     assign_levels(&mut sigs, &dss, &revisions);
+
+    // What changed after each signature.
+    let scopes: Vec<modification::SignatureScope> = unique
+        .iter()
+        .zip(&sigs)
+        .filter_map(|((f, _), r)| {
+            let revision = r.covered_revision?;
+            let lock = match doc.get(f.sig_ref) {
+                Ok(Object::Dict(d)) => modification::fieldmdp_lock(&doc, &d),
+                _ => None,
+            };
+            Some(modification::SignatureScope { revision, certify: f.certify, lock, field: f.field_name.clone() })
+        })
+        .collect();
+    if let Some(first) = scopes.iter().map(|s| s.revision).min() {
+        let changes = modification::analyse(src, &revisions, first, &scopes);
+        for s in &mut sigs {
+            if let Some(rev) = s.covered_revision {
+                s.modification_after = modification::verdict_after(&changes, rev);
+            }
+        }
+        report.modification = Modification { verdict: modification::verdict_after(&changes, first), changes };
+    }
     report.signatures = sigs;
     Ok(report)
 }
@@ -301,7 +410,7 @@ fn failed(mut r: SignatureReport, ind: Indication, sub: &'static str, note: Stri
 }
 
 fn check_one(
-    src: &dyn Source,
+    doc: &Document<'_>,
     f: &FoundSignature,
     revisions: &[u64],
     dss: &Dss,
@@ -323,9 +432,24 @@ fn check_one(
         level: None,
         covered_revision: None,
         covers_whole_file: false,
+        modification_after: Verdict::None,
         certify: f.certify,
+        also_in_fields: Vec::new(),
         notes: Vec::new(),
     };
+    let src = doc.source();
+    if let Some(p) = &f.problem {
+        return failed(r, Indication::TotalFailed, "FORMAT_FAILURE", format!("the signature cannot be read: {p}"));
+    }
+    // The revision the byte range claims to end with, known even when the range is bad, so
+    // that what changed after it is still analysed.
+    if let [_, _, b, c] = f.byte_range[..]
+        && b >= 0
+        && c >= 0
+    {
+        let end = (b as u64).saturating_add(c as u64);
+        r.covered_revision = revisions.iter().position(|e| *e == end).map(|i| i + 1);
+    }
     let br = match check_byte_range(f, src.len()) {
         Ok(b) => b,
         Err(e) => return failed(r, Indication::TotalFailed, "FORMAT_FAILURE", e),
@@ -341,9 +465,12 @@ fn check_one(
             "the signed bytes do not end where a revision of the document ends".into(),
         );
     }
+    if let Err(e) = signed_in_its_revision(doc, f, end) {
+        return failed(r, Indication::TotalFailed, "FORMAT_FAILURE", e);
+    }
     if !r.covers_whole_file {
         r.notes.push(format!(
-            "the signature covers revision {} of {}; later revisions were added after signing (their content is not judged by this basic check)",
+            "the signature covers revision {} of {}; the document's changes after it are listed under the document's modifications",
             r.covered_revision.unwrap_or(0),
             revisions.len()
         ));
@@ -419,12 +546,18 @@ fn check_one(
     if let Some(token) = &sd.signature_timestamp {
         let ts = check_timestamp_token(token, &sd.signature, &pool, opts);
         if let Some(ts) = &ts {
-            if ts.valid {
+            if ts.valid && ts.trusted {
+                // Long-term validation: the chain is judged at the time the time-stamp proves.
                 validation_time = SystemTime::UNIX_EPOCH + Duration::from_secs(ts.unix);
                 r.signing_time = Some(SigningTime { unix: ts.unix, time: ts.time.clone(), source: "timestamp" });
+            } else if ts.valid {
+                r.signing_time = Some(SigningTime { unix: ts.unix, time: ts.time.clone(), source: "timestamp" });
+                r.notes.push("the time-stamp authority is not trusted: the certificates are checked at the current time".into());
             } else {
                 r.notes.push("the signature time-stamp is not valid".into());
             }
+        } else {
+            r.notes.push("the signature time-stamp token cannot be read".into());
         }
         r.timestamp = ts;
     }
@@ -438,6 +571,7 @@ fn check_one(
     }
 
     pool.extend(sd.certificates.iter().cloned());
+    let weak = weak_algorithms(&sd, &signer_cert);
     match chain::build_chain(&signer_cert, &pool, &opts.trust_anchors, validation_time) {
         Ok(valid) => {
             r.trusted = true;
@@ -451,13 +585,50 @@ fn check_one(
             r.notes.push(format!("certificate chain: {e}"));
         }
     }
+    if let Some(w) = weak {
+        r.notes.push(w);
+        if r.indication == Indication::TotalPassed || r.sub_indication.is_none() {
+            r.indication = Indication::Indeterminate;
+            r.sub_indication = Some("CRYPTO_CONSTRAINTS_FAILURE");
+        }
+    }
     if cert::crl_urls(&signer_cert).is_empty() && cert::ocsp_urls(&signer_cert).is_empty() {
         r.notes.push("the signer's certificate names no CRL or OCSP service: revocation was not checked".into());
     }
     if !pades {
-        r.level = Some(format!("CMS, not PAdES ({})", r.sub_filter));
+        r.level = Some("CMS, not PAdES".into());
     }
     r
+}
+
+/// Checks that the signature dictionary is the one the signed revision holds: the same xref
+/// entry in the document cut at the end of the byte range (so the whole dictionary lies inside
+/// the signed bytes, and no later revision redefined it).
+fn signed_in_its_revision(doc: &Document<'_>, f: &FoundSignature, end: u64) -> Result<(), String> {
+    let prefix = Prefix { src: doc.source(), len: end };
+    let at_signing = Document::open(&prefix).map_err(|e| format!("the signed revision cannot be read: {e}"))?;
+    if at_signing.xref_entry(f.sig_ref.num) != doc.xref_entry(f.sig_ref.num) {
+        return Err("the signature dictionary is not the one stored in the signed revision".into());
+    }
+    match at_signing.get(f.sig_ref) {
+        Ok(Object::Dict(d)) if d.get(b"Contents").and_then(Object::as_bytes) == Some(f.contents.as_slice()) => Ok(()),
+        Ok(_) => Err("the signature dictionary differs from the one in the signed revision".into()),
+        Err(e) => Err(format!("the signature dictionary is not inside the signed bytes: {e}")),
+    }
+}
+
+/// Algorithms too weak to rely on: SHA-1 digests, RSA keys under 2048 bits, EC under 256.
+fn weak_algorithms(sd: &cms::ParsedSignedData, signer: &Certificate) -> Option<String> {
+    let mut weak = Vec::new();
+    if sd.digest_algorithm == signet_pki::oid::ID_SHA1 || sd.signature_algorithm.oid == signet_pki::oid::SHA1_WITH_RSA {
+        weak.push("SHA-1".to_string());
+    }
+    match cert::key_strength(signer) {
+        (alg, bits) if alg == "RSA" && bits < 2048 => weak.push(format!("an RSA key of {bits} bits")),
+        (alg, bits) if alg == "EC" && bits < 256 => weak.push(format!("an EC key of {bits} bits")),
+        _ => {}
+    }
+    (!weak.is_empty()).then(|| format!("the signature uses {}, below today's cryptographic constraints", weak.join(" and ")))
 }
 
 fn chain_sub_indication(e: &chain::ChainError) -> &'static str {

@@ -64,6 +64,14 @@ pub enum Msg {
     Unknown,
     FromTimestamp,
     Claimed,
+    Modifications,
+    ModNone,
+    ModPermitted,
+    ModNotPermitted,
+    Permitted,
+    NotPermitted,
+    Revision,
+    Summary,
 }
 
 /// The text of `m` in the current language.
@@ -106,6 +114,71 @@ pub fn text(m: Msg, lang: Lang) -> &'static str {
         Msg::Unknown => ("unknown", "未知"),
         Msg::FromTimestamp => ("from a trusted time-stamp", "来自可信时间戳"),
         Msg::Claimed => ("claimed by the signer", "签署人自称"),
+        Msg::Modifications => ("changes after signing", "签署后的改动"),
+        Msg::ModNone => ("none", "无"),
+        Msg::ModPermitted => ("permitted changes only", "仅有允许的改动"),
+        Msg::ModNotPermitted => ("NOT PERMITTED changes", "存在不允许的改动"),
+        Msg::Permitted => ("permitted", "允许"),
+        Msg::NotPermitted => ("NOT PERMITTED", "不允许"),
+        Msg::Revision => ("revision {n}", "修订版本 {n}"),
+        Msg::Summary => ("{verdict} ({sigs} signature(s), changes after signing: {mods})", "{verdict}（{sigs} 个签名，签署后的改动：{mods}）"),
+    };
+    match lang {
+        Lang::En => en,
+        Lang::Zh => zh,
+    }
+}
+
+/// A sentence for a change found after signing; placeholders `{field}`, `{page}`,
+/// `{subtype}`, `{key}`, `{object}`.
+pub fn change_text(kind: signet_verify::modification::ChangeKind, lang: Lang) -> &'static str {
+    use signet_verify::modification::ChangeKind as K;
+    let (en, zh) = match kind {
+        K::DssUpdated => ("validation data (DSS) added or updated", "添加或更新了验证数据（DSS）"),
+        K::DocumentTimestampAdded => ("a document time-stamp was added", "添加了文档时间戳"),
+        K::MetadataChanged => ("document metadata updated", "更新了文档元数据"),
+        K::SignatureAdded => ("the prepared signature field {field} was signed", "预留签名域 {field} 已被签署"),
+        K::SignatureFieldAdded => ("a new signature field {field} was added and signed", "新增并签署了签名域 {field}"),
+        K::EmptySignatureFieldAdded => ("an empty signature field {field} was added", "新增了空签名域 {field}"),
+        K::FormFilled => ("form field {field} was filled in", "表单域 {field} 被填写"),
+        K::AnnotationAdded => ("a /{subtype} annotation was added on page {page}", "第 {page} 页新增了 /{subtype} 注释"),
+        K::AnnotationChanged => ("a /{subtype} annotation on page {page} was changed", "第 {page} 页的 /{subtype} 注释被修改"),
+        K::AnnotationRemoved => ("an annotation was removed from page {page}", "第 {page} 页的注释被删除"),
+        K::PagesAddedOrRemoved => ("pages were added or removed", "页面被增加或删除"),
+        K::PageChanged => ("page {page} was changed (/{key})", "第 {page} 页被修改（/{key}）"),
+        K::PageTreeChanged => ("the page tree was changed (/{key})", "页面树被修改（/{key}）"),
+        K::CatalogChanged => ("the document catalog was changed (/{key})", "文档目录被修改（/{key}）"),
+        K::RootReplaced => ("the document catalog was replaced", "文档目录被替换"),
+        K::FormSettingsChanged => ("the form settings were changed (/{key})", "表单设置被修改（/{key}）"),
+        K::FormFieldAdded => ("a form field or widget was added", "新增了表单域或控件"),
+        K::FormFieldRemoved => ("form field {field} was removed", "表单域 {field} 被删除"),
+        K::FieldChanged => ("form field {field} was changed (/{key})", "表单域 {field} 被修改（/{key}）"),
+        K::WidgetChanged => ("the widget of field {field} was changed (/{key})", "表单域 {field} 的控件被修改（/{key}）"),
+        K::CoversPage => ("a field or annotation covers most of page {page}", "某个表单域或注释覆盖了第 {page} 页的大部分"),
+        K::SignatureDictionaryChanged => ("the signature dictionary of field {field} was changed", "签名域 {field} 的签名字典被修改"),
+        K::SignatureValueReplaced => ("the signature in field {field} was replaced or removed", "签名域 {field} 中的签名被替换或删除"),
+        K::ObjectChanged => ("object {object} of the signed version was rewritten", "已签署版本中的对象 {object} 被改写"),
+        K::ObjectDeleted => ("object {object} of the signed version was deleted", "已签署版本中的对象 {object} 被删除"),
+        K::FreedObjectReused => ("object {object}, free when signed, was brought back into use", "签署时已释放的对象 {object} 被重新启用"),
+        K::UnreadableRevision => ("a later revision cannot be read or analysed", "后续修订版本无法读取或分析"),
+        K::BytesOutsideRevisions => ("bytes were appended after the last revision without a cross-reference section", "最后一个修订版本之后附加了没有交叉引用表的数据"),
+    };
+    match lang {
+        Lang::En => en,
+        Lang::Zh => zh,
+    }
+}
+
+/// Why a change is not permitted.
+pub fn refusal_text(r: signet_verify::modification::Refusal, lang: Lang) -> &'static str {
+    use signet_verify::modification::Refusal as R;
+    let (en, zh) = match r {
+        R::CertifiedNoChanges => ("the certification (P=1) allows no changes", "文档认证（P=1）不允许任何改动"),
+        R::CertifiedNoAnnotations => ("the certification (P=2) allows no annotations", "文档认证（P=2）不允许添加注释"),
+        R::OverlayAnnotation => ("this kind of annotation can paint over the signed content", "此类注释可以遮盖已签署的内容"),
+        R::VisibleFieldOnCertified => ("a visible signature field added to a certified document can paint over its content", "向已认证文档添加的可见签名域可以遮盖其内容"),
+        R::FieldLocked => ("the field is locked by a signature", "该表单域已被签名锁定"),
+        R::AltersSignedContent => ("it can change what the signer saw", "它可以改变签署人所看到的内容"),
     };
     match lang {
         Lang::En => en,
@@ -143,7 +216,36 @@ mod tests {
         Msg::SignatureValueValid, Msg::ChainTrusted, Msg::Time, Msg::Timestamp, Msg::TimestampBy, Msg::Level,
         Msg::Certifies, Msg::Covers, Msg::RevisionOf, Msg::WholeFile, Msg::Note, Msg::Yes, Msg::No, Msg::Signed,
         Msg::DemoVerification, Msg::Intact, Msg::Broken, Msg::Unknown, Msg::FromTimestamp, Msg::Claimed,
+        Msg::Modifications, Msg::ModNone, Msg::ModPermitted, Msg::ModNotPermitted, Msg::Permitted, Msg::NotPermitted,
+        Msg::Revision, Msg::Summary,
     ];
+
+    fn holes(s: &str) -> Vec<String> {
+        let mut v: Vec<String> = s.split('{').skip(1).filter_map(|p| p.split('}').next().map(str::to_string)).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn every_change_and_refusal_is_translated() {
+        use signet_verify::modification::{ChangeKind as K, Refusal as R};
+        let kinds = [
+            K::DssUpdated, K::DocumentTimestampAdded, K::MetadataChanged, K::SignatureAdded, K::SignatureFieldAdded,
+            K::EmptySignatureFieldAdded, K::FormFilled, K::AnnotationAdded, K::AnnotationChanged, K::AnnotationRemoved,
+            K::PagesAddedOrRemoved, K::PageChanged, K::PageTreeChanged, K::CatalogChanged, K::RootReplaced,
+            K::FormSettingsChanged, K::FormFieldAdded, K::FormFieldRemoved, K::FieldChanged, K::WidgetChanged,
+            K::CoversPage, K::SignatureDictionaryChanged, K::SignatureValueReplaced, K::ObjectChanged, K::ObjectDeleted,
+            K::FreedObjectReused, K::UnreadableRevision, K::BytesOutsideRevisions,
+        ];
+        for k in kinds {
+            let (en, zh) = (change_text(k, Lang::En), change_text(k, Lang::Zh));
+            assert_ne!(en, zh, "{k:?}");
+            assert_eq!(holes(en), holes(zh), "{k:?}");
+        }
+        for r in [R::CertifiedNoChanges, R::CertifiedNoAnnotations, R::OverlayAnnotation, R::VisibleFieldOnCertified, R::FieldLocked, R::AltersSignedContent] {
+            assert_ne!(refusal_text(r, Lang::En), refusal_text(r, Lang::Zh), "{r:?}");
+        }
+    }
 
     #[test]
     fn every_message_exists_in_both_languages_with_the_same_placeholders() {
@@ -152,11 +254,6 @@ mod tests {
             let zh = text(*m, Lang::Zh);
             assert!(!en.is_empty() && !zh.is_empty(), "{m:?}");
             assert_ne!(en, zh, "{m:?} is not translated");
-            let holes = |s: &str| {
-                let mut v: Vec<String> = s.split('{').skip(1).filter_map(|p| p.split('}').next().map(str::to_string)).collect();
-                v.sort();
-                v
-            };
             assert_eq!(holes(en), holes(zh), "{m:?} placeholders differ");
         }
     }
