@@ -287,6 +287,19 @@ pub struct ParsedSignedData {
     ess_issuer_serial: Option<IssuerSerial>,
 }
 
+/// Splits a PDF `/Contents` value into the DER of its first TLV and what follows it; the flag
+/// says whether anything other than zero padding follows (some signers leave the rest of an
+/// older, longer signature there; it lies in the unsigned gap and is ignored).
+pub fn split_contents(contents: &[u8]) -> (&[u8], bool) {
+    match tlv::read(contents) {
+        Ok((_, rest)) => {
+            let used = contents.len() - rest.len();
+            (&contents[..used], rest.iter().any(|b| *b != 0))
+        }
+        Err(_) => (contents, false),
+    }
+}
+
 /// Parses `ContentInfo { id-signedData, SignedData }`. Only the first TLV is read, so the
 /// zero padding after the DER in a PDF `/Contents` is ignored.
 pub fn parse_signed_data(content_info_der: &[u8]) -> Result<ParsedSignedData, PkiError> {

@@ -478,7 +478,7 @@ fn check_one(
     let mut pool: Vec<Certificate> = dss.certs.clone();
 
     if f.is_doc_timestamp {
-        let token = &f.contents;
+        let token = cms::split_contents(&f.contents).0;
         let (parsed, info) = match tsp::parse_token(token) {
             Ok(p) => p,
             Err(e) => return failed(r, Indication::TotalFailed, "FORMAT_FAILURE", format!("the time-stamp token cannot be read: {e}")),
@@ -514,7 +514,11 @@ fn check_one(
         return r;
     }
 
-    let sd = match cms::parse_signed_data(&f.contents) {
+    let (der, trailing) = cms::split_contents(&f.contents);
+    if trailing {
+        r.notes.push("the /Contents string holds other data after the signature (outside the signed bytes; ignored)".into());
+    }
+    let sd = match cms::parse_signed_data(der) {
         Ok(sd) => sd,
         Err(e) => return failed(r, Indication::TotalFailed, "FORMAT_FAILURE", format!("the CMS signature cannot be read: {e}")),
     };
