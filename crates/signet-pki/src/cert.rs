@@ -795,6 +795,45 @@ pub fn verify_cert_der_signature(cert_der: &[u8], issuer_spki_der: &[u8]) -> Res
     )
 }
 
+/// The public key's algorithm and size: ("RSA", modulus bits), ("EC", curve bits) or
+/// (the algorithm OID, 0) for anything else.
+pub fn key_strength(c: &Certificate) -> (String, usize) {
+    let spki = &c.tbs_certificate().subject_public_key_info();
+    let alg = spki.algorithm.oid;
+    if alg == oid::RSA_ENCRYPTION || alg == oid::ID_RSASSA_PSS {
+        let bits = spki
+            .subject_public_key
+            .as_bytes()
+            .and_then(rsa_modulus_bits)
+            .unwrap_or(0);
+        return ("RSA".into(), bits);
+    }
+    if alg == oid::ID_EC_PUBLIC_KEY {
+        let curve = spki.algorithm.parameters.as_ref().and_then(|p| p.decode_as::<der::asn1::ObjectIdentifier>().ok());
+        let bits = match curve {
+            Some(c) if c == oid::SECP256R1 => 256,
+            Some(c) if c == oid::SECP384R1 => 384,
+            _ => 0,
+        };
+        return ("EC".into(), bits);
+    }
+    (alg.to_string(), 0)
+}
+
+/// Bits of the modulus of a DER `RSAPublicKey { modulus, publicExponent }`.
+pub(crate) fn rsa_modulus_bits(der_key: &[u8]) -> Option<usize> {
+    use der::Reader;
+    let mut r = der::SliceReader::new(der_key).ok()?;
+    r.sequence(|seq| {
+        let m: der::asn1::UintRef<'_> = seq.decode()?;
+        let _e: der::asn1::UintRef<'_> = seq.decode()?;
+        let bytes = m.as_bytes();
+        let lead = bytes.first().map_or(0, |b| 8 - b.leading_zeros() as usize);
+        Ok::<usize, der::Error>(bytes.len().saturating_sub(1) * 8 + lead)
+    })
+    .ok()
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -1199,41 +1238,3 @@ pub(crate) mod tests {
     }
 }
 
-/// The public key's algorithm and size: ("RSA", modulus bits), ("EC", curve bits) or
-/// (the algorithm OID, 0) for anything else.
-pub fn key_strength(c: &Certificate) -> (String, usize) {
-    let spki = &c.tbs_certificate().subject_public_key_info();
-    let alg = spki.algorithm.oid;
-    if alg == oid::RSA_ENCRYPTION || alg == oid::ID_RSASSA_PSS {
-        let bits = spki
-            .subject_public_key
-            .as_bytes()
-            .and_then(rsa_modulus_bits)
-            .unwrap_or(0);
-        return ("RSA".into(), bits);
-    }
-    if alg == oid::ID_EC_PUBLIC_KEY {
-        let curve = spki.algorithm.parameters.as_ref().and_then(|p| p.decode_as::<der::asn1::ObjectIdentifier>().ok());
-        let bits = match curve {
-            Some(c) if c == oid::SECP256R1 => 256,
-            Some(c) if c == oid::SECP384R1 => 384,
-            _ => 0,
-        };
-        return ("EC".into(), bits);
-    }
-    (alg.to_string(), 0)
-}
-
-/// Bits of the modulus of a DER `RSAPublicKey { modulus, publicExponent }`.
-pub(crate) fn rsa_modulus_bits(der_key: &[u8]) -> Option<usize> {
-    use der::Reader;
-    let mut r = der::SliceReader::new(der_key).ok()?;
-    r.sequence(|seq| {
-        let m: der::asn1::UintRef<'_> = seq.decode()?;
-        let _e: der::asn1::UintRef<'_> = seq.decode()?;
-        let bytes = m.as_bytes();
-        let lead = bytes.first().map_or(0, |b| 8 - b.leading_zeros() as usize);
-        Ok::<usize, der::Error>(bytes.len().saturating_sub(1) * 8 + lead)
-    })
-    .ok()
-}

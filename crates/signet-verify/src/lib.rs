@@ -81,8 +81,10 @@ pub struct SigningTime {
     pub unix: u64,
     /// RFC 3339.
     pub time: String,
-    /// "timestamp" (trusted, from an RFC 3161 token) or "claimed" (the signer's own clock).
+    /// "timestamp" (from an RFC 3161 token) or "claimed" (the signer's own clock).
     pub source: &'static str,
+    /// Whether the time comes from a time-stamp authority that chains to a trust anchor.
+    pub trusted: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -492,11 +494,14 @@ fn check_one(
                 r.integrity = Integrity::Intact;
                 r.crypto_valid = true;
                 r.signer = Some(summary(&tsa_cert));
-                r.signing_time = Some(SigningTime { unix: unix(info.gen_time), time: rfc3339(info.gen_time), source: "timestamp" });
+                r.signing_time = Some(SigningTime { unix: unix(info.gen_time), time: rfc3339(info.gen_time), source: "timestamp", trusted: false });
                 pool.extend(parsed.certificates.iter().cloned());
                 match chain::build_chain(&tsa_cert, &pool, &opts.trust_anchors, opts.now) {
                     Ok(_) => {
                         r.trusted = true;
+                        if let Some(t) = &mut r.signing_time {
+                            t.trusted = true;
+                        }
                         r.indication = Indication::TotalPassed;
                     }
                     Err(e) => {
@@ -530,6 +535,16 @@ fn check_one(
         Ok(d) => d,
         Err(e) => return failed(r, Indication::Indeterminate, "FORMAT_FAILURE", e),
     };
+    if sd.signed_attrs_der.is_none() || sd.message_digest.is_none() {
+        // Without signed attributes nothing binds the signer's certificate and the document
+        // digest together as PAdES and CAdES require; such a signature is not judged.
+        return failed(
+            r,
+            Indication::Indeterminate,
+            "FORMAT_FAILURE",
+            "the signature has no signed attributes with a message digest, so it cannot be bound to the document's bytes".into(),
+        );
+    }
     if let Err(e) = sd.check_message_digest(&digest) {
         r.integrity = Integrity::Broken;
         return failed(r, Indication::TotalFailed, "HASH_FAILURE", format!("the signed bytes were changed: {e}"));
@@ -553,9 +568,9 @@ fn check_one(
             if ts.valid && ts.trusted {
                 // Long-term validation: the chain is judged at the time the time-stamp proves.
                 validation_time = SystemTime::UNIX_EPOCH + Duration::from_secs(ts.unix);
-                r.signing_time = Some(SigningTime { unix: ts.unix, time: ts.time.clone(), source: "timestamp" });
+                r.signing_time = Some(SigningTime { unix: ts.unix, time: ts.time.clone(), source: "timestamp", trusted: true });
             } else if ts.valid {
-                r.signing_time = Some(SigningTime { unix: ts.unix, time: ts.time.clone(), source: "timestamp" });
+                r.signing_time = Some(SigningTime { unix: ts.unix, time: ts.time.clone(), source: "timestamp", trusted: false });
                 r.notes.push("the time-stamp authority is not trusted: the certificates are checked at the current time".into());
             } else {
                 r.notes.push("the signature time-stamp is not valid".into());
@@ -567,10 +582,10 @@ fn check_one(
     }
     if r.signing_time.is_none() {
         if let Some(t) = sd.signing_time {
-            r.signing_time = Some(SigningTime { unix: unix(t), time: rfc3339(t), source: "claimed" });
+            r.signing_time = Some(SigningTime { unix: unix(t), time: rfc3339(t), source: "claimed", trusted: false });
         } else if let Some(m) = &f.signing_time_text
             && let Some(t) = parse_pdf_date(m) {
-                r.signing_time = Some(SigningTime { unix: unix(t), time: rfc3339(t), source: "claimed" });
+                r.signing_time = Some(SigningTime { unix: unix(t), time: rfc3339(t), source: "claimed", trusted: false });
             }
     }
 

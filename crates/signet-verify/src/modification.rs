@@ -556,16 +556,13 @@ fn refs_in(o: &Object) -> Vec<ObjRef> {
 
 /// Diffs revision `rev` (in `new`) against the one before (in `old`).
 fn diff_step(old: &Document<'_>, new: &Document<'_>, rev: usize, out: &mut Vec<Change>) {
-    let before = out.len();
+    // What was found before the failure stays listed: each finding is true on its own.
     if let Err(e) = diff_step_inner(old, new, rev, out) {
-        out.truncate(before);
         out.push(Change::other(rev, ChangeKind::UnreadableRevision, format!("the changes of revision {rev} cannot be analysed: {e}")));
     }
 }
 
 fn diff_step_inner(old: &Document<'_>, new: &Document<'_>, rev: usize, out: &mut Vec<Change>) -> Result<(), PdfError> {
-    let ro = index(old)?;
-    let rn = index(new)?;
 
     // Which object numbers changed: entries that differ, plus members of rewritten object
     // streams (their entries stay the same while their bytes change).
@@ -591,6 +588,8 @@ fn diff_step_inner(old: &Document<'_>, new: &Document<'_>, rev: usize, out: &mut
     }
     changed.sort_unstable();
     changed.dedup();
+    let ro = index(old)?;
+    let rn = index(new)?;
 
     if ro.catalog != rn.catalog {
         out.push(Change::other(rev, ChangeKind::RootReplaced, "the document catalog (/Root) was replaced"));
@@ -752,7 +751,8 @@ impl Step<'_, '_> {
         for k in changed_keys(od, nd) {
             match k.as_slice() {
                 b"DSS" => self.push(Change::new(rev, Category::Dss, ChangeKind::DssUpdated, "the DSS was added or replaced")),
-                b"Extensions" | b"Version" | b"Metadata" => {
+                // Version, extensions, XMP and applications' private data (/PieceInfo) draw nothing.
+                b"Extensions" | b"Version" | b"Metadata" | b"PieceInfo" => {
                     let c = Change::new(rev, Category::Metadata, ChangeKind::MetadataChanged, "the catalog's version or metadata entry was updated").key(&k);
                     self.push(c);
                 }
@@ -1152,4 +1152,241 @@ fn rect(doc: &Document<'_>, o: &Object) -> Option<[f64; 4]> {
         *slot = x.as_f64()?;
     }
     Some([v[0].min(v[2]), v[1].min(v[3]), v[0].max(v[2]), v[1].max(v[3])])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope(revision: usize, certify: Option<u8>, lock: Option<Lock>) -> SignatureScope {
+        SignatureScope { revision, certify, lock, field: "S".into() }
+    }
+
+    fn judged(mut c: Change, scopes: &[SignatureScope]) -> Option<Refusal> {
+        judge(&mut c, scopes);
+        assert_eq!(c.permitted, c.refusal.is_none());
+        c.refusal
+    }
+
+    fn annot(sub: &[u8]) -> Change {
+        Change::new(3, Category::Annotation, ChangeKind::AnnotationAdded, "").subtype(sub).page(Some(1))
+    }
+
+    #[test]
+    fn policy_follows_docmdp_fieldmdp_and_the_strict_defaults() {
+        let fill = || Change::new(3, Category::FormFill, ChangeKind::FormFilled, "").field("amount");
+        let dss = || Change::new(3, Category::Dss, ChangeKind::DssUpdated, "");
+        let new_visible = || Change::new(3, Category::Signature, ChangeKind::SignatureFieldAdded, "").field("X").page(Some(1));
+        let new_invisible = || Change::new(3, Category::Signature, ChangeKind::SignatureFieldAdded, "").field("X");
+        let prepared = || Change::new(3, Category::Signature, ChangeKind::SignatureAdded, "").field("Signer2");
+        let other = || Change::other(3, ChangeKind::PageChanged, "");
+
+        // P=1: only DSS and document time-stamps.
+        let p1 = [scope(2, Some(1), None)];
+        assert_eq!(judged(dss(), &p1), None);
+        assert_eq!(judged(fill(), &p1), Some(Refusal::CertifiedNoChanges));
+        assert_eq!(judged(prepared(), &p1), Some(Refusal::CertifiedNoChanges));
+        // P=2: form filling and signing prepared or invisible fields; no annotations, no
+        // visible new signature fields (Sneaky Signature).
+        let p2 = [scope(2, Some(2), None)];
+        assert_eq!(judged(fill(), &p2), None);
+        assert_eq!(judged(prepared(), &p2), None);
+        assert_eq!(judged(new_invisible(), &p2), None);
+        assert_eq!(judged(new_visible(), &p2), Some(Refusal::VisibleFieldOnCertified));
+        assert_eq!(judged(annot(b"Text"), &p2), Some(Refusal::CertifiedNoAnnotations));
+        // P=3: annotations that cannot paint over the page (Evil Annotation otherwise).
+        let p3 = [scope(2, Some(3), None)];
+        assert_eq!(judged(annot(b"Text"), &p3), None);
+        assert_eq!(judged(annot(b"FreeText"), &p3), Some(Refusal::OverlayAnnotation));
+        assert_eq!(judged(annot(b"Stamp"), &p3), Some(Refusal::OverlayAnnotation));
+        // Approval signatures only: new visible signature fields are normal.
+        let approval = [scope(2, None, None)];
+        assert_eq!(judged(new_visible(), &approval), None);
+        assert_eq!(judged(annot(b"Square"), &approval), Some(Refusal::OverlayAnnotation));
+        // Anything else is never permitted, whatever the certification.
+        for s in [&p1[..], &p2, &p3, &approval, &[]] {
+            assert_eq!(judged(other(), s), Some(Refusal::AltersSignedContent));
+        }
+        // DocMDP applies only to changes after the certification.
+        assert_eq!(judged(Change::new(2, Category::FormFill, ChangeKind::FormFilled, "").field("a"), &p1), None);
+        // FieldMDP: a locked field may not be filled; others may.
+        let locked = [scope(2, None, Some(Lock::Include(vec!["amount".into()])))];
+        assert_eq!(judged(fill(), &locked), Some(Refusal::FieldLocked));
+        assert_eq!(judged(Change::new(3, Category::FormFill, ChangeKind::FormFilled, "").field("note"), &locked), None);
+    }
+
+    #[test]
+    fn locks_match_full_names_and_their_children() {
+        assert!(Lock::All.locks("x"));
+        let inc = Lock::Include(vec!["buyer".into()]);
+        assert!(inc.locks("buyer") && inc.locks("buyer.name"));
+        assert!(!inc.locks("buyers") && !inc.locks("seller"));
+        let exc = Lock::Exclude(vec!["comments".into()]);
+        assert!(!exc.locks("comments") && exc.locks("amount"));
+    }
+
+    #[test]
+    fn verdict_is_the_worst_change_after_the_revision() {
+        let mut bad = Change::other(4, ChangeKind::PageChanged, "");
+        judge(&mut bad, &[]);
+        let good = Change::new(3, Category::Dss, ChangeKind::DssUpdated, "");
+        let changes = [good, bad];
+        assert_eq!(verdict_after(&changes, 2), Verdict::NotPermitted);
+        assert_eq!(verdict_after(&changes, 3), Verdict::NotPermitted);
+        assert_eq!(verdict_after(&changes, 4), Verdict::None);
+        assert_eq!(verdict_after(&changes[..1], 2), Verdict::Permitted);
+    }
+
+    // ------------------------------------------------------------------------------------
+    // End to end over real bytes: a sample contract with a signature placeholder (the CMS is
+    // irrelevant here), then hand-written incremental updates.
+
+    /// The sample contract plus one signature update: (bytes, revision ends).
+    fn signed() -> Vec<u8> {
+        let pdf = signet_pdf::sample_contract("Modification", 2, 0);
+        let doc = Document::open(&pdf).unwrap();
+        let req = signet_pdf::SignatureRequest { contents_capacity: 64, ..Default::default() };
+        let mut p = signet_pdf::prepare_signature(&doc, &req).unwrap();
+        p.embed(&[0x30, 0x00]).unwrap();
+        let mut out = pdf.clone();
+        out.extend_from_slice(&p.update);
+        out
+    }
+
+    /// Appends a classic-xref incremental update holding `objects` (number, body).
+    fn append(pdf: &[u8], objects: &[(u32, String)]) -> Vec<u8> {
+        let doc = Document::open(&pdf).unwrap();
+        let mut out = pdf.to_vec();
+        let mut offsets = Vec::new();
+        for (n, body) in objects {
+            offsets.push((*n, out.len()));
+            out.extend_from_slice(format!("{n} 0 obj\n{body}\nendobj\n").as_bytes());
+        }
+        let xref = out.len();
+        out.extend_from_slice(b"xref\n");
+        for (n, off) in &offsets {
+            out.extend_from_slice(format!("{n} 1\n{off:010} 00000 n \n").as_bytes());
+        }
+        let size = doc.size().max(objects.iter().map(|o| o.0 + 1).max().unwrap_or(0));
+        out.extend_from_slice(format!("trailer\n<< /Size {size} {} >>\nstartxref\n{xref}\n%%EOF\n", links(&doc)).as_bytes());
+        out
+    }
+
+    /// `/Root`, `/Info` and `/Prev` for a trailer after `doc`.
+    fn links(doc: &Document<'_>) -> String {
+        let r = |k: &[u8]| doc.trailer().get(k).and_then(Object::as_reference).map(|r| r.num);
+        let info = r(b"Info").map(|i| format!("/Info {i} 0 R")).unwrap_or_default();
+        format!("/Root {} 0 R {info} /Prev {}", r(b"Root").unwrap(), doc.startxref())
+    }
+
+    fn run(pdf: &[u8]) -> Vec<Change> {
+        let doc = Document::open(&pdf).unwrap();
+        let ends = doc.revisions().unwrap();
+        analyse(&pdf, &ends, 2, &[scope(2, None, None)])
+    }
+
+    fn page_dict(pdf: &[u8], number: usize) -> (u32, String) {
+        let doc = Document::open(&pdf).unwrap();
+        let (r, d) = doc.page(number).unwrap();
+        let mut body = Vec::new();
+        signet_pdf::write_object(&mut body, &Object::Dict(d));
+        (r.num, String::from_utf8(body).unwrap())
+    }
+
+    #[test]
+    fn nothing_after_the_signature_is_nothing() {
+        let pdf = signed();
+        assert!(run(&pdf).is_empty());
+        // Trailing whitespace is not a change; other bytes without an xref section are.
+        let mut ws = pdf.clone();
+        ws.extend_from_slice(b"\n\r\n  ");
+        assert!(run(&ws).is_empty());
+        let mut junk = pdf.clone();
+        junk.extend_from_slice(b"7 0 obj\n<< /Length 0 >>\nstream\n\nendstream\nendobj\n");
+        let c = run(&junk);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].kind, ChangeKind::BytesOutsideRevisions);
+        assert!(!c[0].permitted);
+    }
+
+    #[test]
+    fn page_content_swaps_fail_and_identical_rewrites_do_not_count() {
+        let pdf = signed();
+        let (num, body) = page_dict(&pdf, 1);
+        // The same page dictionary written again: no change.
+        assert!(run(&append(&pdf, &[(num, body.clone())])).is_empty());
+        // The page now shows another content stream.
+        let doc = Document::open(&pdf).unwrap();
+        let size = doc.size();
+        let swapped = body.replacen("/Contents", &format!("/Contents {size} 0 R /OldContents"), 1);
+        let out = append(&pdf, &[(size, "<< /Length 0 >>\nstream\n\nendstream".into()), (num, swapped)]);
+        let c = run(&out);
+        assert!(c.iter().any(|c| c.kind == ChangeKind::PageChanged && c.page == Some(1) && !c.permitted), "{c:?}");
+    }
+
+    #[test]
+    fn sticky_notes_pass_and_overlays_fail_on_an_approved_document() {
+        let pdf = signed();
+        let (num, body) = page_dict(&pdf, 2);
+        let size = Document::open(&pdf).unwrap().size();
+        let with_annot = |sub: &str, rect: &str| {
+            let page = if body.contains("/Annots") {
+                body.replacen("/Annots [", &format!("/Annots [{size} 0 R "), 1)
+            } else {
+                body.replacen("<<", &format!("<< /Annots [{size} 0 R]"), 1)
+            };
+            append(&pdf, &[(size, format!("<< /Type /Annot /Subtype /{sub} /Rect [{rect}] /Contents (hi) >>")), (num, page)])
+        };
+        let c = run(&with_annot("Text", "10 10 30 30"));
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert!(c[0].kind == ChangeKind::AnnotationAdded && c[0].permitted && c[0].page == Some(2));
+        let c = run(&with_annot("FreeText", "10 10 300 60"));
+        assert!(c.iter().any(|c| c.refusal == Some(Refusal::OverlayAnnotation)), "{c:?}");
+        // Covering most of the page fails whatever the subtype.
+        let c = run(&with_annot("Text", "-10 -10 1000 1000"));
+        assert!(c.iter().any(|c| c.kind == ChangeKind::CoversPage && !c.permitted), "{c:?}");
+    }
+
+    #[test]
+    fn freed_objects_brought_back_and_deleted_objects_fail() {
+        let pdf = signed();
+        let doc = Document::open(&pdf).unwrap();
+        let size = doc.size();
+        // Free a fresh number in one update, then bring it back in the next.
+        let mut out = pdf.clone();
+        let xref = out.len();
+        out.extend_from_slice(
+            format!("xref\n{size} 1\n0000000000 00001 f \ntrailer\n<< /Size {} {} >>\nstartxref\n{xref}\n%%EOF\n", size + 1, links(&doc))
+                .as_bytes(),
+        );
+        let back = append(&out, &[(size, "(hello)".into())]);
+        let c = run(&back);
+        assert!(c.iter().any(|c| c.kind == ChangeKind::FreedObjectReused && c.revision == 4), "{c:?}");
+        // Deleting an object of the signed revision.
+        let (num, _) = page_dict(&pdf, 2);
+        let mut del = pdf.clone();
+        let xref = del.len();
+        del.extend_from_slice(
+            format!("xref\n{num} 1\n0000000000 00001 f \ntrailer\n<< /Size {size} {} >>\nstartxref\n{xref}\n%%EOF\n", links(&doc)).as_bytes(),
+        );
+        let c = run(&del);
+        assert!(c.iter().any(|c| c.kind == ChangeKind::ObjectDeleted && !c.permitted), "{c:?}");
+        // The page tree still names the deleted page: that revision cannot be read either.
+        assert!(c.iter().any(|c| c.kind == ChangeKind::UnreadableRevision), "{c:?}");
+    }
+
+    #[test]
+    fn a_revision_that_cannot_be_read_fails_closed() {
+        let pdf = signed();
+        let doc = Document::open(&pdf).unwrap();
+        // The update says page 1 is at offset 5, where no such object is.
+        let (num, _) = page_dict(&pdf, 1);
+        let mut out = pdf.clone();
+        let xref = out.len();
+        out.extend_from_slice(
+            format!("xref\n{num} 1\n0000000005 00000 n \ntrailer\n<< /Size {} {} >>\nstartxref\n{xref}\n%%EOF\n", doc.size(), links(&doc)).as_bytes(),
+        );
+        let c = run(&out);
+        assert!(c.iter().any(|c| c.kind == ChangeKind::UnreadableRevision && !c.permitted), "{c:?}");
+    }
 }

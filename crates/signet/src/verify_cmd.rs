@@ -265,7 +265,11 @@ fn print_text(file: &str, report: &Report) {
             yes_no(s.trusted)
         );
         if let Some(st) = &s.signing_time {
-            let source = if st.source == "timestamp" { t(Msg::FromTimestamp) } else { t(Msg::Claimed) };
+            let source = match (st.source, st.trusted) {
+                ("timestamp", true) => t(Msg::FromTimestamp),
+                ("timestamp", false) => t(Msg::FromUntrustedTimestamp),
+                _ => t(Msg::Claimed),
+            };
             println!("      {} {} ({source})", label(Msg::Time), st.time);
         }
         if let Some(ts) = &s.timestamp {
