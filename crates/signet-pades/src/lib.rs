@@ -491,7 +491,7 @@ mod tests {
             whole.extend_from_slice(&tail);
             let report = signet_verify::verify(
                 &whole,
-                &signet_verify::Options { trust_anchors: vec![p.root.clone()], now },
+                &signet_verify::Options { trust_anchors: vec![p.root.clone()], now, online: None },
             )
             .unwrap();
             assert!(report.all_passed(), "{level}: {report:?}");

@@ -23,11 +23,51 @@ use signet_pki::cert::{self, Certificate};
 use signet_pki::{alg, chain, cms, ocsp, tsp};
 
 /// What the verification is judged against.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     pub trust_anchors: Vec<Certificate>,
     /// The time "now" for certificates without a trusted time-stamp.
     pub now: SystemTime,
+    /// Where to fetch revocation data the document does not carry (`--online`); `None`
+    /// checks only what the DSS holds.
+    pub online: Option<std::sync::Arc<dyn RevocationFetcher>>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("trust_anchors", &self.trust_anchors.len())
+            .field("now", &self.now)
+            .field("online", &self.online.is_some())
+            .finish()
+    }
+}
+
+/// Revocation data fetched while verifying: raw OCSP responses and CRLs, unchecked (the
+/// verifier checks them), with any extra certificates (a delegated OCSP responder's).
+#[derive(Debug, Default)]
+pub struct Fetched {
+    pub ocsps: Vec<Vec<u8>>,
+    pub crls: Vec<Vec<u8>>,
+    pub certs: Vec<Certificate>,
+}
+
+/// Fetches revocation data for `cert` (issued by `issuer`) from the services it names; the
+/// I/O side (HTTP with timeouts) lives in the caller.
+pub trait RevocationFetcher: Send + Sync {
+    fn fetch(&self, cert: &Certificate, issuer: &Certificate) -> Result<Fetched, String>;
+}
+
+/// How the signer's certificate's revocation status was established.
+#[derive(Debug, Clone, Serialize)]
+pub struct RevocationReport {
+    /// "good", "revoked", "unknown" or "not_checked".
+    pub status: &'static str,
+    /// "dss" (validation data in the document) or "online"; absent when not checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
 }
 
 /// Most signatures and document time-stamps examined in one document.
@@ -109,6 +149,7 @@ pub struct SignatureReport {
     pub signer: Option<CertSummary>,
     pub signing_time: Option<SigningTime>,
     pub timestamp: Option<TimestampSummary>,
+    pub revocation: Option<RevocationReport>,
     pub level: Option<String>,
     /// 1-based revision whose end the byte range reaches.
     pub covered_revision: Option<usize>,
@@ -431,6 +472,7 @@ fn check_one(
         signer: None,
         signing_time: None,
         timestamp: None,
+        revocation: None,
         level: None,
         covered_revision: None,
         covers_whole_file: false,
@@ -591,11 +633,25 @@ fn check_one(
 
     pool.extend(sd.certificates.iter().cloned());
     let weak = weak_algorithms(&sd, &signer_cert);
+    let proven_time = (validation_time != opts.now).then_some(validation_time);
     match chain::build_chain(&signer_cert, &pool, &opts.trust_anchors, validation_time) {
         Ok(valid) => {
             r.trusted = true;
-            if let Some(revoked) = revoked_in_dss(&signer_cert, &valid.certs, dss) {
-                return failed(r, Indication::TotalFailed, "REVOKED", revoked);
+            let rev = revocation(&signer_cert, valid.certs.get(1), dss, opts);
+            if let Some(note) = &rev.1 {
+                r.notes.push(note.clone());
+            }
+            let revoked_at = rev.0.revoked_at.clone();
+            r.revocation = Some(rev.0);
+            if let Some(at) = revoked_at {
+                // Revoked after the time a trusted time-stamp proves the signature existed:
+                // the signature stays valid (long-term validation); otherwise it fails.
+                match (proven_time, parse_rfc3339(&at)) {
+                    (Some(p), Some(t)) if t > p => r.notes.push(format!(
+                        "the signer's certificate was revoked at {at}, after the time-stamp proves the signature existed"
+                    )),
+                    _ => return failed(r, Indication::TotalFailed, "REVOKED", format!("the signer's certificate was revoked at {at}")),
+                }
             }
             r.indication = Indication::TotalPassed;
         }
@@ -610,9 +666,6 @@ fn check_one(
             r.indication = Indication::Indeterminate;
             r.sub_indication = Some("CRYPTO_CONSTRAINTS_FAILURE");
         }
-    }
-    if cert::crl_urls(&signer_cert).is_empty() && cert::ocsp_urls(&signer_cert).is_empty() {
-        r.notes.push("the signer's certificate names no CRL or OCSP service: revocation was not checked".into());
     }
     if !pades {
         r.level = Some("CMS, not PAdES".into());
@@ -679,29 +732,90 @@ fn check_timestamp_token(token: &[u8], signature: &[u8], pool: &[Certificate], o
     Some(s)
 }
 
-/// A revoked status for `leaf` in the DSS's OCSP responses or CRLs, if there is one.
-fn revoked_in_dss(leaf: &Certificate, chain: &[Certificate], dss: &Dss) -> Option<String> {
-    let issuer = chain.get(1)?;
+/// The revocation status of `leaf`: from the DSS, else (with `--online`) fetched; with a note
+/// for the report when something could not be established.
+fn revocation(leaf: &Certificate, issuer: Option<&Certificate>, dss: &Dss, opts: &Options) -> (RevocationReport, Option<String>) {
+    let not_checked = |note: String| (RevocationReport { status: "not_checked", source: None, revoked_at: None }, Some(note));
+    let Some(issuer) = issuer else {
+        // A self-signed signer trusted directly: there is nobody to revoke it.
+        return (RevocationReport { status: "good", source: None, revoked_at: None }, None);
+    };
+    if let Some(status) = status_in(leaf, issuer, &dss.ocsps, &dss.crls, &dss.certs) {
+        return (report(status, "dss"), None);
+    }
+    if cert::crl_urls(leaf).is_empty() && cert::ocsp_urls(leaf).is_empty() {
+        return not_checked("the signer's certificate names no CRL or OCSP service and the document holds no revocation data for it: revocation was not checked".into());
+    }
+    let Some(fetcher) = &opts.online else {
+        return not_checked("the document holds no revocation data for the signer's certificate: revocation was not checked (use --online to ask its CRL/OCSP services)".into());
+    };
+    match fetcher.fetch(leaf, issuer) {
+        Ok(f) => match status_in(leaf, issuer, &f.ocsps, &f.crls, &f.certs) {
+            Some(status) => (report(status, "online"), None),
+            None => (
+                RevocationReport { status: "unknown", source: Some("online"), revoked_at: None },
+                Some("the revocation data fetched online does not cover the signer's certificate".into()),
+            ),
+        },
+        Err(e) => (
+            RevocationReport { status: "unknown", source: Some("online"), revoked_at: None },
+            Some(format!("revocation data could not be fetched: {e}")),
+        ),
+    }
+}
+
+enum Status {
+    Good,
+    Revoked(SystemTime),
+    Unknown,
+}
+
+fn report(s: Status, source: &'static str) -> RevocationReport {
+    let (status, revoked_at) = match s {
+        Status::Good => ("good", None),
+        Status::Revoked(t) => ("revoked", Some(rfc3339(t))),
+        Status::Unknown => ("unknown", None),
+    };
+    RevocationReport { status, source: Some(source), revoked_at }
+}
+
+/// The status of `leaf` in verified OCSP responses and CRLs of `issuer` (a revocation found
+/// anywhere wins); `None` when none of them speaks about it.
+fn status_in(leaf: &Certificate, issuer: &Certificate, ocsps: &[Vec<u8>], crls: &[Vec<u8>], certs: &[Certificate]) -> Option<Status> {
     let serial = leaf.tbs_certificate().serial_number().as_bytes();
-    for o in &dss.ocsps {
+    let mut found: Option<Status> = None;
+    for o in ocsps {
         let Ok(resp) = ocsp::parse_response(o) else { continue };
-        if ocsp::verify_response(&resp, issuer, &dss.certs).is_err() {
+        if ocsp::verify_response(&resp, issuer, certs).is_err() {
             continue;
         }
-        for s in &resp.single {
-            if s.id.serial == serial
-                && let ocsp::CertStatus::Revoked { time, .. } = s.status {
-                    return Some(format!("the signer's certificate was revoked at {} (OCSP)", rfc3339(time)));
+        for s in resp.single.iter().filter(|s| s.id.serial == serial) {
+            match s.status {
+                ocsp::CertStatus::Revoked { time, .. } => return Some(Status::Revoked(time)),
+                ocsp::CertStatus::Good => found = Some(Status::Good),
+                ocsp::CertStatus::Unknown => {
+                    if found.is_none() {
+                        found = Some(Status::Unknown);
+                    }
                 }
+            }
         }
     }
-    for c in &dss.crls {
+    for c in crls {
         let Ok(crl) = signet_pki::crl::verify_crl(c, issuer) else { continue };
         if let Some((_, t)) = crl.revoked.iter().find(|(s, _)| s.as_slice() == serial) {
-            return Some(format!("the signer's certificate was revoked at {} (CRL)", rfc3339(*t)));
+            return Some(Status::Revoked(*t));
+        }
+        if !matches!(found, Some(Status::Good)) {
+            found = Some(Status::Good);
         }
     }
-    None
+    found
+}
+
+fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(t.unix_timestamp()).ok()?))
 }
 
 /// PAdES levels: B-B for a CAdES signature, B-T with a valid signature time-stamp, B-LT with
@@ -789,7 +903,7 @@ mod tests {
             p.embed(&[0x30, 0x00]).unwrap();
             pdf.extend_from_slice(&p.update);
         }
-        let opts = Options { trust_anchors: vec![], now: SystemTime::UNIX_EPOCH };
+        let opts = Options { trust_anchors: vec![], now: SystemTime::UNIX_EPOCH, online: None };
         let report = verify(&pdf, &opts).unwrap();
         assert!(!report.all_passed());
         assert!(report.problems.iter().any(|p| p.contains("more than")), "{:?}", report.problems);
@@ -798,7 +912,7 @@ mod tests {
     #[test]
     fn not_a_pdf_is_a_usage_error() {
         let junk = b"hello, this is not a pdf".to_vec();
-        let opts = Options { trust_anchors: vec![], now: SystemTime::UNIX_EPOCH };
+        let opts = Options { trust_anchors: vec![], now: SystemTime::UNIX_EPOCH, online: None };
         assert!(matches!(verify(&junk, &opts), Err(VerifyError::NotPdf(_))));
     }
 

@@ -100,7 +100,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     println!();
     let report = {
         let src = crate::files::FileSource::open(&signed)?;
-        let opts = signet_verify::Options { trust_anchors: vec![ca.root.clone()], now: SystemTime::now() };
+        let opts = signet_verify::Options { trust_anchors: vec![ca.root.clone()], now: SystemTime::now(), online: None };
         signet_verify::verify(&src, &opts)?
     };
     println!(

@@ -160,3 +160,43 @@ fn fetch_ocsp(url: &str, c: &Certificate, issuer: &Certificate) -> Result<(Vec<u
         None => Err(format!("OCSP answer from {url} is about another certificate")),
     }
 }
+
+/// `signet verify --online`: fetches the OCSP responses and CRLs a signer's certificate names
+/// (HTTP, each request bounded by the agent's timeout); the verifier checks what comes back.
+pub struct OnlineRevocation;
+
+impl signet_verify::RevocationFetcher for OnlineRevocation {
+    fn fetch(&self, c: &Certificate, issuer: &Certificate) -> Result<signet_verify::Fetched, String> {
+        let mut out = signet_verify::Fetched::default();
+        let mut problems = Vec::new();
+        for url in cert::ocsp_urls(c).into_iter().take(3) {
+            let fetched = ocsp::cert_id(c, issuer, signet_pki::oid::ID_SHA1)
+                .and_then(|id| ocsp::build_request(std::slice::from_ref(&id), None))
+                .map_err(|e| e.to_string())
+                .and_then(|req| http_post(&url, "application/ocsp-request", &req));
+            match fetched {
+                Ok(der) => {
+                    if let Ok(parsed) = ocsp::parse_response(&der) {
+                        out.certs.extend(parsed.certs.iter().cloned());
+                    }
+                    out.ocsps.push(der);
+                    break;
+                }
+                Err(e) => problems.push(format!("OCSP {url}: {e}")),
+            }
+        }
+        for url in cert::crl_urls(c).into_iter().take(3) {
+            match http_get(&url) {
+                Ok(der) => {
+                    out.crls.push(der);
+                    break;
+                }
+                Err(e) => problems.push(format!("CRL {url}: {e}")),
+            }
+        }
+        if out.ocsps.is_empty() && out.crls.is_empty() {
+            return Err(if problems.is_empty() { "no OCSP or CRL service answered".into() } else { problems.join("; ") });
+        }
+        Ok(out)
+    }
+}

@@ -41,6 +41,10 @@ pub struct VerifyArgs {
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Ask the signer's CRL/OCSP services for revocation data the document does not carry
+    /// (off by default; each request times out after 20 s).
+    #[arg(long)]
+    pub online: bool,
 }
 
 pub fn run(args: VerifyArgs) -> ExitCode {
@@ -51,7 +55,9 @@ pub fn run(args: VerifyArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let opts = Options { trust_anchors: anchors, now: SystemTime::now() };
+    let online: Option<std::sync::Arc<dyn signet_verify::RevocationFetcher>> =
+        args.online.then(|| std::sync::Arc::new(crate::services::OnlineRevocation) as _);
+    let opts = Options { trust_anchors: anchors, now: SystemTime::now(), online };
     let full = args.full || args.files.len() == 1;
     let jobs = args
         .jobs

@@ -616,3 +616,72 @@ fn ca_serve_answers_crl_and_ocsp_and_sees_revocations() {
     let text = format!("{}{}", String::from_utf8_lossy(&v.stdout), String::from_utf8_lossy(&v.stderr));
     assert!(text.contains("Response verify OK") && text.contains(": revoked"), "{text}");
 }
+
+/// `verify --online` asks the signer's OCSP service (a real `ca serve`): good, then revoked;
+/// a B-T signature revoked after its trusted time-stamp stays valid, a B-B one fails. Without
+/// `--online`, revocation is reported as not checked.
+#[test]
+fn verify_online_revocation() {
+    let s = Setup::new();
+    let port = free_port();
+    let ca = s.path("ca-online");
+    let base = format!("http://127.0.0.1:{port}");
+    ok(&signet(["ca".as_ref(), "init".as_ref(), "--dir".as_ref(), ca.as_os_str(), "--base-url".as_ref(), base.as_ref()] as [&std::ffi::OsStr; 6]));
+    let p12 = s.path("online.p12");
+    ok(&signet([
+        "ca".as_ref(), "issue".as_ref(), "--dir".as_ref(), ca.as_os_str(), "--name".as_ref(), "李四".as_ref(),
+        "--out".as_ref(), p12.as_os_str(), "--password-file".as_ref(), s.pw.as_os_str(),
+    ] as [&std::ffi::OsStr; 10]));
+    let sign = |level: &str, out: &Path| {
+        let mut args: Vec<std::ffi::OsString> = vec!["sign".into(), s.pdf.clone().into(), "-o".into(), out.into(), "--p12".into(), p12.clone().into(), "--password-file".into(), s.pw.clone().into(), "--level".into(), level.into()];
+        if level == "B-T" {
+            args.extend(["--tsa-dir".into(), ca.clone().into()]);
+        }
+        ok(&signet(args));
+    };
+    let (bb, bt) = (s.path("bb.pdf"), s.path("bt.pdf"));
+    sign("B-B", &bb);
+    sign("B-T", &bt);
+    let root = ca.join("root.pem");
+    let verify = |file: &Path, online: bool| -> (Option<i32>, serde_json::Value) {
+        let mut args: Vec<std::ffi::OsString> = vec!["verify".into(), "--json".into(), "--trust".into(), root.clone().into()];
+        if online {
+            args.push("--online".into());
+        }
+        args.push(file.into());
+        let out = signet(args);
+        (out.status.code(), serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null))
+    };
+
+    // Offline: passes, and says revocation was not checked.
+    let (code, j) = verify(&bb, false);
+    assert_eq!(code, Some(0), "{j}");
+    assert_eq!(j["signatures"][0]["revocation"]["status"], "not_checked", "{j}");
+
+    // Online with the service down: the status is unknown, with a reason; it does not hang.
+    let (_, j) = verify(&bb, true);
+    assert_eq!(j["signatures"][0]["revocation"]["status"], "unknown", "{j}");
+    assert!(j["signatures"][0]["notes"].to_string().contains("could not be fetched"), "{j}");
+
+    let child = Command::new(SIGNET).args(["ca", "serve", "--dir"]).arg(&ca).args(["--addr", &format!("127.0.0.1:{port}")]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let _guard = Server(child);
+    wait_for_port(port);
+    let (code, j) = verify(&bb, true);
+    assert_eq!(code, Some(0), "{j}");
+    assert_eq!(j["signatures"][0]["revocation"]["status"], "good", "{j}");
+    assert_eq!(j["signatures"][0]["revocation"]["source"], "online", "{j}");
+
+    let serial = cert_serial(&p12, &s.pw);
+    // Revocation times have one-second resolution: revoke clearly after the time-stamp.
+    std::thread::sleep(Duration::from_millis(2100));
+    ok(&signet(["ca".as_ref(), "revoke".as_ref(), "--dir".as_ref(), ca.as_os_str(), "--serial".as_ref(), serial.as_ref()] as [&std::ffi::OsStr; 6]));
+    let (code, j) = verify(&bb, true);
+    assert_eq!(code, Some(1), "{j}");
+    assert_eq!(j["signatures"][0]["sub_indication"], "REVOKED", "{j}");
+    assert_eq!(j["signatures"][0]["revocation"]["status"], "revoked", "{j}");
+    // The B-T signature's trusted time-stamp proves it was made before the revocation.
+    let (code, j) = verify(&bt, true);
+    assert_eq!(code, Some(0), "{j}");
+    assert_eq!(j["signatures"][0]["revocation"]["status"], "revoked", "{j}");
+    assert!(j["signatures"][0]["notes"].to_string().contains("after the time-stamp"), "{j}");
+}
