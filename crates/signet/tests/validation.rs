@@ -105,6 +105,29 @@ fn corpus_verdicts_match_expected() {
 }
 
 #[test]
+fn a_batch_prints_one_line_per_file_in_order() {
+    let rows = expected();
+    let files: Vec<&str> = rows.iter().map(|r| r.path.as_str()).collect();
+    let mut args: Vec<&std::ffi::OsStr> = vec!["verify".as_ref(), "--jobs".as_ref(), "3".as_ref()];
+    args.extend(files.iter().map(std::ffi::OsStr::new));
+    let out = signet(&args, &corpora());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), files.len(), "{text}");
+    for (line, file) in lines.iter().zip(&files) {
+        assert!(line.starts_with(&format!("{file}: ")), "{line} (expected {file})");
+        assert!(line.contains("INVALID") || line.contains("INDETERMINATE"), "{line}");
+    }
+    // A file that cannot be read in the batch: exit 2, the others still reported.
+    let args: Vec<&std::ffi::OsStr> = vec!["verify".as_ref(), "--json".as_ref(), files[0].as_ref(), "no-such.pdf".as_ref(), files[1].as_ref()];
+    let out = signet(&args, &corpora());
+    assert_eq!(out.status.code(), Some(2));
+    let reports = json_lines(&out);
+    assert_eq!(reports.len(), 3);
+    assert!(reports["no-such.pdf"]["error"].is_string());
+}
+
+#[test]
 fn every_signed_field_is_reported_and_shadow_attacks_keep_the_signed_revision() {
     // Two signatures whose byte ranges overlap: both appear, one fails on its byte range.
     let dir = corpora();
