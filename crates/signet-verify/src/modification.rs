@@ -79,6 +79,7 @@ pub enum ChangeKind {
     ObjectChanged,
     ObjectDeleted,
     FreedObjectReused,
+    MissingObjectDefined,
     UnreadableRevision,
     BytesOutsideRevisions,
 }
@@ -617,12 +618,23 @@ fn diff_step_inner(old: &Document<'_>, new: &Document<'_>, rev: usize, out: &mut
         appearance_of_filled: HashSet::new(),
         unclaimed: Vec::new(),
         ap_replaced: Vec::new(),
+        dss_rewrites: Vec::new(),
     };
     for num in changed {
         let old_e = old.xref_entry(num);
         let Some(new_obj) = get_entry(new, num) else { continue };
         let new_obj = new_obj?;
         match old_e {
+            // A number the signed revision did not use but counted (below its /Size): writers
+            // number new objects from /Size up, and a reference to a missing object reads as
+            // null — defining it later would change what an unchanged object shows.
+            None if num < old.size() && !is_structural(&new_obj) => {
+                ctx.out.push(
+                    Change::other(rev, ChangeKind::MissingObjectDefined, format!("object {num}, numbered within the signed revision but not defined there, was defined"))
+                        .object(num),
+                );
+                continue;
+            }
             None => continue, // a new object: judged through what refers to it
             Some(XrefEntry::Free) => {
                 if num != 0 && !is_structural(&new_obj) {
@@ -640,6 +652,7 @@ fn diff_step_inner(old: &Document<'_>, new: &Document<'_>, rev: usize, out: &mut
         ctx.classify(num, &old_obj, &new_obj)?;
     }
     ctx.check_unclaimed()?;
+    ctx.check_dss_rewrites()?;
     Ok(())
 }
 
@@ -660,6 +673,8 @@ struct Step<'s, 'a> {
     /// Old appearance objects a filled widget stopped pointing at; refused when something
     /// else in the signed revision also uses them (pyHanko's rule, kept: fail closed).
     ap_replaced: Vec<u32>,
+    /// Objects of the signed revision's DSS rewritten in place.
+    dss_rewrites: Vec<u32>,
 }
 
 impl Step<'_, '_> {
@@ -673,9 +688,11 @@ impl Step<'_, '_> {
         let (Some(od), Some(nd)) = (od, nd) else {
             // Arrays and scalars: an /Annots array or a field's /Kids.
             if let Some(&page) = self.ro.annots_arrays.get(&num) {
+                self.direct_annots(page, old, new);
                 return self.annots_diff(page, &refs_in(old), &refs_in(new));
             }
             if self.ro.dss.contains(&num) {
+                self.dss_rewrites.push(num);
                 self.push(Change::new(rev, Category::Dss, ChangeKind::DssUpdated, "the DSS was updated").object(num));
                 return Ok(());
             }
@@ -693,6 +710,9 @@ impl Step<'_, '_> {
             return Ok(());
         }
         if self.ro.dss.contains(&num) {
+            // Checked at the end: an object the DSS shares with the rest of the document (say,
+            // a page's content stream listed in it before signing) is not validation data.
+            self.dss_rewrites.push(num);
             self.push(Change::new(rev, Category::Dss, ChangeKind::DssUpdated, "the DSS was updated").object(num));
             return Ok(());
         }
@@ -713,6 +733,7 @@ impl Step<'_, '_> {
                 if k == b"Annots" {
                     let a = od.get(b"Annots").map(|a| self.old.resolve(a)).transpose()?.unwrap_or(Object::Null);
                     let b = nd.get(b"Annots").map(|a| self.new.resolve(a)).transpose()?.unwrap_or(Object::Null);
+                    self.direct_annots(page, &a, &b);
                     self.annots_diff(page, &refs_in(&a), &refs_in(&b))?;
                 } else {
                     let c = Change::other(rev, ChangeKind::PageChanged, format!("page {page} was changed ({})", String::from_utf8_lossy(&k)))
@@ -876,6 +897,21 @@ impl Step<'_, '_> {
         let ix = (rect[2].min(pb[2]) - rect[0].max(pb[0])).max(0.0);
         let iy = (rect[3].min(pb[3]) - rect[1].max(pb[1])).max(0.0);
         Ok(Some((page, (ix * iy) / page_area)))
+    }
+
+    /// Annotations written directly in an `/Annots` array (not as references) that the signed
+    /// revision did not have: nothing can be said about them but that they may draw.
+    fn direct_annots(&mut self, page: usize, old: &Object, new: &Object) {
+        let direct = |o: &Object| -> Vec<Object> {
+            o.as_array().map(|a| a.iter().filter(|x| x.as_reference().is_none()).cloned().collect()).unwrap_or_default()
+        };
+        let before = direct(old);
+        if direct(new).iter().any(|n| !before.iter().any(|o| same(o, n))) {
+            let c = Change::other(self.rev, ChangeKind::PageChanged, format!("page {page} lists a new annotation written in place instead of by reference"))
+                .page(Some(page))
+                .key(b"Annots");
+            self.push(c);
+        }
     }
 
     fn annots_diff(&mut self, page: usize, old: &[ObjRef], new: &[ObjRef]) -> Result<(), PdfError> {
@@ -1089,9 +1125,50 @@ impl Step<'_, '_> {
     }
 }
 
+impl Step<'_, '_> {
+    /// DSS objects rewritten in place must be reachable only through the DSS.
+    fn check_dss_rewrites(&mut self) -> Result<(), PdfError> {
+        if self.dss_rewrites.is_empty() {
+            return Ok(());
+        }
+        let outside = reachable_outside_dss(self.old)?;
+        for n in std::mem::take(&mut self.dss_rewrites) {
+            if outside.contains(&n) {
+                let what = format!("object {n}, listed in the DSS but also used by the rest of the document, was rewritten");
+                self.push(Change::other(self.rev, ChangeKind::ObjectChanged, what).object(n));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every object reachable from the trailer without entering the catalog's `/DSS`.
+fn reachable_outside_dss(doc: &Document<'_>) -> Result<HashSet<u32>, PdfError> {
+    let (cat_ref, cat) = doc.catalog()?;
+    let mut avoid: HashSet<u32> = HashSet::new();
+    if let Some(d) = cat.get(b"DSS").and_then(Object::as_reference) {
+        avoid.insert(d.num);
+    }
+    // The catalog is entered by hand, without its /DSS (which may be a direct dictionary).
+    avoid.insert(cat_ref.num);
+    let mut without_dss = cat.clone();
+    without_dss.remove(b"DSS");
+    let mut trailer = doc.trailer().clone();
+    trailer.remove(b"Root");
+    trailer.set("SignetCatalog", Object::Dict(without_dss));
+    let mut seen = reachable_from(doc, &Object::Dict(trailer), &avoid)?;
+    seen.insert(cat_ref.num);
+    Ok(seen)
+}
+
 /// Every object reachable in `doc` from the trailer without passing through `avoid` (the
 /// fields and widgets being filled); refused beyond `MAX_REFERENCE_SCAN` objects.
 fn reachable_avoiding(doc: &Document<'_>, avoid: &HashSet<u32>) -> Result<HashSet<u32>, PdfError> {
+    reachable_from(doc, &Object::Dict(doc.trailer().clone()), avoid)
+}
+
+/// Every object reachable from `start` without passing through `avoid`; bounded.
+fn reachable_from(doc: &Document<'_>, start: &Object, avoid: &HashSet<u32>) -> Result<HashSet<u32>, PdfError> {
     fn refs(o: &Object, out: &mut Vec<ObjRef>, depth: usize) {
         if depth > 64 {
             return;
@@ -1106,7 +1183,7 @@ fn reachable_avoiding(doc: &Document<'_>, avoid: &HashSet<u32>) -> Result<HashSe
     }
     let mut seen: HashSet<u32> = HashSet::new();
     let mut stack = Vec::new();
-    refs(&Object::Dict(doc.trailer().clone()), &mut stack, 0);
+    refs(start, &mut stack, 0);
     while let Some(r) = stack.pop() {
         if avoid.contains(&r.num) || !seen.insert(r.num) {
             continue;
@@ -1255,6 +1332,11 @@ mod tests {
 
     /// Appends a classic-xref incremental update holding `objects` (number, body).
     fn append(pdf: &[u8], objects: &[(u32, String)]) -> Vec<u8> {
+        append_sized(pdf, objects, 0)
+    }
+
+    /// `append` with a trailer `/Size` of at least `min_size`.
+    fn append_sized(pdf: &[u8], objects: &[(u32, String)], min_size: u32) -> Vec<u8> {
         let doc = Document::open(&pdf).unwrap();
         let mut out = pdf.to_vec();
         let mut offsets = Vec::new();
@@ -1267,7 +1349,7 @@ mod tests {
         for (n, off) in &offsets {
             out.extend_from_slice(format!("{n} 1\n{off:010} 00000 n \n").as_bytes());
         }
-        let size = doc.size().max(objects.iter().map(|o| o.0 + 1).max().unwrap_or(0));
+        let size = doc.size().max(objects.iter().map(|o| o.0 + 1).max().unwrap_or(0)).max(min_size);
         out.extend_from_slice(format!("trailer\n<< /Size {size} {} >>\nstartxref\n{xref}\n%%EOF\n", links(&doc)).as_bytes());
         out
     }
@@ -1388,5 +1470,70 @@ mod tests {
         );
         let c = run(&out);
         assert!(c.iter().any(|c| c.kind == ChangeKind::UnreadableRevision && !c.permitted), "{c:?}");
+    }
+
+    #[test]
+    fn a_dangling_reference_filled_in_later_fails() {
+        // Before signing, page 1 lists a content stream that does not exist (it reads as
+        // null); the signed revision's /Size counts it. After signing it gets defined.
+        let pdf = signet_pdf::sample_contract("Dangling", 1, 0);
+        let (num, body) = page_dict(&pdf, 1);
+        let doc = Document::open(&pdf).unwrap();
+        let ghost = doc.size();
+        let with_ghost = body.replacen("/Contents", &format!("/Contents [{ghost} 0 R] /Old"), 1);
+        // /Size counts the ghost number without defining it.
+        let prepared = append_sized(&pdf, &[(num, with_ghost)], ghost + 1);
+        assert!(Document::open(&prepared).unwrap().size() > ghost);
+        let d = Document::open(&prepared).unwrap();
+        let req = signet_pdf::SignatureRequest { contents_capacity: 64, ..Default::default() };
+        let mut p = signet_pdf::prepare_signature(&d, &req).unwrap();
+        p.embed(&[0x30, 0x00]).unwrap();
+        let mut signed = prepared.clone();
+        signed.extend_from_slice(&p.update);
+        let sig_rev = Document::open(&signed).unwrap().revisions().unwrap().len();
+        let out = append(&signed, &[(ghost, "<< /Length 0 >>\nstream\n\nendstream".into())]);
+        let doc = Document::open(&out).unwrap();
+        let c = analyse(&out, &doc.revisions().unwrap(), sig_rev, &[scope(sig_rev, None, None)]);
+        assert!(c.iter().any(|c| c.kind == ChangeKind::MissingObjectDefined && c.object == Some(ghost) && !c.permitted), "{c:?}");
+    }
+
+    #[test]
+    fn annotations_written_in_place_in_annots_fail() {
+        let pdf = signed();
+        let (num, body) = page_dict(&pdf, 2);
+        let page = if body.contains("/Annots") {
+            body.replacen("/Annots [", "/Annots [<< /Type /Annot /Subtype /Square /Rect [0 0 600 800] >> ", 1)
+        } else {
+            body.replacen("<<", "<< /Annots [<< /Type /Annot /Subtype /Square /Rect [0 0 600 800] >>]", 1)
+        };
+        let c = run(&append(&pdf, &[(num, page)]));
+        assert!(c.iter().any(|c| c.kind == ChangeKind::PageChanged && !c.permitted && c.key.as_deref() == Some("Annots")), "{c:?}");
+    }
+
+    #[test]
+    fn a_dss_that_shares_page_content_cannot_launder_its_rewrite() {
+        // Before signing, the DSS lists page 1's content stream among its certificates.
+        let pdf = signet_pdf::sample_contract("Laundry", 1, 0);
+        let doc = Document::open(&pdf).unwrap();
+        let (_, page) = doc.page(1).unwrap();
+        let content = page.get(b"Contents").and_then(Object::as_reference).expect("one content stream");
+        let (cat_ref, cat) = doc.catalog().unwrap();
+        let dss = doc.size();
+        let mut cat_body = Vec::new();
+        let mut cat = cat.clone();
+        cat.set("DSS", Object::Ref(ObjRef::new(dss, 0)));
+        signet_pdf::write_object(&mut cat_body, &Object::Dict(cat));
+        let prepared = append(&pdf, &[(dss, format!("<< /Certs [{} 0 R] >>", content.num)), (cat_ref.num, String::from_utf8(cat_body).unwrap())]);
+        let d = Document::open(&prepared).unwrap();
+        let req = signet_pdf::SignatureRequest { contents_capacity: 64, ..Default::default() };
+        let mut p = signet_pdf::prepare_signature(&d, &req).unwrap();
+        p.embed(&[0x30, 0x00]).unwrap();
+        let mut signed = prepared.clone();
+        signed.extend_from_slice(&p.update);
+        let sig_rev = Document::open(&signed).unwrap().revisions().unwrap().len();
+        let out = append(&signed, &[(content.num, "<< /Length 9 >>\nstream\n0 0 m S\n\nendstream".into())]);
+        let doc = Document::open(&out).unwrap();
+        let c = analyse(&out, &doc.revisions().unwrap(), sig_rev, &[scope(sig_rev, None, None)]);
+        assert!(c.iter().any(|c| c.kind == ChangeKind::ObjectChanged && c.object == Some(content.num) && !c.permitted), "{c:?}");
     }
 }

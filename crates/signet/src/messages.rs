@@ -162,6 +162,7 @@ pub fn change_text(kind: signet_verify::modification::ChangeKind, lang: Lang) ->
         K::ObjectChanged => ("object {object} of the signed version was rewritten", "已签署版本中的对象 {object} 被改写"),
         K::ObjectDeleted => ("object {object} of the signed version was deleted", "已签署版本中的对象 {object} 被删除"),
         K::FreedObjectReused => ("object {object}, free when signed, was brought back into use", "签署时已释放的对象 {object} 被重新启用"),
+        K::MissingObjectDefined => ("object {object}, numbered but not defined when signed, was defined", "签署时已编号但未定义的对象 {object} 被定义"),
         K::UnreadableRevision => ("a later revision cannot be read or analysed", "后续修订版本无法读取或分析"),
         K::BytesOutsideRevisions => ("bytes were appended after the last revision without a cross-reference section", "最后一个修订版本之后附加了没有交叉引用表的数据"),
     };
@@ -237,7 +238,7 @@ mod tests {
             K::PagesAddedOrRemoved, K::PageChanged, K::PageTreeChanged, K::CatalogChanged, K::RootReplaced,
             K::FormSettingsChanged, K::FormFieldAdded, K::FormFieldRemoved, K::FieldChanged, K::WidgetChanged,
             K::CoversPage, K::SignatureDictionaryChanged, K::SignatureValueReplaced, K::ObjectChanged, K::ObjectDeleted,
-            K::FreedObjectReused, K::UnreadableRevision, K::BytesOutsideRevisions,
+            K::FreedObjectReused, K::MissingObjectDefined, K::UnreadableRevision, K::BytesOutsideRevisions,
         ];
         for k in kinds {
             let (en, zh) = (change_text(k, Lang::En), change_text(k, Lang::Zh));
