@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Generates seed corpora into fuzz/corpus/<target>/ with the project's own tools and openssl.
 # The corpora are not committed; run this once before fuzzing.
+# SIGNET_BIN=path/to/signet uses that binary instead of building one (`cargo build -p signet`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 C=$ROOT/fuzz/corpus
 W=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$W"' EXIT
-cargo build -q -p signet
-S=$ROOT/target/debug/signet
-mkdir -p "$C"/{pdf_document,cms_signed_data,tsp,ocsp_crl,pkcs12,pem_certs}
+if [ -n "${SIGNET_BIN:-}" ]; then
+  S=$(cd "$(dirname "$SIGNET_BIN")" && pwd)/$(basename "$SIGNET_BIN")
+else
+  cargo build -q -p signet
+  S=$ROOT/target/debug/signet
+fi
+mkdir -p "$C"/{pdf_document,cms_signed_data,tsp,ocsp_crl,pkcs12,pem_certs,verify_pdf,verify_appended}
 printf 'x\n' > "$W/pw"
 PORT=${SEED_PORT:-18790}
 
@@ -52,6 +57,16 @@ sign -o "$W/vis.pdf" --level B-T --page 1 --rect 50,50,250,150 --text Alice \
   --tsa-dir "$W/ca-rsa2048" --field Bob --level B-LT >/dev/null
 for f in bb bt blta vis two; do [ -f "$W/$f.pdf" ] && cp "$W/$f.pdf" "$C/pdf_document/signet-$f.pdf"; done
 find /work/shared/corpora -name '*.pdf' -size -2M -exec cp {} "$C/pdf_document/" \; 2>/dev/null || true
+
+# verify_pdf: the signet PDFs above, the validation corpus (pyHanko, EU DSS; files over 300 KB left out
+# to keep inputs short) and the PDF-attack fixtures with their honest counterparts.
+cp "$C"/pdf_document/sample.pdf "$C"/pdf_document/signet-*.pdf "$C/verify_pdf/"
+find crates/signet/tests/data/corpora -name '*.pdf' -size -300k -exec cp {} "$C/verify_pdf/" \;
+python3 tests/attacks/make_attacks.py --signet "$S" --out "$W/attacks" >/dev/null
+cp "$W"/attacks/*.pdf "$C/verify_pdf/"
+# verify_appended: incremental updates for fuzz/assets/honest-approval.pdf (committed, as the
+# signed tails only fit the committed base; `fuzz/appended_seeds.py` writes them).
+cp fuzz/seeds/verify_appended/* "$C/verify_appended/"
 
 # CMS SignedData and time-stamp tokens out of the signed PDFs' /Contents.
 python3 - "$W" "$C" <<'PY'
