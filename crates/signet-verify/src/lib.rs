@@ -113,6 +113,10 @@ pub struct CertSummary {
     pub serial: String,
     pub not_before: u64,
     pub not_after: u64,
+    /// e.g. "EC 256", "RSA 2048".
+    pub key: String,
+    /// SHA-256 of the certificate's DER, hex.
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -394,12 +398,15 @@ fn unix(t: SystemTime) -> u64 {
 
 fn summary(c: &Certificate) -> CertSummary {
     let (nb, na) = cert::validity(c);
+    let (alg, bits) = cert::key_strength(c);
     CertSummary {
         subject: cert::subject_string(c),
         issuer: cert::issuer_string(c),
         serial: cert::serial_hex(c),
         not_before: unix(nb),
         not_after: unix(na),
+        key: if bits > 0 { format!("{alg} {bits}") } else { alg },
+        sha256: cert::fingerprint_sha256(c).iter().map(|b| format!("{b:02x}")).collect(),
     }
 }
 

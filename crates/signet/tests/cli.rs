@@ -379,6 +379,11 @@ fn verify_exit_codes_and_json_report() {
     assert_eq!(sig["signing_time"]["source"], "timestamp");
     assert_eq!(sig["covers_whole_file"], true);
     assert!(sig["signer"]["subject"].as_str().unwrap().contains("张三"));
+    assert_eq!(sig["signer"]["key"], "EC 256");
+    assert_eq!(sig["signer"]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(sig["revocation"]["status"], "not_checked");
+    assert_eq!(json["document"]["modification"]["verdict"], "NONE");
+    assert_eq!(sig["modification_after"], "NONE");
     assert_eq!(json["document"]["revisions"], 2);
 
     // Same file without the trust anchor: signature intact, chain not trusted → 1.

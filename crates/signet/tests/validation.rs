@@ -155,6 +155,13 @@ fn every_signed_field_is_reported_and_shadow_attacks_keep_the_signed_revision() 
     assert_eq!(rep["signatures"].as_array().unwrap().len(), 1, "{rep}");
     assert_eq!(rep["signatures"][0]["also_in_fields"].as_array().unwrap().len(), 1, "{rep}");
 
+    // A SHA-1 signature by an RSA-1024 key still verifies (intact, valid value) but is flagged.
+    let f = "dss/dss-pades/src/test/resources/validation/pades-multiple-pages-annots-overlap.pdf";
+    let rep = &json_lines(&signet(&["verify".as_ref(), "--json".as_ref(), f.as_ref()], &dir))[f];
+    let weak = rep["signatures"].as_array().unwrap().iter().find(|s| s["signer"]["key"] == "RSA 1024").expect("an RSA-1024 signer");
+    assert_eq!(weak["crypto_valid"], true, "{weak}");
+    assert!(weak["notes"].to_string().contains("SHA-1 and an RSA key of 1024 bits"), "{weak}");
+
     // The text report lists the changes (and says which are not permitted), in both languages.
     let f = "dss/dss-pades/src/test/resources/validation/pdf-signed-added-page.pdf";
     let text = String::from_utf8_lossy(&signet(&["verify".as_ref(), f.as_ref()], &dir).stdout).into_owned();
