@@ -227,6 +227,41 @@ impl Report {
     }
 }
 
+/// The versioned wire shape of a report (`signet.verify/v1`, see `docs/verify.md`): what the
+/// CLI prints with `--json` and what the server's verification API returns.
+#[derive(Debug, Serialize)]
+pub struct ReportV1<'a> {
+    pub schema: &'static str,
+    pub file: &'a str,
+    pub verdict: FileVerdict,
+    pub signatures: &'a [SignatureReport],
+    pub document: DocumentV1<'a>,
+    pub problems: &'a [String],
+}
+
+#[derive(Debug, Serialize)]
+pub struct DocumentV1<'a> {
+    pub revisions: usize,
+    pub modification: &'a Modification,
+}
+
+/// The schema name of [`ReportV1`].
+pub const SCHEMA_V1: &str = "signet.verify/v1";
+
+impl Report {
+    /// This report in the `signet.verify/v1` shape, for the file shown as `file`.
+    pub fn v1<'a>(&'a self, file: &'a str) -> ReportV1<'a> {
+        ReportV1 {
+            schema: SCHEMA_V1,
+            file,
+            verdict: self.verdict(),
+            signatures: &self.signatures,
+            document: DocumentV1 { revisions: self.revisions, modification: &self.modification },
+            problems: &self.problems,
+        }
+    }
+}
+
 fn empty_report() -> Report {
     Report {
         revisions: 0,

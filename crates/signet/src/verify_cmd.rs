@@ -117,7 +117,7 @@ fn print_result(shown: &str, result: Result<Report, VerifyError>, json_out: bool
         }
         Err(e) => {
             if json_out {
-                println!("{}", json!({"schema": "signet.verify/v1", "file": shown, "error": e.to_string()}));
+                println!("{}", json!({"schema": signet_verify::SCHEMA_V1, "file": shown, "error": e.to_string()}));
             }
             eprintln!("{}: {shown}: {e}", t(Msg::Error));
             2
@@ -167,17 +167,7 @@ pub fn verdict(report: &Report) -> &'static str {
 }
 
 pub fn to_json(file: &str, report: &Report) -> serde_json::Value {
-    json!({
-        "schema": "signet.verify/v1",
-        "file": file,
-        "verdict": verdict(report),
-        "signatures": report.signatures,
-        "document": {
-            "revisions": report.revisions,
-            "modification": report.modification,
-        },
-        "problems": report.problems,
-    })
+    serde_json::to_value(report.v1(file)).unwrap_or_else(|e| json!({"schema": signet_verify::SCHEMA_V1, "file": file, "error": e.to_string()}))
 }
 
 fn verdict_text(report: &Report) -> &'static str {
