@@ -35,6 +35,7 @@ fuzz_target!(|data: &[u8]| {
     let opts = signet_verify::Options {
         trust_anchors: Vec::new(),
         now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_750_000_000),
+        online: None,
     };
     let _ = signet_verify::verify(&data, &opts);
 });

@@ -17,6 +17,7 @@ fuzz_target!(|tail: &[u8]| {
     let opts = signet_verify::Options {
         trust_anchors: Vec::new(),
         now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+        online: None,
     };
     let _ = signet_verify::verify(&file, &opts);
 });
