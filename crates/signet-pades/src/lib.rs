@@ -499,6 +499,62 @@ mod tests {
         }
     }
 
+    /// A time-stamp authority with its own (short) certificate.
+    struct ShortTsa {
+        cert: Certificate,
+        key: PrivateKey,
+        root: Certificate,
+    }
+
+    impl TimestampSource for ShortTsa {
+        fn timestamp(&self, imprint: &[u8; 32]) -> Result<Vec<u8>, PadesError> {
+            let tsa = tsp::Tsa {
+                cert: &self.cert,
+                chain: std::slice::from_ref(&self.root),
+                key: &self.key,
+                policy: signet_pki::oid::SIGNET_TSA_POLICY,
+                accuracy_millis: 100,
+            };
+            Ok(tsa.issue_token(&tsp::TimeStampRequest::sha256(imprint), t0() + Duration::from_secs(DAY), &[1])?)
+        }
+    }
+
+    /// Long-term validation: years later the signer's and the signature TSA's certificates
+    /// have expired; a document time-stamp from a still-valid TSA proves the signature and its
+    /// time-stamp existed while they were valid, so the signature still passes. Without it,
+    /// nothing proves that: INDETERMINATE / OUT_OF_BOUNDS_NO_POE.
+    #[test]
+    fn a_document_time_stamp_keeps_an_expired_signature_provable() {
+        let p = pki();
+        let key = PrivateKey::generate(KeyAlgorithm::P256).unwrap();
+        let ca = Issuer::Ca { cert: &p.root, key: &p.root_key };
+        let signer = issue("Signer", CertProfile::Signer, &key, ca, t0(), 365);
+        let short_key = PrivateKey::generate(KeyAlgorithm::P256).unwrap();
+        let short = ShortTsa { cert: issue("Short TSA", CertProfile::TimeStamping, &short_key, ca, t0(), 30), key: short_key, root: p.root.clone() };
+        let chain = [p.root.clone()];
+        let creds = Credentials { key: &key, cert: &signer, chain: &chain };
+        let pdf = signet_pdf::sample_contract("LTV", 1, 0);
+        let signing = t0() + Duration::from_secs(DAY);
+        let tail = sign(&pdf, &creds, &request(), Level::BT, Services { tsa: Some(&short), validation: None }, signing).unwrap();
+        let mut bt = pdf.clone();
+        bt.extend_from_slice(&tail);
+        let mut lta = bt.clone();
+        lta.extend_from_slice(&document_timestamp(&bt, &p, signing).unwrap());
+
+        let years_later = t0() + Duration::from_secs(400 * DAY);
+        let opts = signet_verify::Options { trust_anchors: vec![p.root.clone()], now: years_later, online: None };
+        let report = signet_verify::verify(&bt, &opts).unwrap();
+        let s = &report.signatures[0];
+        assert_eq!(s.indication, signet_verify::Indication::Indeterminate, "{report:?}");
+        assert_eq!(s.sub_indication, Some("OUT_OF_BOUNDS_NO_POE"), "{report:?}");
+
+        let report = signet_verify::verify(&lta, &opts).unwrap();
+        assert!(report.all_passed(), "{report:?}");
+        let s = &report.signatures[0];
+        assert_eq!(s.signing_time.as_ref().map(|t| t.trusted), Some(true));
+        assert!(s.notes.iter().any(|n| n.contains("expired since")), "{report:?}");
+    }
+
     #[test]
     fn unusable_credentials_are_refused() {
         let p = pki();

@@ -137,7 +137,11 @@ pub struct TimestampSummary {
     pub unix: u64,
     pub tsa: String,
     pub valid: bool,
+    /// The TSA chains to a trust anchor now.
     pub trusted: bool,
+    /// The TSA chained to a trust anchor at the time it stamped (what counts when a later
+    /// trusted document time-stamp proves the token existed then).
+    pub trusted_at_time: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -332,10 +336,23 @@ pub fn verify(src: &dyn Source, opts: &Options) -> Result<Report, VerifyError> {
         }
         unique.push((f, Vec::new()));
     }
+    // Document time-stamps first: a trusted one is proof of existence, at its time, for every
+    // signature and time-stamp in the revisions it covers (long-term validation).
+    let mut done: Vec<Option<SignatureReport>> = vec![None; unique.len()];
+    for (i, (f, _)) in unique.iter().enumerate().filter(|(_, (f, _))| f.is_doc_timestamp) {
+        done[i] = Some(check_one(&doc, f, &revisions, &dss, opts, &[]));
+    }
+    let poe: Vec<usize> = done
+        .iter()
+        .flatten()
+        .filter(|r| r.indication == Indication::TotalPassed)
+        .filter_map(|r| r.covered_revision)
+        .collect();
     let mut sigs: Vec<SignatureReport> = unique
         .iter()
-        .map(|(f, also)| {
-            let mut r = check_one(&doc, f, &revisions, &dss, opts);
+        .zip(done)
+        .map(|((f, also), done)| {
+            let mut r = done.unwrap_or_else(|| check_one(&doc, f, &revisions, &dss, opts, &poe));
             if !also.is_empty() {
                 r.notes.push(format!("the same signature is also the value of field(s) {}", also.join(", ")));
                 r.also_in_fields = also.clone();
@@ -500,6 +517,7 @@ fn check_one(
     revisions: &[u64],
     dss: &Dss,
     opts: &Options,
+    poe: &[usize],
 ) -> SignatureReport {
     let kind = if f.is_doc_timestamp { Kind::DocumentTimestamp } else { Kind::Signature };
     let mut r = SignatureReport {
@@ -648,8 +666,14 @@ fn check_one(
     let mut validation_time = opts.now;
     if let Some(token) = &sd.signature_timestamp {
         let ts = check_timestamp_token(token, &sd.signature, &pool, opts);
+        // A trusted document time-stamp over this signature's revision proves the token
+        // existed when its TSA's certificate was still valid.
+        let proven_by_archive = r.covered_revision.is_some_and(|rev| poe.iter().any(|p| *p > rev));
         if let Some(ts) = &ts {
-            if ts.valid && ts.trusted {
+            if ts.valid && (ts.trusted || (ts.trusted_at_time && proven_by_archive)) {
+                if !ts.trusted {
+                    r.notes.push("the time-stamp authority's certificate has expired since; a later document time-stamp proves the token existed while it was valid".into());
+                }
                 // Long-term validation: the chain is judged at the time the time-stamp proves.
                 validation_time = SystemTime::UNIX_EPOCH + Duration::from_secs(ts.unix);
                 r.signing_time = Some(SigningTime { unix: ts.unix, time: ts.time.clone(), source: "timestamp", trusted: true });
@@ -764,12 +788,14 @@ fn check_timestamp_token(token: &[u8], signature: &[u8], pool: &[Certificate], o
         tsa: tsa_name,
         valid: false,
         trusted: false,
+        trusted_at_time: false,
     };
     if let Ok((_, tsa_cert)) = tsp::verify_token(token, Some(&imprint)) {
         s.valid = true;
         let mut p = pool.to_vec();
         p.extend(parsed.certificates.iter().cloned());
         s.trusted = chain::build_chain(&tsa_cert, &p, &opts.trust_anchors, opts.now).is_ok();
+        s.trusted_at_time = s.trusted || chain::build_chain(&tsa_cert, &p, &opts.trust_anchors, info.gen_time).is_ok();
     }
     Some(s)
 }
