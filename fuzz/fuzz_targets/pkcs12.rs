@@ -1,9 +1,5 @@
 //! PKCS#12 reading with the password "x".
+//! The body is `signet_fuzz::pkcs12` (src/lib.rs), shared with the smoke runner.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use signet_pki::pkcs12;
-
-fuzz_target!(|data: &[u8]| {
-    let _ = pkcs12::read_pkcs12(data, "x");
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| signet_fuzz::pkcs12(data));
