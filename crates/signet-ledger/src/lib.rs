@@ -22,6 +22,11 @@
 //! What it does not do: storage, sequencing, HTTP, deciding when to sign. Those belong to the
 //! log service built on top.
 
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+)]
+
 pub mod checkpoint;
 pub mod cosignature;
 pub mod note;

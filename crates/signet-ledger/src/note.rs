@@ -64,7 +64,8 @@ impl SignatureType {
 /// The key ID: the first four bytes, big-endian, of `SHA-256(name || 0x0A || type || key)`.
 pub fn key_id(name: &str, kind: SignatureType, public_key: &[u8; 32]) -> u32 {
     let digest = sha256(&[name.as_bytes(), b"\n", &[kind.byte()], public_key]);
-    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
+    let [a, b, c, d, ..] = digest;
+    u32::from_be_bytes([a, b, c, d])
 }
 
 /// Checks a key name: non-empty, no Unicode white space, no `+`, no control characters.
@@ -121,10 +122,12 @@ impl NoteSignature {
         if raw.len() < 5 {
             return Err(LedgerError::MalformedNote("signature too short"));
         }
-        let (id, sig) = raw.split_at(4);
+        let (id, sig) = raw
+            .split_first_chunk::<4>()
+            .ok_or(LedgerError::MalformedNote("signature too short"))?;
         Ok(NoteSignature {
             name: name.to_owned(),
-            key_id: u32::from_be_bytes([id[0], id[1], id[2], id[3]]),
+            key_id: u32::from_be_bytes(*id),
             signature: sig.to_vec(),
         })
     }
@@ -166,8 +169,10 @@ impl Note {
         let split = s
             .rfind("\n\n")
             .ok_or(LedgerError::MalformedNote("no signature block"))?;
-        let text = &s[..split + 1];
-        let sigs = &s[split + 2..];
+        let (text, rest) = s
+            .split_at_checked(split + 1)
+            .ok_or(LedgerError::MalformedNote("no signature block"))?;
+        let sigs = rest.strip_prefix('\n').unwrap_or(rest);
         let Some(sigs) = sigs.strip_suffix('\n') else {
             return Err(LedgerError::MalformedNote("no signature line"));
         };

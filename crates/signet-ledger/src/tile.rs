@@ -146,7 +146,10 @@ impl Tile {
         while level.len() > 1 {
             level = level
                 .chunks_exact(2)
-                .map(|p| node_hash(&p[0], &p[1]))
+                .filter_map(|p| match p {
+                    [a, b] => Some(node_hash(a, b)),
+                    _ => None,
+                })
                 .collect();
         }
         level.first().copied().ok_or(LedgerError::NodeOutsideTree)
@@ -462,7 +465,10 @@ pub fn parse_entry_bundle(data: &[u8]) -> Result<Vec<&[u8]>, LedgerError> {
         let (len, tail) = rest
             .split_at_checked(2)
             .ok_or(LedgerError::EntryBundle("truncated length"))?;
-        let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
+        let len: [u8; 2] = len
+            .try_into()
+            .map_err(|_| LedgerError::EntryBundle("truncated length"))?;
+        let len = usize::from(u16::from_be_bytes(len));
         let (entry, tail) = tail
             .split_at_checked(len)
             .ok_or(LedgerError::EntryBundle("truncated entry"))?;
