@@ -88,6 +88,16 @@ impl<'s> Cursor<'s> {
         self.pos += 1;
     }
 
+    /// The bytes already buffered from the cursor on (call `peek` first to fill).
+    pub fn buffered(&self) -> &[u8] {
+        self.buf.get(self.pos..).unwrap_or_default()
+    }
+
+    /// Consume `n` buffered bytes.
+    pub fn advance(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.buf.len());
+    }
+
     /// Consume and return the next byte.
     pub fn next_byte(&mut self) -> Result<Option<u8>> {
         let b = self.peek()?;
@@ -425,38 +435,55 @@ impl<'c, 's> Parser<'c, 's> {
     }
 
     fn hex_string(&mut self) -> Result<Vec<u8>> {
+        // Signature /Contents are tens of kilobytes of hex: decode straight from the cursor's
+        // buffer, a chunk at a time, with a table instead of a byte-by-byte state machine.
         let mut out = Vec::new();
         let mut hi: Option<u8> = None;
         loop {
-            let Some(b) = self.cur.next_byte()? else {
+            if self.cur.peek()?.is_none() {
                 return Err(self.cur.err("unexpected end of file inside a hex string"));
-            };
-            if b == b'>' {
-                if let Some(h) = hi {
-                    out.push(h << 4);
-                }
-                return Ok(out);
             }
-            if is_ws(b) {
-                continue;
-            }
-            let v = hex_val(b).ok_or_else(|| {
-                self.cur.err(format!(
-                    "invalid character {:?} in a hex string",
-                    char::from(b)
-                ))
-            })?;
-            match hi.take() {
-                Some(h) => {
-                    if out.len() as u64 >= MAX_OBJECT_BYTES {
-                        return Err(PdfError::LimitExceeded {
-                            what: "string length",
-                            limit: MAX_OBJECT_BYTES,
-                        });
+            let chunk = self.cur.buffered();
+            out.reserve(chunk.len() / 2);
+            let mut used = 0;
+            let mut end = None;
+            for &b in chunk {
+                used += 1;
+                let v = HEX[usize::from(b)];
+                if v < 16 {
+                    match hi.take() {
+                        Some(h) => out.push(h << 4 | v),
+                        None => hi = Some(v),
                     }
-                    out.push(h << 4 | v);
+                } else if b == b'>' {
+                    end = Some(Ok(()));
+                    break;
+                } else if !is_ws(b) {
+                    end = Some(Err(b));
+                    break;
                 }
-                None => hi = Some(v),
+            }
+            self.cur.advance(used);
+            if out.len() as u64 > MAX_OBJECT_BYTES {
+                return Err(PdfError::LimitExceeded {
+                    what: "string length",
+                    limit: MAX_OBJECT_BYTES,
+                });
+            }
+            match end {
+                Some(Ok(())) => {
+                    if let Some(h) = hi {
+                        out.push(h << 4);
+                    }
+                    return Ok(out);
+                }
+                Some(Err(b)) => {
+                    return Err(self.cur.err(format!(
+                        "invalid character {:?} in a hex string",
+                        char::from(b)
+                    )));
+                }
+                None => {}
             }
         }
     }
@@ -488,6 +515,23 @@ impl<'c, 's> Parser<'c, 's> {
         Ok(first)
     }
 }
+
+/// Hex digit values; 0xff for anything else.
+const HEX: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
 
 pub(crate) fn hex_val(b: u8) -> Option<u8> {
     match b {
@@ -605,6 +649,32 @@ mod tests {
 
     fn parse(s: &[u8]) -> Result<Object> {
         object_from_slice(s, 0)
+    }
+
+    #[test]
+    fn long_hex_strings_across_buffer_refills() {
+        // Far longer than the first read (512 bytes) and the following doublings, with
+        // whitespace between digits, mixed case, and an odd final digit.
+        let bytes: Vec<u8> = (0..40_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut src = b"<".to_vec();
+        for (i, b) in bytes.iter().enumerate() {
+            let hex = if i % 3 == 0 { format!("{b:02X}") } else { format!("{b:02x}") };
+            src.extend_from_slice(hex.as_bytes());
+            if i % 97 == 0 {
+                src.extend_from_slice(b" \n");
+            }
+        }
+        src.extend_from_slice(b"7>");
+        let mut want = bytes.clone();
+        want.push(0x70);
+        assert_eq!(parse(&src).unwrap(), Object::String(want));
+        // A bad character far into the string is reported, not skipped.
+        let mut bad = src.clone();
+        let at = bad.len() - 100;
+        bad[at] = b'g';
+        assert!(matches!(parse(&bad), Err(PdfError::Syntax { .. })));
+        // Unterminated.
+        assert!(parse(&src[..src.len() - 1]).is_err());
     }
 
     #[test]

@@ -769,13 +769,42 @@ pub fn verify_issued_by(cert: &Certificate, issuer: &Certificate) -> Result<(), 
 }
 
 /// Verifies the certificate's signature with the public key `issuer_spki_der`.
+///
+/// Successes are remembered (a bounded set of SHA-256 digests over everything the check
+/// depends on): verifying many documents from one CA checks each chain link once. A memo of a
+/// pure function, not I/O.
 pub fn verify_cert_signature(cert: &Certificate, issuer_spki_der: &[u8]) -> Result<(), PkiError> {
     let tbs = cert.tbs_certificate().to_der()?;
     let sig = cert
         .signature()
         .as_bytes()
         .ok_or_else(|| PkiError::malformed("certificate signature", "unused bits"))?;
-    verify_signature(issuer_spki_der, cert.signature_algorithm(), None, &tbs, sig)
+    let alg = cert.signature_algorithm().to_der()?;
+    let mut h = crate::alg::Sha256::default();
+    for part in [&tbs[..], sig, &alg, issuer_spki_der] {
+        h.update(&(part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    let key = h.finish();
+    if verified_links().lock().map(|set| set.contains(&key)).unwrap_or(false) {
+        return Ok(());
+    }
+    verify_signature(issuer_spki_der, cert.signature_algorithm(), None, &tbs, sig)?;
+    if let Ok(mut set) = verified_links().lock() {
+        if set.len() >= MAX_VERIFIED_LINKS {
+            set.clear();
+        }
+        set.insert(key);
+    }
+    Ok(())
+}
+
+/// Most remembered certificate-signature checks (32 bytes each).
+const MAX_VERIFIED_LINKS: usize = 4096;
+
+fn verified_links() -> &'static std::sync::Mutex<std::collections::HashSet<[u8; 32]>> {
+    static SET: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>> = std::sync::OnceLock::new();
+    SET.get_or_init(Default::default)
 }
 
 /// Verifies a certificate's signature over its original DER bytes (use this when the input
