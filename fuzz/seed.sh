@@ -56,7 +56,7 @@ sign -o "$W/vis.pdf" --level B-T --page 1 --rect 50,50,250,150 --text Alice \
 "$S" sign "$W/blta.pdf" -o "$W/two.pdf" --p12 "$W/alice-rsa2048.p12" --password-file "$W/pw" \
   --tsa-dir "$W/ca-rsa2048" --field Bob --level B-LT >/dev/null
 for f in bb bt blta vis two; do [ -f "$W/$f.pdf" ] && cp "$W/$f.pdf" "$C/pdf_document/signet-$f.pdf"; done
-find /work/shared/corpora -name '*.pdf' -size -2M -exec cp {} "$C/pdf_document/" \; 2>/dev/null || true
+find crates/signet/tests/data/corpora -name '*.pdf' -size -2M -exec cp {} "$C/pdf_document/" \; 2>/dev/null || true
 
 # verify_pdf: the signet PDFs above, the validation corpus (pyHanko, EU DSS; files over 300 KB left out
 # to keep inputs short) and the PDF-attack fixtures with their honest counterparts.
