@@ -664,6 +664,8 @@ fn check_one(
 
     // Trusted time from the signature time-stamp, if any.
     let mut validation_time = opts.now;
+    // The time a trusted time-stamp proves the signature existed, if one does.
+    let mut proven_time = None;
     if let Some(token) = &sd.signature_timestamp {
         let ts = check_timestamp_token(token, &sd.signature, &pool, opts);
         // A trusted document time-stamp over this signature's revision proves the token
@@ -676,6 +678,7 @@ fn check_one(
                 }
                 // Long-term validation: the chain is judged at the time the time-stamp proves.
                 validation_time = SystemTime::UNIX_EPOCH + Duration::from_secs(ts.unix);
+                proven_time = Some(validation_time);
                 r.signing_time = Some(SigningTime { unix: ts.unix, time: ts.time.clone(), source: "timestamp", trusted: true });
             } else if ts.valid {
                 r.signing_time = Some(SigningTime { unix: ts.unix, time: ts.time.clone(), source: "timestamp", trusted: false });
@@ -699,21 +702,18 @@ fn check_one(
 
     pool.extend(sd.certificates.iter().cloned());
     let weak = weak_algorithms(&sd, &signer_cert);
-    let proven_time = (validation_time != opts.now).then_some(validation_time);
     match chain::build_chain(&signer_cert, &pool, &opts.trust_anchors, validation_time) {
         Ok(valid) => {
             r.trusted = true;
-            let rev = revocation(&signer_cert, valid.certs.get(1), dss, opts);
-            if let Some(note) = &rev.1 {
-                r.notes.push(note.clone());
-            }
-            let revoked_at = rev.0.revoked_at.clone();
-            r.revocation = Some(rev.0);
-            if let Some(at) = revoked_at {
+            let (report, note, revoked) = revocation(&signer_cert, valid.certs.get(1), dss, opts);
+            r.notes.extend(note);
+            r.revocation = Some(report);
+            if let Some(t) = revoked {
                 // Revoked after the time a trusted time-stamp proves the signature existed:
                 // the signature stays valid (long-term validation); otherwise it fails.
-                match (proven_time, parse_rfc3339(&at)) {
-                    (Some(p), Some(t)) if t > p => r.notes.push(format!(
+                let at = rfc3339(t);
+                match proven_time {
+                    Some(p) if t > p => r.notes.push(format!(
                         "the signer's certificate was revoked at {at}, after the time-stamp proves the signature existed"
                     )),
                     _ => return failed(r, Indication::TotalFailed, "REVOKED", format!("the signer's certificate was revoked at {at}")),
@@ -801,34 +801,29 @@ fn check_timestamp_token(token: &[u8], signature: &[u8], pool: &[Certificate], o
 }
 
 /// The revocation status of `leaf`: from the DSS, else (with `--online`) fetched; with a note
-/// for the report when something could not be established.
-fn revocation(leaf: &Certificate, issuer: Option<&Certificate>, dss: &Dss, opts: &Options) -> (RevocationReport, Option<String>) {
-    let not_checked = |note: String| (RevocationReport { status: "not_checked", source: None, revoked_at: None }, Some(note));
+/// for the report when something could not be established, and the revocation time when it
+/// is revoked.
+fn revocation(leaf: &Certificate, issuer: Option<&Certificate>, dss: &Dss, opts: &Options) -> (RevocationReport, Option<String>, Option<SystemTime>) {
+    let unchecked = |status, source, note: String| (RevocationReport { status, source, revoked_at: None }, Some(note), None);
     let Some(issuer) = issuer else {
         // A self-signed signer trusted directly: there is nobody to revoke it.
-        return (RevocationReport { status: "good", source: None, revoked_at: None }, None);
+        return (RevocationReport { status: "good", source: None, revoked_at: None }, None, None);
     };
     if let Some(status) = status_in(leaf, issuer, &dss.ocsps, &dss.crls, &dss.certs) {
-        return (report(status, "dss"), None);
+        return report(status, "dss");
     }
     if cert::crl_urls(leaf).is_empty() && cert::ocsp_urls(leaf).is_empty() {
-        return not_checked("the signer's certificate names no CRL or OCSP service and the document holds no revocation data for it: revocation was not checked".into());
+        return unchecked("not_checked", None, "the signer's certificate names no CRL or OCSP service and the document holds no revocation data for it: revocation was not checked".into());
     }
     let Some(fetcher) = &opts.online else {
-        return not_checked("the document holds no revocation data for the signer's certificate: revocation was not checked (use --online to ask its CRL/OCSP services)".into());
+        return unchecked("not_checked", None, "the document holds no revocation data for the signer's certificate: revocation was not checked (use --online to ask its CRL/OCSP services)".into());
     };
     match fetcher.fetch(leaf, issuer) {
         Ok(f) => match status_in(leaf, issuer, &f.ocsps, &f.crls, &f.certs) {
-            Some(status) => (report(status, "online"), None),
-            None => (
-                RevocationReport { status: "unknown", source: Some("online"), revoked_at: None },
-                Some("the revocation data fetched online does not cover the signer's certificate".into()),
-            ),
+            Some(status) => report(status, "online"),
+            None => unchecked("unknown", Some("online"), "the revocation data fetched online does not cover the signer's certificate".into()),
         },
-        Err(e) => (
-            RevocationReport { status: "unknown", source: Some("online"), revoked_at: None },
-            Some(format!("revocation data could not be fetched: {e}")),
-        ),
+        Err(e) => unchecked("unknown", Some("online"), format!("revocation data could not be fetched: {e}")),
     }
 }
 
@@ -838,13 +833,13 @@ enum Status {
     Unknown,
 }
 
-fn report(s: Status, source: &'static str) -> RevocationReport {
-    let (status, revoked_at) = match s {
+fn report(s: Status, source: &'static str) -> (RevocationReport, Option<String>, Option<SystemTime>) {
+    let (status, revoked) = match s {
         Status::Good => ("good", None),
-        Status::Revoked(t) => ("revoked", Some(rfc3339(t))),
+        Status::Revoked(t) => ("revoked", Some(t)),
         Status::Unknown => ("unknown", None),
     };
-    RevocationReport { status, source: Some(source), revoked_at }
+    (RevocationReport { status, source: Some(source), revoked_at: revoked.map(rfc3339) }, None, revoked)
 }
 
 /// The status of `leaf` in verified OCSP responses and CRLs of `issuer` (a revocation found
@@ -879,11 +874,6 @@ fn status_in(leaf: &Certificate, issuer: &Certificate, ocsps: &[Vec<u8>], crls: 
         }
     }
     found
-}
-
-fn parse_rfc3339(s: &str) -> Option<SystemTime> {
-    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(t.unix_timestamp()).ok()?))
 }
 
 /// PAdES levels: B-B for a CAdES signature, B-T with a valid signature time-stamp, B-LT with
