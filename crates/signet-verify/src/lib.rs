@@ -372,7 +372,7 @@ pub fn verify(src: &dyn Source, opts: &Options) -> Result<Report, VerifyError> {
                 Ok(Object::Dict(d)) => modification::fieldmdp_lock(&doc, &d),
                 _ => None,
             };
-            Some(modification::SignatureScope { revision, certify: f.certify, lock, field: f.field_name.clone() })
+            Some(modification::SignatureScope { revision, certify: f.certify, lock })
         })
         .collect();
     if let Some(first) = scopes.iter().map(|s| s.revision).min() {

@@ -192,7 +192,6 @@ pub struct SignatureScope {
     pub certify: Option<u8>,
     /// FieldMDP lock of the signature, if any.
     pub lock: Option<Lock>,
-    pub field: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -410,12 +409,7 @@ fn index(doc: &Document<'_>) -> Result<Roles, PdfError> {
         }
     }
     if let Some(d) = cat.get(b"DSS") {
-        if let Some(dr) = d.as_reference() {
-            r.dss.insert(dr.num);
-        }
-        let mut seen = HashSet::new();
-        collect_refs(doc, &doc.resolve(d)?, 0, &mut seen);
-        r.dss.extend(seen);
+        r.dss = reachable_from(doc, d, &HashSet::new())?;
     }
     Ok(r)
 }
@@ -440,27 +434,6 @@ fn collect_page_nodes(doc: &Document<'_>, r: ObjRef, out: &mut HashSet<u32>) -> 
         }
     }
     Ok(())
-}
-
-/// References reachable from `o` through dictionaries and arrays (not into page trees: used
-/// for the DSS), bounded.
-fn collect_refs(doc: &Document<'_>, o: &Object, depth: usize, seen: &mut HashSet<u32>) {
-    if depth > 16 || seen.len() > MAX_INDEXED {
-        return;
-    }
-    match o {
-        Object::Ref(r) => {
-            if seen.insert(r.num)
-                && let Ok(x) = doc.get(*r)
-            {
-                collect_refs(doc, &x, depth + 1, seen);
-            }
-        }
-        Object::Array(a) => a.iter().for_each(|x| collect_refs(doc, x, depth + 1, seen)),
-        Object::Dict(d) => d.iter().for_each(|(_, x)| collect_refs(doc, x, depth + 1, seen)),
-        Object::Stream(s) => s.dict.iter().for_each(|(_, x)| collect_refs(doc, x, depth + 1, seen)),
-        _ => {}
-    }
 }
 
 fn index_field(
@@ -1189,7 +1162,7 @@ fn reachable_from(doc: &Document<'_>, start: &Object, avoid: &HashSet<u32>) -> R
             continue;
         }
         if seen.len() > MAX_REFERENCE_SCAN {
-            return Err(PdfError::LimitExceeded { what: "objects scanned for shared appearances", limit: MAX_REFERENCE_SCAN as u64 });
+            return Err(PdfError::LimitExceeded { what: "objects scanned for references", limit: MAX_REFERENCE_SCAN as u64 });
         }
         if let Some(Ok(o)) = get_entry(doc, r.num) {
             refs(&o, &mut stack, 0);
@@ -1236,7 +1209,7 @@ mod tests {
     use super::*;
 
     fn scope(revision: usize, certify: Option<u8>, lock: Option<Lock>) -> SignatureScope {
-        SignatureScope { revision, certify, lock, field: "S".into() }
+        SignatureScope { revision, certify, lock }
     }
 
     fn judged(mut c: Change, scopes: &[SignatureScope]) -> Option<Refusal> {
@@ -1318,14 +1291,18 @@ mod tests {
     // End to end over real bytes: a sample contract with a signature placeholder (the CMS is
     // irrelevant here), then hand-written incremental updates.
 
-    /// The sample contract plus one signature update: (bytes, revision ends).
+    /// The sample contract plus one signature update.
     fn signed() -> Vec<u8> {
-        let pdf = signet_pdf::sample_contract("Modification", 2, 0);
+        with_signature(&signet_pdf::sample_contract("Modification", 2, 0))
+    }
+
+    /// `pdf` plus a signature update (a placeholder CMS: the analysis does not look at it).
+    fn with_signature(pdf: &[u8]) -> Vec<u8> {
         let doc = Document::open(&pdf).unwrap();
         let req = signet_pdf::SignatureRequest { contents_capacity: 64, ..Default::default() };
         let mut p = signet_pdf::prepare_signature(&doc, &req).unwrap();
         p.embed(&[0x30, 0x00]).unwrap();
-        let mut out = pdf.clone();
+        let mut out = pdf.to_vec();
         out.extend_from_slice(&p.update);
         out
     }
@@ -1484,12 +1461,7 @@ mod tests {
         // /Size counts the ghost number without defining it.
         let prepared = append_sized(&pdf, &[(num, with_ghost)], ghost + 1);
         assert!(Document::open(&prepared).unwrap().size() > ghost);
-        let d = Document::open(&prepared).unwrap();
-        let req = signet_pdf::SignatureRequest { contents_capacity: 64, ..Default::default() };
-        let mut p = signet_pdf::prepare_signature(&d, &req).unwrap();
-        p.embed(&[0x30, 0x00]).unwrap();
-        let mut signed = prepared.clone();
-        signed.extend_from_slice(&p.update);
+        let signed = with_signature(&prepared);
         let sig_rev = Document::open(&signed).unwrap().revisions().unwrap().len();
         let out = append(&signed, &[(ghost, "<< /Length 0 >>\nstream\n\nendstream".into())]);
         let doc = Document::open(&out).unwrap();
@@ -1524,12 +1496,7 @@ mod tests {
         cat.set("DSS", Object::Ref(ObjRef::new(dss, 0)));
         signet_pdf::write_object(&mut cat_body, &Object::Dict(cat));
         let prepared = append(&pdf, &[(dss, format!("<< /Certs [{} 0 R] >>", content.num)), (cat_ref.num, String::from_utf8(cat_body).unwrap())]);
-        let d = Document::open(&prepared).unwrap();
-        let req = signet_pdf::SignatureRequest { contents_capacity: 64, ..Default::default() };
-        let mut p = signet_pdf::prepare_signature(&d, &req).unwrap();
-        p.embed(&[0x30, 0x00]).unwrap();
-        let mut signed = prepared.clone();
-        signed.extend_from_slice(&p.update);
+        let signed = with_signature(&prepared);
         let sig_rev = Document::open(&signed).unwrap().revisions().unwrap().len();
         let out = append(&signed, &[(content.num, "<< /Length 9 >>\nstream\n0 0 m S\n\nendstream".into())]);
         let doc = Document::open(&out).unwrap();
