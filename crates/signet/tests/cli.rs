@@ -111,6 +111,22 @@ impl Drop for Server {
     }
 }
 
+/// `signet ca serve` or `signet tsa serve` (`what`) for `dir` on 127.0.0.1:`port`, answering
+/// once this returns; stopped when the guard drops.
+fn serve(what: &str, dir: &Path, port: u16) -> Server {
+    let child = Command::new(SIGNET)
+        .args([what, "serve", "--dir"])
+        .arg(dir)
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let guard = Server(child);
+    wait_for_port(port);
+    guard
+}
+
 fn wait_for_port(port: u16) {
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -439,16 +455,7 @@ fn tsa_serve_answers_rfc3161_over_http() {
     settings["tsa_policy"] = "1.2.3.4.5".into();
     std::fs::write(&settings_path, serde_json::to_vec(&settings).unwrap()).unwrap();
     let port = free_port();
-    let child = Command::new(SIGNET)
-        .args(["tsa", "serve", "--dir"])
-        .arg(&s.ca)
-        .args(["--addr", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _guard = Server(child);
-    wait_for_port(port);
+    let _guard = serve("tsa", &s.ca, port);
     let signed = s.path("tsa-signed.pdf");
     ok(&s.sign(&s.pdf, &signed, &["--level", "B-T", "--tsa", &format!("http://127.0.0.1:{port}/tsa")]));
     let v = signet(["verify".as_ref(), "--trust".as_ref(), s.ca.join("root.pem").as_os_str(), signed.as_os_str()] as [&std::ffi::OsStr; 4]);
@@ -549,16 +556,7 @@ fn openssl_ocsp_status(s: &Setup, leaf: &Path, port: u16) -> String {
 fn ca_serve_answers_crl_and_ocsp_and_sees_revocations() {
     let s = Setup::new();
     let port = free_port();
-    let child = Command::new(SIGNET)
-        .args(["ca", "serve", "--dir"])
-        .arg(&s.ca)
-        .args(["--addr", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _guard = Server(child);
-    wait_for_port(port);
+    let _guard = serve("ca", &s.ca, port);
 
     // CRLs verify under their issuers.
     for (name, issuer) in [("root.crl", "root.pem"), ("issuing.crl", "issuing.pem")] {
@@ -668,9 +666,7 @@ fn verify_online_revocation() {
     assert_eq!(j["signatures"][0]["revocation"]["status"], "unknown", "{j}");
     assert!(j["signatures"][0]["notes"].to_string().contains("could not be fetched"), "{j}");
 
-    let child = Command::new(SIGNET).args(["ca", "serve", "--dir"]).arg(&ca).args(["--addr", &format!("127.0.0.1:{port}")]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    let _guard = Server(child);
-    wait_for_port(port);
+    let _guard = serve("ca", &ca, port);
     let (code, j) = verify(&bb, true);
     assert_eq!(code, Some(0), "{j}");
     assert_eq!(j["signatures"][0]["revocation"]["status"], "good", "{j}");
