@@ -29,6 +29,7 @@
 
 pub mod checkpoint;
 pub mod cosignature;
+mod lines;
 pub mod note;
 pub mod proof;
 pub mod proof_file;

@@ -20,6 +20,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 
 use crate::LedgerError;
 use crate::checkpoint::{CheckpointVerifier, OpenedCheckpoint, parse_decimal_u64};
+use crate::lines::Lines;
 use crate::note::{MAX_NOTE_SIZE, Note};
 use crate::proof::{MAX_PROOF_HASHES, verify_inclusion};
 use crate::tree::{Hash, leaf_hash};
@@ -50,28 +51,15 @@ impl TlogProof {
         if bytes.len() > MAX_PROOF_FILE_SIZE {
             return Err(BAD("too large"));
         }
-        let mut rest = bytes;
-        let mut next_line = || -> Result<&str, LedgerError> {
-            let end = rest
-                .iter()
-                .position(|&b| b == b'\n')
-                .ok_or(BAD("truncated"))?;
-            let (line, tail) = rest.split_at(end);
-            rest = tail.get(1..).unwrap_or_default();
-            let line = std::str::from_utf8(line).map_err(|_| BAD("not UTF-8"))?;
-            if line.bytes().any(|b| b < 0x20) {
-                return Err(BAD("control character"));
-            }
-            Ok(line)
-        };
-        if next_line()? != HEADER {
+        let mut lines = Lines::new(bytes, BAD, true);
+        if lines.next_line()? != HEADER {
             return Err(BAD("not a c2sp.org/tlog-proof@v1 file"));
         }
-        let mut line = next_line()?;
+        let mut line = lines.next_line()?;
         let extra = match line.strip_prefix("extra ") {
             Some(b64) => {
                 let data = B64.decode(b64).map_err(|_| BAD("extra data base64"))?;
-                line = next_line()?;
+                line = lines.next_line()?;
                 Some(data)
             }
             None => None,
@@ -80,18 +68,8 @@ impl TlogProof {
             .strip_prefix("index ")
             .ok_or(BAD("missing index line"))?;
         let index = parse_decimal_u64(index).ok_or(BAD("bad index"))?;
-        let mut proof = Vec::new();
-        loop {
-            let line = next_line()?;
-            if line.is_empty() {
-                break;
-            }
-            if proof.len() == MAX_PROOF_HASHES {
-                return Err(BAD("too many proof hashes"));
-            }
-            proof.push(Hash::from_base64(line).map_err(|_| BAD("bad proof hash"))?);
-        }
-        let checkpoint = rest.to_vec();
+        let proof = lines.hashes(MAX_PROOF_HASHES, "too many proof hashes")?;
+        let checkpoint = lines.rest().to_vec();
         Note::parse(&checkpoint)?;
         Ok(TlogProof {
             extra,

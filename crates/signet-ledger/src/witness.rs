@@ -8,6 +8,7 @@
 
 use crate::LedgerError;
 use crate::checkpoint::parse_decimal_u64;
+use crate::lines::Lines;
 use crate::note::Note;
 use crate::tree::Hash;
 
@@ -32,32 +33,14 @@ impl AddCheckpointRequest {
     /// witness's job.
     pub fn parse(body: &[u8]) -> Result<Self, LedgerError> {
         const BAD: fn(&'static str) -> LedgerError = LedgerError::MalformedWitnessRequest;
-        let mut rest = body;
-        let mut next_line = || -> Result<&str, LedgerError> {
-            let end = rest
-                .iter()
-                .position(|&b| b == b'\n')
-                .ok_or(BAD("truncated"))?;
-            let (line, tail) = rest.split_at(end);
-            rest = tail.get(1..).unwrap_or_default();
-            std::str::from_utf8(line).map_err(|_| BAD("not UTF-8"))
-        };
-        let old = next_line()?
+        let mut lines = Lines::new(body, BAD, false);
+        let old = lines
+            .next_line()?
             .strip_prefix("old ")
             .ok_or(BAD("missing old size line"))?;
         let old_size = parse_decimal_u64(old).ok_or(BAD("bad old size"))?;
-        let mut proof = Vec::new();
-        loop {
-            let line = next_line()?;
-            if line.is_empty() {
-                break;
-            }
-            if proof.len() == MAX_PROOF_LINES {
-                return Err(BAD("more than 63 proof lines"));
-            }
-            proof.push(Hash::from_base64(line).map_err(|_| BAD("bad proof hash"))?);
-        }
-        let checkpoint = rest.to_vec();
+        let proof = lines.hashes(MAX_PROOF_LINES, "more than 63 proof lines")?;
+        let checkpoint = lines.rest().to_vec();
         Note::parse(&checkpoint)?;
         Ok(AddCheckpointRequest {
             old_size,
