@@ -343,24 +343,8 @@ impl VerifierKey {
     /// Parses a vkey: `<name>+<8 hex digits>+base64(type || 32-byte key)`. The key ID must
     /// match the name, type and key.
     pub fn parse(vkey: &str) -> Result<Self, LedgerError> {
-        let (name, rest) = vkey
-            .split_once('+')
-            .ok_or(LedgerError::VerifierKey("missing '+'"))?;
-        let (id, key64) = rest
-            .split_once('+')
-            .ok_or(LedgerError::VerifierKey("missing '+'"))?;
-        let id = parse_key_id(id).ok_or(LedgerError::VerifierKey("key ID is not 8 hex digits"))?;
-        let raw = B64
-            .decode(key64)
-            .map_err(|_| LedgerError::VerifierKey("key base64"))?;
-        let (&kind, key) = raw
-            .split_first()
-            .ok_or(LedgerError::VerifierKey("empty key"))?;
-        let kind = SignatureType::from_byte(kind)?;
-        let key: &[u8; 32] = key
-            .try_into()
-            .map_err(|_| LedgerError::VerifierKey("key is not 32 bytes"))?;
-        let v = VerifierKey::new(name, kind, key)?;
+        let (name, id, kind, key) = parse_key_text(vkey, LedgerError::VerifierKey, "key is not 32 bytes")?;
+        let v = VerifierKey::new(name, kind, &key)?;
         if v.key_id != id {
             return Err(LedgerError::KeyIdMismatch);
         }
@@ -449,6 +433,24 @@ fn parse_key_id(s: &str) -> Option<u32> {
     u32::from_str_radix(s, 16).ok()
 }
 
+/// The shape both key texts share: `<name>+<8 hex digits>+base64(type || 32 bytes)` — the
+/// public key of a vkey, the seed of a private key (`not_32` says which, when it is not 32
+/// bytes). Errors are the caller's kind (`bad`).
+fn parse_key_text<'t>(
+    text: &'t str,
+    bad: fn(&'static str) -> LedgerError,
+    not_32: &'static str,
+) -> Result<(&'t str, u32, SignatureType, [u8; 32]), LedgerError> {
+    let (name, rest) = text.split_once('+').ok_or(bad("missing '+'"))?;
+    let (id, key64) = rest.split_once('+').ok_or(bad("missing '+'"))?;
+    let id = parse_key_id(id).ok_or(bad("key ID is not 8 hex digits"))?;
+    let raw = B64.decode(key64).map_err(|_| bad("key base64"))?;
+    let (&kind, key) = raw.split_first().ok_or(bad("empty key"))?;
+    let kind = SignatureType::from_byte(kind)?;
+    let key: [u8; 32] = key.try_into().map_err(|_| bad(not_32))?;
+    Ok((name, id, kind, key))
+}
+
 /// A private key that signs notes. Its `Debug` output hides the key.
 #[derive(Clone)]
 pub struct SignerKey {
@@ -483,24 +485,8 @@ impl SignerKey {
         let rest = skey
             .strip_prefix("PRIVATE+KEY+")
             .ok_or(LedgerError::SignerKey("missing PRIVATE+KEY+ prefix"))?;
-        let (name, rest) = rest
-            .split_once('+')
-            .ok_or(LedgerError::SignerKey("missing '+'"))?;
-        let (id, key64) = rest
-            .split_once('+')
-            .ok_or(LedgerError::SignerKey("missing '+'"))?;
-        let id = parse_key_id(id).ok_or(LedgerError::SignerKey("key ID is not 8 hex digits"))?;
-        let raw = B64
-            .decode(key64)
-            .map_err(|_| LedgerError::SignerKey("key base64"))?;
-        let (&kind, seed) = raw
-            .split_first()
-            .ok_or(LedgerError::SignerKey("empty key"))?;
-        let kind = SignatureType::from_byte(kind)?;
-        let seed: &[u8; 32] = seed
-            .try_into()
-            .map_err(|_| LedgerError::SignerKey("seed is not 32 bytes"))?;
-        let s = SignerKey::from_seed(name, kind, seed)?;
+        let (name, id, kind, seed) = parse_key_text(rest, LedgerError::SignerKey, "seed is not 32 bytes")?;
+        let s = SignerKey::from_seed(name, kind, &seed)?;
         if s.key_id != id {
             return Err(LedgerError::KeyIdMismatch);
         }
