@@ -142,10 +142,15 @@ impl ValidationDataSource for FetchValidation {
     }
 }
 
-fn fetch_ocsp(url: &str, c: &Certificate, issuer: &Certificate) -> Result<(Vec<u8>, Vec<Certificate>), String> {
+/// Asks the OCSP responder at `url` about `c`: the request's certificate ID and the raw answer.
+fn ask_ocsp(url: &str, c: &Certificate, issuer: &Certificate) -> Result<(ocsp::CertId, Vec<u8>), String> {
     let id = ocsp::cert_id(c, issuer, signet_pki::oid::ID_SHA1).map_err(|e| e.to_string())?;
     let req = ocsp::build_request(std::slice::from_ref(&id), None).map_err(|e| e.to_string())?;
-    let der = http_post(url, "application/ocsp-request", &req)?;
+    Ok((id, http_post(url, "application/ocsp-request", &req)?))
+}
+
+fn fetch_ocsp(url: &str, c: &Certificate, issuer: &Certificate) -> Result<(Vec<u8>, Vec<Certificate>), String> {
+    let (id, der) = ask_ocsp(url, c, issuer)?;
     let parsed = ocsp::parse_response(&der).map_err(|e| format!("OCSP answer from {url}: {e}"))?;
     if parsed.status != 0 {
         return Err(format!("OCSP responder {url} answered with status {}", parsed.status));
@@ -170,12 +175,8 @@ impl signet_verify::RevocationFetcher for OnlineRevocation {
         let mut out = signet_verify::Fetched::default();
         let mut problems = Vec::new();
         for url in cert::ocsp_urls(c).into_iter().take(3) {
-            let fetched = ocsp::cert_id(c, issuer, signet_pki::oid::ID_SHA1)
-                .and_then(|id| ocsp::build_request(std::slice::from_ref(&id), None))
-                .map_err(|e| e.to_string())
-                .and_then(|req| http_post(&url, "application/ocsp-request", &req));
-            match fetched {
-                Ok(der) => {
+            match ask_ocsp(&url, c, issuer) {
+                Ok((_, der)) => {
                     if let Ok(parsed) = ocsp::parse_response(&der) {
                         out.certs.extend(parsed.certs.iter().cloned());
                     }
