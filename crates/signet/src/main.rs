@@ -15,6 +15,10 @@ mod services;
 mod sign_cmd;
 mod verify_cmd;
 mod bench;
+mod keyarg;
+mod log_cmd;
+mod log_check;
+mod witness_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -71,6 +75,35 @@ enum Command {
     /// Measure signing throughput in this process.
     #[command(hide = true)]
     Bench(bench::BenchArgs),
+    /// The evidence ledger: an append-only, witnessed transparency log (C2SP tlog-tiles).
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
+    /// A transparency-log witness: cosigns checkpoints it has checked for consistency.
+    Witness {
+        #[command(subcommand)]
+        command: witness_cmd::WitnessCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Create an empty log in DIR and print its verifier key.
+    Init(log_cmd::InitArgs),
+    /// Print the log's verifier key again.
+    Key(log_cmd::DirArgs),
+    /// Append entries (one per line, or the whole file with --whole) and print their indices.
+    Append(log_cmd::AppendArgs),
+    /// Write an offline proof (c2sp.org/tlog-proof) that entry N is in the log.
+    Proof(log_cmd::ProofArgs),
+    /// Serve the log read-only (tlog-tiles), sequence appends and sign checkpoints.
+    Serve(log_cmd::ServeArgs),
+    /// Check an offline proof that an exact entry is in the log (exit 0 valid, 1 invalid, 2 unreadable).
+    VerifyProof(log_check::VerifyProofArgs),
+    /// Fetch a log's checkpoint and all its tiles, recompute the root and check consistency
+    /// with the previous run's checkpoint (a monitor anyone can run).
+    Audit(log_check::AuditArgs),
 }
 
 #[derive(Subcommand)]
@@ -170,6 +203,16 @@ fn main() -> ExitCode {
             .and_then(|c| ca::write_atomic(&out, &seal::company_seal_png(400, c)?))
             .map(|_| ExitCode::SUCCESS),
         Command::Bench(args) => bench::run(args).map(|_| ExitCode::SUCCESS),
+        Command::Log { command } => match command {
+            LogCommand::Init(a) => log_cmd::init(a).map(|_| ExitCode::SUCCESS),
+            LogCommand::Key(a) => log_cmd::key(a).map(|_| ExitCode::SUCCESS),
+            LogCommand::Append(a) => log_cmd::append(a).map(|_| ExitCode::SUCCESS),
+            LogCommand::Proof(a) => log_cmd::proof(a).map(|_| ExitCode::SUCCESS),
+            LogCommand::Serve(a) => log_cmd::serve(a).map(|_| ExitCode::SUCCESS),
+            LogCommand::VerifyProof(a) => return log_check::verify_proof(a),
+            LogCommand::Audit(a) => return log_check::audit(a),
+        },
+        Command::Witness { command } => witness_cmd::run(command).map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
