@@ -12,7 +12,8 @@
 //! - [`checkpoint`] — C2SP `tlog-checkpoint`, and verification of signed, witnessed checkpoints;
 //! - [`cosignature`] — C2SP `tlog-cosignature` (`cosignature/v1`, key type `0x04`);
 //! - [`proof_file`] — C2SP `tlog-proof` offline proof files;
-//! - [`witness`] — the `add-checkpoint` messages of C2SP `tlog-witness`.
+//! - [`witness`] — the `add-checkpoint` messages of C2SP `tlog-witness`;
+//! - [`event`] — the canonical `signet.evidence/v1` encoding of an evidence event (one leaf).
 //!
 //! Pure: bytes in, bytes or typed values out. No file, socket, environment or clock: times are
 //! parameters (cosignature timestamps), keys come from seeds the caller draws, and stored
@@ -29,6 +30,7 @@
 
 pub mod checkpoint;
 pub mod cosignature;
+pub mod event;
 mod lines;
 pub mod note;
 pub mod proof;
@@ -182,4 +184,7 @@ pub enum LedgerError {
     /// A malformed `add-checkpoint` message.
     #[error("malformed add-checkpoint message: {0}")]
     MalformedWitnessRequest(&'static str),
+    /// An evidence event that is invalid or not canonically encoded.
+    #[error("invalid evidence event: {0}")]
+    Event(&'static str),
 }
