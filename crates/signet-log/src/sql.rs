@@ -1,0 +1,279 @@
+//! The journal in SQL: SQLite (the embedded default, a file in the log's directory) or
+//! PostgreSQL (scale-out), through sqlx's `any` driver with one set of statements.
+//!
+//! Tables (several logs may share a database; rows are keyed by the log's name):
+//!
+//! - `ledger_meta(log, next_index, integrated, cp_size, cp_signed, cp_cosigned, cp_time_ms)`;
+//! - `ledger_batches(log, start_index, count, data)`: one row per group commit, `data` the
+//!   entries framed as in an entry bundle. Rows are deleted once tiles hold them.
+//!
+//! An append is one transaction whose first statement bumps `next_index` (taking the write
+//! lock at once, so concurrent appenders in other processes queue instead of deadlocking) and
+//! whose second inserts the batch: the index range and the entries become durable together.
+//! SQLite runs in WAL mode with `synchronous=FULL`, so a commit survives power loss.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Row as _};
+
+use crate::store::{IntegrationGuard, Journal, JournalState, StoredCheckpoint};
+use crate::{LogError, Result};
+
+/// Which SQL server is behind the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite (embedded).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// A log's journal in SQL.
+pub struct SqlJournal {
+    pool: AnyPool,
+    backend: Backend,
+    log: String,
+    /// SQLite: the file whose `flock` serialises integration across processes.
+    lock_file: Option<PathBuf>,
+}
+
+impl SqlJournal {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`), creating the tables and the log's
+    /// row if missing. `log` names the log within the database. For SQLite, `lock_file`
+    /// serialises integration between processes sharing the database.
+    pub async fn open(url: &str, log: &str, lock_file: Option<PathBuf>) -> Result<Self> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(LogError::Inconsistent(format!(
+                "unsupported database URL scheme in {:?}: use sqlite://PATH or postgres://…",
+                url.split(':').next().unwrap_or_default()
+            )));
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        for pragma in [
+                            "PRAGMA journal_mode=WAL",
+                            "PRAGMA synchronous=FULL",
+                            "PRAGMA busy_timeout=30000",
+                        ] {
+                            sqlx::query(pragma).execute(&mut *conn).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        let blob = if backend == Backend::Sqlite { "BLOB" } else { "BYTEA" };
+        for ddl in [
+            "CREATE TABLE IF NOT EXISTS ledger_meta (
+                log TEXT PRIMARY KEY,
+                next_index BIGINT NOT NULL,
+                integrated BIGINT NOT NULL,
+                cp_size BIGINT,
+                cp_signed TEXT,
+                cp_cosigned TEXT,
+                cp_time_ms BIGINT)"
+                .to_string(),
+            format!(
+                "CREATE TABLE IF NOT EXISTS ledger_batches (
+                log TEXT NOT NULL,
+                start_index BIGINT NOT NULL,
+                count BIGINT NOT NULL,
+                data {blob} NOT NULL,
+                PRIMARY KEY (log, start_index))"
+            ),
+        ] {
+            create_table(&pool, &ddl).await?;
+        }
+        sqlx::query(
+            "INSERT INTO ledger_meta (log, next_index, integrated) VALUES ($1, 0, 0) ON CONFLICT (log) DO NOTHING",
+        )
+        .bind(log)
+        .execute(&pool)
+        .await?;
+        Ok(SqlJournal { pool, backend, log: log.to_owned(), lock_file })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool (waits for connections to finish).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `CREATE TABLE IF NOT EXISTS` races between servers starting together on PostgreSQL (a
+/// unique violation on the catalog); the loser finds the table made and goes on.
+async fn create_table(pool: &AnyPool, ddl: &str) -> Result<()> {
+    match sqlx::query(sqlx::AssertSqlSafe(ddl.to_owned())).execute(pool).await {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn to_i64(v: u64) -> Result<i64> {
+    i64::try_from(v).map_err(|_| LogError::Inconsistent(format!("{v} does not fit the database's BIGINT")))
+}
+
+fn to_u64(v: i64) -> Result<u64> {
+    u64::try_from(v).map_err(|_| LogError::Inconsistent(format!("negative value {v} in the journal")))
+}
+
+#[async_trait]
+impl Journal for SqlJournal {
+    async fn append_batch(&self, count: u64, framed: &[u8]) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("UPDATE ledger_meta SET next_index = next_index + $1 WHERE log = $2 RETURNING next_index")
+            .bind(to_i64(count)?)
+            .bind(&self.log)
+            .fetch_one(&mut *tx)
+            .await?;
+        let end = to_u64(row.try_get::<i64, _>(0)?)?;
+        let start = end - count;
+        sqlx::query("INSERT INTO ledger_batches (log, start_index, count, data) VALUES ($1, $2, $3, $4)")
+            .bind(&self.log)
+            .bind(to_i64(start)?)
+            .bind(to_i64(count)?)
+            .bind(framed.to_vec())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(start)
+    }
+
+    async fn state(&self) -> Result<JournalState> {
+        let row = sqlx::query(
+            "SELECT next_index, integrated, cp_size, cp_signed, cp_cosigned, cp_time_ms FROM ledger_meta WHERE log = $1",
+        )
+        .bind(&self.log)
+        .fetch_one(&self.pool)
+        .await?;
+        let cp_size: Option<i64> = row.try_get(2)?;
+        let checkpoint = match cp_size {
+            Some(size) => Some(StoredCheckpoint {
+                size: to_u64(size)?,
+                signed: row.try_get::<Option<String>, _>(3)?.unwrap_or_default(),
+                cosigned: row.try_get::<Option<String>, _>(4)?.unwrap_or_default(),
+                time_ms: to_u64(row.try_get::<Option<i64>, _>(5)?.unwrap_or(0))?,
+            }),
+            None => None,
+        };
+        Ok(JournalState {
+            next_index: to_u64(row.try_get(0)?)?,
+            integrated: to_u64(row.try_get(1)?)?,
+            checkpoint,
+        })
+    }
+
+    async fn read_batches(&self, from: u64, to: u64) -> Result<Vec<(u64, u64, Vec<u8>)>> {
+        let rows = sqlx::query(
+            "SELECT start_index, count, data FROM ledger_batches
+             WHERE log = $1 AND start_index + count > $2 AND start_index < $3 ORDER BY start_index",
+        )
+        .bind(&self.log)
+        .bind(to_i64(from)?)
+        .bind(to_i64(to)?)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| Ok((to_u64(r.try_get(0)?)?, to_u64(r.try_get(1)?)?, r.try_get::<Vec<u8>, _>(2)?)))
+            .collect()
+    }
+
+    async fn set_integrated(&self, size: u64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE ledger_meta SET integrated = $1 WHERE log = $2 AND integrated <= $1")
+            .bind(to_i64(size)?)
+            .bind(&self.log)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM ledger_batches WHERE log = $1 AND start_index + count <= $2")
+            .bind(&self.log)
+            .bind(to_i64(size)?)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn save_checkpoint(&self, previous: Option<u64>, cp: &StoredCheckpoint) -> Result<()> {
+        let previous = previous.map(to_i64).transpose()?.unwrap_or(-1);
+        let done = sqlx::query(
+            "UPDATE ledger_meta SET cp_size = $1, cp_signed = $2, cp_cosigned = $3, cp_time_ms = $4
+             WHERE log = $5 AND COALESCE(cp_size, -1) = $6",
+        )
+        .bind(to_i64(cp.size)?)
+        .bind(&cp.signed)
+        .bind(&cp.cosigned)
+        .bind(to_i64(cp.time_ms)?)
+        .bind(&self.log)
+        .bind(previous)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(LogError::Conflict("another process signed a checkpoint first".into()));
+        }
+        Ok(())
+    }
+
+    async fn save_cosigned(&self, size: u64, cosigned: &str) -> Result<()> {
+        sqlx::query("UPDATE ledger_meta SET cp_cosigned = $1 WHERE log = $2 AND cp_size = $3")
+            .bind(cosigned)
+            .bind(&self.log)
+            .bind(to_i64(size)?)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn lock_integration(&self) -> Result<IntegrationGuard> {
+        match self.backend {
+            Backend::Sqlite => {
+                let path = self
+                    .lock_file
+                    .clone()
+                    .ok_or_else(|| LogError::Inconsistent("an SQLite journal needs a lock file".into()))?;
+                let file = tokio::task::spawn_blocking(move || crate::files::lock_exclusive(&path))
+                    .await
+                    .map_err(|e| LogError::Inconsistent(format!("lock task failed: {e}")))??;
+                Ok(Box::new(file))
+            }
+            Backend::Postgres => {
+                // A session-level advisory lock on a connection of its own: released when the
+                // guard drops the connection (or the server loses it).
+                let mut conn = self.pool.acquire().await?.detach();
+                sqlx::query("SELECT pg_advisory_lock(hashtext($1))")
+                    .bind(format!("signet-ledger:{}", self.log))
+                    .execute(&mut conn)
+                    .await?;
+                Ok(Box::new(PgLockGuard(Some(conn))))
+            }
+        }
+    }
+}
+
+struct PgLockGuard(Option<sqlx::AnyConnection>);
+
+impl Drop for PgLockGuard {
+    fn drop(&mut self) {
+        // Dropping the connection closes its socket; PostgreSQL ends the session and releases
+        // the advisory lock with it.
+        drop(self.0.take());
+    }
+}
