@@ -1,8 +1,25 @@
-//! `signet log init|key|append|proof|serve`: the evidence ledger on the embedded store.
+//! `signet log init|key|append|proof|serve`: the evidence ledger.
+//!
+//! A log directory holds the log's signing key (`log.key`, mode 0600) and verifier key
+//! (`log.vkey`), its tiles, entry bundles and `checkpoint` as plain files at their
+//! `tlog-tiles` paths, and — on the embedded store — its journal `log.db` (SQLite). With
+//! `--database-url postgres://…` at `init`, the journal lives in PostgreSQL instead; the URL is
+//! remembered in `log.json`. `serve.lock` tells other commands that a server sequences the log:
+//! `append` then leaves integration and signing to it.
 
-use std::path::PathBuf;
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use anyhow::{Context as _, bail};
 use clap::Args;
+use signet_ledger::{SignatureType, SignerKey};
+use signet_log::files::{FileTiles, try_lock_exclusive, try_lock_shared};
+use signet_log::sql::SqlJournal;
+use signet_log::store::{Journal, TileStore};
+use signet_log::{Log, LogConfig};
+
+use crate::keyarg::read_vkey;
 
 #[derive(Args)]
 pub struct InitArgs {
@@ -11,6 +28,9 @@ pub struct InitArgs {
     /// The log's origin (its name in checkpoints and its key name), e.g. `example.org/log`.
     #[arg(long)]
     pub origin: String,
+    /// Keep the journal in this database instead of `DIR/log.db` (e.g. `postgres://…`).
+    #[arg(long)]
+    pub database_url: Option<String>,
 }
 
 #[derive(Args)]
@@ -55,8 +75,205 @@ pub struct ServeArgs {
     pub witness_key: Vec<String>,
 }
 
-pub fn init(_a: InitArgs) -> anyhow::Result<()> { anyhow::bail!("not built yet") }
-pub fn key(_a: DirArgs) -> anyhow::Result<()> { anyhow::bail!("not built yet") }
-pub fn append(_a: AppendArgs) -> anyhow::Result<()> { anyhow::bail!("not built yet") }
-pub fn proof(_a: ProofArgs) -> anyhow::Result<()> { anyhow::bail!("not built yet") }
-pub fn serve(_a: ServeArgs) -> anyhow::Result<()> { anyhow::bail!("not built yet") }
+
+const KEY_FILE: &str = "log.key";
+const VKEY_FILE: &str = "log.vkey";
+const SETTINGS_FILE: &str = "log.json";
+
+fn block_on<T>(f: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(f)
+}
+
+fn database_url(dir: &Path) -> anyhow::Result<String> {
+    let settings = dir.join(SETTINGS_FILE);
+    if let Ok(text) = std::fs::read_to_string(&settings) {
+        let v: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", settings.display()))?;
+        if let Some(url) = v.get("database_url").and_then(|u| u.as_str()) {
+            return Ok(url.to_owned());
+        }
+    }
+    let abs = std::path::absolute(dir.join("log.db")).context("resolving the log directory")?;
+    Ok(format!("sqlite://{}?mode=rwc", abs.display()))
+}
+
+fn read_key(dir: &Path) -> anyhow::Result<SignerKey> {
+    let path = dir.join(KEY_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            bail!("{} holds no log; create one with `signet log init --dir {} --origin ORIGIN`", dir.display(), dir.display())
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    SignerKey::parse(text.trim()).with_context(|| format!("{} is not a log signing key", path.display()))
+}
+
+async fn open(dir: &Path, witnesses: Vec<(String, signet_ledger::VerifierKey)>) -> anyhow::Result<Log> {
+    let key = read_key(dir)?;
+    let url = database_url(dir)?;
+    let journal: Arc<dyn Journal> = Arc::new(
+        SqlJournal::open(&url, "main", Some(dir.join("integrate.lock")))
+            .await
+            .with_context(|| format!("opening the log's journal in {}", dir.display()))?,
+    );
+    let tiles: Arc<dyn TileStore> = Arc::new(FileTiles::new(dir));
+    let mut config = LogConfig::new(key);
+    config.witnesses = witnesses;
+    Ok(Log::open(journal, tiles, config).await?)
+}
+
+pub fn init(a: InitArgs) -> anyhow::Result<()> {
+    signet_ledger::note::check_key_name(&a.origin)
+        .map_err(|_| anyhow::anyhow!("--origin {:?} is not a valid log name: use a non-empty name without spaces or '+', e.g. example.org/log", a.origin))?;
+    if a.dir.join(KEY_FILE).exists() {
+        bail!("{} already holds a log; choose an empty directory", a.dir.display());
+    }
+    std::fs::create_dir_all(&a.dir).with_context(|| format!("creating {}", a.dir.display()))?;
+    let mut seed = [0u8; 32];
+    signet_pki::Rng::fill(&mut signet_pki::SystemRng, &mut seed)?;
+    let key = SignerKey::from_seed(&a.origin, SignatureType::Ed25519, &seed)?;
+    seed.fill(0);
+    if let Some(url) = &a.database_url {
+        let settings = serde_json::json!({ "database_url": url });
+        crate::ca::write_atomic(&a.dir.join(SETTINGS_FILE), format!("{settings:#}\n").as_bytes())?;
+    }
+    crate::ca::write_secret(&a.dir.join(KEY_FILE), format!("{}\n", key.to_private_string()).as_bytes())?;
+    let vkey = key.verifier().to_string();
+    crate::ca::write_atomic(&a.dir.join(VKEY_FILE), format!("{vkey}\n").as_bytes())?;
+    let dir = a.dir.clone();
+    block_on(async move {
+        let log = open(&dir, Vec::new()).await?;
+        log.step(true).await?;
+        Ok(())
+    })?;
+    println!("{vkey}");
+    Ok(())
+}
+
+pub fn key(a: DirArgs) -> anyhow::Result<()> {
+    println!("{}", read_key(&a.dir)?.verifier());
+    Ok(())
+}
+
+/// Splits input into entries: lines without their LF or CRLF, empty lines skipped.
+fn split_lines(data: &[u8]) -> Vec<&[u8]> {
+    data.split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+pub fn append(a: AppendArgs) -> anyhow::Result<()> {
+    let mut data = Vec::new();
+    if a.file == "-" {
+        std::io::stdin().read_to_end(&mut data).context("reading standard input")?;
+    } else {
+        data = std::fs::read(&a.file).with_context(|| format!("reading {}", a.file))?;
+    }
+    let entries: Vec<&[u8]> = if a.whole { vec![&data[..]] } else { split_lines(&data) };
+    // Refuse before appending anything: an input is appended whole or not at all.
+    for (n, e) in entries.iter().enumerate() {
+        if e.len() > signet_ledger::tile::MAX_ENTRY_SIZE {
+            if a.whole {
+                bail!("the input is {} bytes; a log entry holds at most 65,535 bytes. Nothing was appended", e.len());
+            }
+            bail!("entry {} (line {} of the non-empty lines) is {} bytes; a log entry holds at most 65,535 bytes. Nothing was appended", n + 1, n + 1, e.len());
+        }
+    }
+    if entries.is_empty() {
+        eprintln!("no entries in the input (empty lines are skipped); nothing appended");
+        return Ok(());
+    }
+    let dir = a.dir.clone();
+    let start = block_on(async move {
+        let log = open(&dir, Vec::new()).await?;
+        let start = log.append_all(&entries).await?;
+        // Without a server, this command integrates and signs itself.
+        if let Some(_shared) = try_lock_shared(&dir.join("serve.lock"))? {
+            log.step(true).await?;
+        }
+        Ok(start)
+    })?;
+    let mut out = std::io::stdout().lock();
+    let count = if a.whole { 1 } else { split_lines(&data).len() as u64 };
+    for i in start..start + count {
+        writeln!(out, "{i}")?;
+    }
+    Ok(())
+}
+
+pub fn proof(a: ProofArgs) -> anyhow::Result<()> {
+    let dir = a.dir.clone();
+    let index = a.index;
+    let proof = block_on(async move {
+        let log = open(&dir, Vec::new()).await?;
+        let next = log.next_index().await?;
+        if index >= next {
+            bail!("the log has {next} entries; there is no entry {index}");
+        }
+        match log.proof(index).await {
+            Err(signet_log::LogError::NotYetCovered { .. }) => {
+                if let Some(_shared) = try_lock_shared(&dir.join("serve.lock"))? {
+                    log.step(true).await?;
+                } else {
+                    // The server signs within a second; wait for it.
+                    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+                }
+                Ok(log.proof(index).await?)
+            }
+            other => Ok(other?),
+        }
+    })?;
+    crate::ca::write_atomic(&a.out, &proof.to_bytes())?;
+    let cosigs = signet_ledger::Note::parse(&proof.checkpoint).map(|n| n.signatures().len().saturating_sub(1)).unwrap_or(0);
+    println!("proof of entry {} written to {} ({} proof hashes, checkpoint with {cosigs} witness cosignature(s))", a.index, a.out.display(), proof.proof.len());
+    Ok(())
+}
+
+pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
+    if a.witness_url.len() != a.witness_key.len() {
+        bail!(
+            "{} --witness-url but {} --witness-key: give one key per witness, in the same order",
+            a.witness_url.len(),
+            a.witness_key.len()
+        );
+    }
+    let mut witnesses = Vec::new();
+    for (url, key) in a.witness_url.iter().zip(&a.witness_key) {
+        witnesses.push((url.clone(), read_vkey(key).with_context(|| format!("--witness-key for {url}"))?));
+    }
+    read_key(&a.dir)?;
+    let Some(_serving) = try_lock_exclusive(&a.dir.join("serve.lock"))? else {
+        bail!("another `signet log serve` is already running on {}", a.dir.display());
+    };
+    let addr: std::net::SocketAddr = a.addr.parse().with_context(|| format!("--addr must be HOST:PORT, got {:?}", a.addr))?;
+    let dir = a.dir.clone();
+    let nwitnesses = witnesses.len();
+    block_on(async move {
+        let log = open(&dir, witnesses).await?;
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+        let local = listener.local_addr()?;
+        println!(
+            "signet log {} serving at http://{local}/ (checkpoint, tile/…, log.vkey); {nwitnesses} witness(es)",
+            log.origin()
+        );
+        let app = signet_log::http::router(log.tiles(), &log.verifier().to_string());
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let background = {
+            let log = log.clone();
+            tokio::spawn(async move {
+                log.run(async { let _ = stop_rx.await; }, |e| eprintln!("log: {e}")).await
+            })
+        };
+        let server = axum::serve(listener, app).with_graceful_shutdown(crate::serve::shutdown_signal());
+        let result = tokio::select! {
+            r = server => r.map_err(anyhow::Error::from),
+            r = background => match r {
+                Ok(Err(e)) => Err(anyhow::Error::from(e).context("the log stopped")),
+                _ => Ok(()),
+            },
+        };
+        let _ = stop_tx.send(());
+        result
+    })
+}
