@@ -32,8 +32,8 @@ use signet_ledger::tile::{
 };
 use signet_ledger::tree::root_of;
 use signet_ledger::{
-    Checkpoint, CheckpointVerifier, Hash, HashReadError, LedgerError, Note, Tile, TileReader, TlogProof,
-    VerifierKey,
+    Checkpoint, CheckpointVerifier, Hash, HashReadError, LedgerError, Note, SignatureType, Tile, TileReader,
+    TlogProof, VerifierKey,
 };
 
 use crate::keyarg::read_vkey;
@@ -110,7 +110,7 @@ impl ProofInputs {
         })?;
         let entry = std::fs::read(&args.entry)
             .with_context(|| format!("cannot read the entry file {}; give the file whose bytes were logged", args.entry.display()))?;
-        let log_key = read_vkey(&args.log_key).context("--log-key")?;
+        let log_key = read_log_key(&args.log_key)?;
         let witnesses = args
             .witness_key
             .iter()
@@ -229,6 +229,15 @@ impl ProofInputs {
     }
 }
 
+/// The log's key: an Ed25519 (type 0x01) vkey, as logs sign checkpoints.
+fn read_log_key(arg: &str) -> Result<VerifierKey> {
+    let key = read_vkey(arg).context("--log-key")?;
+    if key.kind() != SignatureType::Ed25519 {
+        bail!("--log-key {key} is not an Ed25519 (type 0x01) key — a witness's key?; give the log's verifier key");
+    }
+    Ok(key)
+}
+
 /// The entry without one final CRLF or LF, and which it was.
 fn strip_line_terminator(entry: &[u8]) -> Option<(&[u8], &'static str)> {
     if let Some(e) = entry.strip_suffix(b"\r\n") {
@@ -290,7 +299,7 @@ pub fn audit(args: AuditArgs) -> ExitCode {
         if !(args.url.starts_with("http://") || args.url.starts_with("https://")) {
             bail!("the log URL must start with http:// or https://, got {:?}", args.url);
         }
-        let log_key = read_vkey(&args.log_key).context("--log-key")?;
+        let log_key = read_log_key(&args.log_key)?;
         let previous = read_state(&args.state)?;
         Ok((log_key, previous))
     })();
@@ -543,7 +552,7 @@ mod tests {
     use std::collections::HashMap;
 
     use signet_ledger::tile::encode_entry_bundle;
-    use signet_ledger::{MemoryTree, NodeId, SignatureType, SignerKey};
+    use signet_ledger::{MemoryTree, NodeId, SignerKey};
 
     use super::*;
 

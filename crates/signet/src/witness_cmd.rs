@@ -86,6 +86,9 @@ pub fn run(cmd: WitnessCommand) -> Result<()> {
         }
         WitnessCommand::Serve(a) => {
             let log_key = crate::keyarg::read_vkey(&a.log_key).context("--log-key")?;
+            if log_key.kind() != SignatureType::Ed25519 {
+                bail!("--log-key {log_key} is not an Ed25519 (type 0x01) key — a witness's key?; give the log's verifier key");
+            }
             let witness = Witness::open(&a.dir, log_key)?;
             crate::block_on(serve(witness, &a.addr))
         }
@@ -278,7 +281,12 @@ impl Witness {
     fn add_checkpoint(&self, body: &[u8], now: u64) -> Answer {
         let req = match AddCheckpointRequest::parse(body) {
             Ok(r) => r,
-            Err(e) => return Answer::text(StatusCode::BAD_REQUEST, format!("malformed add-checkpoint request: {e}")),
+            Err(e) => {
+                return Answer::text(
+                    StatusCode::BAD_REQUEST,
+                    format!("{e}; the body must be `old <size>`, the consistency proof lines, an empty line and the signed checkpoint (c2sp.org/tlog-witness)"),
+                );
+            }
         };
         let note = match Note::parse(&req.checkpoint) {
             Ok(n) => n,
