@@ -189,6 +189,16 @@ impl Log {
     /// and retried; an inconsistency stops the loop.
     pub async fn run(&self, stop: impl std::future::Future<Output = ()>, on_error: impl Fn(&LogError)) -> Result<()> {
         tokio::pin!(stop);
+        // A checkpoint signed while no server ran (by `signet log append`) has not been seen
+        // by the witnesses yet.
+        if !self.inner.witnesses.is_empty() {
+            if let Some(cp) = self.checkpoint().await? {
+                let have = Note::parse(cp.cosigned.as_bytes()).map(|n| n.signatures().len()).unwrap_or(0);
+                if have < 1 + self.inner.witnesses.len() {
+                    self.inner.gather_cosignatures(&cp).await;
+                }
+            }
+        }
         loop {
             tokio::select! {
                 _ = &mut stop => return Ok(()),

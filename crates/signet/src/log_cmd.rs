@@ -76,6 +76,27 @@ pub struct ServeArgs {
 }
 
 
+#[derive(Args)]
+pub struct LoadArgs {
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Number of entries to append.
+    #[arg(long, default_value_t = 100_000)]
+    pub count: u64,
+    /// Number of concurrent appenders.
+    #[arg(long, default_value_t = 1024)]
+    pub concurrency: usize,
+    /// Size of each entry in bytes (at least the label's length).
+    #[arg(long, default_value_t = 64)]
+    pub entry_size: usize,
+    /// Print `INDEX<TAB>ENTRY` for every acknowledged append, as soon as it is acknowledged.
+    #[arg(long)]
+    pub acks: bool,
+    /// Integrate and sign checkpoints during the load, as a server does.
+    #[arg(long)]
+    pub sign: bool,
+}
+
 const KEY_FILE: &str = "log.key";
 const VKEY_FILE: &str = "log.vkey";
 const SETTINGS_FILE: &str = "log.json";
@@ -275,5 +296,79 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
         };
         let _ = stop_tx.send(());
         result
+    })
+}
+
+/// `signet log load`: the in-process append path under concurrency (benchmark, crash test).
+pub fn load(a: LoadArgs) -> anyhow::Result<()> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let dir = a.dir.clone();
+    block_on(async move {
+        let log = open(&dir, Vec::new()).await?;
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let background = a.sign.then(|| {
+            let log = log.clone();
+            tokio::spawn(async move { log.run(async { let _ = stop_rx.await; }, |e| eprintln!("log: {e}")).await })
+        });
+        let next = Arc::new(AtomicU64::new(0));
+        let (ack_tx, mut ack_rx) = tokio::sync::mpsc::unbounded_channel::<(u64, Vec<u8>)>();
+        let printer = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            while let Some((index, entry)) = ack_rx.blocking_recv() {
+                out.write_all(format!("{index}\t").as_bytes())?;
+                out.write_all(&entry)?;
+                out.write_all(b"\n")?;
+                if ack_rx.is_empty() {
+                    out.flush()?;
+                }
+            }
+            out.flush()?;
+            Ok(())
+        });
+        let started = std::time::Instant::now();
+        let pid = std::process::id();
+        let mut tasks = Vec::new();
+        for _ in 0..a.concurrency.max(1) {
+            let log = log.clone();
+            let next = next.clone();
+            let acks = a.acks.then(|| ack_tx.clone());
+            let (count, size) = (a.count, a.entry_size);
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= count {
+                        return Ok::<(), signet_log::LogError>(());
+                    }
+                    let mut entry = format!("load {pid} {i} ").into_bytes();
+                    entry.resize(size.max(entry.len()), b'x');
+                    let index = log.append(entry.clone()).await?;
+                    if let Some(tx) = &acks {
+                        let _ = tx.send((index, entry));
+                    }
+                }
+            }));
+        }
+        drop(ack_tx);
+        for t in tasks {
+            t.await??;
+        }
+        let elapsed = started.elapsed();
+        printer.await??;
+        eprintln!(
+            "appended {} entries ({} bytes each) from {} tasks in {:.3} s: {:.0} durable appends/s",
+            a.count,
+            a.entry_size,
+            a.concurrency,
+            elapsed.as_secs_f64(),
+            a.count as f64 / elapsed.as_secs_f64()
+        );
+        if let Some(bg) = background {
+            let _ = stop_tx.send(());
+            let _ = bg.await;
+            let t = std::time::Instant::now();
+            let cp = log.step(true).await?;
+            eprintln!("final integration and checkpoint: {:.3} s (size {})", t.elapsed().as_secs_f64(), cp.map(|c| c.size).unwrap_or(0));
+        }
+        Ok(())
     })
 }

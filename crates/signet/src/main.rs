@@ -104,6 +104,10 @@ enum LogCommand {
     /// Fetch a log's checkpoint and all its tiles, recompute the root and check consistency
     /// with the previous run's checkpoint (a monitor anyone can run).
     Audit(log_check::AuditArgs),
+    /// Append generated entries through the group-committing sequencer from many tasks at once
+    /// (benchmarks, crash tests).
+    #[command(hide = true)]
+    Load(log_cmd::LoadArgs),
 }
 
 #[derive(Subcommand)]
@@ -211,6 +215,7 @@ fn main() -> ExitCode {
             LogCommand::Serve(a) => log_cmd::serve(a).map(|_| ExitCode::SUCCESS),
             LogCommand::VerifyProof(a) => return log_check::verify_proof(a),
             LogCommand::Audit(a) => return log_check::audit(a),
+            LogCommand::Load(a) => log_cmd::load(a).map(|_| ExitCode::SUCCESS),
         },
         Command::Witness { command } => witness_cmd::run(command).map(|_| ExitCode::SUCCESS),
     };
