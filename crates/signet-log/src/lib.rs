@@ -6,6 +6,7 @@
 //!   checkpoint, as objects);
 //! - [`sql`] — the journal on SQLite (embedded default) or PostgreSQL, one SQL dialect;
 //! - [`files`] — the embedded tile store: plain files under the log's directory;
+//! - [`s3`] — the scale-out tile store: objects in an S3-compatible bucket;
 //! - [`tree`] — the right edge of the tree kept in memory, and integration of journal entries
 //!   into tiles;
 //! - [`log`] — [`log::Log`]: group-committed appends, integration, checkpoint signing at most
@@ -22,6 +23,7 @@
 pub mod files;
 pub mod http;
 pub mod log;
+pub mod s3;
 pub mod sql;
 pub mod store;
 pub mod tree;
@@ -71,6 +73,12 @@ pub enum LogError {
         /// The checkpoint's size.
         size: u64,
     },
+    /// The object store failed.
+    #[error("object store: {0}")]
+    Objects(String),
+    /// A storage URL that cannot be used.
+    #[error("{0}")]
+    BadUrl(String),
     /// The log service has stopped.
     #[error("the log service has stopped")]
     Stopped,

@@ -193,3 +193,43 @@ async fn postgres_journal_sequences_and_signs() {
     let proof = other.proof(700).await.unwrap();
     proof.verify(b"from the other server", &verifier()).unwrap();
 }
+
+/// PostgreSQL journal + tiles in an S3-compatible bucket (the `moto_server` CI starts; its
+/// endpoint in `SIGNET_TEST_S3_ENDPOINT`, default `http://127.0.0.1:5000`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_and_s3_store_a_log_and_full_tiles_cannot_be_overwritten() {
+    use signet_log::s3::S3Tiles;
+    use signet_log::store::Kind;
+    let db = std::env::var("SIGNET_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let endpoint = std::env::var("SIGNET_TEST_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:5000".into());
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let bucket = format!("signet-test-{}-{nanos}", std::process::id());
+    let created = ureq::put(&format!("{endpoint}/{bucket}")).send_empty();
+    assert!(created.is_ok(), "creating bucket {bucket} at {endpoint} (is moto_server running?): {created:?}");
+    let url = format!("s3://{bucket}/logs/main?endpoint={endpoint}&region=us-east-1&path_style=true");
+    let creds = Some(("test".to_string(), "test".to_string()));
+    let tiles: Arc<dyn TileStore> = Arc::new(S3Tiles::with_credentials(&url, creds.clone()).unwrap());
+    let journal: Arc<dyn Journal> = Arc::new(SqlJournal::open(&db, &bucket, None).await.unwrap());
+    let log = Log::open(journal.clone(), tiles.clone(), config()).await.unwrap();
+    let appended = append_concurrently(&log, 0, 600).await;
+    check_log(&log, &appended).await;
+    drop(log);
+    // A restarted server finds the edge in the bucket and continues.
+    let log = Log::open(journal, tiles.clone(), config()).await.unwrap();
+    let i = log.append(b"after restart".to_vec()).await.unwrap();
+    assert_eq!(i, 600);
+    log.step(true).await.unwrap().unwrap();
+    log.proof(600).await.unwrap().verify(b"after restart", &verifier()).unwrap();
+    // Full tiles are created once: the same bytes again are fine, other bytes are refused.
+    let full = tiles.get("tile/0/000").await.unwrap().unwrap();
+    tiles.put("tile/0/000", &full, Kind::Immutable).await.unwrap();
+    let mut other = full.clone();
+    other[0] ^= 1;
+    let err = tiles.put("tile/0/000", &other, Kind::Immutable).await.unwrap_err();
+    assert!(matches!(err, LogError::Inconsistent(_)), "{err}");
+    assert_eq!(tiles.get("tile/0/000").await.unwrap().unwrap(), full, "the stored tile is untouched");
+    // Under the prefix, at the tlog-tiles path.
+    let raw = S3Tiles::with_credentials(&format!("s3://{bucket}?endpoint={endpoint}&path_style=true"), creds).unwrap();
+    assert!(raw.get("logs/main/checkpoint").await.unwrap().is_some());
+    assert!(raw.get("checkpoint").await.unwrap().is_none());
+}
