@@ -80,6 +80,15 @@ impl TileStore for FileTiles {
         }
     }
 
+    async fn remove_partials(&self, full_path: &str) -> Result<()> {
+        let dir = self.path_of(&format!("{full_path}.p"))?;
+        match fs::remove_dir_all(&dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(LogError::io(format!("removing {}", dir.display()), e)),
+        }
+    }
+
     async fn sync(&self) -> Result<()> {
         let root = self.root.clone();
         #[cfg(target_os = "linux")]

@@ -4,7 +4,8 @@
 //!
 //! Headers: the checkpoint is `text/plain; charset=utf-8` with `Cache-Control: no-cache`; full
 //! tiles and bundles are `application/octet-stream`, `public, max-age=31536000, immutable`;
-//! partial ones are short-lived (`public, max-age=60`). Only objects covered by the published
+//! partial ones are short-lived (`public, max-age=60`); a partial one that has been completed
+//! is answered with the full object (its first `W` hashes or entries are the same). Only objects covered by the published
 //! checkpoint are served, so nothing a reader sees can change under a later checkpoint.
 
 use std::sync::Arc;
@@ -78,7 +79,15 @@ async fn tile(State(s): State<Routes>, Path(rest): Path<String>) -> Response {
         return text(StatusCode::NOT_FOUND, "not covered by the published checkpoint\n".into());
     }
     let cache = if tile.is_full() { "public, max-age=31536000, immutable" } else { "public, max-age=60" };
-    match s.tiles.get(&path).await {
+    let mut found = s.tiles.get(&path).await;
+    if matches!(found, Ok(None)) && !tile.is_full() {
+        // The partial tile has been completed and forgotten: the full one starts with the same
+        // hashes (readers accept a full tile in place of a partial one).
+        if let Some((full, _)) = path.split_once(".p/") {
+            found = s.tiles.get(full).await;
+        }
+    }
+    match found {
         Ok(Some(data)) => ([(header::CONTENT_TYPE, "application/octet-stream"), (header::CACHE_CONTROL, cache)], data).into_response(),
         Ok(None) => text(StatusCode::NOT_FOUND, "no such tile\n".into()),
         Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),

@@ -335,6 +335,12 @@ impl Inner {
             self.tiles.sync().await?;
             self.journal.set_integrated(to).await?;
             *edge = work;
+            // Partial versions of what is now full are garbage (readers get the full object).
+            for (path, _, kind) in &objects {
+                if *kind == Kind::Immutable {
+                    self.tiles.remove_partials(path).await?;
+                }
+            }
         }
         Ok(edge.size())
     }

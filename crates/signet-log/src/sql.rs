@@ -63,6 +63,9 @@ impl SqlJournal {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         for pragma in [
+                            // Only takes effect on a new database (before its first table):
+                            // lets integration hand the journal's freed pages back.
+                            "PRAGMA auto_vacuum=INCREMENTAL",
                             "PRAGMA journal_mode=WAL",
                             "PRAGMA synchronous=FULL",
                             "PRAGMA busy_timeout=30000",
@@ -209,6 +212,10 @@ impl Journal for SqlJournal {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        if self.backend == Backend::Sqlite {
+            // Integrated batches are gone; give their pages back to the file system.
+            sqlx::query("PRAGMA incremental_vacuum").execute(&self.pool).await?;
+        }
         Ok(())
     }
 

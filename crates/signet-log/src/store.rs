@@ -92,4 +92,11 @@ pub trait TileStore: Send + Sync {
 
     /// Makes everything put so far durable.
     async fn sync(&self) -> Result<()>;
+
+    /// Forgets the partial versions (`<path>.p/<W>`) of the full tile or bundle at `path`,
+    /// which now exists. Readers asking for one get the full object instead (see
+    /// [`crate::http`]). Optional: the default keeps them.
+    async fn remove_partials(&self, _full_path: &str) -> Result<()> {
+        Ok(())
+    }
 }

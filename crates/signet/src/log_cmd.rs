@@ -31,6 +31,11 @@ pub struct InitArgs {
     /// Keep the journal in this database instead of `DIR/log.db` (e.g. `postgres://…`).
     #[arg(long)]
     pub database_url: Option<String>,
+    /// Keep tiles, bundles and the checkpoint in an S3-compatible bucket instead of files under
+    /// DIR: `s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT&region=REGION&path_style=true`
+    /// (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or their `_FILE` forms).
+    #[arg(long)]
+    pub blob_url: Option<String>,
 }
 
 #[derive(Args)]
@@ -95,6 +100,9 @@ pub struct LoadArgs {
     /// Integrate and sign checkpoints during the load, as a server does.
     #[arg(long)]
     pub sign: bool,
+    /// After the load, time this many inclusion proofs of random entries.
+    #[arg(long, default_value_t = 0)]
+    pub proofs: u64,
 }
 
 const KEY_FILE: &str = "log.key";
@@ -105,13 +113,17 @@ fn block_on<T>(f: impl std::future::Future<Output = anyhow::Result<T>>) -> anyho
     tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(f)
 }
 
-fn database_url(dir: &Path) -> anyhow::Result<String> {
+/// A setting remembered in `DIR/log.json` at `init`.
+fn setting(dir: &Path, name: &str) -> anyhow::Result<Option<String>> {
     let settings = dir.join(SETTINGS_FILE);
-    if let Ok(text) = std::fs::read_to_string(&settings) {
-        let v: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", settings.display()))?;
-        if let Some(url) = v.get("database_url").and_then(|u| u.as_str()) {
-            return Ok(url.to_owned());
-        }
+    let Ok(text) = std::fs::read_to_string(&settings) else { return Ok(None) };
+    let v: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", settings.display()))?;
+    Ok(v.get(name).and_then(|u| u.as_str()).map(str::to_owned))
+}
+
+fn database_url(dir: &Path) -> anyhow::Result<String> {
+    if let Some(url) = setting(dir, "database_url")? {
+        return Ok(url);
     }
     let abs = std::path::absolute(dir.join("log.db")).context("resolving the log directory")?;
     Ok(format!("sqlite://{}?mode=rwc", abs.display()))
@@ -137,7 +149,10 @@ async fn open(dir: &Path, witnesses: Vec<(String, signet_ledger::VerifierKey)>) 
             .await
             .with_context(|| format!("opening the log's journal in {}", dir.display()))?,
     );
-    let tiles: Arc<dyn TileStore> = Arc::new(FileTiles::new(dir));
+    let tiles: Arc<dyn TileStore> = match setting(dir, "blob_url")? {
+        Some(url) => Arc::new(signet_log::s3::S3Tiles::from_url(&url)?),
+        None => Arc::new(FileTiles::new(dir)),
+    };
     let mut config = LogConfig::new(key);
     config.witnesses = witnesses;
     Ok(Log::open(journal, tiles, config).await?)
@@ -154,8 +169,16 @@ pub fn init(a: InitArgs) -> anyhow::Result<()> {
     signet_pki::Rng::fill(&mut signet_pki::SystemRng, &mut seed)?;
     let key = SignerKey::from_seed(&a.origin, SignatureType::Ed25519, &seed)?;
     seed.fill(0);
-    if let Some(url) = &a.database_url {
-        let settings = serde_json::json!({ "database_url": url });
+    if a.database_url.is_some() || a.blob_url.is_some() {
+        let mut settings = serde_json::Map::new();
+        if let Some(url) = &a.database_url {
+            settings.insert("database_url".into(), url.clone().into());
+        }
+        if let Some(url) = &a.blob_url {
+            signet_log::s3::S3Url::parse(url)?;
+            settings.insert("blob_url".into(), url.clone().into());
+        }
+        let settings = serde_json::Value::Object(settings);
         crate::ca::write_atomic(&a.dir.join(SETTINGS_FILE), format!("{settings:#}\n").as_bytes())?;
     }
     crate::ca::write_secret(&a.dir.join(KEY_FILE), format!("{}\n", key.to_private_string()).as_bytes())?;
@@ -368,6 +391,29 @@ pub fn load(a: LoadArgs) -> anyhow::Result<()> {
             let t = std::time::Instant::now();
             let cp = log.step(true).await?;
             eprintln!("final integration and checkpoint: {:.3} s (size {})", t.elapsed().as_secs_f64(), cp.map(|c| c.size).unwrap_or(0));
+        }
+        if a.proofs > 0 {
+            let size = log.checkpoint().await?.map(|c| c.size).unwrap_or(0);
+            if size == 0 {
+                bail!("--proofs needs a signed checkpoint with entries (use --sign)");
+            }
+            let mut x = u64::from(pid) | 1;
+            let t = std::time::Instant::now();
+            let mut hashes = 0usize;
+            for _ in 0..a.proofs {
+                // xorshift: spread the indices over the whole tree.
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                hashes += log.proof(x % size).await?.proof.len();
+            }
+            let each = t.elapsed().as_secs_f64() / a.proofs as f64;
+            eprintln!(
+                "{} inclusion proofs at tree size {size}: {:.1} µs each ({:.1} hashes on average, tiles read from the store each time)",
+                a.proofs,
+                each * 1e6,
+                hashes as f64 / a.proofs as f64
+            );
         }
         Ok(())
     })
