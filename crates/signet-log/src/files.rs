@@ -63,6 +63,13 @@ impl TileStore for FileTiles {
         let mut tmp = tempfile::NamedTempFile::new_in(dir)
             .map_err(|e| LogError::io(format!("creating a file in {}", dir.display()), e))?;
         tmp.write_all(data).map_err(|e| LogError::io(format!("writing {path}"), e))?;
+        // Published objects: readable by any user (a static file server, a backup agent).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644))
+                .map_err(|e| LogError::io(format!("setting the mode of {path}"), e))?;
+        }
         tmp.persist(&file).map_err(|e| LogError::io(format!("writing {}", file.display()), e.error))?;
         #[cfg(not(target_os = "linux"))]
         if let Ok(mut list) = self.unsynced.lock() {

@@ -77,6 +77,14 @@ async fn appends_are_sequenced_integrated_signed_and_provable_across_restarts() 
     assert!(dir.path().join("tile/0/000").is_file());
     assert!(dir.path().join("tile/entries/000").is_file());
     assert!(dir.path().join("checkpoint").is_file());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        for published in ["checkpoint", "tile/0/000", "tile/entries/000"] {
+            let mode = std::fs::metadata(dir.path().join(published)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o644, "{published} is readable by a static file server");
+        }
+    }
     drop(log);
 
     let log = open_sqlite(dir.path()).await.unwrap();

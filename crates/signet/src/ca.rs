@@ -15,7 +15,6 @@
 //! hands keys, certificates and the current time to `signet-pki`.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -413,23 +412,12 @@ pub fn normalize_serial(s: &str) -> Result<String> {
 /// Writes a file via a temporary file in the same directory and a rename, so readers never see
 /// half a file.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("creating a file in {}", dir.display()))?;
-    tmp.write_all(data)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    crate::files::write_durable(path, data, 0o644, true)
 }
 
 /// Writes a secret with mode 0600 from the start.
 pub fn write_secret(path: &Path, data: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    set_mode(tmp.path(), 0o600)?;
-    tmp.write_all(data)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    crate::files::write_durable(path, data, 0o600, true)
 }
 
 #[cfg(unix)]

@@ -2,7 +2,7 @@
 //! signed output as input + appended bytes through a temporary file and a rename, password
 //! files, and finding a font that can draw Chinese.
 
-use std::fs::File;
+use std::fs::{self as fs, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -105,4 +105,33 @@ pub fn find_font(explicit: Option<&Path>, index: Option<u32>) -> Result<(PathBuf
         }
     }
     bail!("no font found to draw the text lines: install a CJK font (Debian: apt-get install fonts-noto-cjk) or pass --font FILE")
+}
+
+/// Writes `data` to `path` so that it survives a crash once this returns: a temporary file in
+/// the same directory (mode `mode`), fsync, rename (or, without `replace`, link only if `path`
+/// does not exist), fsync of the directory.
+pub fn write_durable(path: &Path, data: &[u8], mode: u32, replace: bool) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("creating a file in {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(mode))
+            .with_context(|| format!("chmod in {}", dir.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    tmp.write_all(data).with_context(|| format!("writing in {}", dir.display()))?;
+    tmp.as_file().sync_all().with_context(|| format!("syncing a file in {}", dir.display()))?;
+    if replace {
+        tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
+    } else {
+        tmp.persist_noclobber(path).with_context(|| format!("writing {}", path.display()))?;
+    }
+    #[cfg(unix)]
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing the directory {}", dir.display()))?;
+    Ok(())
 }

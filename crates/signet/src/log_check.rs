@@ -313,7 +313,7 @@ pub fn audit(args: AuditArgs) -> ExitCode {
     let fetch = http_fetcher(&args.url);
     match audit_log(&fetch, &log_key, previous.as_ref()) {
         Ok(a) => {
-            if let Err(e) = crate::witness_cmd::write_durable(&args.state, &a.signed, 0o644, true) {
+            if let Err(e) = crate::files::write_durable(&args.state, &a.signed, 0o644, true) {
                 eprintln!("error: the log passed the audit, but the state cannot be saved: {e:#}; check --state");
                 return ExitCode::from(UNCHECKED);
             }

@@ -14,7 +14,6 @@
 //! Not here: several logs per witness process, the monitoring (read) API, rate limits.
 
 use std::fs;
-use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -122,10 +121,10 @@ fn init(dir: &Path, name: &str) -> Result<VerifierKey> {
     fs::create_dir_all(dir.join(STATE_DIR)).with_context(|| format!("creating {}", dir.display()))?;
     // No clobbering: two `init`s racing on one directory must not leave a key whose vkey
     // was printed by the other.
-    write_durable(&key_path, format!("{}\n", signer.to_private_string()).as_bytes(), 0o600, false)
+    crate::files::write_durable(&key_path, format!("{}\n", signer.to_private_string()).as_bytes(), 0o600, false)
         .with_context(|| format!("{} already holds a witness, or cannot be written; choose another --dir", dir.display()))?;
     let vkey = signer.verifier();
-    write_durable(&dir.join(VKEY_FILE), format!("{vkey}\n").as_bytes(), 0o644, true)?;
+    crate::files::write_durable(&dir.join(VKEY_FILE), format!("{vkey}\n").as_bytes(), 0o644, true)?;
     Ok(vkey)
 }
 
@@ -192,35 +191,6 @@ fn load_state(path: &Path, origin: &str) -> Result<Option<Checkpoint>> {
         );
     }
     Ok(Some(cp))
-}
-
-/// Writes `data` to `path` so that it survives a crash once this returns: a temporary file in
-/// the same directory (mode `mode`), fsync, rename (or, without `replace`, link only if `path`
-/// does not exist), fsync of the directory.
-pub(crate) fn write_durable(path: &Path, data: &[u8], mode: u32, replace: bool) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("creating a file in {}", dir.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        tmp.as_file()
-            .set_permissions(fs::Permissions::from_mode(mode))
-            .with_context(|| format!("chmod in {}", dir.display()))?;
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    tmp.write_all(data).with_context(|| format!("writing in {}", dir.display()))?;
-    tmp.as_file().sync_all().with_context(|| format!("syncing a file in {}", dir.display()))?;
-    if replace {
-        tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
-    } else {
-        tmp.persist_noclobber(path).with_context(|| format!("writing {}", path.display()))?;
-    }
-    #[cfg(unix)]
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .with_context(|| format!("syncing the directory {}", dir.display()))?;
-    Ok(())
 }
 
 /// A witness for one log.
@@ -344,7 +314,7 @@ impl Witness {
             Ok(x) => x,
             Err(e) => return Answer::text(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot cosign: {e:#}")),
         };
-        if let Err(e) = write_durable(&self.state_path, &stored, 0o644, true) {
+        if let Err(e) = crate::files::write_durable(&self.state_path, &stored, 0o644, true) {
             eprintln!("witness: cannot persist the state, nothing cosigned: {e:#}");
             return Answer::text(StatusCode::INTERNAL_SERVER_ERROR, "the witness cannot persist its state; nothing was cosigned".to_owned());
         }
