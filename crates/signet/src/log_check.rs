@@ -37,6 +37,7 @@ use signet_ledger::{
 };
 
 use crate::keyarg::read_vkey;
+use crate::messages::{Msg, t, tf};
 
 #[derive(Args)]
 pub struct VerifyProofArgs {
@@ -76,7 +77,7 @@ pub fn verify_proof(args: VerifyProofArgs) -> ExitCode {
     let inputs = match ProofInputs::load(&args) {
         Ok(i) => i,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("{}: {e:#}", t(Msg::Error));
             return ExitCode::from(UNCHECKED);
         }
     };
@@ -86,7 +87,7 @@ pub fn verify_proof(args: VerifyProofArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(reason) => {
-            println!("INVALID: {reason}");
+            println!("{}", tf(Msg::LogProofInvalid, &[("reason", &reason)]));
             ExitCode::from(INVALID)
         }
     }
@@ -150,7 +151,7 @@ impl ProofInputs {
         };
         let cp = &opened.checkpoint;
         let mut out = String::new();
-        let _ = writeln!(out, "VALID: the entry is in the log");
+        let _ = writeln!(out, "{}", t(Msg::LogEntryIncluded));
         let _ = writeln!(out, "  origin:    {}", cp.origin);
         let _ = writeln!(out, "  index:     {}", self.proof.index);
         let _ = writeln!(out, "  tree size: {}", cp.size);
@@ -306,7 +307,7 @@ pub fn audit(args: AuditArgs) -> ExitCode {
     let (log_key, previous) = match setup {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("{}: {e:#}", t(Msg::Error));
             return ExitCode::from(UNCHECKED);
         }
     };
@@ -317,24 +318,27 @@ pub fn audit(args: AuditArgs) -> ExitCode {
                 eprintln!("error: the log passed the audit, but the state cannot be saved: {e:#}; check --state");
                 return ExitCode::from(UNCHECKED);
             }
-            println!("OK: the log {} is consistent", a.checkpoint.origin);
+            println!("{}", tf(Msg::LogAuditOk, &[("origin", &a.checkpoint.origin)]));
             println!("  tree size: {}", a.checkpoint.size);
             println!("  root:      {}", a.checkpoint.root.to_base64());
             println!("  checked:   {} hash tiles, {} entry bundles", a.hash_tiles, a.bundles);
             match &previous {
-                Some(p) => println!("  history:   extends the previous audit at size {} (root {})", p.size, p.root.to_base64()),
-                None => println!("  history:   first audit (no previous state)"),
+                Some(p) => println!(
+                    "{}",
+                    tf(Msg::LogHistoryExtends, &[("size", &p.size.to_string()), ("root", &p.root.to_base64())])
+                ),
+                None => println!("{}", t(Msg::LogHistoryFirst)),
             }
             println!("  state:     {}", args.state.display());
             ExitCode::SUCCESS
         }
         Err(AuditError::Invalid(why)) => {
-            println!("AUDIT FAILED: {why}");
-            eprintln!("the state file {} was left unchanged", args.state.display());
+            println!("{}", tf(Msg::LogAuditFailed, &[("reason", &why)]));
+            eprintln!("{}", tf(Msg::LogStateUnchanged, &[("file", &args.state.display().to_string())]));
             ExitCode::from(INVALID)
         }
         Err(AuditError::Unavailable(why)) => {
-            eprintln!("error: {why}");
+            eprintln!("{}: {why}", t(Msg::Error));
             ExitCode::from(UNCHECKED)
         }
     }

@@ -225,7 +225,7 @@ pub fn append(a: AppendArgs) -> anyhow::Result<()> {
         }
     }
     if entries.is_empty() {
-        eprintln!("no entries in the input (empty lines are skipped); nothing appended");
+        eprintln!("{}", crate::messages::t(crate::messages::Msg::LogNothingAppended));
         return Ok(());
     }
     let dir = a.dir.clone();

@@ -73,6 +73,14 @@ pub enum Msg {
     NotPermitted,
     Revision,
     Summary,
+    LogEntryIncluded,
+    LogProofInvalid,
+    LogAuditOk,
+    LogAuditFailed,
+    LogStateUnchanged,
+    LogHistoryExtends,
+    LogHistoryFirst,
+    LogNothingAppended,
 }
 
 /// The text of `m` in the current language.
@@ -124,6 +132,20 @@ pub fn text(m: Msg, lang: Lang) -> &'static str {
         Msg::NotPermitted => ("NOT PERMITTED", "不允许"),
         Msg::Revision => ("revision {n}", "修订版本 {n}"),
         Msg::Summary => ("{verdict} ({sigs} signature(s), changes after signing: {mods})", "{verdict}（{sigs} 个签名，签署后的改动：{mods}）"),
+        Msg::LogEntryIncluded => ("VALID: the entry is in the log", "有效：该条目在日志中"),
+        Msg::LogProofInvalid => ("INVALID: {reason}", "无效：{reason}"),
+        Msg::LogAuditOk => ("OK: the log {origin} is consistent", "通过：日志 {origin} 前后一致"),
+        Msg::LogAuditFailed => ("AUDIT FAILED: {reason}", "审计未通过：{reason}"),
+        Msg::LogStateUnchanged => ("the state file {file} was left unchanged", "状态文件 {file} 未改动"),
+        Msg::LogHistoryExtends => (
+            "  history:   extends the previous audit at size {size} (root {root})",
+            "  历史：      延续上次审计（大小 {size}，根哈希 {root}）",
+        ),
+        Msg::LogHistoryFirst => ("  history:   first audit (no previous state)", "  历史：      首次审计（无先前状态）"),
+        Msg::LogNothingAppended => (
+            "no entries in the input (empty lines are skipped); nothing appended",
+            "输入中没有条目（空行会被跳过）；未追加任何内容",
+        ),
     };
     match lang {
         Lang::En => en,
