@@ -481,6 +481,38 @@ pub fn parse_entry_bundle(data: &[u8]) -> Result<Vec<&[u8]>, LedgerError> {
     Ok(out)
 }
 
+/// Every hash tile and entry bundle (path, data) of the tree of `entries`, full and partial:
+/// what a `tlog-tiles` log of these entries publishes besides its checkpoint. A reference
+/// publisher, for tests and tools; it holds the whole tree in memory.
+pub fn publish_all<E: AsRef<[u8]>>(entries: &[E]) -> Result<Vec<(String, Vec<u8>)>, LedgerError> {
+    let mut tree = crate::proof::MemoryTree::new();
+    for e in entries {
+        tree.push(e.as_ref())?;
+    }
+    let mut out = Vec::new();
+    for level in 0..=MAX_TILE_LEVEL {
+        let tiles: Vec<Tile> = level_tiles(tree.size(), level).collect();
+        if tiles.is_empty() {
+            break;
+        }
+        for t in tiles {
+            let first = t.index * u64::from(TILE_WIDTH);
+            let mut data = Vec::with_capacity(t.data_len());
+            for i in 0..u64::from(t.width) {
+                let node = NodeId { level: TILE_HEIGHT * level, index: first + i };
+                data.extend_from_slice(&tree.node(node).ok_or(LedgerError::NodeOutsideTree)?.0);
+            }
+            out.push((t.path(), data));
+            if level == 0 {
+                let start = usize::try_from(first).map_err(|_| LedgerError::Overflow)?;
+                let slice = entries.get(start..start + usize::from(t.width)).ok_or(LedgerError::NodeOutsideTree)?;
+                out.push((entries_path(t.index, t.width), encode_entry_bundle(slice)?));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Checks that the entries of a bundle hash to the leaf hashes of the matching level-0 tile.
 pub fn check_bundle_against_tile(
     entries: &[&[u8]],
@@ -509,6 +541,31 @@ pub fn check_bundle_against_tile(
 mod tests {
     use super::*;
     use crate::proof::{MemoryTree, consistency_proof, inclusion_proof, tree_root};
+
+    #[test]
+    fn published_tiles_prove_like_the_tree_they_come_from() {
+        struct Files(std::collections::HashMap<String, Vec<u8>>);
+        impl TileReader for Files {
+            fn read_tiles(&self, tiles: &[Tile]) -> Result<Vec<Vec<u8>>, HashReadError> {
+                tiles.iter().map(|t| self.0.get(&t.path()).cloned().ok_or_else(|| HashReadError::new("missing"))).collect()
+            }
+        }
+        for n in [1usize, 255, 256, 257, 65_537] {
+            let entries: Vec<Vec<u8>> = (0..n).map(|i| format!("e{i}").into_bytes()).collect();
+            let files = Files(publish_all(&entries).unwrap().into_iter().collect());
+            let mut tree = MemoryTree::new();
+            for e in &entries {
+                tree.push(e).unwrap();
+            }
+            let reader = TileHashReader::new(n as u64, &files);
+            assert_eq!(tree_root(&reader, n as u64).unwrap(), tree.root(), "size {n}");
+            let last = Tile::for_node(NodeId { level: 0, index: n as u64 - 1 }, n as u64).unwrap();
+            let bundle = files.0.get(&last.entries_path().unwrap()).unwrap();
+            let parsed = parse_entry_bundle(bundle).unwrap();
+            assert_eq!(parsed.last().copied(), Some(entries[n - 1].as_slice()));
+            check_bundle_against_tile(&parsed, &last, files.0.get(&last.path()).unwrap()).unwrap();
+        }
+    }
 
     #[test]
     fn index_encoding_matches_the_spec_example() {

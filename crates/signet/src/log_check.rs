@@ -555,8 +555,8 @@ impl TileReader for FetchedTiles {
 mod tests {
     use std::collections::HashMap;
 
-    use signet_ledger::tile::encode_entry_bundle;
-    use signet_ledger::{MemoryTree, NodeId, SignerKey};
+    use signet_ledger::tile::publish_all;
+    use signet_ledger::{MemoryTree, SignerKey};
 
     use super::*;
 
@@ -583,27 +583,8 @@ mod tests {
         for e in &entries[..size] {
             tree.push(e).unwrap();
         }
-        let mut files = HashMap::new();
+        let mut files: HashMap<String, Vec<u8>> = publish_all(&entries[..size]).unwrap().into_iter().collect();
         files.insert("checkpoint".to_owned(), signed_checkpoint(&log_key(), tree.size(), tree.root()));
-        for level in 0..=MAX_TILE_LEVEL {
-            let tiles: Vec<Tile> = level_tiles(tree.size(), level).collect();
-            if tiles.is_empty() {
-                break;
-            }
-            for t in tiles {
-                let first = t.index * 256;
-                let mut data = Vec::new();
-                for i in 0..u64::from(t.width) {
-                    data.extend_from_slice(tree.node(NodeId::new(8 * level, first + i)).unwrap().as_bytes());
-                }
-                files.insert(t.path(), data);
-                if level == 0 {
-                    let start = first as usize;
-                    let bundle = encode_entry_bundle(&entries[start..start + usize::from(t.width)]).unwrap();
-                    files.insert(entries_path(t.index, t.width), bundle);
-                }
-            }
-        }
         files
     }
 

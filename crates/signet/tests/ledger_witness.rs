@@ -12,10 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use signet_ledger::cosignature::cosign;
-use signet_ledger::tile::{MAX_TILE_LEVEL, encode_entry_bundle, entries_path, level_tiles};
 use signet_ledger::witness::{AddCheckpointRequest, SIZE_CONTENT_TYPE, parse_conflict_body};
 use signet_ledger::{
-    Checkpoint, CheckpointVerifier, Hash, MemoryTree, NodeId, Note, SignatureType, SignerKey, TlogProof,
+    Checkpoint, CheckpointVerifier, Hash, MemoryTree, Note, SignatureType, SignerKey, TlogProof,
     VerifierKey, consistency_proof, inclusion_proof,
 };
 
@@ -473,27 +472,9 @@ fn verify_proof_exit_codes() {
 fn publish(tag: &str, size: usize) -> HashMap<String, Vec<u8>> {
     let entries: Vec<Vec<u8>> = (0..size).map(|i| format!("{tag} {i}").into_bytes()).collect();
     let tree = tree_of(tag, size);
-    let mut files = HashMap::new();
+    let mut files: HashMap<String, Vec<u8>> =
+        signet_ledger::tile::publish_all(&entries).unwrap().into_iter().collect();
     files.insert("checkpoint".to_owned(), signed(&tree));
-    for level in 0..=MAX_TILE_LEVEL {
-        let tiles: Vec<_> = level_tiles(tree.size(), level).collect();
-        if tiles.is_empty() {
-            break;
-        }
-        for t in tiles {
-            let first = t.index * 256;
-            let mut data = Vec::new();
-            for i in 0..u64::from(t.width) {
-                data.extend_from_slice(tree.node(NodeId::new(8 * level, first + i)).unwrap().as_bytes());
-            }
-            files.insert(t.path(), data);
-            if level == 0 {
-                let start = first as usize;
-                let bundle = encode_entry_bundle(&entries[start..start + usize::from(t.width)]).unwrap();
-                files.insert(entries_path(t.index, t.width), bundle);
-            }
-        }
-    }
     files
 }
 
