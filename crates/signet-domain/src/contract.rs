@@ -12,12 +12,15 @@
 //! checks the actor (organisation, role, ownership) first, then the state, then the input, and
 //! only then changes anything: a refused command leaves the contract as it was.
 
+use serde::{Deserialize, Serialize};
+
 use crate::event::{ContractEvent, EventKind};
 use crate::org::{Actor, Permission};
 use crate::{DomainError, Millis};
 
 /// A contract's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Being prepared; nobody has been asked to sign.
     Draft,
@@ -63,7 +66,8 @@ impl Status {
 }
 
 /// What a recipient does.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
 pub enum RecipientRole {
     /// A person signing for themselves.
     Signer,
@@ -77,7 +81,8 @@ pub enum RecipientRole {
 }
 
 /// Where a recipient stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RecipientStatus {
     /// Not yet asked (a later signing group, or the contract is a draft).
     Waiting,
@@ -90,7 +95,7 @@ pub enum RecipientStatus {
 }
 
 /// A recipient of a contract.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recipient {
     /// Id (`rcp_…`).
     pub id: String,
@@ -120,7 +125,8 @@ impl Recipient {
 }
 
 /// The kinds of fields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     /// A signature appearance.
     Signature,
@@ -159,7 +165,7 @@ impl FieldKind {
 pub type Rect = [f64; 4];
 
 /// A field placed on a document for a recipient.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Field {
     /// Id (`fld_…`).
     pub id: String,
@@ -178,7 +184,7 @@ pub struct Field {
 }
 
 /// A PDF document of a contract, as far as the domain needs it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Document {
     /// Id (`doc_…`).
     pub id: String,
@@ -191,7 +197,7 @@ pub struct Document {
 }
 
 /// A contract.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Contract {
     /// Id (`ct_…`).
     pub id: String,

@@ -3,12 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use signet_ledger::event::EvidenceEvent;
 
 use crate::Millis;
 
 /// The kinds of contract events, named as in the API and the evidence log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// The contract was created (draft).
     Created,
@@ -39,6 +41,14 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Parses an event name.
+    pub fn parse(s: &str) -> Option<EventKind> {
+        use EventKind::*;
+        [Created, Sent, Notified, Opened, CodeSent, CodeVerified, CodeFailed, Signed, Declined, Voided, Expired, Reminded, Completed]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+
     /// The event's name in the API and the evidence log.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -60,7 +70,7 @@ impl EventKind {
 }
 
 /// One event of one contract.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContractEvent {
     /// What happened.
     pub kind: EventKind,

@@ -1,5 +1,7 @@
 //! Organisations, members, roles and the acting principal.
 
+use serde::{Deserialize, Serialize};
+
 use crate::DomainError;
 
 /// An organisation (tenant). Everything else belongs to exactly one.
@@ -12,7 +14,8 @@ pub struct Organisation {
 }
 
 /// A member's role in an organisation, from most to least powerful.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Everything, including deleting the organisation and naming other owners.
     Owner,

@@ -1,0 +1,647 @@
+//! The platform's relational storage, on SQLite (the embedded default) or PostgreSQL.
+//!
+//! One [`Store`] over sqlx's `any` driver; the schema is written once per backend
+//! (`migrations/sqlite/`, `migrations/postgres/`, applied in order and recorded in
+//! `signet_migrations`), and every statement is plain SQL both servers run. Contracts are
+//! stored whole (the domain aggregate as JSON) beside the columns lists and filters need, with a
+//! version number that turns a concurrent update into [`StoreError::Conflict`] instead of a
+//! lost write. Secrets are stored only as hashes (API keys, signing-link tokens) or wrapped
+//! (organisation keys); this crate never sees them in plaintext.
+//!
+//! Tenant isolation: every read of an organisation's data takes the organisation id, and a row
+//! of another organisation is simply not found.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use signet_domain::contract::{Contract, Status};
+use signet_domain::event::{ContractEvent, EventKind};
+use signet_domain::org::Role;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Row as _};
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database failed.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// A stored contract body that does not parse.
+    #[error("stored contract {id} is unreadable: {reason}")]
+    Corrupt {
+        /// The contract.
+        id: String,
+        /// Why.
+        reason: String,
+    },
+    /// The row changed since it was read; read it again and retry.
+    #[error("{0} was changed by another request; retry")]
+    Conflict(String),
+    /// A unique value already taken (an email, a contract number).
+    #[error("{0} is already taken")]
+    Taken(&'static str),
+    /// A database URL this store does not handle.
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
+    Url(String),
+}
+
+/// Result alias.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+const SQLITE_MIGRATIONS: &[(&str, &str)] = &[("0001_platform", include_str!("../migrations/sqlite/0001_platform.sql"))];
+const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[("0001_platform", include_str!("../migrations/postgres/0001_platform.sql"))];
+
+/// A member as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// `usr_…`.
+    pub id: String,
+    /// Sign-in email (lowercase).
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// PHC-format password hash.
+    pub password_hash: String,
+}
+
+/// An API key as stored (without its secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// `key_…`.
+    pub id: String,
+    /// Its organisation.
+    pub org: String,
+    /// A label.
+    pub name: String,
+    /// The role it acts with.
+    pub role: Role,
+    /// When it was made.
+    pub created_at: u64,
+    /// When it was revoked.
+    pub revoked_at: Option<u64>,
+}
+
+/// A stored event with its sequence number and evidence-log index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    /// 1, 2, … per contract.
+    pub seq: u64,
+    /// The event.
+    pub event: ContractEvent,
+    /// Its leaf in the evidence log, once appended.
+    pub log_index: Option<u64>,
+}
+
+/// A signing link, by the hash of its token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningLink {
+    /// The organisation.
+    pub org: String,
+    /// The contract.
+    pub contract: String,
+    /// The recipient.
+    pub recipient: String,
+    /// Expiry.
+    pub expires_at: u64,
+}
+
+/// Filters of a contract list.
+#[derive(Debug, Clone, Default)]
+pub struct ContractFilter {
+    /// Only this status.
+    pub status: Option<Status>,
+    /// Words that must appear in the title, number or a recipient's name or address.
+    pub text: Option<String>,
+    /// Only contracts sent by this principal (for roles that see only their own).
+    pub sender: Option<String>,
+}
+
+/// A page of contracts, newest first, and the cursor of the next page.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The contracts.
+    pub items: Vec<Contract>,
+    /// Pass back to get the next page; `None` at the end.
+    pub next_cursor: Option<String>,
+}
+
+fn i64_of(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn u64_of(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            d.code().as_deref() == Some("23505") || d.message().contains("UNIQUE constraint failed")
+        }
+        _ => false,
+    }
+}
+
+/// The text a contract is found by.
+fn search_text(c: &Contract) -> String {
+    let mut s = format!("{} {}", c.title, c.number);
+    for r in &c.recipients {
+        s.push(' ');
+        s.push_str(&r.name);
+        for v in [&r.email, &r.phone].into_iter().flatten() {
+            s.push(' ');
+            s.push_str(v);
+        }
+    }
+    s.to_lowercase()
+}
+
+/// The platform's database.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url` and brings the schema up to date.
+    pub async fn open(url: &str) -> Result<Store> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Url(url.split('?').next().unwrap_or_default().to_owned()));
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        for p in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=30000", "PRAGMA foreign_keys=ON"] {
+                            sqlx::query(p).execute(&mut *conn).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let migrations = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            // Servers starting together: one migrates, the others wait for it.
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext('signet-migrations'))").execute(&mut *tx).await?;
+        }
+        sqlx::query("CREATE TABLE IF NOT EXISTS signet_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            .execute(&mut *tx)
+            .await?;
+        for (name, sql) in migrations {
+            let done = sqlx::query("SELECT 1 FROM signet_migrations WHERE name = $1").bind(*name).fetch_optional(&mut *tx).await?;
+            if done.is_some() {
+                continue;
+            }
+            // Comment lines go first (they may hold semicolons); then one statement per `;`.
+            let code: String = sql.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n");
+            for statement in code.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                sqlx::query(sqlx::AssertSqlSafe(statement.to_owned())).execute(&mut *tx).await?;
+            }
+            sqlx::query("INSERT INTO signet_migrations (name, applied_at) VALUES ($1, 0)").bind(*name).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // --- organisations, users, memberships -------------------------------------------------
+
+    /// Creates an organisation with its wrapped key and its first member (an owner), creating
+    /// the user if the email is new. Returns the user id used.
+    pub async fn create_org(&self, org_id: &str, name: &str, wrapped_key: &[u8], owner: &User, now: u64) -> Result<String> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO organisations (id, name, org_key, next_contract_no, created_at) VALUES ($1, $2, $3, 1, $4)")
+            .bind(org_id)
+            .bind(name)
+            .bind(wrapped_key.to_vec())
+            .bind(i64_of(now))
+            .execute(&mut *tx)
+            .await?;
+        let existing = sqlx::query("SELECT id FROM users WHERE email = $1").bind(&owner.email).fetch_optional(&mut *tx).await?;
+        let user_id = match existing {
+            Some(row) => row.try_get::<String, _>(0)?,
+            None => {
+                sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&owner.id)
+                    .bind(&owner.email)
+                    .bind(&owner.name)
+                    .bind(&owner.password_hash)
+                    .bind(i64_of(now))
+                    .execute(&mut *tx)
+                    .await?;
+                owner.id.clone()
+            }
+        };
+        sqlx::query("INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(org_id)
+            .bind(&user_id)
+            .bind(Role::Owner.as_str())
+            .bind(i64_of(now))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(user_id)
+    }
+
+    /// An organisation's name and wrapped key.
+    pub async fn org(&self, org_id: &str) -> Result<Option<(String, Vec<u8>)>> {
+        let row = sqlx::query("SELECT name, org_key FROM organisations WHERE id = $1").bind(org_id).fetch_optional(&self.pool).await?;
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+    }
+
+    /// Replaces an organisation's wrapped key (master key rotation).
+    pub async fn set_org_key(&self, org_id: &str, wrapped_key: &[u8]) -> Result<()> {
+        sqlx::query("UPDATE organisations SET org_key = $1 WHERE id = $2").bind(wrapped_key.to_vec()).bind(org_id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// A user by sign-in email.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let row = sqlx::query("SELECT id, email, name, password_hash FROM users WHERE email = $1")
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok(User { id: r.try_get(0)?, email: r.try_get(1)?, name: r.try_get(2)?, password_hash: r.try_get(3)? })).transpose()
+    }
+
+    /// A user's role in an organisation, if a member.
+    pub async fn role(&self, org_id: &str, user_id: &str) -> Result<Option<Role>> {
+        let row = sqlx::query("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+            .bind(org_id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get::<String, _>(0)).transpose()?.and_then(|s| Role::parse(&s).ok()))
+    }
+
+    /// Adds a member (creating the user if the email is new) or changes their role.
+    pub async fn set_member(&self, org_id: &str, user: &User, role: Role, now: u64) -> Result<String> {
+        let mut tx = self.pool.begin().await?;
+        let existing = sqlx::query("SELECT id FROM users WHERE email = $1").bind(&user.email).fetch_optional(&mut *tx).await?;
+        let user_id = match existing {
+            Some(r) => r.try_get::<String, _>(0)?,
+            None => {
+                sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&user.id)
+                    .bind(&user.email)
+                    .bind(&user.name)
+                    .bind(&user.password_hash)
+                    .bind(i64_of(now))
+                    .execute(&mut *tx)
+                    .await?;
+                user.id.clone()
+            }
+        };
+        sqlx::query(
+            "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role",
+        )
+        .bind(org_id)
+        .bind(&user_id)
+        .bind(role.as_str())
+        .bind(i64_of(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(user_id)
+    }
+
+    /// Members of an organisation: (user, role), by email.
+    pub async fn members(&self, org_id: &str) -> Result<Vec<(User, Role)>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.email, u.name, u.password_hash, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+             WHERE m.org_id = $1 ORDER BY u.email",
+        )
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let role: String = r.try_get(4)?;
+                Ok((
+                    User { id: r.try_get(0)?, email: r.try_get(1)?, name: r.try_get(2)?, password_hash: r.try_get(3)? },
+                    Role::parse(&role).unwrap_or(Role::Member),
+                ))
+            })
+            .collect()
+    }
+
+    // --- API keys ----------------------------------------------------------------------------
+
+    /// Stores a new API key by the hash of its secret.
+    pub async fn create_api_key(&self, key: &ApiKey, secret_hash: &str) -> Result<()> {
+        sqlx::query("INSERT INTO api_keys (id, org_id, name, secret_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&key.id)
+            .bind(&key.org)
+            .bind(&key.name)
+            .bind(secret_hash)
+            .bind(key.role.as_str())
+            .bind(i64_of(key.created_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    fn api_key_of(r: &sqlx::any::AnyRow) -> Result<ApiKey> {
+        let role: String = r.try_get(3)?;
+        Ok(ApiKey {
+            id: r.try_get(0)?,
+            org: r.try_get(1)?,
+            name: r.try_get(2)?,
+            role: Role::parse(&role).unwrap_or(Role::Member),
+            created_at: u64_of(r.try_get(4)?),
+            revoked_at: r.try_get::<Option<i64>, _>(5)?.map(u64_of),
+        })
+    }
+
+    /// The live (not revoked) API key whose secret hashes to `secret_hash`.
+    pub async fn api_key_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>> {
+        let row = sqlx::query(
+            "SELECT id, org_id, name, role, created_at, revoked_at FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(secret_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Self::api_key_of(&r)).transpose()
+    }
+
+    /// An organisation's API keys, newest first.
+    pub async fn api_keys(&self, org_id: &str) -> Result<Vec<ApiKey>> {
+        let rows = sqlx::query("SELECT id, org_id, name, role, created_at, revoked_at FROM api_keys WHERE org_id = $1 ORDER BY created_at DESC, id DESC")
+            .bind(org_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(Self::api_key_of).collect()
+    }
+
+    /// Revokes an organisation's key; false if it has no such live key.
+    pub async fn revoke_api_key(&self, org_id: &str, key_id: &str, now: u64) -> Result<bool> {
+        let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL")
+            .bind(i64_of(now))
+            .bind(key_id)
+            .bind(org_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    // --- contracts and events ------------------------------------------------------------------
+
+    /// The next contract number of an organisation (`prefix` + zero-padded counter), taken
+    /// atomically.
+    pub async fn next_contract_number(&self, org_id: &str, prefix: &str) -> Result<String> {
+        let row = sqlx::query("UPDATE organisations SET next_contract_no = next_contract_no + 1 WHERE id = $1 RETURNING next_contract_no - 1")
+            .bind(org_id)
+            .fetch_one(&self.pool)
+            .await?;
+        let n: i64 = row.try_get(0)?;
+        Ok(format!("{prefix}{n:06}"))
+    }
+
+    async fn insert_events(tx: &mut sqlx::Transaction<'_, sqlx::Any>, c: &Contract, first_seq: u64, events: &[ContractEvent]) -> Result<Vec<u64>> {
+        let mut seqs = Vec::new();
+        for (i, e) in events.iter().enumerate() {
+            let seq = first_seq + i as u64;
+            let data = serde_json::to_string(&e.data).map_err(|e| StoreError::Corrupt { id: c.id.clone(), reason: e.to_string() })?;
+            sqlx::query(
+                "INSERT INTO contract_events (contract_id, seq, org_id, kind, at, actor, recipient, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&c.id)
+            .bind(i64_of(seq))
+            .bind(&c.org)
+            .bind(e.kind.as_str())
+            .bind(i64_of(e.at))
+            .bind(&e.actor)
+            .bind(e.recipient.clone())
+            .bind(data)
+            .execute(&mut **tx)
+            .await?;
+            seqs.push(seq);
+        }
+        Ok(seqs)
+    }
+
+    /// Stores a new contract and its first events, atomically. Returns the events' sequence
+    /// numbers.
+    pub async fn insert_contract(&self, c: &Contract, events: &[ContractEvent]) -> Result<Vec<u64>> {
+        let body = serde_json::to_string(c).map_err(|e| StoreError::Corrupt { id: c.id.clone(), reason: e.to_string() })?;
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO contracts (id, org_id, sender, status, title, number, search, created_at, updated_at, version, body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1, $9)",
+        )
+        .bind(&c.id)
+        .bind(&c.org)
+        .bind(&c.sender)
+        .bind(c.status.as_str())
+        .bind(&c.title)
+        .bind(&c.number)
+        .bind(search_text(c))
+        .bind(i64_of(c.created_at))
+        .bind(body)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Err(e) if is_unique_violation(&e) => return Err(StoreError::Taken("the contract id or number")),
+            other => {
+                other?;
+            }
+        }
+        let seqs = Self::insert_events(&mut tx, c, 1, events).await?;
+        tx.commit().await?;
+        Ok(seqs)
+    }
+
+    /// A contract of `org_id` and its version; `None` if it does not exist in that
+    /// organisation.
+    pub async fn contract(&self, org_id: &str, id: &str) -> Result<Option<(Contract, u64)>> {
+        let row = sqlx::query("SELECT body, version FROM contracts WHERE id = $1 AND org_id = $2")
+            .bind(id)
+            .bind(org_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let body: String = row.try_get(0)?;
+        let c: Contract = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt { id: id.to_owned(), reason: e.to_string() })?;
+        Ok(Some((c, u64_of(row.try_get(1)?))))
+    }
+
+    /// Saves a changed contract with the events the change produced, only if it is still at
+    /// `version`; otherwise [`StoreError::Conflict`] and nothing is written.
+    pub async fn update_contract(&self, c: &Contract, version: u64, events: &[ContractEvent], now: u64) -> Result<Vec<u64>> {
+        let body = serde_json::to_string(c).map_err(|e| StoreError::Corrupt { id: c.id.clone(), reason: e.to_string() })?;
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE contracts SET status = $1, title = $2, search = $3, updated_at = $4, version = version + 1, body = $5
+             WHERE id = $6 AND org_id = $7 AND version = $8",
+        )
+        .bind(c.status.as_str())
+        .bind(&c.title)
+        .bind(search_text(c))
+        .bind(i64_of(now))
+        .bind(body)
+        .bind(&c.id)
+        .bind(&c.org)
+        .bind(i64_of(version))
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict(format!("contract {}", c.id)));
+        }
+        let last = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM contract_events WHERE contract_id = $1")
+            .bind(&c.id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let first = u64_of(last.try_get(0)?) + 1;
+        let seqs = Self::insert_events(&mut tx, c, first, events).await?;
+        tx.commit().await?;
+        Ok(seqs)
+    }
+
+    /// A page of an organisation's contracts, newest first. `cursor` is the `next_cursor` of
+    /// the previous page; `limit` is capped at 100.
+    pub async fn list_contracts(&self, org_id: &str, filter: &ContractFilter, cursor: Option<&str>, limit: u32) -> Result<Page> {
+        let limit = limit.clamp(1, 100);
+        let (before_at, before_id) = match cursor.and_then(|c| c.split_once('.')) {
+            Some((at, id)) => (at.parse::<i64>().unwrap_or(i64::MAX), id.to_owned()),
+            None => (i64::MAX, String::new()),
+        };
+        let text = filter.text.as_deref().map(|t| format!("%{}%", t.trim().to_lowercase().replace(['%', '_'], "")));
+        let rows = sqlx::query(
+            "SELECT body, created_at, id FROM contracts
+             WHERE org_id = $1
+               AND ($2 = '' OR status = $2)
+               AND ($3 = '' OR search LIKE $3)
+               AND ($4 = '' OR sender = $4)
+               AND (created_at < $5 OR (created_at = $5 AND ($6 = '' OR id < $6)))
+             ORDER BY created_at DESC, id DESC
+             LIMIT $7",
+        )
+        .bind(org_id)
+        .bind(filter.status.map(Status::as_str).unwrap_or(""))
+        .bind(text.unwrap_or_default())
+        .bind(filter.sender.clone().unwrap_or_default())
+        .bind(before_at)
+        .bind(before_id)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut items = Vec::new();
+        let mut next_cursor = None;
+        for (i, r) in rows.iter().enumerate() {
+            let id: String = r.try_get(2)?;
+            if i == limit as usize {
+                break;
+            }
+            let body: String = r.try_get(0)?;
+            let c: Contract = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
+            if i + 1 == limit as usize && rows.len() > limit as usize {
+                next_cursor = Some(format!("{}.{}", r.try_get::<i64, _>(1)?, id));
+            }
+            items.push(c);
+        }
+        Ok(Page { items, next_cursor })
+    }
+
+    /// A contract's events in order (the organisation must match).
+    pub async fn events(&self, org_id: &str, contract_id: &str) -> Result<Vec<StoredEvent>> {
+        let rows = sqlx::query(
+            "SELECT seq, kind, at, actor, recipient, data, log_index FROM contract_events WHERE contract_id = $1 AND org_id = $2 ORDER BY seq",
+        )
+        .bind(contract_id)
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let kind: String = r.try_get(1)?;
+                let data: String = r.try_get(5)?;
+                let corrupt = |reason: String| StoreError::Corrupt { id: contract_id.to_owned(), reason };
+                Ok(StoredEvent {
+                    seq: u64_of(r.try_get(0)?),
+                    event: ContractEvent {
+                        kind: EventKind::parse(&kind).ok_or_else(|| corrupt(format!("unknown event kind {kind:?}")))?,
+                        at: u64_of(r.try_get(2)?),
+                        actor: r.try_get(3)?,
+                        recipient: r.try_get(4)?,
+                        data: serde_json::from_str(&data).map_err(|e| corrupt(e.to_string()))?,
+                    },
+                    log_index: r.try_get::<Option<i64>, _>(6)?.map(u64_of),
+                })
+            })
+            .collect()
+    }
+
+    /// Records the evidence-log index of an event.
+    pub async fn set_log_index(&self, contract_id: &str, seq: u64, index: u64) -> Result<()> {
+        sqlx::query("UPDATE contract_events SET log_index = $1 WHERE contract_id = $2 AND seq = $3")
+            .bind(i64_of(index))
+            .bind(contract_id)
+            .bind(i64_of(seq))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // --- signing links -----------------------------------------------------------------------
+
+    /// Stores a signing link by the hash of its token.
+    pub async fn put_link(&self, token_hash: &str, link: &SigningLink, now: u64) -> Result<()> {
+        sqlx::query("INSERT INTO signing_links (token_hash, org_id, contract_id, recipient, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(token_hash)
+            .bind(&link.org)
+            .bind(&link.contract)
+            .bind(&link.recipient)
+            .bind(i64_of(link.expires_at))
+            .bind(i64_of(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The link whose token hashes to `token_hash` (expired ones too: the caller says which).
+    pub async fn link(&self, token_hash: &str) -> Result<Option<SigningLink>> {
+        let row = sqlx::query("SELECT org_id, contract_id, recipient, expires_at FROM signing_links WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(SigningLink { org: r.try_get(0)?, contract: r.try_get(1)?, recipient: r.try_get(2)?, expires_at: u64_of(r.try_get(3)?) })
+        })
+        .transpose()
+    }
+}

@@ -1,0 +1,153 @@
+//! One test suite for the store, run against SQLite and against PostgreSQL (the server on
+//! 127.0.0.1:5432 that CI provides; `SIGNET_TEST_DATABASE_URL` overrides it), each in a fresh
+//! database or schema.
+
+use std::collections::BTreeMap;
+
+use signet_domain::contract::{Contract, Document, FieldKind, NewContract, NewField, NewRecipient, RecipientRole, Status};
+use signet_domain::org::{Actor, Role};
+use signet_store::{ApiKey, ContractFilter, SigningLink, Store, StoreError, User};
+
+const T0: u64 = 1_764_300_000_000;
+
+fn user(id: &str, email: &str) -> User {
+    User { id: id.into(), email: email.into(), name: format!("User {id}"), password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into() }
+}
+
+fn new_contract(id: &str, number: &str, title: &str, signer: &str) -> NewContract {
+    NewContract {
+        id: id.into(),
+        title: title.into(),
+        number: number.into(),
+        documents: vec![Document { id: format!("doc_{id}"), name: "a.pdf".into(), sha256: "00".repeat(32), pages: vec![(595.0, 842.0)] }],
+        recipients: vec![NewRecipient { id: format!("rcp_{id}"), name: "李四".into(), email: Some(signer.into()), phone: None, role: RecipientRole::Signer, order: 1 }],
+        fields: vec![NewField { id: format!("fld_{id}"), recipient: signer.into(), document: 0, kind: FieldKind::Signature, page: 1, rect: [10.0, 10.0, 110.0, 60.0] }],
+        deadline: None,
+    }
+}
+
+async fn suite(store: Store) {
+    // Organisations and members.
+    let alice = store.create_org("org_a", "Alpha 甲", b"wrapped-a", &user("usr_alice", "alice@example.com"), T0).await.unwrap();
+    assert_eq!(alice, "usr_alice");
+    // The same person owning a second organisation keeps one account.
+    let again = store.create_org("org_b", "Beta", b"wrapped-b", &user("usr_other", "alice@example.com"), T0).await.unwrap();
+    assert_eq!(again, "usr_alice");
+    assert_eq!(store.org("org_a").await.unwrap().unwrap(), ("Alpha 甲".to_string(), b"wrapped-a".to_vec()));
+    assert!(store.org("org_zzz").await.unwrap().is_none());
+    store.set_org_key("org_a", b"rewrapped").await.unwrap();
+    assert_eq!(store.org("org_a").await.unwrap().unwrap().1, b"rewrapped");
+    assert_eq!(store.role("org_a", "usr_alice").await.unwrap(), Some(Role::Owner));
+    let bob = store.set_member("org_a", &user("usr_bob", "bob@example.com"), Role::Sender, T0).await.unwrap();
+    assert_eq!(store.role("org_a", &bob).await.unwrap(), Some(Role::Sender));
+    assert_eq!(store.role("org_b", &bob).await.unwrap(), None, "membership is per organisation");
+    store.set_member("org_a", &user("ignored", "bob@example.com"), Role::Admin, T0).await.unwrap();
+    assert_eq!(store.role("org_a", &bob).await.unwrap(), Some(Role::Admin));
+    let members = store.members("org_a").await.unwrap();
+    assert_eq!(members.iter().map(|(u, r)| (u.email.as_str(), *r)).collect::<Vec<_>>(), [("alice@example.com", Role::Owner), ("bob@example.com", Role::Admin)]);
+    assert_eq!(store.user_by_email(" Alice@Example.com ").await.unwrap().unwrap().id, "usr_alice");
+
+    // API keys: found by hash only while live, revoked only within their organisation.
+    let key = ApiKey { id: "key_1".into(), org: "org_a".into(), name: "ci".into(), role: Role::Sender, created_at: T0, revoked_at: None };
+    store.create_api_key(&key, "hash-1").await.unwrap();
+    assert_eq!(store.api_key_by_hash("hash-1").await.unwrap().unwrap(), key);
+    assert!(store.api_key_by_hash("hash-2").await.unwrap().is_none());
+    assert!(!store.revoke_api_key("org_b", "key_1", T0 + 1).await.unwrap(), "another organisation cannot revoke it");
+    assert!(store.revoke_api_key("org_a", "key_1", T0 + 1).await.unwrap());
+    assert!(store.api_key_by_hash("hash-1").await.unwrap().is_none());
+    assert_eq!(store.api_keys("org_a").await.unwrap()[0].revoked_at, Some(T0 + 1));
+
+    // Contracts: numbers, insert, read, optimistic update, events.
+    assert_eq!(store.next_contract_number("org_a", "HT-").await.unwrap(), "HT-000001");
+    assert_eq!(store.next_contract_number("org_a", "HT-").await.unwrap(), "HT-000002");
+    assert_eq!(store.next_contract_number("org_b", "HT-").await.unwrap(), "HT-000001");
+    let sender = Actor { org: "org_a".into(), principal: "usr_alice".into(), role: Role::Owner };
+    let (mut c, created) = Contract::create(&sender, new_contract("ct_1", "HT-000001", "Lease 租赁合同", "li@example.com"), T0).unwrap();
+    assert_eq!(store.insert_contract(&c, &[created.clone()]).await.unwrap(), [1]);
+    let dup = Contract::create(&sender, new_contract("ct_dup", "HT-000001", "x", "li@example.com"), T0).unwrap().0;
+    assert!(matches!(store.insert_contract(&dup, &[]).await, Err(StoreError::Taken(_))), "numbers are unique per organisation");
+    let (read, version) = store.contract("org_a", "ct_1").await.unwrap().unwrap();
+    assert_eq!(read, c);
+    assert_eq!(version, 1);
+    assert!(store.contract("org_b", "ct_1").await.unwrap().is_none(), "another organisation's contract is not found");
+    let sent = c.send(&sender, T0 + 10).unwrap();
+    assert_eq!(store.update_contract(&c, 1, &sent, T0 + 10).await.unwrap(), [2, 3]);
+    // A stale writer loses: nothing is written.
+    let stale = c.clone();
+    assert!(matches!(store.update_contract(&stale, 1, &sent, T0 + 11).await, Err(StoreError::Conflict(_))));
+    let (read, version) = store.contract("org_a", "ct_1").await.unwrap().unwrap();
+    assert_eq!((read.status, version), (Status::Sent, 2));
+    let events = store.events("org_a", "ct_1").await.unwrap();
+    assert_eq!(events.iter().map(|e| (e.seq, e.event.kind.as_str())).collect::<Vec<_>>(), [(1, "created"), (2, "sent"), (3, "notified")]);
+    assert_eq!(events[0].event, created);
+    assert_eq!(events[2].event.recipient.as_deref(), Some("rcp_ct_1"));
+    assert!(store.events("org_b", "ct_1").await.unwrap().is_empty());
+    store.set_log_index("ct_1", 2, 42).await.unwrap();
+    assert_eq!(store.events("org_a", "ct_1").await.unwrap()[1].log_index, Some(42));
+
+    // Lists: newest first, cursor pagination without gaps or repeats, filters.
+    for i in 2..=25u64 {
+        let (c, e) = Contract::create(&sender, new_contract(&format!("ct_{i}"), &format!("HT-{i:06}"), &format!("Contract {i}"), "wang@example.com"), T0 + i * 1000).unwrap();
+        store.insert_contract(&c, &[e]).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.list_contracts("org_a", &ContractFilter::default(), cursor.as_deref(), 10).await.unwrap();
+        assert!(page.items.len() <= 10);
+        seen.extend(page.items.iter().map(|c| c.id.clone()));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let want: Vec<String> = (1..=25).rev().map(|i| format!("ct_{i}")).collect();
+    assert_eq!(seen, want);
+    let sent_only = ContractFilter { status: Some(Status::Sent), ..Default::default() };
+    let page = store.list_contracts("org_a", &sent_only, None, 50).await.unwrap();
+    assert_eq!(page.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["ct_1"]);
+    assert!(page.next_cursor.is_none());
+    let by_text = ContractFilter { text: Some("租赁".into()), ..Default::default() };
+    assert_eq!(store.list_contracts("org_a", &by_text, None, 50).await.unwrap().items.len(), 1);
+    let by_signer = ContractFilter { text: Some("WANG@example".into()), ..Default::default() };
+    assert_eq!(store.list_contracts("org_a", &by_signer, None, 50).await.unwrap().items.len(), 24);
+    let wildcard = ContractFilter { text: Some("%".into()), ..Default::default() };
+    assert_eq!(store.list_contracts("org_a", &wildcard, None, 50).await.unwrap().items.len(), 25, "a % is not a wildcard");
+    let by_sender = ContractFilter { sender: Some("usr_bob".into()), ..Default::default() };
+    assert!(store.list_contracts("org_a", &by_sender, None, 50).await.unwrap().items.is_empty());
+    assert!(store.list_contracts("org_b", &ContractFilter::default(), None, 50).await.unwrap().items.is_empty());
+
+    // Signing links by token hash.
+    let link = SigningLink { org: "org_a".into(), contract: "ct_1".into(), recipient: "rcp_ct_1".into(), expires_at: T0 + 86_400_000 };
+    store.put_link("th-1", &link, T0).await.unwrap();
+    assert_eq!(store.link("th-1").await.unwrap().unwrap(), link);
+    assert!(store.link("th-2").await.unwrap().is_none());
+    let _ = BTreeMap::<String, String>::new();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suite_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("signet.db").display());
+    suite(Store::open(&url).await.unwrap()).await;
+    // Reopening runs no migration twice.
+    let again = Store::open(&url).await.unwrap();
+    assert!(again.org("org_a").await.unwrap().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suite_on_postgres() {
+    let base = std::env::var("SIGNET_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let schema = format!("signet_test_{}_{nanos}", std::process::id());
+    use sqlx::Executor as _;
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(&base).await.expect("PostgreSQL on 127.0.0.1:5432");
+    admin.execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).await.unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    suite(Store::open(&url).await.unwrap()).await;
+    let again = Store::open(&url).await.unwrap();
+    assert!(again.org("org_a").await.unwrap().is_some());
+    admin.execute(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).await.unwrap();
+}
