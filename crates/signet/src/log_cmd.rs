@@ -141,7 +141,7 @@ fn read_key(dir: &Path) -> anyhow::Result<SignerKey> {
     SignerKey::parse(text.trim()).with_context(|| format!("{} is not a log signing key", path.display()))
 }
 
-async fn open(dir: &Path, witnesses: Vec<(String, signet_ledger::VerifierKey)>) -> anyhow::Result<Log> {
+pub async fn open(dir: &Path, witnesses: Vec<(String, signet_ledger::VerifierKey)>) -> anyhow::Result<Log> {
     let key = read_key(dir)?;
     let url = database_url(dir)?;
     let journal: Arc<dyn Journal> = Arc::new(
@@ -159,31 +159,7 @@ async fn open(dir: &Path, witnesses: Vec<(String, signet_ledger::VerifierKey)>) 
 }
 
 pub fn init(a: InitArgs) -> anyhow::Result<()> {
-    signet_ledger::note::check_key_name(&a.origin)
-        .map_err(|_| anyhow::anyhow!("--origin {:?} is not a valid log name: use a non-empty name without spaces or '+', e.g. example.org/log", a.origin))?;
-    if a.dir.join(KEY_FILE).exists() {
-        bail!("{} already holds a log; choose an empty directory", a.dir.display());
-    }
-    std::fs::create_dir_all(&a.dir).with_context(|| format!("creating {}", a.dir.display()))?;
-    let mut seed = [0u8; 32];
-    signet_pki::Rng::fill(&mut signet_pki::SystemRng, &mut seed)?;
-    let key = SignerKey::from_seed(&a.origin, SignatureType::Ed25519, &seed)?;
-    seed.fill(0);
-    if a.database_url.is_some() || a.blob_url.is_some() {
-        let mut settings = serde_json::Map::new();
-        if let Some(url) = &a.database_url {
-            settings.insert("database_url".into(), url.clone().into());
-        }
-        if let Some(url) = &a.blob_url {
-            signet_log::s3::S3Url::parse(url)?;
-            settings.insert("blob_url".into(), url.clone().into());
-        }
-        let settings = serde_json::Value::Object(settings);
-        crate::ca::write_atomic(&a.dir.join(SETTINGS_FILE), format!("{settings:#}\n").as_bytes())?;
-    }
-    crate::ca::write_secret(&a.dir.join(KEY_FILE), format!("{}\n", key.to_private_string()).as_bytes())?;
-    let vkey = key.verifier().to_string();
-    crate::ca::write_atomic(&a.dir.join(VKEY_FILE), format!("{vkey}\n").as_bytes())?;
+    let vkey = create(&a.dir, &a.origin, a.database_url.as_deref(), a.blob_url.as_deref())?;
     let dir = a.dir.clone();
     block_on(async move {
         let log = open(&dir, Vec::new()).await?;
@@ -192,6 +168,37 @@ pub fn init(a: InitArgs) -> anyhow::Result<()> {
     })?;
     println!("{vkey}");
     Ok(())
+}
+
+/// Creates a log in `dir` (its keys and settings; the journal is made on first open) and
+/// returns its verifier key.
+pub fn create(dir: &Path, origin: &str, database_url: Option<&str>, blob_url: Option<&str>) -> anyhow::Result<String> {
+    signet_ledger::note::check_key_name(origin)
+        .map_err(|_| anyhow::anyhow!("--origin {origin:?} is not a valid log name: use a non-empty name without spaces or '+', e.g. example.org/log"))?;
+    if dir.join(KEY_FILE).exists() {
+        bail!("{} already holds a log; choose an empty directory", dir.display());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut seed = [0u8; 32];
+    signet_pki::Rng::fill(&mut signet_pki::SystemRng, &mut seed)?;
+    let key = SignerKey::from_seed(origin, SignatureType::Ed25519, &seed)?;
+    seed.fill(0);
+    if database_url.is_some() || blob_url.is_some() {
+        let mut settings = serde_json::Map::new();
+        if let Some(url) = database_url {
+            settings.insert("database_url".into(), url.into());
+        }
+        if let Some(url) = blob_url {
+            signet_log::s3::S3Url::parse(url)?;
+            settings.insert("blob_url".into(), url.into());
+        }
+        let settings = serde_json::Value::Object(settings);
+        crate::ca::write_atomic(&dir.join(SETTINGS_FILE), format!("{settings:#}\n").as_bytes())?;
+    }
+    crate::ca::write_secret(&dir.join(KEY_FILE), format!("{}\n", key.to_private_string()).as_bytes())?;
+    let vkey = key.verifier().to_string();
+    crate::ca::write_atomic(&dir.join(VKEY_FILE), format!("{vkey}\n").as_bytes())?;
+    Ok(vkey)
 }
 
 pub fn key(a: DirArgs) -> anyhow::Result<()> {

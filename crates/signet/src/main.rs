@@ -19,6 +19,7 @@ mod keyarg;
 mod log_cmd;
 mod log_check;
 mod witness_cmd;
+mod platform;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -75,6 +76,14 @@ enum Command {
     /// Measure signing throughput in this process.
     #[command(hide = true)]
     Bench(bench::BenchArgs),
+    /// Run the platform: organisations, contracts, signing, evidence, the Open API (embedded
+    /// store under ./signet-data by default).
+    Serve(platform::ServeArgs),
+    /// Manage organisations of a deployment.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
     /// The evidence ledger: an append-only, witnessed transparency log (C2SP tlog-tiles).
     Log {
         #[command(subcommand)]
@@ -85,6 +94,12 @@ enum Command {
         #[command(subcommand)]
         command: witness_cmd::WitnessCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organisation with an administrator and an API key; prints them as JSON.
+    Create(platform::OrgCreateArgs),
 }
 
 #[derive(Subcommand)]
@@ -217,6 +232,8 @@ fn main() -> ExitCode {
             LogCommand::Audit(a) => return log_check::audit(a),
             LogCommand::Load(a) => log_cmd::load(a).map(|_| ExitCode::SUCCESS),
         },
+        Command::Serve(args) => platform::serve(args).map(|_| ExitCode::SUCCESS),
+        Command::Org { command: OrgCommand::Create(args) } => platform::org_create(args).map(|_| ExitCode::SUCCESS),
         Command::Witness { command } => witness_cmd::run(command).map(|_| ExitCode::SUCCESS),
     };
     match result {

@@ -1,0 +1,507 @@
+//! The Open API v1 (`/api/v1/…`), the health and metrics endpoints, and the mounted CA and
+//! evidence-log routes. Handlers are thin: authenticate, parse, call the domain, store, record
+//! evidence, answer. Every error is an [`ApiError`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use signet_domain::contract::{Contract, Document, FieldKind, NewContract, NewField, NewRecipient, RecipientRole, Status};
+use signet_domain::event::ContractEvent;
+use signet_domain::org::Actor;
+use signet_store::ContractFilter;
+
+use super::error::{ApiError, ApiResult};
+use super::{App, new_id, now_ms, secret_hash};
+
+type AppState = Arc<App>;
+
+/// Starts the server on `cfg.listen` and serves until Ctrl-C or SIGTERM.
+pub async fn run(cfg: super::config::Config) -> anyhow::Result<()> {
+    let listen = cfg.listen.clone();
+    let data = cfg.data.clone();
+    let app = Arc::new(super::init::open_app(cfg).await?);
+    let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let local = listener.local_addr()?;
+    println!("Signet is running at http://{local}/ (public URL {})", app.cfg.public_url);
+    println!("  demo credentials: {}", data.join("demo-credentials.json").display());
+    println!("  API: http://{local}/api/v1/   evidence log: http://{local}/log/checkpoint   root CA: http://{local}/api/v1/ca/root.pem");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let background = {
+        let log = app.log.clone();
+        tokio::spawn(async move { log.run(async { let _ = stop_rx.await; }, |e| eprintln!("log: {e}")).await })
+    };
+    let result = axum::serve(listener, router(app)).with_graceful_shutdown(crate::serve::shutdown_signal()).await;
+    let _ = stop_tx.send(());
+    let _ = background.await;
+    result.map_err(anyhow::Error::from)
+}
+
+/// Every route of the server.
+pub fn router(app: AppState) -> Router {
+    let limit = usize::try_from(app.cfg.max_upload_mb * 1024 * 1024).unwrap_or(usize::MAX);
+    let log_routes = signet_log::http::router(app.log.tiles(), &app.log.verifier().to_string());
+    let ca_routes = crate::serve::router(app.ca.clone(), crate::serve::Mount::Ca);
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/ca/root.pem", get(root_pem))
+        .route("/api/v1/contracts", post(create_contract).get(list_contracts))
+        .route("/api/v1/contracts/{id}", get(get_contract))
+        .route("/api/v1/contracts/{id}/send", post(send_contract))
+        .route("/api/v1/contracts/{id}/void", post(void_contract))
+        .route("/api/v1/contracts/{id}/remind", post(remind_contract))
+        .route("/api/v1/contracts/{id}/events", get(contract_events))
+        .route("/api/v1/contracts/{id}/document", get(contract_document))
+        .route("/api/v1/verify", post(verify_pdf))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(app)
+        .nest("/log", log_routes)
+        .nest("/ca", ca_routes)
+}
+
+// --- authentication -------------------------------------------------------------------------
+
+/// The organisation member or API key behind a request.
+pub struct Auth(pub Actor);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        app.metrics.requests.fetch_add(1, Ordering::Relaxed);
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(ApiError::unauthorized)?;
+        let key = app.store.api_key_by_hash(&secret_hash(token)).await?.ok_or_else(ApiError::unauthorized)?;
+        Ok(Auth(Actor { org: key.org, principal: key.id, role: key.role }))
+    }
+}
+
+// --- small endpoints ----------------------------------------------------------------------------
+
+async fn healthz(State(app): State<AppState>) -> Response {
+    match app.store.org("org_healthz_probe").await {
+        Ok(_) => Json(json!({"status": "ok"})).into_response(),
+        Err(e) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("the database does not answer: {e}")).into_response(),
+    }
+}
+
+async fn metrics(State(app): State<AppState>) -> Response {
+    let m = &app.metrics;
+    let size = app.log.checkpoint().await.ok().flatten().map(|c| c.size).unwrap_or(0);
+    let body = format!(
+        "# HELP signet_api_requests_total Authenticated API requests.\n# TYPE signet_api_requests_total counter\nsignet_api_requests_total {}\n\
+         # HELP signet_contracts_created_total Contracts created.\n# TYPE signet_contracts_created_total counter\nsignet_contracts_created_total {}\n\
+         # HELP signet_contracts_sent_total Contracts sent.\n# TYPE signet_contracts_sent_total counter\nsignet_contracts_sent_total {}\n\
+         # HELP signet_evidence_events_total Evidence events appended to the log.\n# TYPE signet_evidence_events_total counter\nsignet_evidence_events_total {}\n\
+         # HELP signet_log_checkpoint_size Size of the evidence log's latest checkpoint.\n# TYPE signet_log_checkpoint_size gauge\nsignet_log_checkpoint_size {size}\n",
+        m.requests.load(Ordering::Relaxed),
+        m.contracts_created.load(Ordering::Relaxed),
+        m.contracts_sent.load(Ordering::Relaxed),
+        m.evidence_events.load(Ordering::Relaxed),
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+async fn root_pem(State(app): State<AppState>) -> Response {
+    match std::fs::read(app.cfg.data.join("ca").join("root.pem")) {
+        Ok(pem) => ([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+// --- contract JSON ------------------------------------------------------------------------------
+
+fn role_name(r: &RecipientRole) -> &'static str {
+    match r {
+        RecipientRole::Signer => "signer",
+        RecipientRole::CompanySigner { .. } => "signer",
+        RecipientRole::Copy => "cc",
+    }
+}
+
+/// A contract as the API shows it.
+pub fn contract_json(c: &Contract) -> Value {
+    let by_id: BTreeMap<&str, &signet_domain::contract::Recipient> = c.recipients.iter().map(|r| (r.id.as_str(), r)).collect();
+    json!({
+        "id": c.id,
+        "number": c.number,
+        "title": c.title,
+        "status": c.status.as_str(),
+        "created_at": c.created_at,
+        "sent_at": c.sent_at,
+        "finished_at": c.finished_at,
+        "deadline": c.deadline,
+        "documents": c.documents.iter().map(|d| json!({"id": d.id, "name": d.name, "sha256": d.sha256, "pages": d.pages.len()})).collect::<Vec<_>>(),
+        "recipients": c.recipients.iter().map(|r| json!({
+            "id": r.id,
+            "name": r.name,
+            "email": r.email,
+            "phone": r.phone,
+            "role": role_name(&r.role),
+            "company": match &r.role { RecipientRole::CompanySigner { company } => Some(company.as_str()), _ => None },
+            "order": r.order,
+            "status": match r.status {
+                signet_domain::contract::RecipientStatus::Waiting => "waiting",
+                signet_domain::contract::RecipientStatus::Notified => "notified",
+                signet_domain::contract::RecipientStatus::Signed => "signed",
+                signet_domain::contract::RecipientStatus::Declined => "declined",
+            },
+            "done_at": r.done_at,
+        })).collect::<Vec<_>>(),
+        "fields": c.fields.iter().map(|f| json!({
+            "id": f.id,
+            "recipient": by_id.get(f.recipient.as_str()).and_then(|r| r.email.clone().or_else(|| r.phone.clone())),
+            "type": f.kind.as_str(),
+            "document": f.document + 1,
+            "page": f.page,
+            "rect": f.rect,
+            "value": f.value,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+// --- evidence -----------------------------------------------------------------------------------
+
+/// Appends stored events to the evidence log and records their leaf indices. The events are
+/// already committed; a failure here leaves them without an index (reported, retried later).
+async fn record_evidence(app: &App, c: &Contract, seqs: &[u64], events: &[ContractEvent]) {
+    let subject = c.documents.first().map(|d| format!("sha256:{}", d.sha256));
+    for (seq, event) in seqs.iter().zip(events) {
+        let entry = event.to_evidence(&c.org, &c.id, subject.as_deref());
+        match app.log.append_event(&entry).await {
+            Ok(index) => {
+                app.metrics.evidence_events.fetch_add(1, Ordering::Relaxed);
+                if let Err(e) = app.store.set_log_index(&c.id, *seq, index).await {
+                    eprintln!("evidence: contract {} event {seq} is leaf {index} but the index was not stored: {e}", c.id);
+                }
+            }
+            Err(e) => eprintln!("evidence: contract {} event {seq} not appended to the log: {e}", c.id),
+        }
+    }
+}
+
+// --- create ---------------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MetaRecipient {
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    #[serde(default = "default_role")]
+    role: String,
+    #[serde(default = "default_order")]
+    order: u32,
+    company: Option<String>,
+}
+
+fn default_role() -> String {
+    "signer".into()
+}
+
+fn default_order() -> u32 {
+    1
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MetaField {
+    recipient: String,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default = "default_document")]
+    document: usize,
+    page: Option<u32>,
+    rect: Option<[f64; 4]>,
+    keyword: Option<String>,
+}
+
+fn default_document() -> usize {
+    1
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Metadata {
+    title: String,
+    recipients: Vec<MetaRecipient>,
+    #[serde(default)]
+    fields: Vec<MetaField>,
+    deadline: Option<Value>,
+    #[serde(default)]
+    send: bool,
+}
+
+/// A deadline as RFC 3339 text or milliseconds since 1970.
+fn parse_deadline(v: &Value) -> ApiResult<u64> {
+    match v {
+        Value::Number(n) => n.as_u64().ok_or_else(|| ApiError::invalid("deadline: a number of milliseconds since 1970, or RFC 3339 text")),
+        Value::String(s) => {
+            let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| ApiError::invalid(format!("deadline: {s:?} is not an RFC 3339 date-time such as 2026-12-31T18:00:00+08:00")))?;
+            u64::try_from(t.unix_timestamp_nanos() / 1_000_000).map_err(|_| ApiError::invalid("deadline: before 1970"))
+        }
+        _ => Err(ApiError::invalid("deadline: a number of milliseconds since 1970, or RFC 3339 text")),
+    }
+}
+
+/// Reads a PDF's pages, refusing what cannot be signed.
+fn inspect_pdf(name: &str, bytes: &[u8]) -> ApiResult<Vec<(f64, f64)>> {
+    if !bytes.starts_with(b"%PDF-") && !bytes.get(..1024).unwrap_or(bytes).windows(5).any(|w| w == b"%PDF-") {
+        return Err(ApiError::unsupported(format!("{name} is not a PDF (no %PDF- header); upload PDF documents only")));
+    }
+    let doc = signet_pdf::Document::open(&bytes).map_err(|e| match e {
+        signet_pdf::PdfError::Encrypted => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "encrypted_pdf", format!("{name}: {e}")),
+        other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_pdf", format!("{name} cannot be read as a PDF: {other}")),
+    })?;
+    let count = doc.page_count().map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_pdf", format!("{name}: {e}")))?;
+    (1..=count)
+        .map(|n| {
+            let [x1, y1, x2, y2] = doc.page_box(n).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_pdf", format!("{name}, page {n}: {e}")))?;
+            Ok(((x2 - x1).abs(), (y2 - y1).abs()))
+        })
+        .collect()
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError, limit_mb: u64) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::too_large(limit_mb)
+    } else {
+        ApiError::bad_request(format!("the multipart body cannot be read: {e}"))
+    }
+}
+
+async fn create_contract(State(app): State<AppState>, Auth(actor): Auth, mut form: Multipart) -> ApiResult<Response> {
+    let limit = app.cfg.max_upload_mb;
+    let mut documents: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut metadata: Option<Metadata> = None;
+    while let Some(part) = form.next_field().await.map_err(|e| multipart_error(e, limit))? {
+        let name = part.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "document" => {
+                let file = part.file_name().unwrap_or("document.pdf").to_owned();
+                let bytes = part.bytes().await.map_err(|e| multipart_error(e, limit))?;
+                documents.push((file, bytes.to_vec()));
+            }
+            "metadata" => {
+                let bytes = part.bytes().await.map_err(|e| multipart_error(e, limit))?;
+                let meta = serde_json::from_slice::<Metadata>(&bytes).map_err(|e| ApiError::invalid(format!("metadata: {e}")))?;
+                metadata = Some(meta);
+            }
+            other => return Err(ApiError::bad_request(format!("unexpected part {other:?}: send `document` (PDF, one or more) and `metadata` (JSON)"))),
+        }
+    }
+    let meta = metadata.ok_or_else(|| ApiError::bad_request("the `metadata` part (JSON) is missing"))?;
+    if documents.is_empty() {
+        return Err(ApiError::bad_request("no `document` part: attach at least one PDF"));
+    }
+    let contract_id = new_id("ct");
+    let mut docs = Vec::new();
+    for (name, bytes) in &documents {
+        let pages = inspect_pdf(name, bytes)?;
+        docs.push(Document { id: new_id("doc"), name: name.clone(), sha256: hex::encode(signet_pki::alg::sha256(bytes)), pages });
+    }
+    let mut recipients = Vec::new();
+    for (i, r) in meta.recipients.into_iter().enumerate() {
+        let role = match (r.role.as_str(), r.company) {
+            ("signer", Some(company)) if !company.trim().is_empty() => RecipientRole::CompanySigner { company },
+            ("signer", _) => RecipientRole::Signer,
+            ("cc", _) => RecipientRole::Copy,
+            ("approver", _) => return Err(ApiError::invalid(format!("recipients[{i}].role: approvers are not supported yet; use signer or cc"))),
+            (other, _) => return Err(ApiError::invalid(format!("recipients[{i}].role: {other:?} is not a role; use signer or cc"))),
+        };
+        recipients.push(NewRecipient { id: new_id("rcp"), name: r.name, email: r.email, phone: r.phone, role, order: r.order });
+    }
+    let mut fields = Vec::new();
+    for (i, f) in meta.fields.into_iter().enumerate() {
+        let kind = FieldKind::parse(&f.kind).map_err(|e| ApiError::invalid(format!("fields[{i}].{e}")))?;
+        if f.keyword.is_some() {
+            return Err(ApiError::invalid(format!("fields[{i}].keyword: placement by keyword is not supported yet; give page and rect")));
+        }
+        let (Some(page), Some(rect)) = (f.page, f.rect) else {
+            return Err(ApiError::invalid(format!("fields[{i}]: give page (from 1) and rect [x1,y1,x2,y2] in PDF points")));
+        };
+        let document = f.document.checked_sub(1).ok_or_else(|| ApiError::invalid(format!("fields[{i}].document: documents count from 1")))?;
+        fields.push(NewField { id: new_id("fld"), recipient: f.recipient, document, kind, page, rect });
+    }
+    let deadline = meta.deadline.as_ref().map(parse_deadline).transpose()?;
+    let number = app.store.next_contract_number(&actor.org, "HT-").await?;
+    let now = now_ms();
+    let new = NewContract { id: contract_id.clone(), title: meta.title, number, documents: docs, recipients, fields, deadline };
+    let (mut contract, created) = Contract::create(&actor, new, now)?;
+    let mut events = vec![created];
+    if meta.send {
+        events.extend(contract.send(&actor, now)?);
+    }
+    // Documents first, then the rows that name them; a failed commit removes the documents.
+    let key = super::init::org_key(&app, &actor.org).await.map_err(ApiError::internal)?;
+    for (doc, (_, bytes)) in contract.documents.iter().zip(&documents) {
+        if let Err(e) = app.blobs.put(&key, &actor.org, &contract.id, &format!("{}.pdf", doc.id), bytes) {
+            app.blobs.remove_contract(&actor.org, &contract.id);
+            return Err(ApiError::internal(e));
+        }
+    }
+    let seqs = match app.store.insert_contract(&contract, &events).await {
+        Ok(s) => s,
+        Err(e) => {
+            app.blobs.remove_contract(&actor.org, &contract.id);
+            return Err(e.into());
+        }
+    };
+    app.metrics.contracts_created.fetch_add(1, Ordering::Relaxed);
+    if meta.send {
+        app.metrics.contracts_sent.fetch_add(1, Ordering::Relaxed);
+    }
+    record_evidence(&app, &contract, &seqs, &events).await;
+    Ok((StatusCode::CREATED, Json(contract_json(&contract))).into_response())
+}
+
+// --- read -----------------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    text: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn list_contracts(State(app): State<AppState>, Auth(actor): Auth, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+    let status = match q.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(Status::parse(s).ok_or_else(|| ApiError::invalid(format!("status: {s:?} is not a status (draft, sent, in_progress, completed, declined, voided, expired)")))?),
+    };
+    let sender = (!actor.role.allows(signet_domain::org::Permission::AllContracts)).then(|| actor.principal.clone());
+    let filter = ContractFilter { status, text: q.text.filter(|t| !t.trim().is_empty()), sender };
+    let page = app.store.list_contracts(&actor.org, &filter, q.cursor.as_deref(), q.limit.unwrap_or(20)).await?;
+    Ok(Json(json!({
+        "items": page.items.iter().map(contract_json).collect::<Vec<_>>(),
+        "next_cursor": page.next_cursor,
+    })))
+}
+
+/// Loads a contract the actor may see (404 otherwise, whatever the reason).
+async fn load(app: &App, actor: &Actor, id: &str) -> ApiResult<(Contract, u64)> {
+    let (c, version) = app.store.contract(&actor.org, id).await?.ok_or_else(ApiError::not_found)?;
+    c.check_visible(actor)?;
+    Ok((c, version))
+}
+
+async fn get_contract(State(app): State<AppState>, Auth(actor): Auth, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let (c, _) = load(&app, &actor, &id).await?;
+    Ok(Json(contract_json(&c)))
+}
+
+async fn contract_events(State(app): State<AppState>, Auth(actor): Auth, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let (c, _) = load(&app, &actor, &id).await?;
+    let events = app.store.events(&actor.org, &id).await?;
+    let items: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            let r = e.event.recipient.as_deref().and_then(|rid| c.recipients.iter().find(|r| r.id == rid));
+            json!({
+                "seq": e.seq,
+                "type": e.event.kind.as_str(),
+                "at": e.event.at,
+                "actor": e.event.actor,
+                "recipient": r.map(|r| r.id.clone()),
+                "recipient_email": r.and_then(|r| r.email.clone()),
+                "data": e.event.data,
+                "log_index": e.log_index,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+#[derive(Deserialize)]
+struct DocQuery {
+    document: Option<usize>,
+}
+
+async fn contract_document(State(app): State<AppState>, Auth(actor): Auth, Path(id): Path<String>, Query(q): Query<DocQuery>) -> ApiResult<Response> {
+    let (c, _) = load(&app, &actor, &id).await?;
+    let n = q.document.unwrap_or(1);
+    let doc = n.checked_sub(1).and_then(|i| c.documents.get(i)).ok_or_else(|| ApiError::invalid(format!("document: this contract has {} document(s), counted from 1", c.documents.len())))?;
+    let key = super::init::org_key(&app, &actor.org).await.map_err(ApiError::internal)?;
+    let signed = app.blobs.get(&key, &actor.org, &c.id, &format!("{}.signed.pdf", doc.id)).map_err(ApiError::internal)?;
+    let bytes = match signed {
+        Some(b) => b,
+        None => app.blobs.get(&key, &actor.org, &c.id, &format!("{}.pdf", doc.id)).map_err(ApiError::internal)?.ok_or_else(|| ApiError::internal("document blob missing"))?,
+    };
+    let disposition = format!("attachment; filename=\"{}\"", doc.name.replace(['"', '\\', '\r', '\n'], "_"));
+    Ok(([(header::CONTENT_TYPE, "application/pdf".to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+}
+
+// --- state changes ----------------------------------------------------------------------------------
+
+async fn save(app: &App, c: &Contract, version: u64, events: &[ContractEvent]) -> ApiResult<()> {
+    let seqs = app.store.update_contract(c, version, events, now_ms()).await?;
+    record_evidence(app, c, &seqs, events).await;
+    Ok(())
+}
+
+async fn send_contract(State(app): State<AppState>, Auth(actor): Auth, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let (mut c, version) = load(&app, &actor, &id).await?;
+    let events = c.send(&actor, now_ms())?;
+    save(&app, &c, version, &events).await?;
+    app.metrics.contracts_sent.fetch_add(1, Ordering::Relaxed);
+    Ok(Json(contract_json(&c)))
+}
+
+#[derive(Deserialize, Default)]
+struct VoidBody {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn void_contract(State(app): State<AppState>, Auth(actor): Auth, Path(id): Path<String>, body: Bytes) -> ApiResult<Json<Value>> {
+    let body: VoidBody = if body.is_empty() { VoidBody::default() } else { serde_json::from_slice(&body).map_err(|e| ApiError::invalid(format!("body: {e}")))? };
+    let (mut c, version) = load(&app, &actor, &id).await?;
+    let event = c.void(&actor, &body.reason, now_ms())?;
+    save(&app, &c, version, &[event]).await?;
+    Ok(Json(contract_json(&c)))
+}
+
+async fn remind_contract(State(app): State<AppState>, Auth(actor): Auth, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let (c, version) = load(&app, &actor, &id).await?;
+    let events = c.remind(&actor, now_ms())?;
+    save(&app, &c, version, &events).await?;
+    Ok(Json(json!({ "reminded": events.iter().filter_map(|e| e.recipient.clone()).collect::<Vec<_>>() })))
+}
+
+// --- verification -----------------------------------------------------------------------------------
+
+async fn verify_pdf(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult<Json<Value>> {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !(ct.is_empty() || ct.starts_with("application/pdf") || ct.starts_with("application/octet-stream")) {
+        return Err(ApiError::unsupported("send the PDF as the request body with Content-Type: application/pdf"));
+    }
+    let root = signet_pki::pem::certs_from_pem_or_der(&std::fs::read(app.cfg.data.join("ca").join("root.pem")).map_err(ApiError::internal)?)
+        .map_err(ApiError::internal)?;
+    let opts = signet_verify::Options { trust_anchors: root, now: std::time::SystemTime::now(), online: None };
+    let bytes = body.to_vec();
+    let report = tokio::task::spawn_blocking(move || signet_verify::verify(&bytes, &opts)).await.map_err(ApiError::internal)?;
+    match report {
+        Ok(r) => Ok(Json(serde_json::to_value(r.v1("upload.pdf")).map_err(ApiError::internal)?)),
+        Err(signet_verify::VerifyError::NotPdf(why)) => Err(ApiError::unsupported(format!("not a PDF: {why}"))),
+        Err(e) => Err(ApiError::invalid(format!("the file cannot be verified: {e}"))),
+    }
+}

@@ -1,0 +1,161 @@
+//! `signet serve` configuration: defaults, then a TOML file (`--config`), then environment
+//! variables `SIGNET_…`, then command-line flags. `docs/signet.example.toml` lists every key.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use serde::Deserialize;
+
+/// The settings of one server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Where the embedded store, keys, CA, log and blobs live (`SIGNET_DATA`).
+    pub data: PathBuf,
+    /// Address to listen on (`SIGNET_LISTEN`).
+    pub listen: String,
+    /// The URL people reach this server at; links in mails start with it (`SIGNET_PUBLIC_URL`).
+    pub public_url: String,
+    /// `sqlite://…` (default: `DATA/signet.db`) or `postgres://…` (`SIGNET_DATABASE_URL`).
+    pub database_url: String,
+    /// Outgoing mail: `smtp://host:port`, `smtps://…`, `?tls=starttls`, `user:pass@`
+    /// (`SIGNET_SMTP_URL`). None: mails are kept in the outbox only.
+    pub smtp_url: Option<String>,
+    /// Sender address of mails (`SIGNET_MAIL_FROM`).
+    pub mail_from: String,
+    /// Largest upload in MiB (`SIGNET_MAX_UPLOAD_MB`).
+    pub max_upload_mb: u64,
+    /// How long a signing link lives, in days (`SIGNET_LINK_DAYS`).
+    pub link_days: u64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data: Option<PathBuf>,
+    listen: Option<String>,
+    public_url: Option<String>,
+    database_url: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    max_upload_mb: Option<u64>,
+    link_days: Option<u64>,
+}
+
+/// What the command line gave.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--config FILE`.
+    pub config: Option<PathBuf>,
+    /// `--data DIR`.
+    pub data: Option<PathBuf>,
+    /// `--listen ADDR`.
+    pub listen: Option<String>,
+}
+
+impl Config {
+    /// Builds the configuration from defaults, the file, `env` (name → value) and the flags.
+    pub fn load(flags: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
+        let file = match &flags.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading the configuration file {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text).with_context(|| format!("{} is not a valid Signet configuration", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let pick = |flag: Option<String>, var: &str, from_file: Option<String>| flag.or_else(|| env(var)).or(from_file);
+        let number = |var: &str, from_file: Option<u64>, default: u64| -> anyhow::Result<u64> {
+            match env(var) {
+                Some(v) => v.trim().parse().with_context(|| format!("{var}={v:?} is not a whole number")),
+                None => Ok(from_file.unwrap_or(default)),
+            }
+        };
+        let data = flags
+            .data
+            .clone()
+            .or_else(|| env("SIGNET_DATA").map(PathBuf::from))
+            .or(file.data)
+            .unwrap_or_else(|| PathBuf::from("signet-data"));
+        let listen = pick(flags.listen.clone(), "SIGNET_LISTEN", file.listen).unwrap_or_else(|| "127.0.0.1:8700".into());
+        let public_url = pick(None, "SIGNET_PUBLIC_URL", file.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            bail!("SIGNET_PUBLIC_URL must start with http:// or https://, got {public_url:?}");
+        }
+        let database_url = match pick(None, "SIGNET_DATABASE_URL", file.database_url) {
+            Some(url) => url,
+            None => sqlite_url(&data.join("signet.db"))?,
+        };
+        let max_upload_mb = number("SIGNET_MAX_UPLOAD_MB", file.max_upload_mb, 50)?;
+        if max_upload_mb == 0 || max_upload_mb > 1024 {
+            bail!("the upload limit must be 1 to 1024 MiB, got {max_upload_mb}");
+        }
+        let link_days = number("SIGNET_LINK_DAYS", file.link_days, 14)?;
+        if link_days == 0 || link_days > 365 {
+            bail!("signing links live 1 to 365 days, got {link_days}");
+        }
+        Ok(Config {
+            data,
+            listen,
+            public_url,
+            database_url,
+            smtp_url: pick(None, "SIGNET_SMTP_URL", file.smtp_url).filter(|s| !s.trim().is_empty()),
+            mail_from: pick(None, "SIGNET_MAIL_FROM", file.mail_from).unwrap_or_else(|| "Signet <no-reply@signet.invalid>".into()),
+            max_upload_mb,
+            link_days,
+        })
+    }
+}
+
+/// The `sqlite://` URL of a database file (created if missing).
+pub fn sqlite_url(path: &Path) -> anyhow::Result<String> {
+    let abs = std::path::absolute(path).with_context(|| format!("resolving {}", path.display()))?;
+    Ok(format!("sqlite://{}?mode=rwc", abs.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn defaults_then_file_then_env_then_flags() {
+        let c = Config::load(&Overrides::default(), &env_of(&[])).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8700");
+        assert_eq!(c.public_url, "http://127.0.0.1:8700");
+        assert_eq!(c.data, PathBuf::from("signet-data"));
+        assert!(c.database_url.starts_with("sqlite://") && c.database_url.ends_with("signet-data/signet.db?mode=rwc"));
+        assert_eq!((c.max_upload_mb, c.link_days, c.smtp_url.clone()), (50, 14, None));
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("signet.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\npublic_url = \"https://sign.example.com/\"\nsmtp_url = \"smtp://mail:25\"\nmax_upload_mb = 20\n").unwrap();
+        let flags = Overrides { config: Some(file.clone()), ..Default::default() };
+        let c = Config::load(&flags, &env_of(&[("SIGNET_SMTP_URL", "smtps://u:p@mail.example.com"), ("SIGNET_DATABASE_URL", "postgres://db/x")])).unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9000");
+        assert_eq!(c.public_url, "https://sign.example.com");
+        assert_eq!(c.smtp_url.as_deref(), Some("smtps://u:p@mail.example.com"), "env beats the file");
+        assert_eq!(c.database_url, "postgres://db/x");
+        assert_eq!(c.max_upload_mb, 20);
+        let flags = Overrides { config: Some(file), listen: Some("127.0.0.1:1".into()), data: Some("d".into()) };
+        let c = Config::load(&flags, &env_of(&[("SIGNET_LISTEN", "127.0.0.1:2")])).unwrap();
+        assert_eq!((c.listen.as_str(), c.data.to_str()), ("127.0.0.1:1", Some("d")), "flags beat everything");
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "listne = \"typo\"\n").unwrap();
+        let err = Config::load(&Overrides { config: Some(file), ..Default::default() }, &env_of(&[])).unwrap_err();
+        assert!(format!("{err:#}").contains("listne"), "{err:#}");
+        let err = Config::load(&Overrides::default(), &env_of(&[("SIGNET_PUBLIC_URL", "sign.example.com")])).unwrap_err();
+        assert!(err.to_string().contains("http://"));
+        assert!(Config::load(&Overrides::default(), &env_of(&[("SIGNET_MAX_UPLOAD_MB", "lots")])).is_err());
+        assert!(Config::load(&Overrides::default(), &env_of(&[("SIGNET_LINK_DAYS", "0")])).is_err());
+    }
+}

@@ -1,0 +1,90 @@
+//! The API's one error shape: `{"error":{"code":"snake_case_code","message":"…"}}`, with a
+//! stable code per kind of mistake and the HTTP status that goes with it.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use signet_domain::DomainError;
+
+/// An API error.
+#[derive(Debug)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable code.
+    pub code: &'static str,
+    /// For people: what was wrong and what to do.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error of any status.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into() }
+    }
+    /// 400.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+    /// 401.
+    pub fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "send a valid API key as `Authorization: Bearer <key>`")
+    }
+    /// 404, the same for "does not exist" and "not yours".
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
+    }
+    /// 413.
+    pub fn too_large(limit_mb: u64) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the upload is larger than {limit_mb} MiB"))
+    }
+    /// 415.
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message)
+    }
+    /// 422.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message)
+    }
+    /// 500, without internals in the message (they go to the server log).
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        eprintln!("internal error: {e}");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on the server; try again later")
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        let status = match &e {
+            DomainError::NotFound => StatusCode::NOT_FOUND,
+            DomainError::Forbidden(_) => StatusCode::FORBIDDEN,
+            DomainError::WrongState { .. } | DomainError::AlreadyDone(_) | DomainError::NotYourTurn => StatusCode::CONFLICT,
+            DomainError::CodeNotVerified => StatusCode::FORBIDDEN,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        let message = if matches!(e, DomainError::NotFound) { "no such resource".to_owned() } else { e.to_string() };
+        ApiError { status, code: e.code(), message }
+    }
+}
+
+impl From<signet_store::StoreError> for ApiError {
+    fn from(e: signet_store::StoreError) -> Self {
+        match e {
+            signet_store::StoreError::Conflict(what) => {
+                Self::new(StatusCode::CONFLICT, "conflict", format!("{what}; read it again and retry"))
+            }
+            signet_store::StoreError::Taken(what) => Self::new(StatusCode::CONFLICT, "taken", format!("{what} is already taken")),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// Handler result.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,132 @@
+//! First start and organisations: everything a deployment needs is created once, under the
+//! data directory, and found again on later starts.
+//!
+//! ```text
+//! DATA/keys/master.key        the master key (mode 0600); wraps organisation keys
+//! DATA/ca/                    the platform CA (root.pem, issuing, TSA, OCSP; private/ 0700)
+//! DATA/log/                   the evidence log (key, journal, tiles, checkpoint)
+//! DATA/signet.db              the database (unless SIGNET_DATABASE_URL names another)
+//! DATA/blobs/                 sealed documents
+//! DATA/demo-credentials.json  the demo organisation's admin and API key (mode 0600)
+//! ```
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use serde::Serialize;
+use signet_store::{ApiKey, Store, User};
+use signet_vault::{FileMasterKey, Keyring, WrappedOrgKey};
+
+use super::config::Config;
+use super::{App, Metrics, new_id, new_secret, now_ms, secret_hash};
+use crate::ca::CaDir;
+
+/// What `signet org create` prints and the demo credentials file holds.
+#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Credentials {
+    /// The administrator's sign-in email.
+    pub admin_email: String,
+    /// Their password (shown once).
+    pub admin_password: String,
+    /// An API key of the organisation (shown once).
+    pub api_key: String,
+    /// The organisation's id.
+    pub org_id: String,
+}
+
+fn master_key(cfg: &Config) -> anyhow::Result<FileMasterKey> {
+    let path = cfg.data.join("keys").join("master.key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => FileMasterKey::parse(&text).with_context(|| format!("{} is not a Signet master key", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = FileMasterKey::generate()?;
+            std::fs::create_dir_all(cfg.data.join("keys")).context("creating the keys directory")?;
+            crate::ca::write_secret(&path, key.to_file_text().as_bytes())?;
+            Ok(key)
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// Opens (creating on first use) the database and the keyring.
+pub async fn open_store_and_keys(cfg: &Config) -> anyhow::Result<(Store, Keyring)> {
+    std::fs::create_dir_all(&cfg.data).with_context(|| format!("creating the data directory {}", cfg.data.display()))?;
+    let keyring = Keyring::new(Box::new(master_key(cfg)?))?;
+    let store = Store::open(&cfg.database_url).await.context("opening the database")?;
+    Ok((store, keyring))
+}
+
+/// The log's origin: the public URL without its scheme, plus `/log`.
+fn log_origin(cfg: &Config) -> String {
+    let host = cfg.public_url.split_once("://").map(|(_, h)| h).unwrap_or(&cfg.public_url);
+    format!("{}/log", host.trim_end_matches('/'))
+}
+
+/// Opens the deployment, creating whatever is missing; returns the application and, on the
+/// very first start, the demo credentials' path.
+pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
+    let (store, keyring) = open_store_and_keys(&cfg).await?;
+    let ca_dir = cfg.data.join("ca");
+    let ca = if ca_dir.join("ca.json").exists() {
+        CaDir::load(&ca_dir)?
+    } else {
+        CaDir::init(
+            &ca_dir,
+            signet_pki::KeyAlgorithm::from_name("p256")?,
+            &format!("{}/ca", cfg.public_url),
+            "Signet Platform",
+            std::time::SystemTime::now(),
+        )?
+    };
+    let log_dir = cfg.data.join("log");
+    if !log_dir.join("log.key").exists() {
+        crate::log_cmd::create(&log_dir, &log_origin(&cfg), None, None)?;
+    }
+    let log = crate::log_cmd::open(&log_dir, Vec::new()).await?;
+    let blobs = super::blobs::Blobs::new(cfg.data.join("blobs"));
+    let creds_path = cfg.data.join("demo-credentials.json");
+    if !creds_path.exists() {
+        let creds = create_org(&store, &keyring, "Demo Organisation 演示机构", "admin@demo.signet.invalid").await?;
+        crate::ca::write_secret(&creds_path, format!("{}\n", serde_json::to_string_pretty(&creds)?).as_bytes())?;
+    }
+    Ok(App { cfg, store, keyring, log, ca: Arc::new(ca), blobs, metrics: Metrics::default() })
+}
+
+/// Hashes a password (Argon2id, PHC string).
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    use argon2::PasswordHasher as _;
+    let mut salt = [0u8; 16];
+    signet_pki::Rng::fill(&mut signet_pki::SystemRng, &mut salt)?;
+    let hash = argon2::Argon2::default()
+        .hash_password_with_salt(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?;
+    Ok(hash.to_string())
+}
+
+/// Creates an organisation with its own key, an owner with a fresh password and an API key.
+pub async fn create_org(store: &Store, keyring: &Keyring, name: &str, admin_email: &str) -> anyhow::Result<Credentials> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        anyhow::bail!("give the organisation a name of 1 to 200 characters");
+    }
+    let email = admin_email.trim().to_lowercase();
+    if !email.contains('@') || email.contains(char::is_whitespace) {
+        anyhow::bail!("{admin_email:?} is not an email address");
+    }
+    let (_key, wrapped) = keyring.new_org_key()?;
+    let org_id = new_id("org");
+    let password = new_secret()?;
+    let user = User { id: new_id("usr"), email: email.clone(), name: email.clone(), password_hash: hash_password(&password)? };
+    let now = now_ms();
+    store.create_org(&org_id, name, &wrapped.to_bytes(), &user, now).await?;
+    let secret = format!("sk_{}", new_secret()?);
+    let key = ApiKey { id: new_id("key"), org: org_id.clone(), name: "default".into(), role: signet_domain::org::Role::Admin, created_at: now, revoked_at: None };
+    store.create_api_key(&key, &secret_hash(&secret)).await?;
+    Ok(Credentials { admin_email: email, admin_password: password, api_key: secret, org_id })
+}
+
+/// An organisation's key, unwrapped.
+pub async fn org_key(app: &App, org: &str) -> anyhow::Result<signet_vault::OrgKey> {
+    let (_, wrapped) = app.store.org(org).await?.context("unknown organisation")?;
+    Ok(app.keyring.open_org_key(&WrappedOrgKey::from_bytes(&wrapped)?)?)
+}
