@@ -58,8 +58,14 @@ pub enum Backend {
     Postgres,
 }
 
-const SQLITE_MIGRATIONS: &[(&str, &str)] = &[("0001_platform", include_str!("../migrations/sqlite/0001_platform.sql"))];
-const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[("0001_platform", include_str!("../migrations/postgres/0001_platform.sql"))];
+const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_platform", include_str!("../migrations/sqlite/0001_platform.sql")),
+    ("0002_ceremony", include_str!("../migrations/sqlite/0002_ceremony.sql")),
+];
+const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_platform", include_str!("../migrations/postgres/0001_platform.sql")),
+    ("0002_ceremony", include_str!("../migrations/postgres/0002_ceremony.sql")),
+];
 
 /// A member as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +119,40 @@ pub struct SigningLink {
     pub recipient: String,
     /// Expiry.
     pub expires_at: u64,
+}
+
+/// A one-time code as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtpCode {
+    /// Keyed hash of the code.
+    pub code_hash: String,
+    /// `email` or `sms`.
+    pub channel: String,
+    /// Expiry.
+    pub expires_at: u64,
+    /// Wrong attempts so far.
+    pub attempts: u64,
+    /// Start of the current send-rate window.
+    pub window_start: u64,
+    /// Codes sent in that window.
+    pub sends_in_window: u64,
+}
+
+/// A message in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    /// `msg_…`.
+    pub id: String,
+    /// `email` or `sms`.
+    pub channel: String,
+    /// Email address or phone number.
+    pub address: String,
+    /// Subject (empty for SMS).
+    pub subject: String,
+    /// Text.
+    pub body: String,
+    /// When.
+    pub created_at: u64,
 }
 
 /// Filters of a contract list.
@@ -643,5 +683,114 @@ impl Store {
             Ok(SigningLink { org: r.try_get(0)?, contract: r.try_get(1)?, recipient: r.try_get(2)?, expires_at: u64_of(r.try_get(3)?) })
         })
         .transpose()
+    }
+
+    // --- one-time codes ------------------------------------------------------------------------
+
+    /// The current code of a recipient, if any.
+    pub async fn otp(&self, contract_id: &str, recipient: &str) -> Result<Option<OtpCode>> {
+        let row = sqlx::query(
+            "SELECT code_hash, channel, expires_at, attempts, window_start, sends_in_window FROM otp_codes WHERE contract_id = $1 AND recipient = $2",
+        )
+        .bind(contract_id)
+        .bind(recipient)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(OtpCode {
+                code_hash: r.try_get(0)?,
+                channel: r.try_get(1)?,
+                expires_at: u64_of(r.try_get(2)?),
+                attempts: u64_of(r.try_get(3)?),
+                window_start: u64_of(r.try_get(4)?),
+                sends_in_window: u64_of(r.try_get(5)?),
+            })
+        })
+        .transpose()
+    }
+
+    /// Stores (replacing) a recipient's code.
+    pub async fn put_otp(&self, contract_id: &str, recipient: &str, otp: &OtpCode) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO otp_codes (contract_id, recipient, code_hash, channel, expires_at, attempts, window_start, sends_in_window)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (contract_id, recipient) DO UPDATE SET code_hash = excluded.code_hash, channel = excluded.channel,
+               expires_at = excluded.expires_at, attempts = excluded.attempts, window_start = excluded.window_start,
+               sends_in_window = excluded.sends_in_window",
+        )
+        .bind(contract_id)
+        .bind(recipient)
+        .bind(&otp.code_hash)
+        .bind(&otp.channel)
+        .bind(i64_of(otp.expires_at))
+        .bind(i64_of(otp.attempts))
+        .bind(i64_of(otp.window_start))
+        .bind(i64_of(otp.sends_in_window))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Counts a wrong attempt; returns the new count.
+    pub async fn otp_failed(&self, contract_id: &str, recipient: &str) -> Result<u64> {
+        let row = sqlx::query("UPDATE otp_codes SET attempts = attempts + 1 WHERE contract_id = $1 AND recipient = $2 RETURNING attempts")
+            .bind(contract_id)
+            .bind(recipient)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get::<i64, _>(0)).transpose()?.map(u64_of).unwrap_or(0))
+    }
+
+    /// Uses up a code (it cannot be used twice): true if it was still there with this hash.
+    pub async fn consume_otp(&self, contract_id: &str, recipient: &str, code_hash: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE otp_codes SET code_hash = '', expires_at = 0 WHERE contract_id = $1 AND recipient = $2 AND code_hash = $3")
+            .bind(contract_id)
+            .bind(recipient)
+            .bind(code_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    // --- outbox ----------------------------------------------------------------------------------
+
+    /// Keeps a message for an administrator to read.
+    pub async fn put_outbox(&self, org_id: &str, m: &OutboxMessage) -> Result<()> {
+        sqlx::query("INSERT INTO outbox (id, org_id, channel, address, subject, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(&m.id)
+            .bind(org_id)
+            .bind(&m.channel)
+            .bind(&m.address)
+            .bind(&m.subject)
+            .bind(&m.body)
+            .bind(i64_of(m.created_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// An organisation's outbox, newest first, optionally one channel, at most `limit` (≤ 200).
+    pub async fn outbox(&self, org_id: &str, channel: Option<&str>, limit: u32) -> Result<Vec<OutboxMessage>> {
+        let rows = sqlx::query(
+            "SELECT id, channel, address, subject, body, created_at FROM outbox WHERE org_id = $1 AND ($2 = '' OR channel = $2)
+             ORDER BY created_at DESC, id DESC LIMIT $3",
+        )
+        .bind(org_id)
+        .bind(channel.unwrap_or(""))
+        .bind(i64::from(limit.clamp(1, 200)))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(OutboxMessage {
+                    id: r.try_get(0)?,
+                    channel: r.try_get(1)?,
+                    address: r.try_get(2)?,
+                    subject: r.try_get(3)?,
+                    body: r.try_get(4)?,
+                    created_at: u64_of(r.try_get(5)?),
+                })
+            })
+            .collect()
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use signet_domain::contract::{Contract, Document, FieldKind, NewContract, NewField, NewRecipient, RecipientRole, Status};
 use signet_domain::org::{Actor, Role};
-use signet_store::{ApiKey, ContractFilter, SigningLink, Store, StoreError, User};
+use signet_store::{ApiKey, ContractFilter, OtpCode, OutboxMessage, SigningLink, Store, StoreError, User};
 
 const T0: u64 = 1_764_300_000_000;
 
@@ -123,6 +123,29 @@ async fn suite(store: Store) {
     assert_eq!(store.link("th-1").await.unwrap().unwrap(), link);
     assert!(store.link("th-2").await.unwrap().is_none());
     let _ = BTreeMap::<String, String>::new();
+
+    // One-time codes: replace, count failures, use once.
+    let otp = OtpCode { code_hash: "h1".into(), channel: "email".into(), expires_at: T0 + 300_000, attempts: 0, window_start: T0, sends_in_window: 1 };
+    store.put_otp("ct_1", "rcp_ct_1", &otp).await.unwrap();
+    assert_eq!(store.otp("ct_1", "rcp_ct_1").await.unwrap().unwrap(), otp);
+    assert_eq!(store.otp_failed("ct_1", "rcp_ct_1").await.unwrap(), 1);
+    assert_eq!(store.otp_failed("ct_1", "rcp_ct_1").await.unwrap(), 2);
+    let newer = OtpCode { code_hash: "h2".into(), attempts: 0, sends_in_window: 2, ..otp.clone() };
+    store.put_otp("ct_1", "rcp_ct_1", &newer).await.unwrap();
+    assert!(!store.consume_otp("ct_1", "rcp_ct_1", "h1").await.unwrap(), "a replaced code is dead");
+    assert!(store.consume_otp("ct_1", "rcp_ct_1", "h2").await.unwrap());
+    assert!(!store.consume_otp("ct_1", "rcp_ct_1", "h2").await.unwrap(), "a code works once");
+    assert!(store.otp("ct_1", "nobody").await.unwrap().is_none());
+
+    // Outbox: newest first, per organisation and channel.
+    for (i, ch) in ["sms", "email", "sms"].iter().enumerate() {
+        let m = OutboxMessage { id: format!("msg_{i}"), channel: ch.to_string(), address: "+8613800000000".into(), subject: String::new(), body: format!("body {i}"), created_at: T0 + i as u64 };
+        store.put_outbox("org_a", &m).await.unwrap();
+    }
+    let sms = store.outbox("org_a", Some("sms"), 10).await.unwrap();
+    assert_eq!(sms.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["msg_2", "msg_0"]);
+    assert_eq!(store.outbox("org_a", None, 1).await.unwrap().len(), 1);
+    assert!(store.outbox("org_b", None, 10).await.unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
