@@ -194,6 +194,9 @@ pub struct Document {
     pub sha256: String,
     /// Each page's width and height in points (its media box).
     pub pages: Vec<(f64, f64)>,
+    /// The stored name of its newest signed version, once someone signed.
+    #[serde(default)]
+    pub signed_blob: Option<String>,
 }
 
 /// A contract.
@@ -641,7 +644,7 @@ mod tests {
     }
 
     fn doc() -> Document {
-        Document { id: "doc_1".into(), name: "contract.pdf".into(), sha256: "ab".repeat(32), pages: vec![(595.0, 842.0), (595.0, 842.0)] }
+        Document { id: "doc_1".into(), name: "contract.pdf".into(), sha256: "ab".repeat(32), pages: vec![(595.0, 842.0), (595.0, 842.0)], signed_blob: None }
     }
 
     fn recipient(id: &str, email: &str, order: u32, role: RecipientRole) -> NewRecipient {

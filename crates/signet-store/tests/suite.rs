@@ -19,7 +19,7 @@ fn new_contract(id: &str, number: &str, title: &str, signer: &str) -> NewContrac
         id: id.into(),
         title: title.into(),
         number: number.into(),
-        documents: vec![Document { id: format!("doc_{id}"), name: "a.pdf".into(), sha256: "00".repeat(32), pages: vec![(595.0, 842.0)] }],
+        documents: vec![Document { id: format!("doc_{id}"), name: "a.pdf".into(), sha256: "00".repeat(32), pages: vec![(595.0, 842.0)], signed_blob: None }],
         recipients: vec![NewRecipient { id: format!("rcp_{id}"), name: "李四".into(), email: Some(signer.into()), phone: None, role: RecipientRole::Signer, order: 1 }],
         fields: vec![NewField { id: format!("fld_{id}"), recipient: signer.into(), document: 0, kind: FieldKind::Signature, page: 1, rect: [10.0, 10.0, 110.0, 60.0] }],
         deadline: None,

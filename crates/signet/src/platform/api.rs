@@ -24,7 +24,7 @@ use signet_store::ContractFilter;
 use super::error::{ApiError, ApiResult};
 use super::{App, new_id, now_ms, secret_hash};
 
-type AppState = Arc<App>;
+pub type AppState = Arc<App>;
 
 /// Starts the server on `cfg.listen` and serves until Ctrl-C or SIGTERM.
 pub async fn run(cfg: super::config::Config) -> anyhow::Result<()> {
@@ -64,6 +64,12 @@ pub fn router(app: AppState) -> Router {
         .route("/api/v1/contracts/{id}/events", get(contract_events))
         .route("/api/v1/contracts/{id}/document", get(contract_document))
         .route("/api/v1/verify", post(verify_pdf))
+        .route("/api/v1/signing/{token}", get(super::ceremony::view))
+        .route("/api/v1/signing/{token}/document", get(super::ceremony::document))
+        .route("/api/v1/signing/{token}/code", post(super::ceremony::send_code))
+        .route("/api/v1/signing/{token}/sign", post(super::ceremony::sign))
+        .route("/api/v1/signing/{token}/decline", post(super::ceremony::decline))
+        .route("/api/v1/outbox", get(outbox))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
         .nest("/log", log_routes)
@@ -136,6 +142,19 @@ fn role_name(r: &RecipientRole) -> &'static str {
     }
 }
 
+/// A contract as a signer sees it (no other recipients' addresses).
+pub fn contract_json_public(c: &Contract) -> Value {
+    json!({
+        "id": c.id,
+        "number": c.number,
+        "title": c.title,
+        "status": c.status.as_str(),
+        "deadline": c.deadline,
+        "documents": c.documents.iter().enumerate().map(|(i, d)| json!({"document": i + 1, "name": d.name, "sha256": d.sha256, "pages": d.pages.len()})).collect::<Vec<_>>(),
+        "signers": c.recipients.iter().filter(|r| r.signs()).map(|r| json!({"name": r.name, "order": r.order, "signed": r.status == signet_domain::contract::RecipientStatus::Signed})).collect::<Vec<_>>(),
+    })
+}
+
 /// A contract as the API shows it.
 pub fn contract_json(c: &Contract) -> Value {
     let by_id: BTreeMap<&str, &signet_domain::contract::Recipient> = c.recipients.iter().map(|r| (r.id.as_str(), r)).collect();
@@ -181,7 +200,7 @@ pub fn contract_json(c: &Contract) -> Value {
 
 /// Appends stored events to the evidence log and records their leaf indices. The events are
 /// already committed; a failure here leaves them without an index (reported, retried later).
-async fn record_evidence(app: &App, c: &Contract, seqs: &[u64], events: &[ContractEvent]) {
+pub async fn record_evidence(app: &App, c: &Contract, seqs: &[u64], events: &[ContractEvent]) {
     let subject = c.documents.first().map(|d| format!("sha256:{}", d.sha256));
     for (seq, event) in seqs.iter().zip(events) {
         let entry = event.to_evidence(&c.org, &c.id, subject.as_deref());
@@ -316,7 +335,7 @@ async fn create_contract(State(app): State<AppState>, Auth(actor): Auth, mut for
     let mut docs = Vec::new();
     for (name, bytes) in &documents {
         let pages = inspect_pdf(name, bytes)?;
-        docs.push(Document { id: new_id("doc"), name: name.clone(), sha256: hex::encode(signet_pki::alg::sha256(bytes)), pages });
+        docs.push(Document { id: new_id("doc"), name: name.clone(), sha256: hex::encode(signet_pki::alg::sha256(bytes)), pages, signed_blob: None });
     }
     let mut recipients = Vec::new();
     for (i, r) in meta.recipients.into_iter().enumerate() {
@@ -370,6 +389,9 @@ async fn create_contract(State(app): State<AppState>, Auth(actor): Auth, mut for
         app.metrics.contracts_sent.fetch_add(1, Ordering::Relaxed);
     }
     record_evidence(&app, &contract, &seqs, &events).await;
+    if let Err(e) = super::ceremony::issue_links(&app, &contract, &events).await {
+        eprintln!("ceremony: messages for contract {} not sent: {e:#}", contract.id);
+    }
     Ok((StatusCode::CREATED, Json(contract_json(&contract))).into_response())
 }
 
@@ -438,16 +460,32 @@ struct DocQuery {
 
 async fn contract_document(State(app): State<AppState>, Auth(actor): Auth, Path(id): Path<String>, Query(q): Query<DocQuery>) -> ApiResult<Response> {
     let (c, _) = load(&app, &actor, &id).await?;
-    let n = q.document.unwrap_or(1);
-    let doc = n.checked_sub(1).and_then(|i| c.documents.get(i)).ok_or_else(|| ApiError::invalid(format!("document: this contract has {} document(s), counted from 1", c.documents.len())))?;
-    let key = super::init::org_key(&app, &actor.org).await.map_err(ApiError::internal)?;
-    let signed = app.blobs.get(&key, &actor.org, &c.id, &format!("{}.signed.pdf", doc.id)).map_err(ApiError::internal)?;
-    let bytes = match signed {
-        Some(b) => b,
-        None => app.blobs.get(&key, &actor.org, &c.id, &format!("{}.pdf", doc.id)).map_err(ApiError::internal)?.ok_or_else(|| ApiError::internal("document blob missing"))?,
-    };
+    document_response(&app, &c, q.document.unwrap_or(1)).await
+}
+
+/// The newest version of document `n` (from 1) of a contract, as a PDF download.
+pub async fn document_response(app: &App, c: &Contract, n: usize) -> ApiResult<Response> {
+    let doc = n
+        .checked_sub(1)
+        .and_then(|i| c.documents.get(i))
+        .ok_or_else(|| ApiError::invalid(format!("document: this contract has {} document(s), counted from 1", c.documents.len())))?;
+    let key = super::init::org_key(app, &c.org).await.map_err(ApiError::internal)?;
+    let bytes = super::ceremony::current_pdf(app, &key, c, &doc.id).map_err(ApiError::internal)?;
     let disposition = format!("attachment; filename=\"{}\"", doc.name.replace(['"', '\\', '\r', '\n'], "_"));
     Ok(([(header::CONTENT_TYPE, "application/pdf".to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+}
+
+#[derive(Deserialize)]
+struct OutboxQuery {
+    channel: Option<String>,
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/outbox`: messages kept for administrators (the embedded SMS gateway).
+async fn outbox(State(app): State<AppState>, Auth(actor): Auth, Query(q): Query<OutboxQuery>) -> ApiResult<Json<Value>> {
+    actor.require(signet_domain::org::Permission::ManageApiKeys, "reading the outbox")?;
+    let items = app.store.outbox(&actor.org, q.channel.as_deref().filter(|c| !c.is_empty()), q.limit.unwrap_or(50)).await?;
+    Ok(Json(json!({ "items": items })))
 }
 
 // --- state changes ----------------------------------------------------------------------------------
@@ -455,6 +493,9 @@ async fn contract_document(State(app): State<AppState>, Auth(actor): Auth, Path(
 async fn save(app: &App, c: &Contract, version: u64, events: &[ContractEvent]) -> ApiResult<()> {
     let seqs = app.store.update_contract(c, version, events, now_ms()).await?;
     record_evidence(app, c, &seqs, events).await;
+    if let Err(e) = super::ceremony::issue_links(app, c, events).await {
+        eprintln!("ceremony: messages for contract {} not sent: {e:#}", c.id);
+    }
     Ok(())
 }
 

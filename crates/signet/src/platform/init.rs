@@ -48,6 +48,22 @@ fn master_key(cfg: &Config) -> anyhow::Result<FileMasterKey> {
     }
 }
 
+/// The one-time-code pepper (`DATA/keys/code.pepper`, 32 random bytes, mode 0600).
+fn pepper(cfg: &Config) -> anyhow::Result<Vec<u8>> {
+    let path = cfg.data.join("keys").join("code.pepper");
+    match std::fs::read(&path) {
+        Ok(p) if p.len() == 32 => Ok(p),
+        Ok(_) => anyhow::bail!("{} is damaged (not 32 bytes); restore it from a backup", path.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut p = vec![0u8; 32];
+            signet_pki::Rng::fill(&mut signet_pki::SystemRng, &mut p)?;
+            crate::ca::write_secret(&path, &p)?;
+            Ok(p)
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
 /// Opens (creating on first use) the database and the keyring.
 pub async fn open_store_and_keys(cfg: &Config) -> anyhow::Result<(Store, Keyring)> {
     std::fs::create_dir_all(&cfg.data).with_context(|| format!("creating the data directory {}", cfg.data.display()))?;
@@ -89,7 +105,8 @@ pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
         let creds = create_org(&store, &keyring, "Demo Organisation 演示机构", "admin@demo.signet.invalid").await?;
         crate::ca::write_secret(&creds_path, format!("{}\n", serde_json::to_string_pretty(&creds)?).as_bytes())?;
     }
-    Ok(App { cfg, store, keyring, log, ca: Arc::new(ca), blobs, metrics: Metrics::default() })
+    let pepper = pepper(&cfg)?;
+    Ok(App { cfg, store, keyring, log, ca: Arc::new(ca), blobs, metrics: Metrics::default(), pepper })
 }
 
 /// Hashes a password (Argon2id, PHC string).

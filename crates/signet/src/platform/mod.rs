@@ -16,9 +16,12 @@
 
 pub mod api;
 pub mod blobs;
+pub mod ceremony;
 pub mod config;
 pub mod error;
 pub mod init;
+pub mod mail;
+pub mod signing;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -71,6 +74,8 @@ pub struct Metrics {
     pub contracts_sent: AtomicU64,
     /// Evidence events appended to the log.
     pub evidence_events: AtomicU64,
+    /// Signings completed by recipients.
+    pub signatures: AtomicU64,
 }
 
 /// Everything a request handler needs.
@@ -89,6 +94,8 @@ pub struct App {
     pub blobs: blobs::Blobs,
     /// Counters.
     pub metrics: Metrics,
+    /// The secret mixed into one-time-code hashes.
+    pub pepper: Vec<u8>,
 }
 
 /// Milliseconds since 1970.

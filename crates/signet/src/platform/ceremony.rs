@@ -1,0 +1,374 @@
+//! The signing ceremony, from the signer's side (`/api/v1/signing/{token}/…`): the capability
+//! link, the one-time code, signing and declining; and the platform's side of it — links and
+//! messages for the signers whose turn comes, and completion.
+//!
+//! A link is a 256-bit random token, stored only as its SHA-256, valid `link_days`. A code is
+//! six digits, stored as a keyed hash (a pepper under `DATA/keys/`), valid five minutes, five
+//! wrong tries, at most five codes per fifteen minutes per signer, compared in constant time,
+//! usable once; codes never reach a log.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use signet_domain::contract::{Contract, FieldKind, RecipientRole, Status};
+use signet_domain::event::{ContractEvent, EventKind};
+use signet_store::{OtpCode, OutboxMessage, SigningLink};
+
+use super::api::{AppState, contract_json_public, record_evidence};
+use super::error::{ApiError, ApiResult};
+use super::{App, new_id, new_secret, now_ms, secret_hash};
+
+/// A code is valid this long.
+pub const CODE_TTL_MS: u64 = 5 * 60 * 1000;
+/// Wrong tries per code.
+pub const CODE_ATTEMPTS: u64 = 5;
+/// Codes per signer per window.
+pub const CODE_SENDS: u64 = 5;
+/// The send window.
+pub const CODE_WINDOW_MS: u64 = 15 * 60 * 1000;
+/// How long a verified code allows signing.
+pub const SIGN_WINDOW_MS: u64 = 15 * 60 * 1000;
+
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn code_hash(app: &App, contract: &str, recipient: &str, code: &str) -> String {
+    let mut data = app.pepper.clone();
+    data.extend_from_slice(format!("\0{contract}\0{recipient}\0{code}").as_bytes());
+    hex::encode(signet_pki::alg::sha256(&data))
+}
+
+fn new_code() -> anyhow::Result<String> {
+    // Rejection sampling: a uniform number below 1,000,000.
+    loop {
+        let mut b = [0u8; 4];
+        signet_pki::Rng::fill(&mut signet_pki::SystemRng, &mut b)?;
+        let n = u32::from_be_bytes(b) & 0x00ff_ffff;
+        if n < 16_000_000 {
+            return Ok(format!("{:06}", n % 1_000_000));
+        }
+    }
+}
+
+fn masked(address: &str) -> String {
+    match address.split_once('@') {
+        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
+        None => {
+            let n = address.chars().count();
+            address.chars().enumerate().map(|(i, c)| if i + 4 < n && i > 2 { '*' } else { c }).collect()
+        }
+    }
+}
+
+/// Keeps a message in the outbox (and, when SMTP is configured, mails it).
+pub async fn deliver(app: &App, org: &str, channel: &str, address: &str, subject: &str, body: &str) -> anyhow::Result<()> {
+    let m = OutboxMessage { id: new_id("msg"), channel: channel.into(), address: address.into(), subject: subject.into(), body: body.into(), created_at: now_ms() };
+    app.store.put_outbox(org, &m).await?;
+    if channel == "email" {
+        super::mail::send(app, address, subject, body).await?;
+    }
+    Ok(())
+}
+
+/// For every `notified` event: a fresh link for that recipient, and a message with it.
+pub async fn issue_links(app: &App, c: &Contract, events: &[ContractEvent]) -> anyhow::Result<()> {
+    let org_name = app.store.org(&c.org).await?.map(|(n, _)| n).unwrap_or_default();
+    for e in events.iter().filter(|e| matches!(e.kind, EventKind::Notified | EventKind::Reminded)) {
+        let Some(r) = e.recipient.as_deref().and_then(|id| c.recipients.iter().find(|r| r.id == id)) else { continue };
+        let token = new_secret()?;
+        let now = now_ms();
+        let link = SigningLink { org: c.org.clone(), contract: c.id.clone(), recipient: r.id.clone(), expires_at: now + app.cfg.link_days * 86_400_000 };
+        app.store.put_link(&secret_hash(&token), &link, now).await?;
+        let url = format!("{}/s/{token}", app.cfg.public_url);
+        let (subject, body) = if r.signs() {
+            (
+                format!("请签署：{title} / Please sign: {title}", title = c.title),
+                format!(
+                    "{name}，您好：\n{org} 邀请您签署《{title}》（{number}）。请打开以下链接阅读并签署：\n{url}\n\nHello {name},\n{org} asks you to sign \"{title}\" ({number}). Open this link to read and sign it:\n{url}\n",
+                    name = r.name, org = org_name, title = c.title, number = c.number
+                ),
+            )
+        } else {
+            (
+                format!("已完成：{title} / Completed: {title}", title = c.title),
+                format!(
+                    "{name}，您好：\n《{title}》（{number}）已由全部签署人签署。下载已签署文件：\n{url}\n\nHello {name},\n\"{title}\" ({number}) has been signed by everyone. Download the signed documents:\n{url}\n",
+                    name = r.name, title = c.title, number = c.number
+                ),
+            )
+        };
+        match (&r.email, &r.phone) {
+            (Some(email), _) => deliver(app, &c.org, "email", email, &subject, &body).await?,
+            (None, Some(phone)) => deliver(app, &c.org, "sms", phone, "", &format!("【Signet】{subject} {url}")).await?,
+            (None, None) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Resolves a link token to its contract and recipient; expired and unknown links are errors.
+async fn open_link(app: &App, token: &str) -> ApiResult<(SigningLink, Contract, u64)> {
+    let link = app.store.link(&secret_hash(token)).await?.ok_or_else(ApiError::not_found)?;
+    if now_ms() >= link.expires_at {
+        return Err(ApiError::new(StatusCode::CONFLICT, "link_expired", "this signing link has expired; ask the sender to send the contract again or to remind you"));
+    }
+    let (c, version) = app.store.contract(&link.org, &link.contract).await?.ok_or_else(ApiError::not_found)?;
+    Ok((link, c, version))
+}
+
+fn client_ip(headers: &HeaderMap) -> String {
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|| "direct".into())
+}
+
+/// `GET /api/v1/signing/{token}`: what the signer sees. Records `opened`.
+pub async fn view(State(app): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    let (link, mut c, version) = open_link(&app, &token).await?;
+    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(300).collect::<String>();
+    if let Ok(event) = c.open(&link.recipient, now_ms(), &client_ip(&headers), &ua) {
+        // The view is answered even when another request changed the contract meanwhile.
+        match app.store.update_contract(&c, version, std::slice::from_ref(&event), now_ms()).await {
+            Ok(seqs) => record_evidence(&app, &c, &seqs, std::slice::from_ref(&event)).await,
+            Err(signet_store::StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let r = c.recipient(&link.recipient)?.clone();
+    let your_turn = c.check_can_act(&r.id, "signed").is_ok();
+    let org_name = app.store.org(&c.org).await?.map(|(n, _)| n).unwrap_or_default();
+    let channels: Vec<&str> = [r.email.as_ref().map(|_| "email"), r.phone.as_ref().map(|_| "sms")].into_iter().flatten().collect();
+    Ok(Json(json!({
+        "organisation": org_name,
+        "contract": contract_json_public(&c),
+        "recipient": {
+            "id": r.id, "name": r.name, "role": if r.signs() { "signer" } else { "cc" },
+            "email": r.email.as_deref().map(masked), "phone": r.phone.as_deref().map(masked),
+            "status": format!("{:?}", r.status).to_lowercase(),
+        },
+        "can_sign": your_turn,
+        "code_channels": channels,
+        "fields": c.fields.iter().filter(|f| f.recipient == r.id).map(|f| json!({"id": f.id, "type": f.kind.as_str(), "document": f.document + 1, "page": f.page, "rect": f.rect, "value": f.value})).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct DocQuery {
+    document: Option<usize>,
+}
+
+/// `GET /api/v1/signing/{token}/document`: the current PDF (signed so far).
+pub async fn document(State(app): State<AppState>, Path(token): Path<String>, Query(q): Query<DocQuery>) -> ApiResult<Response> {
+    let (_, c, _) = open_link(&app, &token).await?;
+    if matches!(c.status, Status::Voided) {
+        return Err(ApiError::new(StatusCode::CONFLICT, "wrong_state", "the sender voided this contract"));
+    }
+    super::api::document_response(&app, &c, q.document.unwrap_or(1)).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBody {
+    channel: String,
+}
+
+/// `POST /api/v1/signing/{token}/code`: sends a one-time code.
+pub async fn send_code(State(app): State<AppState>, Path(token): Path<String>, Json(body): Json<CodeBody>) -> ApiResult<Json<Value>> {
+    let (link, c, version) = open_link(&app, &token).await?;
+    let r = c.check_can_act(&link.recipient, "signed")?.clone();
+    let address = match body.channel.as_str() {
+        "email" => r.email.clone().ok_or_else(|| ApiError::invalid("channel: this recipient has no email address; use sms"))?,
+        "sms" => r.phone.clone().ok_or_else(|| ApiError::invalid("channel: this recipient has no phone number; use email"))?,
+        other => return Err(ApiError::invalid(format!("channel: {other:?} is not email or sms"))),
+    };
+    let now = now_ms();
+    let previous = app.store.otp(&c.id, &r.id).await?;
+    let (window_start, sends) = match &previous {
+        Some(p) if now < p.window_start + CODE_WINDOW_MS => (p.window_start, p.sends_in_window),
+        _ => (now, 0),
+    };
+    if sends >= CODE_SENDS {
+        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many codes were requested; wait 15 minutes and try again"));
+    }
+    let code = new_code().map_err(ApiError::internal)?;
+    let otp = OtpCode { code_hash: code_hash(&app, &c.id, &r.id, &code), channel: body.channel.clone(), expires_at: now + CODE_TTL_MS, attempts: 0, window_start, sends_in_window: sends + 1 };
+    app.store.put_otp(&c.id, &r.id, &otp).await?;
+    let (subject, text) = (
+        "您的 Signet 验证码 / Your Signet verification code".to_owned(),
+        format!("验证码：{code}（5 分钟内有效，请勿告诉他人）\nVerification code: {code} (valid for 5 minutes; do not share it)\n"),
+    );
+    let sent = if body.channel == "email" {
+        deliver(&app, &c.org, "email", &address, &subject, &text).await
+    } else {
+        deliver(&app, &c.org, "sms", &address, "", &format!("【Signet】验证码 {code}，5 分钟内有效。Code {code}, valid 5 min.")).await
+    };
+    sent.map_err(ApiError::internal)?;
+    let event = ContractEvent { kind: EventKind::CodeSent, at: now, actor: r.id.clone(), recipient: Some(r.id.clone()), data: BTreeMap::from([("channel".to_owned(), body.channel.clone())]) };
+    if let Ok(seqs) = app.store.update_contract(&c, version, std::slice::from_ref(&event), now).await {
+        record_evidence(&app, &c, &seqs, std::slice::from_ref(&event)).await;
+    }
+    Ok(Json(json!({ "sent_to": masked(&address), "channel": body.channel, "expires_in": CODE_TTL_MS / 1000 })))
+}
+
+/// Checks a code; counts failures; uses it up on success.
+async fn check_code(app: &App, c: &Contract, recipient: &str, code: &str) -> ApiResult<String> {
+    let otp = app.store.otp(&c.id, recipient).await?.filter(|o| !o.code_hash.is_empty());
+    let Some(otp) = otp else {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "wrong_code", "no code is pending: request a code first"));
+    };
+    if otp.attempts >= CODE_ATTEMPTS {
+        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many wrong codes: request a new code"));
+    }
+    if now_ms() >= otp.expires_at {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "code_expired", "the code has expired: request a new one"));
+    }
+    let code = code.trim();
+    let well_formed = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
+    let given = code_hash(app, &c.id, recipient, code);
+    if !well_formed || !ct_eq(given.as_bytes(), otp.code_hash.as_bytes()) {
+        let n = app.store.otp_failed(&c.id, recipient).await?;
+        let event = ContractEvent { kind: EventKind::CodeFailed, at: now_ms(), actor: recipient.to_owned(), recipient: Some(recipient.to_owned()), data: BTreeMap::new() };
+        if let Ok(Some((fresh, v))) = app.store.contract(&c.org, &c.id).await
+            && let Ok(seqs) = app.store.update_contract(&fresh, v, std::slice::from_ref(&event), now_ms()).await
+        {
+            record_evidence(app, &fresh, &seqs, std::slice::from_ref(&event)).await;
+        }
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "wrong_code",
+            format!("the code is wrong; {} tries left", CODE_ATTEMPTS.saturating_sub(n)),
+        ));
+    }
+    if !app.store.consume_otp(&c.id, recipient, &otp.code_hash).await? {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "wrong_code", "the code was already used: request a new one"));
+    }
+    Ok(otp.channel)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureBody {
+    image_png_base64: Option<String>,
+    typed_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignBody {
+    code: String,
+    #[serde(default)]
+    fields: BTreeMap<String, Value>,
+    signature: SignatureBody,
+}
+
+/// `POST /api/v1/signing/{token}/sign`.
+pub async fn sign(State(app): State<AppState>, Path(token): Path<String>, Json(body): Json<SignBody>) -> ApiResult<Json<Value>> {
+    use base64::Engine as _;
+    let (link, mut c, version) = open_link(&app, &token).await?;
+    let r = c.check_can_act(&link.recipient, "signed")?.clone();
+    let mark = match (&body.signature.image_png_base64, &body.signature.typed_name) {
+        (Some(b64), None) => {
+            let png = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .map_err(|_| ApiError::invalid("signature.image_png_base64 is not base64"))?;
+            super::signing::Mark::Drawn(signet_pdf::decode_png(&png).map_err(|e| ApiError::invalid(format!("signature.image_png_base64: {e}")))?)
+        }
+        (None, Some(name)) if !name.trim().is_empty() && name.chars().count() <= 50 => super::signing::Mark::Typed(name.trim().to_owned()),
+        _ => return Err(ApiError::invalid("signature: give either image_png_base64 (a PNG) or typed_name (1 to 50 characters)")),
+    };
+    let values: BTreeMap<String, String> = body
+        .fields
+        .iter()
+        .map(|(k, v)| (k.clone(), match v { Value::String(s) => s.clone(), other => other.to_string() }))
+        .collect();
+    let channel = check_code(&app, &c, &r.id, &body.code).await?;
+    let now = now_ms();
+    let mut events = vec![c.code_verified(&r.id, &channel, now)?];
+    events.extend(c.sign(&r.id, &values, now, SIGN_WINDOW_MS)?);
+    // The PDFs: one signature per document where this signer has a signature or seal field.
+    let key = super::init::org_key(&app, &c.org).await.map_err(ApiError::internal)?;
+    let company = match &r.role {
+        RecipientRole::CompanySigner { company } => Some(company.clone()),
+        _ => None,
+    };
+    let completed = c.status == Status::Completed;
+    let mut new_blobs = Vec::new();
+    for (i, doc) in c.documents.iter().enumerate() {
+        let field = c.fields.iter().find(|f| f.recipient == r.id && f.document == i && matches!(f.kind, FieldKind::Signature | FieldKind::Seal));
+        if field.is_none() && !completed {
+            continue;
+        }
+        let current = current_pdf(&app, &key, &c, &doc.id).map_err(ApiError::internal)?;
+        let ca = app.ca.clone();
+        let signer_name = r.name.clone();
+        let email = r.email.clone();
+        let company = company.clone();
+        let field = field.cloned();
+        let mark_ref = &mark;
+        let signed = tokio::task::block_in_place(|| -> anyhow::Result<Vec<u8>> {
+            let t = std::time::SystemTime::now();
+            let mut pdf = current;
+            if let Some(field) = &field {
+                let signer = super::signing::Signer { name: &signer_name, email: email.as_deref(), company: company.as_deref() };
+                pdf = super::signing::sign_pdf(&ca, &pdf, &signer, field, mark_ref, t)?;
+            }
+            if completed {
+                pdf = super::signing::seal_document(&ca, &pdf, t)?;
+            }
+            Ok(pdf)
+        })
+        .map_err(|e| ApiError::internal(format!("signing {}: {e:#}", doc.id)))?;
+        new_blobs.push((doc.id.clone(), signed));
+    }
+    // New versions are written under new names first; the database then points at them, so a
+    // failed or conflicting update leaves the previous version current.
+    for (doc_id, bytes) in &new_blobs {
+        let name = format!("{doc_id}.{}.pdf", new_id("signed"));
+        app.blobs.put(&key, &c.org, &c.id, &name, bytes).map_err(ApiError::internal)?;
+        if let Some(d) = c.documents.iter_mut().find(|d| &d.id == doc_id) {
+            d.signed_blob = Some(name);
+        }
+    }
+    let seqs = app.store.update_contract(&c, version, &events, now_ms()).await?;
+    record_evidence(&app, &c, &seqs, &events).await;
+    if let Err(e) = issue_links(&app, &c, &events).await {
+        eprintln!("ceremony: messages for contract {} not sent: {e:#}", c.id);
+    }
+    app.metrics.signatures.fetch_add(1, Ordering::Relaxed);
+    Ok(Json(json!({ "status": c.status.as_str(), "contract": contract_json_public(&c) })))
+}
+
+/// The newest PDF of a document: the latest signed version, else the original.
+pub fn current_pdf(app: &App, key: &signet_vault::OrgKey, c: &Contract, doc_id: &str) -> anyhow::Result<Vec<u8>> {
+    let doc = c.documents.iter().find(|d| d.id == doc_id).ok_or_else(|| anyhow::anyhow!("no document {doc_id}"))?;
+    let name = doc.signed_blob.clone().unwrap_or_else(|| format!("{doc_id}.pdf"));
+    app.blobs.get(key, &c.org, &c.id, &name)?.ok_or_else(|| anyhow::anyhow!("the stored document {name} is missing"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineBody {
+    reason: String,
+}
+
+/// `POST /api/v1/signing/{token}/decline`.
+pub async fn decline(State(app): State<AppState>, Path(token): Path<String>, Json(body): Json<DeclineBody>) -> ApiResult<Json<Value>> {
+    let (link, mut c, version) = open_link(&app, &token).await?;
+    let event = c.decline(&link.recipient, &body.reason, now_ms())?;
+    let seqs = app.store.update_contract(&c, version, std::slice::from_ref(&event), now_ms()).await?;
+    record_evidence(&app, &c, &seqs, std::slice::from_ref(&event)).await;
+    Ok(Json(json!({ "status": c.status.as_str() })))
+}

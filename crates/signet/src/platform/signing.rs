@@ -1,0 +1,110 @@
+//! One signing of the ceremony: a key and an event certificate made for this signer and this
+//! signing only (CN = the signer's name, their email in the subjectAltName), issued by the
+//! platform CA after the one-time code was verified and dropped right after use; a PAdES
+//! signature with a signature time-stamp and validation data (B-LT); the visible appearance at
+//! the signer's field. When the contract completes, [`seal_document`] adds a document
+//! time-stamp over everything (B-LTA).
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use anyhow::{Context as _, Result};
+use signet_domain::contract::Field;
+use signet_pades::{Credentials, Level, Services};
+use signet_pdf::{AppearanceSpec, FontData, Placement, RgbaImage, SignatureKind, SignatureRequest};
+
+use crate::ca::{CaDir, IssueParams};
+use crate::services::{LocalTsa, LocalValidation};
+
+/// How the signer's mark looks.
+pub enum Mark {
+    /// A drawn signature (PNG with transparency).
+    Drawn(RgbaImage),
+    /// A typed name, drawn in a brush-script (Kai) style when such a font is installed.
+    Typed(String),
+}
+
+/// Fonts that look handwritten, then the general CJK fonts.
+const HANDWRITING_FONTS: &[(&str, u32)] = &[
+    ("/usr/share/fonts/truetype/arphic/ukai.ttc", 0),
+    ("/usr/share/fonts/truetype/arphic-gkai00mp/gkai00mp.ttf", 0),
+];
+
+fn font_for_names() -> Result<(Vec<u8>, u32)> {
+    for (p, i) in HANDWRITING_FONTS {
+        if Path::new(p).is_file() {
+            return Ok((std::fs::read(p).with_context(|| format!("reading {p}"))?, *i));
+        }
+    }
+    let (path, index) = crate::files::find_font(None, None)?;
+    Ok((std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?, index))
+}
+
+/// Who signs.
+pub struct Signer<'a> {
+    /// Name (certificate CN).
+    pub name: &'a str,
+    /// Email, in the certificate.
+    pub email: Option<&'a str>,
+    /// Company they sign for, in the certificate's O.
+    pub company: Option<&'a str>,
+}
+
+/// Signs `pdf` at `field` for `signer`; returns the whole signed PDF.
+pub fn sign_pdf(ca: &CaDir, pdf: &[u8], signer: &Signer<'_>, field: &Field, mark: &Mark, now: SystemTime) -> Result<Vec<u8>> {
+    let (cert, key) = ca.issue(
+        &IssueParams { name: signer.name, email: signer.email, org: signer.company, alg: signet_pki::KeyAlgorithm::from_name("p256")?, valid_days: 1 },
+        now,
+    )?;
+    let chain = ca.chain();
+    let font = font_for_names().ok();
+    let date = crate::demo::date_utc(now);
+    let appearance = match mark {
+        Mark::Drawn(img) => AppearanceSpec { image: Some(img.clone()), text_lines: Vec::new(), font: None },
+        Mark::Typed(name) => AppearanceSpec {
+            image: None,
+            text_lines: vec![name.clone(), date],
+            font: font.as_ref().map(|(b, i)| FontData { bytes: b, index: *i }),
+        },
+    };
+    if matches!(mark, Mark::Typed(_)) && appearance.font.is_none() {
+        anyhow::bail!("no font is installed to draw a typed name; install fonts-noto-cjk (or fonts-arphic-ukai)");
+    }
+    let request = SignatureRequest {
+        kind: SignatureKind::Cades,
+        field_name: Some(format!("Signature-{}", field.id)),
+        placement: Some(Placement { page: field.page as usize, rect: field.rect }),
+        appearance: Some(appearance),
+        contents_capacity: 0,
+        signing_time: Some(now),
+        name: Some(signer.name.to_owned()),
+        reason: Some("Signed with Signet / 通过 Signet 签署".into()),
+        location: None,
+        contact_info: signer.email.map(str::to_owned),
+        certify: None,
+        add_fields: Vec::new(),
+    };
+    let tsa = LocalTsa { ca };
+    let validation = LocalValidation { ca };
+    let creds = Credentials { key: &key, cert: &cert, chain: &chain };
+    let level = Level::BLT;
+    let source: &[u8] = pdf;
+    let appended = signet_pades::sign(&source, &creds, &request, level, Services { tsa: Some(&tsa), validation: Some(&validation) }, now)?;
+    drop(key);
+    let mut out = Vec::with_capacity(pdf.len() + appended.len());
+    out.extend_from_slice(pdf);
+    out.extend_from_slice(&appended);
+    Ok(out)
+}
+
+/// Completion: a document time-stamp over the fully signed document (B-LTA); returns the
+/// whole PDF.
+pub fn seal_document(ca: &CaDir, pdf: &[u8], now: SystemTime) -> Result<Vec<u8>> {
+    let tsa = LocalTsa { ca };
+    let source: &[u8] = pdf;
+    let update = signet_pades::document_timestamp(&source, &tsa, now)?;
+    let mut out = Vec::with_capacity(pdf.len() + update.len());
+    out.extend_from_slice(pdf);
+    out.extend_from_slice(&update);
+    Ok(out)
+}
