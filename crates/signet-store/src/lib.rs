@@ -61,10 +61,12 @@ pub enum Backend {
 const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
     ("0001_platform", include_str!("../migrations/sqlite/0001_platform.sql")),
     ("0002_ceremony", include_str!("../migrations/sqlite/0002_ceremony.sql")),
+    ("0003_idempotency_expiry", include_str!("../migrations/sqlite/0003_idempotency_expiry.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     ("0001_platform", include_str!("../migrations/postgres/0001_platform.sql")),
     ("0002_ceremony", include_str!("../migrations/postgres/0002_ceremony.sql")),
+    ("0003_idempotency_expiry", include_str!("../migrations/postgres/0003_idempotency_expiry.sql")),
 ];
 
 /// A member as stored.
@@ -501,8 +503,8 @@ impl Store {
         let body = serde_json::to_string(c).map_err(|e| StoreError::Corrupt { id: c.id.clone(), reason: e.to_string() })?;
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(
-            "INSERT INTO contracts (id, org_id, sender, status, title, number, search, created_at, updated_at, version, body)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1, $9)",
+            "INSERT INTO contracts (id, org_id, sender, status, title, number, search, created_at, updated_at, version, body, deadline)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1, $9, $10)",
         )
         .bind(&c.id)
         .bind(&c.org)
@@ -513,6 +515,7 @@ impl Store {
         .bind(search_text(c))
         .bind(i64_of(c.created_at))
         .bind(body)
+        .bind(c.deadline.map(i64_of))
         .execute(&mut *tx)
         .await;
         match inserted {
@@ -546,7 +549,7 @@ impl Store {
         let body = serde_json::to_string(c).map_err(|e| StoreError::Corrupt { id: c.id.clone(), reason: e.to_string() })?;
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
-            "UPDATE contracts SET status = $1, title = $2, search = $3, updated_at = $4, version = version + 1, body = $5
+            "UPDATE contracts SET status = $1, title = $2, search = $3, updated_at = $4, version = version + 1, body = $5, deadline = $9
              WHERE id = $6 AND org_id = $7 AND version = $8",
         )
         .bind(c.status.as_str())
@@ -557,6 +560,7 @@ impl Store {
         .bind(&c.id)
         .bind(&c.org)
         .bind(i64_of(version))
+        .bind(c.deadline.map(i64_of))
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
@@ -792,5 +796,66 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    // --- expiry ------------------------------------------------------------------------------------
+
+    /// Open contracts (sent or in progress) whose deadline has passed: `(org, id)`, at most
+    /// `limit`.
+    pub async fn due_for_expiry(&self, now: u64, limit: u32) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT org_id, id FROM contracts WHERE status IN ('sent', 'in_progress') AND deadline IS NOT NULL AND deadline <= $1
+             ORDER BY deadline LIMIT $2",
+        )
+        .bind(i64_of(now))
+        .bind(i64::from(limit.clamp(1, 1000)))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    }
+
+    // --- idempotency ---------------------------------------------------------------------------------
+
+    /// Claims `key` for a request with `request_hash`. Returns what happened before: `None`
+    /// (claimed now: process the request, then [`Store::finish_idempotent`]), or the earlier
+    /// request's hash, status (0 while it is still being processed) and body.
+    pub async fn claim_idempotency(&self, org_id: &str, key: &str, request_hash: &str, now: u64) -> Result<Option<(String, u16, String)>> {
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys (org_id, key, request_hash, status, body, created_at) VALUES ($1, $2, $3, 0, '', $4)
+             ON CONFLICT (org_id, key) DO NOTHING",
+        )
+        .bind(org_id)
+        .bind(key)
+        .bind(request_hash)
+        .bind(i64_of(now))
+        .execute(&self.pool)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            return Ok(None);
+        }
+        let row = sqlx::query("SELECT request_hash, status, body FROM idempotency_keys WHERE org_id = $1 AND key = $2")
+            .bind(org_id)
+            .bind(key)
+            .fetch_one(&self.pool)
+            .await?;
+        let status: i64 = row.try_get(1)?;
+        Ok(Some((row.try_get(0)?, u16::try_from(status).unwrap_or(0), row.try_get(2)?)))
+    }
+
+    /// Records the answer of a claimed request (or forgets the claim when `status` is 0, so a
+    /// retry runs again).
+    pub async fn finish_idempotent(&self, org_id: &str, key: &str, status: u16, body: &str) -> Result<()> {
+        if status == 0 {
+            sqlx::query("DELETE FROM idempotency_keys WHERE org_id = $1 AND key = $2").bind(org_id).bind(key).execute(&self.pool).await?;
+        } else {
+            sqlx::query("UPDATE idempotency_keys SET status = $1, body = $2 WHERE org_id = $3 AND key = $4")
+                .bind(i64::from(status))
+                .bind(body)
+                .bind(org_id)
+                .bind(key)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 }

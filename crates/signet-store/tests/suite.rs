@@ -146,6 +146,25 @@ async fn suite(store: Store) {
     assert_eq!(sms.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["msg_2", "msg_0"]);
     assert_eq!(store.outbox("org_a", None, 1).await.unwrap().len(), 1);
     assert!(store.outbox("org_b", None, 10).await.unwrap().is_empty());
+
+    // Idempotency: the first claim wins; a retry sees the stored answer; another organisation
+    // has its own keys; a forgotten claim can be taken again.
+    assert!(store.claim_idempotency("org_a", "k1", "req-1", T0).await.unwrap().is_none());
+    assert_eq!(store.claim_idempotency("org_a", "k1", "req-1", T0).await.unwrap(), Some(("req-1".into(), 0, String::new())));
+    store.finish_idempotent("org_a", "k1", 201, "{\"id\":1}").await.unwrap();
+    assert_eq!(store.claim_idempotency("org_a", "k1", "req-x", T0).await.unwrap(), Some(("req-1".into(), 201, "{\"id\":1}".into())));
+    assert!(store.claim_idempotency("org_b", "k1", "req-1", T0).await.unwrap().is_none());
+    store.finish_idempotent("org_b", "k1", 0, "").await.unwrap();
+    assert!(store.claim_idempotency("org_b", "k1", "req-2", T0).await.unwrap().is_none());
+
+    // Expiry sweep: open contracts past their deadline.
+    let (mut due, e) = Contract::create(&sender, NewContract { deadline: Some(T0 + 50_000), ..new_contract("ct_due", "HT-900001", "Due", "li@example.com") }, T0).unwrap();
+    store.insert_contract(&due, &[e]).await.unwrap();
+    assert!(store.due_for_expiry(T0 + 60_000, 10).await.unwrap().is_empty(), "drafts do not expire");
+    let sent_events = due.send(&sender, T0 + 1).unwrap();
+    store.update_contract(&due, 1, &sent_events, T0 + 1).await.unwrap();
+    assert!(store.due_for_expiry(T0 + 40_000, 10).await.unwrap().is_empty());
+    assert_eq!(store.due_for_expiry(T0 + 60_000, 10).await.unwrap(), [("org_a".to_string(), "ct_due".to_string())]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

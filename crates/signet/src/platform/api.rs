@@ -36,15 +36,106 @@ pub async fn run(cfg: super::config::Config) -> anyhow::Result<()> {
     println!("Signet is running at http://{local}/ (public URL {})", app.cfg.public_url);
     println!("  demo credentials: {}", data.join("demo-credentials.json").display());
     println!("  API: http://{local}/api/v1/   evidence log: http://{local}/log/checkpoint   root CA: http://{local}/api/v1/ca/root.pem");
+    let sweeper = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(15)).await;
+                if let Err(e) = expire_due(&app).await {
+                    eprintln!("expiry sweep: {e:#}");
+                }
+            }
+        })
+    };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let background = {
         let log = app.log.clone();
         tokio::spawn(async move { log.run(async { let _ = stop_rx.await; }, |e| eprintln!("log: {e}")).await })
     };
     let result = axum::serve(listener, router(app)).with_graceful_shutdown(crate::serve::shutdown_signal()).await;
+    sweeper.abort();
     let _ = stop_tx.send(());
     let _ = background.await;
     result.map_err(anyhow::Error::from)
+}
+
+/// Expires open contracts whose deadline has passed.
+pub async fn expire_due(app: &App) -> anyhow::Result<usize> {
+    let now = now_ms();
+    let mut n = 0;
+    for (org, id) in app.store.due_for_expiry(now, 200).await? {
+        let Some((mut c, version)) = app.store.contract(&org, &id).await? else { continue };
+        if let Some(event) = c.expire_if_due(now) {
+            match app.store.update_contract(&c, version, std::slice::from_ref(&event), now).await {
+                Ok(seqs) => {
+                    record_evidence(app, &c, &seqs, std::slice::from_ref(&event)).await;
+                    n += 1;
+                }
+                Err(signet_store::StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// `Idempotency-Key` on authenticated POSTs: the first request's answer is stored and
+/// replayed for retries with the same key and the same request; the same key with another
+/// request is refused; a retry while the first is still running gets 409.
+async fn idempotency(State(app): State<AppState>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if req.method() != axum::http::Method::POST {
+        return next.run(req).await;
+    }
+    let Some(key) = req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned) else {
+        return next.run(req).await;
+    };
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return ApiError::bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters").into_response();
+    }
+    let token = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).map(str::to_owned);
+    let org = match token {
+        Some(t) => match app.store.api_key_by_hash(&secret_hash(&t)).await {
+            Ok(Some(k)) => k.org,
+            Ok(None) => return ApiError::unauthorized().into_response(),
+            Err(e) => return ApiError::from(e).into_response(),
+        },
+        // Unauthenticated POSTs (the signer's, keyed by their link) are scoped by the path.
+        None => "public".to_owned(),
+    };
+    let limit = usize::try_from(app.cfg.max_upload_mb * 1024 * 1024).unwrap_or(usize::MAX);
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => return ApiError::too_large(app.cfg.max_upload_mb).into_response(),
+    };
+    let mut material = format!("{} {}\n", parts.method, parts.uri.path()).into_bytes();
+    material.extend_from_slice(parts.headers.get(header::CONTENT_TYPE).map(|v| v.as_bytes()).unwrap_or_default());
+    material.push(b'\n');
+    material.extend_from_slice(&bytes);
+    let request_hash = hex::encode(signet_pki::alg::sha256(&material));
+    let scoped_key = format!("{} {}", parts.uri.path(), key);
+    match app.store.claim_idempotency(&org, &scoped_key, &request_hash, now_ms()).await {
+        Err(e) => ApiError::from(e).into_response(),
+        Ok(Some((hash, 0, _))) if hash == request_hash => {
+            ApiError::new(StatusCode::CONFLICT, "idempotency_in_progress", "a request with this Idempotency-Key is still being processed; retry shortly").into_response()
+        }
+        Ok(Some((hash, status, body))) if hash == request_hash => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            (status, [(header::CONTENT_TYPE, "application/json"), (header::HeaderName::from_static("idempotent-replayed"), "true")], body).into_response()
+        }
+        Ok(Some(_)) => ApiError::invalid("this Idempotency-Key was used with a different request; use a new key").into_response(),
+        Ok(None) => {
+            let response = next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await;
+            let (rparts, rbody) = response.into_parts();
+            let body = axum::body::to_bytes(rbody, usize::MAX).await.unwrap_or_default();
+            let status = rparts.status.as_u16();
+            let stored = if rparts.status.is_server_error() { 0 } else { status };
+            if let Err(e) = app.store.finish_idempotent(&org, &scoped_key, stored, &String::from_utf8_lossy(&body)).await {
+                eprintln!("idempotency: the answer for a key was not stored: {e}");
+            }
+            Response::from_parts(rparts, axum::body::Body::from(body))
+        }
+    }
 }
 
 /// Every route of the server.
@@ -70,6 +161,7 @@ pub fn router(app: AppState) -> Router {
         .route("/api/v1/signing/{token}/sign", post(super::ceremony::sign))
         .route("/api/v1/signing/{token}/decline", post(super::ceremony::decline))
         .route("/api/v1/outbox", get(outbox))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), idempotency))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
         .nest("/log", log_routes)
