@@ -147,6 +147,7 @@ pub fn router(app: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/api/v1/ca/root.pem", get(root_pem))
+        .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/contracts", post(create_contract).get(list_contracts))
         .route("/api/v1/contracts/{id}", get(get_contract))
         .route("/api/v1/contracts/{id}/send", post(send_contract))
@@ -215,6 +216,13 @@ async fn metrics(State(app): State<AppState>) -> Response {
         m.evidence_events.load(Ordering::Relaxed),
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+/// The OpenAPI 3.1 description of this API.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
 async fn root_pem(State(app): State<AppState>) -> Response {
@@ -636,5 +644,36 @@ async fn verify_pdf(State(app): State<AppState>, headers: HeaderMap, body: Bytes
         Ok(r) => Ok(Json(serde_json::to_value(r.v1("upload.pdf")).map_err(ApiError::internal)?)),
         Err(signet_verify::VerifyError::NotPdf(why)) => Err(ApiError::unsupported(format!("not a PDF: {why}"))),
         Err(e) => Err(ApiError::invalid(format!("the file cannot be verified: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_openapi_document_describes_every_route() {
+        let spec: Value = serde_json::from_str(OPENAPI).unwrap();
+        assert_eq!(spec["openapi"], "3.1.0");
+        let src = include_str!("api.rs");
+        let routes: Vec<&str> = src
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix(".route(\""))
+            .filter_map(|l| l.split('"').next())
+            .collect();
+        assert!(routes.len() >= 15, "{routes:?}");
+        for r in routes {
+            assert!(spec["paths"].get(r).is_some(), "{r} is not in openapi.json");
+        }
+    }
+
+    #[test]
+    fn deadlines_parse_as_rfc3339_or_milliseconds() {
+        assert_eq!(parse_deadline(&json!(1_764_300_000_000u64)).unwrap(), 1_764_300_000_000);
+        assert_eq!(parse_deadline(&json!("2025-11-28T03:20:00Z")).unwrap(), 1_764_300_000_000);
+        assert_eq!(parse_deadline(&json!("2025-11-28T11:20:00+08:00")).unwrap(), 1_764_300_000_000);
+        for bad in [json!("tomorrow"), json!(-1), json!(true)] {
+            assert_eq!(parse_deadline(&bad).unwrap_err().code, "invalid_input");
+        }
     }
 }
