@@ -147,6 +147,13 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_is_a_valid_configuration() {
+        let example: FileConfig = toml::from_str(include_str!("../../../../docs/signet.example.toml")).unwrap();
+        assert_eq!(example.public_url.as_deref(), Some("https://sign.example.com"));
+        assert_eq!(example.max_upload_mb, Some(50));
+    }
+
+    #[test]
     fn bad_settings_are_refused_with_the_reason() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("bad.toml");
