@@ -80,37 +80,69 @@ pub async fn deliver(app: &App, org: &str, channel: &str, address: &str, subject
     Ok(())
 }
 
-/// For every `notified` event: a fresh link for that recipient, and a message with it.
+/// Sends `subject`/`body` to a recipient by email, else by SMS.
+async fn tell(app: &App, c: &Contract, r: &signet_domain::contract::Recipient, subject: &str, body: &str) -> anyhow::Result<()> {
+    match (&r.email, &r.phone) {
+        (Some(email), _) => deliver(app, &c.org, "email", email, subject, body).await,
+        (None, Some(phone)) => deliver(app, &c.org, "sms", phone, "", &format!("【Signet】{subject}")).await,
+        (None, None) => Ok(()),
+    }
+}
+
+/// A fresh link for a recipient: the token is returned once and stored only hashed.
+async fn new_link(app: &App, c: &Contract, recipient: &str) -> anyhow::Result<String> {
+    let token = new_secret()?;
+    let now = now_ms();
+    let link = SigningLink { org: c.org.clone(), contract: c.id.clone(), recipient: recipient.to_owned(), expires_at: now + app.cfg.link_days * 86_400_000 };
+    app.store.put_link(&secret_hash(&token), &link, now).await?;
+    Ok(format!("{}/s/{token}", app.cfg.public_url))
+}
+
+/// The messages the events call for: a link to the signers whose turn came (and to those
+/// reminded); on completion, a download link to everyone; on decline or void, word to the
+/// signers already asked.
 pub async fn issue_links(app: &App, c: &Contract, events: &[ContractEvent]) -> anyhow::Result<()> {
     let org_name = app.store.org(&c.org).await?.map(|(n, _)| n).unwrap_or_default();
-    for e in events.iter().filter(|e| matches!(e.kind, EventKind::Notified | EventKind::Reminded)) {
-        let Some(r) = e.recipient.as_deref().and_then(|id| c.recipients.iter().find(|r| r.id == id)) else { continue };
-        let token = new_secret()?;
-        let now = now_ms();
-        let link = SigningLink { org: c.org.clone(), contract: c.id.clone(), recipient: r.id.clone(), expires_at: now + app.cfg.link_days * 86_400_000 };
-        app.store.put_link(&secret_hash(&token), &link, now).await?;
-        let url = format!("{}/s/{token}", app.cfg.public_url);
-        let (subject, body) = if r.signs() {
-            (
-                format!("请签署：{title} / Please sign: {title}", title = c.title),
-                format!(
-                    "{name}，您好：\n{org} 邀请您签署《{title}》（{number}）。请打开以下链接阅读并签署：\n{url}\n\nHello {name},\n{org} asks you to sign \"{title}\" ({number}). Open this link to read and sign it:\n{url}\n",
-                    name = r.name, org = org_name, title = c.title, number = c.number
-                ),
-            )
-        } else {
-            (
-                format!("已完成：{title} / Completed: {title}", title = c.title),
-                format!(
-                    "{name}，您好：\n《{title}》（{number}）已由全部签署人签署。下载已签署文件：\n{url}\n\nHello {name},\n\"{title}\" ({number}) has been signed by everyone. Download the signed documents:\n{url}\n",
-                    name = r.name, title = c.title, number = c.number
-                ),
-            )
-        };
-        match (&r.email, &r.phone) {
-            (Some(email), _) => deliver(app, &c.org, "email", email, &subject, &body).await?,
-            (None, Some(phone)) => deliver(app, &c.org, "sms", phone, "", &format!("【Signet】{subject} {url}")).await?,
-            (None, None) => {}
+    let (title, number) = (&c.title, &c.number);
+    for e in events {
+        match e.kind {
+            EventKind::Notified | EventKind::Reminded => {
+                let Some(r) = e.recipient.as_deref().and_then(|id| c.recipients.iter().find(|r| r.id == id)) else { continue };
+                if !r.signs() {
+                    continue; // copies hear at completion
+                }
+                let url = new_link(app, c, &r.id).await?;
+                let name = &r.name;
+                let subject = format!("请签署：{title} / Please sign: {title}");
+                let body = format!(
+                    "{name}，您好：\n{org_name} 邀请您签署《{title}》（{number}）。请打开以下链接阅读并签署：\n{url}\n\nHello {name},\n{org_name} asks you to sign \"{title}\" ({number}). Open this link to read and sign it:\n{url}\n"
+                );
+                tell(app, c, r, &subject, &body).await?;
+            }
+            EventKind::Completed => {
+                for r in &c.recipients {
+                    let url = new_link(app, c, &r.id).await?;
+                    let name = &r.name;
+                    let subject = format!("已完成：{title} / Completed: {title}");
+                    let body = format!(
+                        "{name}，您好：\n《{title}》（{number}）已由全部签署人签署。下载已签署文件：\n{url}\n\nHello {name},\n\"{title}\" ({number}) has been signed by everyone. Download the signed documents:\n{url}\n"
+                    );
+                    tell(app, c, r, &subject, &body).await?;
+                }
+            }
+            EventKind::Declined | EventKind::Voided => {
+                let reason = e.data.get("reason").cloned().unwrap_or_default();
+                let (zh, en) = if e.kind == EventKind::Declined { ("已被拒签", "was declined") } else { ("已被撤销", "was voided") };
+                for r in c.recipients.iter().filter(|r| r.signs() && r.status != signet_domain::contract::RecipientStatus::Waiting) {
+                    if e.recipient.as_deref() == Some(r.id.as_str()) {
+                        continue;
+                    }
+                    let subject = format!("《{title}》{zh} / \"{title}\" {en}");
+                    let body = format!("《{title}》（{number}）{zh}。原因：{reason}\n\n\"{title}\" ({number}) {en}. Reason: {reason}\n");
+                    tell(app, c, r, &subject, &body).await?;
+                }
+            }
+            _ => {}
         }
     }
     Ok(())
@@ -370,5 +402,8 @@ pub async fn decline(State(app): State<AppState>, Path(token): Path<String>, Jso
     let event = c.decline(&link.recipient, &body.reason, now_ms())?;
     let seqs = app.store.update_contract(&c, version, std::slice::from_ref(&event), now_ms()).await?;
     record_evidence(&app, &c, &seqs, std::slice::from_ref(&event)).await;
+    if let Err(e) = issue_links(&app, &c, std::slice::from_ref(&event)).await {
+        eprintln!("ceremony: messages for contract {} not sent: {e:#}", c.id);
+    }
     Ok(Json(json!({ "status": c.status.as_str() })))
 }
