@@ -78,6 +78,9 @@ pub enum RecipientRole {
     },
     /// Receives the signed result; signs nothing.
     Copy,
+    /// Approves in their turn (with a one-time code, recorded as evidence) without signing
+    /// the PDF.
+    Approver,
 }
 
 /// Where a recipient stands.
@@ -118,9 +121,14 @@ pub struct Recipient {
 }
 
 impl Recipient {
-    /// Whether the recipient signs.
+    /// Whether the recipient takes a turn (signers and approvers).
     pub fn signs(&self) -> bool {
         !matches!(self.role, RecipientRole::Copy)
+    }
+
+    /// Whether the recipient puts a signature into the PDF (signers, not approvers).
+    pub fn signs_pdf(&self) -> bool {
+        matches!(self.role, RecipientRole::Signer | RecipientRole::CompanySigner { .. })
     }
 }
 
@@ -369,8 +377,8 @@ impl Contract {
             else {
                 return Err(DomainError::invalid(at("recipient"), format!("{:?} is not one of the recipients", f.recipient)));
             };
-            if !r.signs() {
-                return Err(DomainError::invalid(at("recipient"), "copy recipients fill no fields"));
+            if !r.signs_pdf() {
+                return Err(DomainError::invalid(at("recipient"), "copy recipients and approvers fill no fields"));
             }
             if f.kind == FieldKind::Seal && !matches!(r.role, RecipientRole::CompanySigner { .. }) {
                 return Err(DomainError::invalid(at("type"), "only a company representative applies a seal"));
@@ -462,7 +470,7 @@ impl Contract {
         {
             return Err(DomainError::invalid("deadline", "the deadline has passed; set a new one before sending"));
         }
-        for r in self.recipients.iter().filter(|r| r.signs()) {
+        for r in self.recipients.iter().filter(|r| r.signs_pdf()) {
             if !self.fields.iter().any(|f| f.recipient == r.id && matches!(f.kind, FieldKind::Signature | FieldKind::Seal)) {
                 return Err(DomainError::invalid("fields", format!("{} has no signature or seal field; place one before sending", r.name)));
             }
@@ -554,7 +562,8 @@ impl Contract {
         let r = self.recipient_mut(recipient)?;
         r.status = RecipientStatus::Signed;
         r.done_at = Some(now);
-        let mut events = vec![ContractEvent::new(EventKind::Signed, now, recipient).for_recipient(recipient)];
+        let kind = if r.role == RecipientRole::Approver { EventKind::Approved } else { EventKind::Signed };
+        let mut events = vec![ContractEvent::new(kind, now, recipient).for_recipient(recipient)];
         if self.current_order().is_none() {
             self.status = Status::Completed;
             self.finished_at = Some(now);
@@ -727,6 +736,24 @@ mod tests {
         c.code_verified("rcp_b", "email", T0 + 2).unwrap();
         c.sign("rcp_b", &BTreeMap::new(), T0 + 3, WINDOW).unwrap();
         assert_eq!(c.status, Status::InProgress);
+    }
+
+    #[test]
+    fn approvers_take_their_turn_without_fields() {
+        let sender = actor("org_a", "usr_s", Role::Sender);
+        let mut n = new_contract();
+        n.recipients.insert(0, recipient("rcp_p", "p@example.com", 1, RecipientRole::Approver));
+        n.recipients[1].order = 2;
+        n.recipients[2].order = 3;
+        let mut bad = n.clone();
+        bad.fields.push(field("fld_9", "p@example.com", FieldKind::Text));
+        assert_eq!(Contract::create(&sender, bad, T0).unwrap_err().code(), "invalid_input");
+        let (mut c, _) = Contract::create(&sender, n, T0).unwrap();
+        let events = c.send(&sender, T0 + 1).unwrap();
+        assert_eq!(kinds(&events), [("sent", None), ("notified", Some("rcp_p"))], "an approver needs no signature field");
+        c.code_verified("rcp_p", "email", T0 + 2).unwrap();
+        let events = c.sign("rcp_p", &BTreeMap::new(), T0 + 3, WINDOW).unwrap();
+        assert_eq!(kinds(&events), [("approved", Some("rcp_p")), ("notified", Some("rcp_a"))]);
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub enum EventKind {
     CodeFailed,
     /// A recipient signed.
     Signed,
+    /// An approver approved.
+    Approved,
     /// A recipient declined.
     Declined,
     /// The sender voided the contract.
@@ -44,7 +46,7 @@ impl EventKind {
     /// Parses an event name.
     pub fn parse(s: &str) -> Option<EventKind> {
         use EventKind::*;
-        [Created, Sent, Notified, Opened, CodeSent, CodeVerified, CodeFailed, Signed, Declined, Voided, Expired, Reminded, Completed]
+        [Created, Sent, Notified, Opened, CodeSent, CodeVerified, CodeFailed, Signed, Approved, Declined, Voided, Expired, Reminded, Completed]
             .into_iter()
             .find(|k| k.as_str() == s)
     }
@@ -60,6 +62,7 @@ impl EventKind {
             EventKind::CodeVerified => "code_verified",
             EventKind::CodeFailed => "code_failed",
             EventKind::Signed => "signed",
+            EventKind::Approved => "approved",
             EventKind::Declined => "declined",
             EventKind::Voided => "voided",
             EventKind::Expired => "expired",

@@ -239,6 +239,7 @@ fn role_name(r: &RecipientRole) -> &'static str {
         RecipientRole::Signer => "signer",
         RecipientRole::CompanySigner { .. } => "signer",
         RecipientRole::Copy => "cc",
+        RecipientRole::Approver => "approver",
     }
 }
 
@@ -443,8 +444,8 @@ async fn create_contract(State(app): State<AppState>, Auth(actor): Auth, mut for
             ("signer", Some(company)) if !company.trim().is_empty() => RecipientRole::CompanySigner { company },
             ("signer", _) => RecipientRole::Signer,
             ("cc", _) => RecipientRole::Copy,
-            ("approver", _) => return Err(ApiError::invalid(format!("recipients[{i}].role: approvers are not supported yet; use signer or cc"))),
-            (other, _) => return Err(ApiError::invalid(format!("recipients[{i}].role: {other:?} is not a role; use signer or cc"))),
+            ("approver", _) => RecipientRole::Approver,
+            (other, _) => return Err(ApiError::invalid(format!("recipients[{i}].role: {other:?} is not a role; use signer, cc or approver"))),
         };
         recipients.push(NewRecipient { id: new_id("rcp"), name: r.name, email: r.email, phone: r.phone, role, order: r.order });
     }

@@ -187,7 +187,7 @@ pub async fn view(State(app): State<AppState>, Path(token): Path<String>, header
         "organisation": org_name,
         "contract": contract_json_public(&c),
         "recipient": {
-            "id": r.id, "name": r.name, "role": if r.signs() { "signer" } else { "cc" },
+            "id": r.id, "name": r.name, "role": match r.role { RecipientRole::Copy => "cc", RecipientRole::Approver => "approver", _ => "signer" },
             "email": r.email.as_deref().map(masked), "phone": r.phone.as_deref().map(masked),
             "status": format!("{:?}", r.status).to_lowercase(),
         },
@@ -303,7 +303,8 @@ pub struct SignBody {
     code: String,
     #[serde(default)]
     fields: BTreeMap<String, Value>,
-    signature: SignatureBody,
+    /// Required from signers; approvers sign nothing into the PDF.
+    signature: Option<SignatureBody>,
 }
 
 /// `POST /api/v1/signing/{token}/sign`.
@@ -311,7 +312,10 @@ pub async fn sign(State(app): State<AppState>, Path(token): Path<String>, Json(b
     use base64::Engine as _;
     let (link, mut c, version) = open_link(&app, &token).await?;
     let r = c.check_can_act(&link.recipient, "signed")?.clone();
-    let mark = match (&body.signature.image_png_base64, &body.signature.typed_name) {
+    let none = SignatureBody { image_png_base64: None, typed_name: None };
+    let sig = body.signature.as_ref().unwrap_or(&none);
+    let mark = match (&sig.image_png_base64, &sig.typed_name) {
+        _ if !r.signs_pdf() => super::signing::Mark::Typed(r.name.clone()),
         (Some(b64), None) => {
             let png = base64::engine::general_purpose::STANDARD
                 .decode(b64.trim())
@@ -339,7 +343,7 @@ pub async fn sign(State(app): State<AppState>, Path(token): Path<String>, Json(b
     let completed = c.status == Status::Completed;
     let mut new_blobs = Vec::new();
     for (i, doc) in c.documents.iter().enumerate() {
-        let field = c.fields.iter().find(|f| f.recipient == r.id && f.document == i && matches!(f.kind, FieldKind::Signature | FieldKind::Seal));
+        let field = c.fields.iter().find(|f| r.signs_pdf() && f.recipient == r.id && f.document == i && matches!(f.kind, FieldKind::Signature | FieldKind::Seal));
         if field.is_none() && !completed {
             continue;
         }
