@@ -412,6 +412,7 @@ mod tests {
                 crl_url: Some("http://127.0.0.1:1/crl".into()),
                 ocsp_url: None,
                 ca_issuers_url: None,
+                phone: None,
             },
             issuer,
         )

@@ -167,6 +167,9 @@ pub struct CertRequest<'a> {
     pub ocsp_url: Option<String>,
     /// URL of the issuer's certificate (Authority Information Access, caIssuers).
     pub ca_issuers_url: Option<String>,
+    /// A phone number (E.164) written into a signer certificate's subjectAltName as a
+    /// `tel:` URI (RFC 3966), beside the e-mail address.
+    pub phone: Option<String>,
 }
 
 /// Who signs the new certificate.
@@ -332,9 +335,20 @@ pub fn issue_certificate(req: &CertRequest, issuer: Issuer) -> Result<Certificat
         authority_cert_serial_number: None,
     };
     ext.push(extension(oid::ID_CE_AUTHORITY_KEY_IDENTIFIER, false, &aki)?);
-    if let (CertProfile::Signer, Some(email)) = (req.profile, &req.subject.email) {
-        let san = SubjectAltName(vec![GeneralName::Rfc822Name(ia5(email, "e-mail address")?)]);
-        ext.push(extension(oid::ID_CE_SUBJECT_ALT_NAME, false, &san)?);
+    if req.profile == CertProfile::Signer {
+        let mut names = Vec::new();
+        if let Some(email) = &req.subject.email {
+            names.push(GeneralName::Rfc822Name(ia5(email, "e-mail address")?));
+        }
+        if let Some(phone) = &req.phone {
+            if !phone.strip_prefix('+').unwrap_or(phone).bytes().all(|b| b.is_ascii_digit()) || phone.len() < 4 || phone.len() > 16 {
+                return Err(PkiError::Certificate(format!("phone number {phone:?}: use E.164 digits with an optional leading +")));
+            }
+            names.push(GeneralName::UniformResourceIdentifier(ia5(&format!("tel:{phone}"), "phone number")?));
+        }
+        if !names.is_empty() {
+            ext.push(extension(oid::ID_CE_SUBJECT_ALT_NAME, false, &SubjectAltName(names))?);
+        }
     }
     if let Some(url) = &req.crl_url {
         let dp = DistributionPoint {
@@ -911,6 +925,7 @@ pub(crate) mod tests {
             crl_url: None,
             ocsp_url: None,
             ca_issuers_url: None,
+            phone: None,
         }
     }
 
@@ -1199,6 +1214,35 @@ pub(crate) mod tests {
         assert_eq!(a.len(), 16);
         assert_ne!(a, b);
         assert_eq!(a[0] & 0xc0, 0x40);
+    }
+
+    #[test]
+    fn signer_certificates_carry_email_and_phone_in_the_subject_alt_name() {
+        let key = PrivateKey::generate(KeyAlgorithm::P256).unwrap();
+        let mut req = request("李四", CertProfile::Signer, &key, 1);
+        req.subject.email = Some("lisi@example.test".into());
+        req.phone = Some("+8613800138000".into());
+        let c = issue_certificate(&req, Issuer::SelfSigned(&key)).unwrap();
+        let ext = c
+            .tbs_certificate()
+            .extensions()
+            .unwrap()
+            .iter()
+            .find(|e| e.extn_id == oid::ID_CE_SUBJECT_ALT_NAME)
+            .expect("a subjectAltName");
+        let san = SubjectAltName::from_der(ext.extn_value.as_bytes()).unwrap();
+        let names: Vec<String> = san
+            .0
+            .iter()
+            .map(|n| match n {
+                GeneralName::Rfc822Name(s) => format!("email:{}", s.as_str()),
+                GeneralName::UniformResourceIdentifier(s) => format!("uri:{}", s.as_str()),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(names, ["email:lisi@example.test", "uri:tel:+8613800138000"]);
+        req.phone = Some("call me".into());
+        assert!(issue_certificate(&req, Issuer::SelfSigned(&key)).is_err());
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let alg = KeyAlgorithm::from_name(&args.alg)?;
     let tmp = tempfile::tempdir()?;
     let ca = CaDir::init(&tmp.path().join("ca"), alg, "http://127.0.0.1:8780", "Signet Bench", SystemTime::now())?;
-    let (cert, key) = ca.issue(&IssueParams { name: "Bench Signer", email: None, org: None, alg, valid_days: 30 }, SystemTime::now())?;
+    let (cert, key) = ca.issue(&IssueParams { name: "Bench Signer", email: None, phone: None, org: None, alg, valid_days: 30 }, SystemTime::now())?;
     let chain = ca.chain();
     let pdf = match &args.pdf {
         Some(p) => std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,

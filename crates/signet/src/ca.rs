@@ -75,6 +75,8 @@ impl std::fmt::Debug for CaDir {
 pub struct IssueParams<'a> {
     pub name: &'a str,
     pub email: Option<&'a str>,
+    /// E.164 phone number for the subjectAltName (`tel:` URI).
+    pub phone: Option<&'a str>,
     pub org: Option<&'a str>,
     pub alg: KeyAlgorithm,
     pub valid_days: u64,
@@ -115,6 +117,7 @@ impl CaDir {
                 crl_url: None,
                 ocsp_url: None,
                 ca_issuers_url: None,
+                phone: None,
             },
             Issuer::SelfSigned(&root_key),
         )?;
@@ -130,6 +133,7 @@ impl CaDir {
                 crl_url: Some(format!("{base_url}/crl/root.crl")),
                 ocsp_url: None,
                 ca_issuers_url: Some(format!("{base_url}/certs/root.cer")),
+                phone: None,
             },
             Issuer::Ca { cert: &root, key: &root_key },
         )?;
@@ -146,6 +150,7 @@ impl CaDir {
                     crl_url: Some(format!("{base_url}/crl/issuing.crl")),
                     ocsp_url: Some(format!("{base_url}/ocsp")),
                     ca_issuers_url: Some(format!("{base_url}/certs/issuing.cer")),
+                    phone: None,
                 },
                 Issuer::Ca { cert: &issuing, key: &issuing_key },
             )?)
@@ -166,6 +171,7 @@ impl CaDir {
                     crl_url: None,
                     ocsp_url: None,
                     ca_issuers_url: None,
+                    phone: None,
                 },
                 Issuer::Ca { cert: &issuing, key: &issuing_key },
             )?
@@ -271,6 +277,7 @@ impl CaDir {
                 crl_url: Some(format!("{base}/crl/issuing.crl")),
                 ocsp_url: Some(format!("{base}/ocsp")),
                 ca_issuers_url: Some(format!("{base}/certs/issuing.cer")),
+                phone: p.phone.map(str::to_string),
             },
             Issuer::Ca { cert: &self.issuing, key: &self.issuing_key },
         )?;

@@ -128,7 +128,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
 
 fn issue(ca: &CaDir, name: &str, email: Option<&str>, org: Option<&str>, out: &Path, now: SystemTime) -> Result<()> {
     let (cert, key) = ca.issue(
-        &ca::IssueParams { name, email, org, alg: signet_pki::KeyAlgorithm::P256, valid_days: 730 },
+        &ca::IssueParams { name, email, phone: None, org, alg: signet_pki::KeyAlgorithm::P256, valid_days: 730 },
         now,
     )?;
     let p12 = signet_pki::pkcs12::write_pkcs12(&key.to_pkcs8_der()?, &cert, &ca.chain(), "demo", Some(name), &mut signet_pki::SystemRng)?;

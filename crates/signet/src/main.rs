@@ -284,7 +284,7 @@ fn run_ca(cmd: CaCommand) -> anyhow::Result<()> {
             };
             let password = files::read_password(a.password_file.as_deref())?;
             let (cert, key) = ca.issue(
-                &ca::IssueParams { name: &a.name, email: a.email.as_deref(), org: a.org.as_deref(), alg, valid_days: a.days },
+                &ca::IssueParams { name: &a.name, email: a.email.as_deref(), phone: None, org: a.org.as_deref(), alg, valid_days: a.days },
                 SystemTime::now(),
             )?;
             let p12 = signet_pki::pkcs12::write_pkcs12(

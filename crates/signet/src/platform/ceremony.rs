@@ -351,6 +351,7 @@ pub async fn sign(State(app): State<AppState>, Path(token): Path<String>, Json(b
         let ca = app.ca.clone();
         let signer_name = r.name.clone();
         let email = r.email.clone();
+        let phone = r.phone.clone();
         let company = company.clone();
         let field = field.cloned();
         let mark_ref = &mark;
@@ -358,7 +359,7 @@ pub async fn sign(State(app): State<AppState>, Path(token): Path<String>, Json(b
             let t = std::time::SystemTime::now();
             let mut pdf = current;
             if let Some(field) = &field {
-                let signer = super::signing::Signer { name: &signer_name, email: email.as_deref(), company: company.as_deref() };
+                let signer = super::signing::Signer { name: &signer_name, email: email.as_deref(), phone: phone.as_deref(), company: company.as_deref() };
                 pdf = super::signing::sign_pdf(&ca, &pdf, &signer, field, mark_ref, t)?;
             }
             if completed {

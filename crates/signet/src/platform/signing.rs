@@ -46,6 +46,8 @@ pub struct Signer<'a> {
     pub name: &'a str,
     /// Email, in the certificate.
     pub email: Option<&'a str>,
+    /// Phone, in the certificate's subjectAltName.
+    pub phone: Option<&'a str>,
     /// Company they sign for, in the certificate's O.
     pub company: Option<&'a str>,
 }
@@ -53,7 +55,7 @@ pub struct Signer<'a> {
 /// Signs `pdf` at `field` for `signer`; returns the whole signed PDF.
 pub fn sign_pdf(ca: &CaDir, pdf: &[u8], signer: &Signer<'_>, field: &Field, mark: &Mark, now: SystemTime) -> Result<Vec<u8>> {
     let (cert, key) = ca.issue(
-        &IssueParams { name: signer.name, email: signer.email, org: signer.company, alg: signet_pki::KeyAlgorithm::from_name("p256")?, valid_days: 1 },
+        &IssueParams { name: signer.name, email: signer.email, phone: signer.phone, org: signer.company, alg: signet_pki::KeyAlgorithm::from_name("p256")?, valid_days: 1 },
         now,
     )?;
     let chain = ca.chain();
