@@ -155,6 +155,8 @@ pub fn router(app: AppState) -> Router {
         .route("/api/v1/contracts/{id}/remind", post(remind_contract))
         .route("/api/v1/contracts/{id}/events", get(contract_events))
         .route("/api/v1/contracts/{id}/document", get(contract_document))
+        .route("/api/v1/contracts/{id}/evidence", get(contract_evidence))
+        .route("/api/v1/contracts/{id}/evidence-bundle", get(contract_bundle))
         .route("/api/v1/verify", post(verify_pdf))
         .route("/api/v1/signing/{token}", get(super::ceremony::view))
         .route("/api/v1/signing/{token}/document", get(super::ceremony::document))
@@ -302,7 +304,7 @@ pub fn contract_json(c: &Contract) -> Value {
 /// Appends stored events to the evidence log and records their leaf indices. The events are
 /// already committed; a failure here leaves them without an index (reported, retried later).
 pub async fn record_evidence(app: &App, c: &Contract, seqs: &[u64], events: &[ContractEvent]) {
-    let subject = c.documents.first().map(|d| format!("sha256:{}", d.sha256));
+    let subject = super::evidence::subject(c);
     for (seq, event) in seqs.iter().zip(events) {
         let entry = event.to_evidence(&c.org, &c.id, subject.as_deref());
         match app.log.append_event(&entry).await {
@@ -562,6 +564,22 @@ struct DocQuery {
 async fn contract_document(State(app): State<AppState>, Auth(actor): Auth, Path(id): Path<String>, Query(q): Query<DocQuery>) -> ApiResult<Response> {
     let (c, _) = load(&app, &actor, &id).await?;
     document_response(&app, &c, q.document.unwrap_or(1)).await
+}
+
+async fn contract_evidence(State(app): State<AppState>, Auth(actor): Auth, Path(id): Path<String>) -> ApiResult<Response> {
+    let (c, _) = load(&app, &actor, &id).await?;
+    let events = app.store.events(&actor.org, &id).await?;
+    let pdf = super::evidence::report_pdf(&app, &c, &events).await.map_err(ApiError::internal)?;
+    let disposition = format!("attachment; filename=\"{}-evidence.pdf\"", c.number);
+    Ok(([(header::CONTENT_TYPE, "application/pdf".to_owned()), (header::CONTENT_DISPOSITION, disposition)], pdf).into_response())
+}
+
+async fn contract_bundle(State(app): State<AppState>, Auth(actor): Auth, Path(id): Path<String>) -> ApiResult<Response> {
+    let (c, _) = load(&app, &actor, &id).await?;
+    let events = app.store.events(&actor.org, &id).await?;
+    let zip = super::evidence::bundle(&app, &c, &events).await.map_err(ApiError::internal)?;
+    let disposition = format!("attachment; filename=\"{}-evidence.zip\"", c.number);
+    Ok(([(header::CONTENT_TYPE, "application/zip".to_owned()), (header::CONTENT_DISPOSITION, disposition)], zip).into_response())
 }
 
 /// The newest version of document `n` (from 1) of a contract, as a PDF download.

@@ -308,7 +308,7 @@ pub struct SignBody {
 }
 
 /// `POST /api/v1/signing/{token}/sign`.
-pub async fn sign(State(app): State<AppState>, Path(token): Path<String>, Json(body): Json<SignBody>) -> ApiResult<Json<Value>> {
+pub async fn sign(State(app): State<AppState>, Path(token): Path<String>, headers: HeaderMap, Json(body): Json<SignBody>) -> ApiResult<Json<Value>> {
     use base64::Engine as _;
     let (link, mut c, version) = open_link(&app, &token).await?;
     let r = c.check_can_act(&link.recipient, "signed")?.clone();
@@ -342,6 +342,7 @@ pub async fn sign(State(app): State<AppState>, Path(token): Path<String>, Json(b
     };
     let completed = c.status == Status::Completed;
     let mut new_blobs = Vec::new();
+    let mut serials = Vec::new();
     for (i, doc) in c.documents.iter().enumerate() {
         let field = c.fields.iter().find(|f| r.signs_pdf() && f.recipient == r.id && f.document == i && matches!(f.kind, FieldKind::Signature | FieldKind::Seal));
         if field.is_none() && !completed {
@@ -355,20 +356,35 @@ pub async fn sign(State(app): State<AppState>, Path(token): Path<String>, Json(b
         let company = company.clone();
         let field = field.cloned();
         let mark_ref = &mark;
-        let signed = tokio::task::block_in_place(|| -> anyhow::Result<Vec<u8>> {
+        let (signed, serial) = tokio::task::block_in_place(|| -> anyhow::Result<(Vec<u8>, Option<String>)> {
             let t = std::time::SystemTime::now();
             let mut pdf = current;
+            let mut serial = None;
             if let Some(field) = &field {
                 let signer = super::signing::Signer { name: &signer_name, email: email.as_deref(), phone: phone.as_deref(), company: company.as_deref() };
-                pdf = super::signing::sign_pdf(&ca, &pdf, &signer, field, mark_ref, t)?;
+                let (signed, s) = super::signing::sign_pdf(&ca, &pdf, &signer, field, mark_ref, t)?;
+                pdf = signed;
+                serial = Some(s);
             }
             if completed {
                 pdf = super::signing::seal_document(&ca, &pdf, t)?;
             }
-            Ok(pdf)
+            Ok((pdf, serial))
         })
         .map_err(|e| ApiError::internal(format!("signing {}: {e:#}", doc.id)))?;
+        if let Some(serial) = serial {
+            serials.push(serial);
+        }
         new_blobs.push((doc.id.clone(), signed));
+    }
+    // The signing's facts go into its evidence event.
+    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(300).collect::<String>();
+    if let Some(ev) = events.iter_mut().find(|e| matches!(e.kind, EventKind::Signed | EventKind::Approved)) {
+        ev.data.insert("ip".into(), client_ip(&headers));
+        ev.data.insert("user_agent".into(), ua);
+        if !serials.is_empty() {
+            ev.data.insert("certificate_serial".into(), serials.join(","));
+        }
     }
     // New versions are written under new names first; the database then points at them, so a
     // failed or conflicting update leaves the previous version current.

@@ -19,6 +19,7 @@ pub mod blobs;
 pub mod ceremony;
 pub mod config;
 pub mod error;
+pub mod evidence;
 pub mod init;
 pub mod mail;
 pub mod signing;

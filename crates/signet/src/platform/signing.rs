@@ -52,8 +52,9 @@ pub struct Signer<'a> {
     pub company: Option<&'a str>,
 }
 
-/// Signs `pdf` at `field` for `signer`; returns the whole signed PDF.
-pub fn sign_pdf(ca: &CaDir, pdf: &[u8], signer: &Signer<'_>, field: &Field, mark: &Mark, now: SystemTime) -> Result<Vec<u8>> {
+/// Signs `pdf` at `field` for `signer`; returns the whole signed PDF and the event
+/// certificate's serial (hex).
+pub fn sign_pdf(ca: &CaDir, pdf: &[u8], signer: &Signer<'_>, field: &Field, mark: &Mark, now: SystemTime) -> Result<(Vec<u8>, String)> {
     let (cert, key) = ca.issue(
         &IssueParams { name: signer.name, email: signer.email, phone: signer.phone, org: signer.company, alg: signet_pki::KeyAlgorithm::from_name("p256")?, valid_days: 1 },
         now,
@@ -96,7 +97,7 @@ pub fn sign_pdf(ca: &CaDir, pdf: &[u8], signer: &Signer<'_>, field: &Field, mark
     let mut out = Vec::with_capacity(pdf.len() + appended.len());
     out.extend_from_slice(pdf);
     out.extend_from_slice(&appended);
-    Ok(out)
+    Ok((out, signet_pki::cert::serial_hex(&cert)))
 }
 
 /// Completion: a document time-stamp over the fully signed document (B-LTA); returns the
