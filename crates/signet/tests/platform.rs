@@ -1,0 +1,549 @@
+//! The platform end to end: the real `signet serve` in a child process, driven only through
+//! `signet-client` (the SDK), as an integrator and as signers would use it.
+//!
+//! - the whole ceremony with two signers in order, on SQLite and on PostgreSQL (and over a
+//!   real SMTP server once `SIGNET_SMTP_URL` delivers mail), ending in a PDF that `signet
+//!   verify` and pyHanko both accept, and evidence events that are all in the log;
+//! - what the API must refuse: uploads, metadata, the ceremony's order and limits, unknown
+//!   links, reuse of an `Idempotency-Key`;
+//! - tenant isolation: another organisation's key sees nothing, and "not yours" is the same
+//!   404 as "does not exist".
+//!
+//! Every server has its own data directory and port and is killed when its test ends.
+
+#[path = "platform/smtp.rs"]
+mod smtp;
+#[path = "platform/support.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use signet_client::{
+    Channel, Client, ClientError, Contract, ContractMetadata, NewField, NewRecipient, RecipientStatus, SignRequest, Status,
+    token_from_link,
+};
+use support::{Mailbox, Outbox, Server};
+
+/// Where the first signer signs (page 1) and the second (page 2), in points on an A4 page.
+const RECT_1: [f64; 4] = [60.0, 60.0, 260.0, 120.0];
+const RECT_2: [f64; 4] = [320.0, 60.0, 520.0, 120.0];
+
+/// A contract of one document with two signers in order, each with a signature field.
+fn two_signers(title: &str, first: (&str, &str), second: (&str, &str), send: bool) -> ContractMetadata {
+    let mut m = ContractMetadata::new(title);
+    m.recipients.push(NewRecipient::signer(first.0, first.1, 1));
+    m.recipients.push(NewRecipient::signer(second.0, second.1, 2));
+    m.fields.push(NewField::signature(first.1, 1, RECT_1));
+    m.fields.push(NewField::signature(second.1, 2, RECT_2));
+    m.send = send;
+    m
+}
+
+/// Asserts `result` is the API error `status`/`code`.
+#[track_caller]
+fn refused<T: std::fmt::Debug>(result: Result<T, ClientError>, status: u16, code: &str) -> ClientError {
+    match result {
+        Err(e) if e.is(status, code) => e,
+        other => panic!("expected {status} {code}, got {other:?}"),
+    }
+}
+
+/// Asserts `result` is an API error with `status` (whatever the code).
+#[track_caller]
+fn refused_status<T: std::fmt::Debug>(result: Result<T, ClientError>, status: u16) -> ClientError {
+    match result {
+        Err(e) if e.status() == Some(status) => e,
+        other => panic!("expected HTTP {status}, got {other:?}"),
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(signet_pki::alg::sha256(bytes))
+}
+
+// --- 1. the whole flow ----------------------------------------------------------------------------
+
+/// The ceremony from upload to a completed, verifiable PDF; `mailbox` is where the links and
+/// codes arrive.
+fn whole_flow(server: &Server, mailbox: &dyn Mailbox) {
+    let client = server.client();
+    let public = server.client_with(None);
+    let url = server.url.as_str();
+    let pdf = support::sample_pdf(2);
+    let (a, b) = ("zhang.san@example.com", "li.si@example.com");
+    let meta = two_signers("房屋租赁合同 Lease", ("张三", a), ("Li Si", b), true);
+
+    // Create and send: the first signer's link arrives, the second's does not yet.
+    let before = support::mark(mailbox);
+    let c = client.create_contract(&[("租赁合同.pdf", &pdf)], &meta).expect("create the contract");
+    assert_eq!(c.status, Status::Sent);
+    assert!(c.id.starts_with("ct_") && c.number.starts_with("HT-"), "{} {}", c.id, c.number);
+    assert_eq!(c.documents.len(), 1);
+    assert_eq!((c.documents[0].name.as_str(), c.documents[0].pages), ("租赁合同.pdf", 2), "the UTF-8 file name survives the upload");
+    assert_eq!(c.documents[0].sha256, sha256_hex(&pdf));
+    assert_eq!(c.recipient_by_email(a).map(|r| (r.name.as_str(), r.status)), Some(("张三", RecipientStatus::Notified)));
+    assert_eq!(c.recipient_by_email(b).map(|r| r.status), Some(RecipientStatus::Waiting));
+    assert_eq!(c.fields.len(), 2);
+    let link_a = support::wait_link(mailbox, &before, a, url);
+    assert!(!support::any_new(mailbox, &before, b), "the second signer is told nothing before their turn");
+    let token_a = token_from_link(&link_a).expect("a token in the link");
+
+    // The first signer opens the link.
+    let view = public.signing(token_a).expect("the signer's view");
+    assert!(view.can_sign);
+    assert_eq!(view.recipient.name, "张三");
+    assert_eq!(view.recipient.status, RecipientStatus::Notified);
+    let masked = view.recipient.email.clone().unwrap_or_default();
+    assert!(masked.ends_with("@example.com") && masked != a, "the address is masked: {masked}");
+    assert_eq!(view.code_channels, vec![Channel::Email]);
+    assert_eq!(view.fields.len(), 1, "a signer sees only their own fields");
+    assert_eq!((view.fields[0].page, view.fields[0].rect), (1, RECT_1));
+    assert_eq!(view.contract.id, c.id);
+    assert_eq!(view.contract.signers.iter().map(|s| (s.name.as_str(), s.signed)).collect::<Vec<_>>(), [("张三", false), ("Li Si", false)]);
+    assert_eq!(public.signing_document(token_a, 1).expect("the document through the link"), pdf);
+
+    // A code by email; a wrong one is refused, the right one signs with a typed name.
+    let before_code = support::mark(mailbox);
+    let sent = public.request_code(token_a, Channel::Email).expect("request a code");
+    assert_eq!((sent.channel, sent.expires_in), (Channel::Email, 300));
+    assert_eq!(sent.sent_to, masked);
+    let code = support::wait_code(mailbox, &before_code, a, url);
+    let wrong = refused(public.sign(token_a, &SignRequest::typed(support::wrong_code(&code), "张三")), 422, "wrong_code");
+    assert!(wrong.to_string().contains("4 tries left"), "{wrong}");
+    let before_b = support::mark(mailbox);
+    let signed = public.sign(token_a, &SignRequest::typed(code, "张三")).expect("sign with the right code");
+    assert_eq!(signed.status, Status::InProgress);
+    assert_eq!(signed.contract.signers.iter().map(|s| s.signed).collect::<Vec<_>>(), [true, false]);
+    let after_a = public.signing(token_a).expect("the first signer's view after signing");
+    assert!(!after_a.can_sign);
+    assert_eq!(after_a.recipient.status, RecipientStatus::Signed);
+
+    // Now the second signer's link arrives; they see the document signed once.
+    let link_b = support::wait_link(mailbox, &before_b, b, url);
+    let token_b = token_from_link(&link_b).expect("a token in the second link");
+    assert_ne!(token_a, token_b);
+    let view_b = public.signing(token_b).expect("the second signer's view");
+    assert!(view_b.can_sign);
+    assert_eq!(view_b.recipient.name, "Li Si");
+    let once = public.signing_document(token_b, 1).expect("the document signed once");
+    assert!(once.len() > pdf.len() && once.starts_with(&pdf), "signing appends an incremental update to the upload");
+    let report = client.verify(&once).expect("POST /api/v1/verify");
+    assert_eq!(report["verdict"], "VALID", "{report:#}");
+    assert_eq!(report["signatures"].as_array().map(Vec::len), Some(1), "{report:#}");
+
+    // They sign with a drawn signature; that completes the contract.
+    let before_code = support::mark(mailbox);
+    public.request_code(token_b, Channel::Email).expect("request the second code");
+    let code_b = support::wait_code(mailbox, &before_code, b, url);
+    let done = public.sign(token_b, &SignRequest::drawn(code_b, support::signature_png())).expect("sign with a drawn signature");
+    assert_eq!(done.status, Status::Completed);
+    let c = client.contract(&c.id).expect("the contract");
+    assert_eq!(c.status, Status::Completed);
+    assert!(c.finished_at.is_some());
+    assert!(c.recipients.iter().all(|r| r.status == RecipientStatus::Signed && r.done_at.is_some()), "{:?}", c.recipients);
+    let completed = client.list_contracts(Some(Status::Completed), None, None, None).expect("list completed");
+    assert!(completed.items.iter().any(|x| x.id == c.id));
+
+    // The signed PDF: `signet verify` and pyHanko accept it against the instance's root.
+    let signed_pdf = client.document(&c.id, 1).expect("the signed document");
+    assert!(signed_pdf.starts_with(&once), "completion appends to what the signers signed");
+    let root_pem = client.root_pem().expect("GET /api/v1/ca/root.pem");
+    assert_eq!(root_pem.as_bytes(), std::fs::read(server.root_pem()).expect("root.pem on disk"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("signed.pdf");
+    std::fs::write(&file, &signed_pdf).expect("write the signed PDF");
+    let root = server.root_pem();
+    let out = server.signet([
+        "verify".as_ref(),
+        "--json".as_ref(),
+        "--trust".as_ref(),
+        root.as_os_str(),
+        file.as_os_str(),
+    ] as [&std::ffi::OsStr; 5]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "signet verify: {text}\n{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_str(&text).expect("signet.verify/v1 JSON");
+    assert_eq!(report["verdict"], "VALID", "{report:#}");
+    let sigs = report["signatures"].as_array().expect("signatures");
+    let kinds: Vec<&str> = sigs.iter().filter_map(|s| s["kind"].as_str()).collect();
+    assert_eq!(kinds, ["signature", "signature", "document_timestamp"], "{report:#}");
+    for s in sigs {
+        assert_eq!((s["integrity"].as_str(), s["trusted"].as_bool()), (Some("intact"), Some(true)), "{s:#}");
+    }
+    let subjects: Vec<&str> = sigs.iter().filter_map(|s| s["signer"]["subject"].as_str()).collect();
+    assert!(subjects.first().is_some_and(|s| s.contains("张三")) && subjects.get(1).is_some_and(|s| s.contains("Li Si")), "{subjects:?}");
+    let fields: Vec<String> = sigs.iter().filter_map(|s| s["field"].as_str()).map(str::to_owned).collect();
+    if let Some(pyhanko) = support::pyhanko() {
+        support::pyhanko_validate(&pyhanko, &root, &file, &fields[..2.min(fields.len())]);
+    }
+
+    // The evidence report and the offline bundle.
+    assert!(client.evidence(&c.id).expect("the evidence report").starts_with(b"%PDF-"));
+    let bundle = client.evidence_bundle(&c.id).expect("the evidence bundle");
+    assert!(bundle.starts_with(b"PK\x03\x04"), "a zip");
+
+    // The evidence: every step, for the right recipient, each a leaf of the log.
+    let events = client.events(&c.id).expect("the events");
+    let got: Vec<(&str, Option<&str>)> = events.iter().map(|e| (e.kind.as_str(), e.recipient_email.as_deref())).collect();
+    assert_eq!(
+        got,
+        [
+            ("created", None),
+            ("sent", None),
+            ("notified", Some(a)),
+            ("opened", Some(a)),
+            ("code_sent", Some(a)),
+            ("code_failed", Some(a)),
+            ("code_verified", Some(a)),
+            ("signed", Some(a)),
+            ("notified", Some(b)),
+            ("opened", Some(a)),
+            ("opened", Some(b)),
+            ("code_sent", Some(b)),
+            ("code_verified", Some(b)),
+            ("signed", Some(b)),
+            ("completed", None),
+        ]
+    );
+    assert!(events.windows(2).all(|w| w[0].seq < w[1].seq), "events come in order");
+    let indices: Vec<u64> = events.iter().map(|e| e.log_index.unwrap_or_else(|| panic!("event {} has no log_index", e.kind))).collect();
+    let distinct: std::collections::BTreeSet<u64> = indices.iter().copied().collect();
+    assert_eq!(distinct.len(), indices.len(), "one leaf per event: {indices:?}");
+    let highest = *distinct.last().expect("events");
+    let started = Instant::now();
+    loop {
+        let size = checkpoint_size(url);
+        if size > highest {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(3), "the checkpoint (size {size}) does not cover leaf {highest} after 3 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The tree size of `/log/checkpoint` (C2SP tlog-checkpoint: origin, size, root, signatures).
+fn checkpoint_size(url: &str) -> u64 {
+    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(10))).build().into();
+    let text = agent.get(&format!("{url}/log/checkpoint")).call().expect("GET /log/checkpoint").body_mut().read_to_string().expect("checkpoint text");
+    text.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or_else(|| panic!("not a checkpoint: {text}"))
+}
+
+#[test]
+fn whole_flow_on_sqlite() {
+    let server = Server::start(&[]);
+    whole_flow(&server, &Outbox(server.client()));
+}
+
+#[test]
+fn whole_flow_on_postgres() {
+    // The schema outlives the server (declared first, dropped last).
+    let Some(pg) = support::PgSchema::create() else { return };
+    let server = Server::start(&[("SIGNET_DATABASE_URL", &pg.url)]);
+    whole_flow(&server, &Outbox(server.client()));
+    let o = server.create_org("Second on PostgreSQL", "pg-admin@example.com");
+    assert!(o.org_id.starts_with("org_") && o.api_key.starts_with("sk_"), "{o:?}");
+    assert!(server.client_with(Some(o.api_key)).list_contracts(None, None, None, None).expect("list").items.is_empty());
+}
+
+#[test]
+#[ignore = "signet serve does not deliver over SMTP yet: platform/mail.rs answers \"SMTP delivery is not wired yet\" whenever SIGNET_SMTP_URL is set"]
+fn whole_flow_with_mail_over_smtp() {
+    let mail = smtp::SmtpServer::start();
+    let server = Server::start(&[("SIGNET_SMTP_URL", &mail.url()), ("SIGNET_MAIL_FROM", "Signet <signet@example.com>")]);
+    whole_flow(&server, &mail);
+    let received = mail.messages();
+    assert!(received.len() >= 4, "two links and two codes at least, got {}", received.len());
+    assert!(received.iter().all(|m| m.mail_from == "signet@example.com"), "the configured sender");
+}
+
+// --- 2. what the API refuses ------------------------------------------------------------------------
+
+#[test]
+fn uploads_metadata_and_idempotency_keys_are_checked() {
+    let small = std::thread::spawn(|| Server::start(&[("SIGNET_MAX_UPLOAD_MB", "1")]));
+    let server = Server::start(&[]);
+    let client = server.client();
+    let pdf = support::sample_pdf(2);
+    let one = |email: &str| {
+        let mut m = ContractMetadata::new("Upload checks");
+        m.recipients.push(NewRecipient::signer("Wang Wu", email, 1));
+        m.fields.push(NewField::signature(email, 1, RECT_1));
+        m
+    };
+
+    // Not a PDF, a broken PDF, a field off the document, a field for nobody.
+    refused(client.create_contract(&[("notes.pdf", b"hello, this is text")], &one("u@example.com")), 415, "unsupported_media_type");
+    let mut broken = b"%PDF-1.7\n".to_vec();
+    broken.extend((0..4000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+    refused(client.create_contract(&[("broken.pdf", &broken)], &one("u@example.com")), 422, "invalid_pdf");
+    let mut page3 = one("u@example.com");
+    page3.fields[0].page = Some(3);
+    let e = refused(client.create_contract(&[("a.pdf", &pdf)], &page3), 422, "invalid_input");
+    assert!(e.to_string().contains("page"), "{e}");
+    let mut stranger = one("u@example.com");
+    stranger.fields.push(NewField::signature("nobody@example.com", 1, RECT_2));
+    let e = refused(client.create_contract(&[("a.pdf", &pdf)], &stranger), 422, "invalid_input");
+    assert!(e.to_string().contains("nobody@example.com"), "{e}");
+    let mut second_doc = one("u@example.com");
+    second_doc.fields[0].document = 2;
+    refused(client.create_contract(&[("a.pdf", &pdf)], &second_doc), 422, "invalid_input");
+    assert!(client.list_contracts(None, None, None, None).expect("list").items.is_empty(), "refused uploads create nothing");
+
+    // Idempotency-Key: the same request twice is one contract; the key with another body is refused.
+    let meta = one("idem@example.com");
+    let first = client.create_contract_idempotent(&[("a.pdf", &pdf)], &meta, "create-0001").expect("first create");
+    assert!(!first.replayed);
+    let again = client.create_contract_idempotent(&[("a.pdf", &pdf)], &meta, "create-0001").expect("the retry");
+    assert!(again.replayed, "the retry is answered from the stored first answer (idempotent-replayed: true)");
+    assert_eq!(again.contract.id, first.contract.id);
+    let mut other = meta.clone();
+    other.title = "Another title".into();
+    refused(client.create_contract_idempotent(&[("a.pdf", &pdf)], &other, "create-0001"), 422, "invalid_input");
+    let fresh = client.create_contract_idempotent(&[("a.pdf", &pdf)], &other, "create-0002").expect("a new key");
+    assert_ne!(fresh.contract.id, first.contract.id);
+    let listed = client.list_contracts(None, None, None, None).expect("list");
+    assert_eq!(listed.items.len(), 2, "the replay created nothing: {:?}", listed.items.iter().map(|c| &c.title).collect::<Vec<_>>());
+
+    // Over the upload limit: 413, with or without an Idempotency-Key; under it, fine. Read as
+    // curl reads it, while still sending (see the ignored test below for why).
+    let small = small.join().expect("the 1 MiB server");
+    let big = big_pdf(&small);
+    let meta_json = serde_json::to_string(&one("big@example.com")).expect("metadata JSON");
+    for key in [None, Some("big-1")] {
+        let (status, body) = support::raw_upload(&small.url, &small.creds.api_key, key, &big, &meta_json);
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        assert_eq!((status, &body["error"]["code"]), (413, &Value::from("payload_too_large")), "key {key:?}: {body}");
+    }
+    let small_client = small.client();
+    small_client.create_contract(&[("a.pdf", &pdf)], &one("big@example.com")).expect("a small upload on the 1 MiB server");
+    assert_eq!(small_client.list_contracts(None, None, None, None).expect("list").items.len(), 1, "the big uploads created nothing");
+    // A refusal on the headers alone reaches the client before it sends a big body.
+    for _ in 0..3 {
+        refused(small.client_with(Some("sk_wrong".into())).create_contract(&[("big.pdf", &big)], &one("big@example.com")), 401, "unauthorized");
+    }
+}
+
+/// A sample PDF of a bit more than 2 MiB.
+fn big_pdf(server: &Server) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("big.pdf");
+    let out = server.signet(["sample-pdf".as_ref(), "-o".as_ref(), file.as_os_str(), "--pages".as_ref(), "2".as_ref(), "--pad-kb".as_ref(), "2200".as_ref()] as [&std::ffi::OsStr; 7]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let big = std::fs::read(&file).expect("big.pdf");
+    assert!(big.len() > 2 * 1024 * 1024);
+    big
+}
+
+/// Through the client, the 413 is lost at random: after answering it the server closes the
+/// connection without reading the rest of the body, the client's kernel gets a reset while the
+/// client still writes, and a client that reads only after sending (ureq) sees "broken pipe".
+#[test]
+#[ignore = "server bug: after a 413 the server closes without draining the request body (no lingering close, RFC 9112 section 9.6); a client that sends before it reads gets a broken pipe instead of the 413, at random"]
+fn an_upload_over_the_limit_is_refused_through_the_client() {
+    let small = Server::start(&[("SIGNET_MAX_UPLOAD_MB", "1")]);
+    let big = big_pdf(&small);
+    let mut meta = ContractMetadata::new("Too big");
+    meta.recipients.push(NewRecipient::signer("A", "big@example.com", 1));
+    for i in 0..10 {
+        match small.client().create_contract(&[("big.pdf", &big)], &meta) {
+            Err(e) if e.is(413, "payload_too_large") => {}
+            other => panic!("attempt {}: expected 413 payload_too_large, got {other:?}", i + 1),
+        }
+    }
+}
+
+/// The same create, framed with two different multipart boundaries (as two runs of curl or a
+/// browser frame it), under one `Idempotency-Key`: the second is the same request and should
+/// be answered from the first. Raw requests, since the client always frames alike.
+#[test]
+#[ignore = "server bug: the Idempotency-Key fingerprint is the raw body bytes, so a retry framed with another multipart boundary (curl, browsers) is refused with 422 instead of replayed"]
+fn an_idempotent_retry_framed_with_another_boundary_is_replayed() {
+    let server = Server::start(&[]);
+    let pdf = support::sample_pdf(1);
+    let meta = serde_json::json!({"title": "Framing", "recipients": [{"name": "A", "email": "frame@example.com"}]}).to_string();
+    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(60))).http_status_as_error(false).build().into();
+    let post = |boundary: &str| {
+        let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"a.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").into_bytes();
+        body.extend_from_slice(&pdf);
+        body.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n{meta}\r\n--{boundary}--\r\n").as_bytes());
+        let mut r = agent
+            .post(&format!("{}/api/v1/contracts", server.url))
+            .header("Authorization", &format!("Bearer {}", server.creds.api_key))
+            .header("Idempotency-Key", "framing-1")
+            .header("Content-Type", &format!("multipart/form-data; boundary={boundary}"))
+            .send(&body[..])
+            .expect("POST /api/v1/contracts");
+        let replayed = r.headers().get("idempotent-replayed").is_some();
+        let json: Value = serde_json::from_slice(&r.body_mut().read_to_vec().expect("body")).expect("JSON");
+        (r.status().as_u16(), replayed, json)
+    };
+    let (status, _, first) = post("first-boundary-1111");
+    assert_eq!(status, 201, "{first}");
+    let (status, replayed, again) = post("other-boundary-2222");
+    assert!(status < 300 && replayed, "a retry framed differently: {status} {again}");
+    assert_eq!(again["id"], first["id"]);
+}
+
+/// Creates and sends a two-signer contract; returns it and the first signer's token.
+fn sent_contract(client: &Client, mailbox: &dyn Mailbox, url: &str, pdf: &[u8], tag: &str) -> (Contract, String, String, String) {
+    let (a, b) = (format!("{tag}-a@example.com"), format!("{tag}-b@example.com"));
+    let before = support::mark(mailbox);
+    let c = client.create_contract(&[("c.pdf", pdf)], &two_signers(tag, ("First", &a), ("Second", &b), true)).expect("create");
+    let link = support::wait_link(mailbox, &before, &a, url);
+    let token = token_from_link(&link).expect("token").to_owned();
+    (c, token, a, b)
+}
+
+#[test]
+fn the_ceremony_refuses_what_it_must() {
+    let server = Server::start(&[]);
+    let client = server.client();
+    let public = server.client_with(None);
+    let mailbox = Outbox(server.client());
+    let url = server.url.as_str();
+    let pdf = support::sample_pdf(2);
+
+    // Codes: five per fifteen minutes; the sixth request is refused.
+    let (c1, t1, a1, _) = sent_contract(&client, &mailbox, url, &pdf, "limit");
+    for i in 0..5 {
+        public.request_code(&t1, Channel::Email).unwrap_or_else(|e| panic!("code request {}: {e}", i + 1));
+    }
+    refused(public.request_code(&t1, Channel::Email), 429, "rate_limited");
+    refused(public.request_code(&t1, Channel::Sms), 422, "invalid_input");
+
+    // After a void nothing can be done through the link.
+    let before = support::mark(&mailbox);
+    client.remind(&c1.id).expect("remind");
+    let reminder = support::wait_link(&mailbox, &before, &a1, url);
+    assert_ne!(token_from_link(&reminder), Some(t1.as_str()), "a reminder carries a fresh link");
+    let voided = client.void(&c1.id, "wrong tenant").expect("void");
+    assert_eq!(voided.status, Status::Voided);
+    refused(public.sign(&t1, &SignRequest::typed("000000", "First")), 409, "wrong_state");
+    refused(public.request_code(&t1, Channel::Email), 409, "wrong_state");
+    refused(public.decline(&t1, "too late"), 409, "wrong_state");
+    refused(public.signing_document(&t1, 1), 409, "wrong_state");
+    let view = public.signing(&t1).expect("the view still answers");
+    assert!(!view.can_sign);
+    assert_eq!(view.contract.status, Status::Voided);
+    refused(client.void(&c1.id, "again"), 409, "wrong_state");
+    refused(client.send(&c1.id), 409, "wrong_state");
+
+    // Five wrong codes kill the code: the right one is then refused too.
+    let (c2, t2, a2, b2) = sent_contract(&client, &mailbox, url, &pdf, "tries");
+    let before = support::mark(&mailbox);
+    public.request_code(&t2, Channel::Email).expect("a code");
+    let code = support::wait_code(&mailbox, &before, &a2, url);
+    let wrong = support::wrong_code(&code);
+    for left in (0..5).rev() {
+        let e = refused(public.sign(&t2, &SignRequest::typed(wrong.clone(), "First")), 422, "wrong_code");
+        assert!(e.to_string().contains(&format!("{left} tries left")), "{e}");
+    }
+    refused(public.sign(&t2, &SignRequest::typed(code, "First")), 429, "rate_limited");
+    // A fresh code works, once.
+    let before = support::mark(&mailbox);
+    public.request_code(&t2, Channel::Email).expect("a second code");
+    let code = support::wait_code(&mailbox, &before, &a2, url);
+    let before_b = support::mark(&mailbox);
+    public.sign(&t2, &SignRequest::typed(code.clone(), "First")).expect("sign with the fresh code");
+    refused(public.sign(&t2, &SignRequest::typed(code, "First")), 409, "already_done");
+    refused(public.request_code(&t2, Channel::Email), 409, "already_done");
+    refused(public.decline(&t2, "changed my mind"), 409, "already_done");
+
+    // The second signer declines: that ends the contract.
+    let t2b = token_from_link(&support::wait_link(&mailbox, &before_b, &b2, url)).expect("token").to_owned();
+    assert_eq!(public.decline(&t2b, "the rent is wrong").expect("decline"), Status::Declined);
+    let c2 = client.contract(&c2.id).expect("the contract");
+    assert_eq!(c2.status, Status::Declined);
+    assert!(c2.finished_at.is_some());
+    assert_eq!(c2.recipient_by_email(&b2).map(|r| r.status), Some(RecipientStatus::Declined));
+    refused(public.sign(&t2b, &SignRequest::typed("000000", "Second")), 409, "wrong_state");
+    let kinds: Vec<String> = client.events(&c2.id).expect("events").into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds.last().map(String::as_str), Some("declined"), "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| *k == "code_failed").count(), 5, "{kinds:?}");
+
+    // Unknown and garbled links are 404, whatever the call.
+    let mut flipped = t2b.clone().into_bytes();
+    flipped[0] = if flipped[0] == b'A' { b'B' } else { b'A' };
+    let flipped = String::from_utf8(flipped).expect("ASCII token");
+    for token in [flipped.as_str(), "not-a-token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "..%2F..%2Fhealthz", "%00"] {
+        refused(public.signing(token), 404, "not_found");
+        refused(public.signing_document(token, 1), 404, "not_found");
+        refused(public.request_code(token, Channel::Email), 404, "not_found");
+        refused(public.sign(token, &SignRequest::typed("123456", "x")), 404, "not_found");
+        refused(public.decline(token, "x"), 404, "not_found");
+    }
+}
+
+// --- 3. tenant isolation ------------------------------------------------------------------------------
+
+#[test]
+fn another_organisation_sees_nothing_and_bad_keys_are_refused() {
+    let server = Server::start(&[]);
+    let mine = server.client();
+    let mailbox = Outbox(server.client());
+    let pdf = support::sample_pdf(2);
+    let (sent, _, _, _) = sent_contract(&mine, &mailbox, &server.url, &pdf, "isolation");
+    let draft = mine
+        .create_contract(&[("d.pdf", &pdf)], &two_signers("isolation draft", ("A", "d-a@example.com"), ("B", "d-b@example.com"), false))
+        .expect("a draft");
+    assert_eq!(draft.status, Status::Draft);
+    assert!(!mine.outbox(Some(Channel::Email), None).expect("my outbox").is_empty());
+
+    let other = server.create_org("Other", "other@example.com");
+    assert_ne!(other.org_id, server.creds.org_id);
+    assert_eq!(other.admin_email, "other@example.com");
+    let theirs = server.client_with(Some(other.api_key.clone()));
+    assert!(theirs.list_contracts(None, None, None, None).expect("their list").items.is_empty());
+    assert!(theirs.list_contracts(None, Some("isolation"), None, None).expect("their search").items.is_empty());
+    assert!(theirs.outbox(None, None).expect("their outbox").is_empty(), "no message of the first organisation");
+
+    // Every contract endpoint: the other organisation's key gets the same 404 as for an id
+    // that does not exist, so existence does not leak.
+    type Call<'a> = Box<dyn Fn(&Client, &str) -> Result<(), ClientError> + 'a>;
+    let calls: Vec<(&str, Call)> = vec![
+        ("get", Box::new(|c, id| c.contract(id).map(|_| ()))),
+        ("send", Box::new(|c, id| c.send(id).map(|_| ()))),
+        ("void", Box::new(|c, id| c.void(id, "x").map(|_| ()))),
+        ("remind", Box::new(|c, id| c.remind(id).map(|_| ()))),
+        ("events", Box::new(|c, id| c.events(id).map(|_| ()))),
+        ("document", Box::new(|c, id| c.document(id, 1).map(|_| ()))),
+        ("evidence", Box::new(|c, id| c.evidence(id).map(|_| ()))),
+        ("evidence-bundle", Box::new(|c, id| c.evidence_bundle(id).map(|_| ()))),
+    ];
+    for (name, call) in &calls {
+        for id in [sent.id.as_str(), draft.id.as_str()] {
+            let e = refused_status(call(&theirs, id), 404);
+            let absent = refused_status(call(&theirs, "ct_0000000000000000000a"), 404);
+            assert_eq!((e.code(), e.to_string()), (absent.code(), absent.to_string()), "{name}: not yours looks like absent");
+        }
+    }
+    // Control: with the right key the same calls find the contracts (those the server has).
+    mine.contract(&sent.id).expect("mine");
+    mine.events(&sent.id).expect("my events");
+    mine.document(&sent.id, 1).expect("my document");
+    assert!(mine.evidence(&sent.id).expect("my evidence report").starts_with(b"%PDF-"));
+    assert!(mine.evidence_bundle(&sent.id).expect("my evidence bundle").starts_with(b"PK\x03\x04"));
+    assert_eq!(mine.contract(&draft.id).expect("my draft").status, Status::Draft, "the other key changed nothing");
+    assert_eq!(mine.contract(&sent.id).expect("mine").status, Status::Sent, "the other key changed nothing");
+
+    // A garbage key and no key: 401 on every authenticated endpoint.
+    let garbage = server.client_with(Some("sk_not-a-key".into()));
+    let nobody = server.client_with(None);
+    for client in [&garbage, &nobody] {
+        refused(client.list_contracts(None, None, None, None), 401, "unauthorized");
+        refused(client.outbox(None, None), 401, "unauthorized");
+        refused(client.create_contract(&[("a.pdf", &pdf)], &two_signers("x", ("A", "x-a@example.com"), ("B", "x-b@example.com"), false)), 401, "unauthorized");
+        for (name, call) in &calls {
+            match call(client, &sent.id) {
+                Err(e) if e.is(401, "unauthorized") => {}
+                other => panic!("{name} without a valid key: expected 401 unauthorized, got {other:?}"),
+            }
+        }
+    }
+    refused(
+        garbage.create_contract_idempotent(&[("a.pdf", &pdf)], &two_signers("x", ("A", "y-a@example.com"), ("B", "y-b@example.com"), false), "k-1"),
+        401,
+        "unauthorized",
+    );
+}

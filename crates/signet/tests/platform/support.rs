@@ -1,0 +1,481 @@
+//! What the platform tests need around the client: the real `signet serve` in a child process
+//! (fresh data directory, free port, killed on drop), the CLI beside it, sample PDFs and PNGs,
+//! mailboxes to read links and codes from (the outbox or a real SMTP server), a fresh
+//! PostgreSQL schema, and the third-party validator.
+
+#![allow(dead_code)]
+
+use std::collections::HashSet;
+use std::ffi::OsStr;
+use std::io::Read as _;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use signet_client::{Channel, Client};
+
+/// How long a server may take to answer `/healthz` after it was started (first start: master
+/// key, CA, log, demo organisation with an Argon2 password hash, all in a debug build).
+const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a mail may take to arrive.
+const MAIL_TIMEOUT: Duration = Duration::from_secs(15);
+/// Any child command (CLI, validator).
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+/// Any API call.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Server settings the tests own: inherited values would make a run depend on the caller's
+/// shell. `SIGNET_FONT` (where to find a CJK font) is the one kept.
+fn scrub(cmd: &mut Command) {
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("SIGNET_") && k != "SIGNET_FONT" {
+            cmd.env_remove(&k);
+        }
+    }
+}
+
+/// `demo-credentials.json`, and what `signet org create` prints.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Credentials {
+    pub admin_email: String,
+    pub admin_password: String,
+    pub api_key: String,
+    pub org_id: String,
+}
+
+/// A running `signet serve`.
+pub struct Server {
+    /// `http://127.0.0.1:PORT`, also its `SIGNET_PUBLIC_URL`.
+    pub url: String,
+    /// The data directory.
+    pub data: PathBuf,
+    /// The demo organisation.
+    pub creds: Credentials,
+    env: Vec<(String, String)>,
+    child: Child,
+    stderr: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port nothing listens on right now.
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local address").port()
+}
+
+impl Server {
+    /// Starts a server on a fresh data directory with the extra environment `env`.
+    pub fn start(env: &[(&str, &str)]) -> Server {
+        let dir = tempfile::Builder::new().prefix("signet-platform-").tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        // Another process may take the port between our probe and the server's bind: retry.
+        let mut last = String::new();
+        for attempt in 0..3 {
+            let port = free_port();
+            let url = format!("http://127.0.0.1:{port}");
+            let stdout = dir.path().join(format!("serve-{attempt}.out"));
+            let stderr = dir.path().join(format!("serve-{attempt}.err"));
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_signet"));
+            scrub(&mut cmd);
+            cmd.arg("serve")
+                .arg("--data")
+                .arg(&data)
+                .arg("--listen")
+                .arg(format!("127.0.0.1:{port}"))
+                .env("SIGNET_PUBLIC_URL", &url)
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .stdin(Stdio::null())
+                .stdout(std::fs::File::create(&stdout).expect("stdout file"))
+                .stderr(std::fs::File::create(&stderr).expect("stderr file"));
+            let mut child = cmd.spawn().expect("start signet serve");
+            let probe = Client::new(url.clone(), None).with_timeout(Duration::from_secs(2));
+            let started = Instant::now();
+            let up = loop {
+                if let Ok(Some(status)) = child.try_wait() {
+                    last = format!("signet serve exited with {status}:\n{}", read_tail(&stderr));
+                    break false;
+                }
+                if probe.health().is_ok() {
+                    break true;
+                }
+                if started.elapsed() > BOOT_TIMEOUT {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("signet serve did not answer /healthz within {BOOT_TIMEOUT:?}:\n{}", read_tail(&stderr));
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            };
+            if !up {
+                let _ = child.wait();
+                if last.contains("cannot listen") {
+                    continue;
+                }
+                panic!("{last}");
+            }
+            let creds_path = data.join("demo-credentials.json");
+            let creds: Credentials = serde_json::from_slice(&std::fs::read(&creds_path).expect("demo-credentials.json"))
+                .expect("demo-credentials.json has admin_email, admin_password, api_key, org_id");
+            return Server { url, data, creds, env, child, stderr, _dir: dir };
+        }
+        panic!("no free port after 3 attempts: {last}");
+    }
+
+    /// A client with the demo organisation's API key.
+    pub fn client(&self) -> Client {
+        self.client_with(Some(self.creds.api_key.clone()))
+    }
+
+    /// A client with `key`.
+    pub fn client_with(&self, key: Option<String>) -> Client {
+        Client::new(self.url.clone(), key).with_timeout(CALL_TIMEOUT)
+    }
+
+    /// The end of the server's stderr (for failure messages).
+    pub fn stderr(&self) -> String {
+        read_tail(&self.stderr)
+    }
+
+    /// The instance's root certificate file.
+    pub fn root_pem(&self) -> PathBuf {
+        self.data.join("ca").join("root.pem")
+    }
+
+    /// Runs `signet ARGS` with this server's environment (database, …).
+    pub fn signet<I, S>(&self, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_signet"));
+        scrub(&mut cmd);
+        cmd.args(args).env("SIGNET_PUBLIC_URL", &self.url).envs(self.env.iter().map(|(k, v)| (k, v)));
+        run(cmd, COMMAND_TIMEOUT)
+    }
+
+    /// `signet org create` against this deployment, while it runs.
+    pub fn create_org(&self, name: &str, admin_email: &str) -> Credentials {
+        let out = self.signet([
+            OsStr::new("org"),
+            OsStr::new("create"),
+            OsStr::new("--data"),
+            self.data.as_os_str(),
+            OsStr::new("--name"),
+            OsStr::new(name),
+            OsStr::new("--admin-email"),
+            OsStr::new(admin_email),
+        ]);
+        assert!(out.status.success(), "signet org create: {}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("org create printed no credentials ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    }
+
+    /// A sample contract PDF of `pages` pages, made by `signet sample-pdf`.
+    pub fn sample_pdf(&self, pages: usize) -> Vec<u8> {
+        sample_pdf(pages)
+    }
+}
+
+/// A sample contract PDF of `pages` pages, made by `signet sample-pdf`.
+pub fn sample_pdf(pages: usize) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("sample.pdf");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_signet"));
+    cmd.arg("sample-pdf").arg("-o").arg(&out).arg("--pages").arg(pages.to_string());
+    let o = run(cmd, COMMAND_TIMEOUT);
+    assert!(o.status.success(), "signet sample-pdf: {}", String::from_utf8_lossy(&o.stderr));
+    std::fs::read(&out).expect("the sample PDF")
+}
+
+/// Runs a command with a deadline, killing it when the deadline passes.
+pub fn run(mut cmd: Command, timeout: Duration) -> Output {
+    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let mut out_pipe = child.stdout.take().expect("stdout pipe");
+    let mut err_pipe = child.stderr.take().expect("stderr pipe");
+    let out_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out_pipe.read_to_end(&mut v);
+        v
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err_pipe.read_to_end(&mut v);
+        v
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output { status, stdout: out_reader.join().unwrap_or_default(), stderr: err_reader.join().unwrap_or_default() }
+}
+
+fn read_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let start = text.len().saturating_sub(4000);
+    let start = (start..text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(text.len());
+    text[start..].to_owned()
+}
+
+/// A small drawn signature: a blue zigzag on a transparent background.
+pub fn signature_png() -> Vec<u8> {
+    let (w, h) = (120u32, 40u32);
+    let mut pixels = vec![0u8; (w * h * 4) as usize];
+    for x in 5..w - 5 {
+        let y = 20.0 + 12.0 * ((x as f64) / 9.0).sin();
+        for dy in -1i32..=1 {
+            let yy = (y as i32 + dy).clamp(0, h as i32 - 1) as u32;
+            let i = ((yy * w + x) * 4) as usize;
+            pixels[i..i + 4].copy_from_slice(&[20, 40, 160, 255]);
+        }
+    }
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header().expect("PNG header");
+        writer.write_image_data(&pixels).expect("PNG data");
+    }
+    out
+}
+
+// --- mail ------------------------------------------------------------------------------------------
+
+/// Where the tests read what the platform sent to people.
+pub trait Mailbox {
+    /// Every message so far as (id, address, text).
+    fn messages(&self) -> Vec<(String, String, String)>;
+}
+
+/// The outbox (`GET /api/v1/outbox?channel=email`), where the embedded default keeps mails.
+pub struct Outbox(pub Client);
+
+impl Mailbox for Outbox {
+    fn messages(&self) -> Vec<(String, String, String)> {
+        let items = self.0.outbox(Some(Channel::Email), Some(500)).expect("GET /api/v1/outbox");
+        items.into_iter().map(|m| (m.id, m.address, format!("{}\n{}", m.subject, m.body))).collect()
+    }
+}
+
+/// What was in a mailbox at one moment: messages after it are new.
+pub struct Mark(HashSet<String>);
+
+pub fn mark(mailbox: &dyn Mailbox) -> Mark {
+    Mark(mailbox.messages().into_iter().map(|(id, _, _)| id).collect())
+}
+
+/// Waits for a new message to `address` whose text `pick` accepts; returns what `pick` got.
+fn wait_new<T>(mailbox: &dyn Mailbox, since: &Mark, address: &str, what: &str, pick: impl Fn(&str) -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        let found = mailbox
+            .messages()
+            .into_iter()
+            .filter(|(id, to, _)| !since.0.contains(id) && to.eq_ignore_ascii_case(address))
+            .find_map(|(_, _, text)| pick(&text));
+        if let Some(v) = found {
+            return v;
+        }
+        assert!(started.elapsed() < MAIL_TIMEOUT, "no {what} for {address} within {MAIL_TIMEOUT:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The signing link `{public_url}/s/{token}` in a new message to `address`.
+pub fn wait_link(mailbox: &dyn Mailbox, since: &Mark, address: &str, public_url: &str) -> String {
+    wait_new(mailbox, since, address, "signing link", |text| link_in(text, public_url))
+}
+
+/// The one-time code in a new message to `address` (a message without a link).
+pub fn wait_code(mailbox: &dyn Mailbox, since: &Mark, address: &str, public_url: &str) -> String {
+    wait_new(mailbox, since, address, "one-time code", |text| if link_in(text, public_url).is_some() { None } else { code_in(text) })
+}
+
+/// Whether any message to `address` arrived after `since`.
+pub fn any_new(mailbox: &dyn Mailbox, since: &Mark, address: &str) -> bool {
+    mailbox.messages().into_iter().any(|(id, to, _)| !since.0.contains(&id) && to.eq_ignore_ascii_case(address))
+}
+
+/// The first `{public_url}/s/TOKEN` in `text`.
+pub fn link_in(text: &str, public_url: &str) -> Option<String> {
+    let prefix = format!("{public_url}/s/");
+    let at = text.find(&prefix)?;
+    let token: String = text[at + prefix.len()..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    (token.len() >= 20).then(|| format!("{prefix}{token}"))
+}
+
+/// The six digits after "验证码" or "code" in `text`.
+pub fn code_in(text: &str) -> Option<String> {
+    let lower = text.to_lowercase();
+    for anchor in ["验证码", "code"] {
+        let mut from = 0;
+        while let Some(i) = lower[from..].find(anchor) {
+            let rest = &lower[from + i + anchor.len()..];
+            let bytes = rest.as_bytes();
+            let mut j = 0;
+            while j < bytes.len() && j < 40 {
+                if bytes[j].is_ascii_digit() {
+                    let run = bytes[j..].iter().take_while(|b| b.is_ascii_digit()).count();
+                    if run == 6 {
+                        return Some(rest[j..j + 6].to_owned());
+                    }
+                    j += run;
+                } else {
+                    j += 1;
+                }
+            }
+            from += i + anchor.len();
+        }
+    }
+    None
+}
+
+/// A different six-digit code.
+pub fn wrong_code(code: &str) -> String {
+    let n: u32 = code.parse().expect("a numeric code");
+    format!("{:06}", (n + 1) % 1_000_000)
+}
+
+// --- PostgreSQL ------------------------------------------------------------------------------------
+
+/// A fresh schema in the test PostgreSQL server, dropped on drop.
+pub struct PgSchema {
+    /// The server URL with `search_path` set to the schema.
+    pub url: String,
+    base: String,
+    name: String,
+    rt: tokio::runtime::Runtime,
+}
+
+impl PgSchema {
+    /// Creates the schema; `None` when no PostgreSQL server answers (allowed outside CI only).
+    pub fn create() -> Option<PgSchema> {
+        let base = std::env::var("SIGNET_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_nanos();
+        let name = format!("signet_platform_{}_{nanos}", std::process::id());
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let sql = format!("CREATE SCHEMA {name}");
+        let created = rt.block_on(async {
+            use sqlx::Connection as _;
+            let mut conn = tokio::time::timeout(Duration::from_secs(10), sqlx::PgConnection::connect(&base)).await.map_err(|_| "timed out".to_owned())?.map_err(|e| e.to_string())?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.map_err(|e| e.to_string())?;
+            conn.close().await.map_err(|e| e.to_string())
+        });
+        if let Err(e) = created {
+            let msg = format!("PostgreSQL at {base} is not usable ({e}); set SIGNET_TEST_DATABASE_URL or run .ci/run");
+            assert!(std::env::var_os("CI").is_none(), "{msg}");
+            eprintln!("SKIPPED: {msg}");
+            return None;
+        }
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-c%20search_path%3D{name}");
+        Some(PgSchema { url, base, name, rt })
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name);
+        let base = self.base.clone();
+        let _ = self.rt.block_on(async {
+            use sqlx::Connection as _;
+            let mut conn = sqlx::PgConnection::connect(&base).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await?;
+            conn.close().await
+        });
+    }
+}
+
+// --- pyHanko ---------------------------------------------------------------------------------------
+
+/// The pyHanko CLI: `$SIGNET_PYHANKO`, else the venv `.ci/run` makes. `None` when missing
+/// outside CI (the caller skips with a message); missing in CI fails.
+pub fn pyhanko() -> Option<PathBuf> {
+    let path = std::env::var_os("SIGNET_PYHANKO")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/signet-venv/bin/pyhanko")))?;
+    if path.is_file() {
+        return Some(path);
+    }
+    let msg = format!("pyHanko is missing ({} does not exist): run `bash .ci/run` or set SIGNET_PYHANKO", path.display());
+    assert!(std::env::var_os("CI").is_none(), "{msg}");
+    eprintln!("SKIPPED pyHanko validation: {msg}");
+    None
+}
+
+/// `pyhanko sign validate --trust ROOT --trust-replace --pretty-print FILE`: exit 0, and every
+/// field in `fields` reported.
+pub fn pyhanko_validate(pyhanko: &Path, root: &Path, pdf: &Path, fields: &[String]) {
+    let mut cmd = Command::new(pyhanko);
+    cmd.args(["sign", "validate", "--trust"]).arg(root).args(["--trust-replace", "--pretty-print"]).arg(pdf);
+    let o = run(cmd, Duration::from_secs(120));
+    let text = format!("{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "pyhanko sign validate failed:\n{text}");
+    for f in fields {
+        assert!(text.contains(f.as_str()), "pyHanko's report does not name field {f}:\n{text}");
+    }
+}
+
+// --- raw HTTP --------------------------------------------------------------------------------------
+
+/// `POST /api/v1/contracts` with one document, sent the way curl sends it: the body is written
+/// on one thread while the answer is read on another, so an answer the server gives before it
+/// has read the whole body (and then closes) is still seen. Returns the status and the body.
+pub fn raw_upload(url: &str, api_key: &str, idempotency_key: Option<&str>, pdf: &[u8], metadata: &str) -> (u16, Vec<u8>) {
+    use std::io::Write as _;
+    let addr = url.strip_prefix("http://").expect("an http:// URL");
+    let boundary = "raw-upload-boundary-7f3a";
+    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"big.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").into_bytes();
+    body.extend_from_slice(pdf);
+    body.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n{metadata}\r\n--{boundary}--\r\n").as_bytes());
+    let mut head = format!(
+        "POST /api/v1/contracts HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {api_key}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    if let Some(k) = idempotency_key {
+        head.push_str(&format!("Idempotency-Key: {k}\r\n"));
+    }
+    head.push_str("\r\n");
+    let stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("read timeout");
+    stream.set_write_timeout(Some(Duration::from_secs(30))).expect("write timeout");
+    let mut writer = stream.try_clone().expect("clone the stream");
+    let sender = std::thread::spawn(move || {
+        // The server may stop reading and close: a failed write is expected then.
+        let _ = writer.write_all(head.as_bytes()).and_then(|_| writer.write_all(&body));
+    });
+    let mut answer = Vec::new();
+    let mut reader = stream;
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            // A reset after the answer arrived: keep what was read.
+            Err(e) if !answer.is_empty() && e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("reading the answer: {e} (read so far: {:?})", String::from_utf8_lossy(&answer)),
+        }
+    }
+    let _ = sender.join();
+    let text_end = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or_else(|| panic!("no HTTP answer: {:?}", String::from_utf8_lossy(&answer)));
+    let head = String::from_utf8_lossy(&answer[..text_end]).into_owned();
+    let status: u16 = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no status in {head:?}"));
+    (status, answer[text_end + 4..].to_vec())
+}
