@@ -1,6 +1,6 @@
 //! `signet demo`: the whole signing story in one command, on local files only.
 //!
-//! Creates (or reuses) a CA under `./signet-data/ca`, issues two signers (a company and a
+//! Creates (or reuses) a CA under `./signet-demo/ca`, issues two signers (a company and a
 //! person), writes a two-page sample contract, has the company certify it (DocMDP P=2) with a
 //! red seal and create the second signer's field, has the person sign that field, both at
 //! B-LTA with the CA's in-process TSA, verifies the result and prints how to check it with
@@ -18,7 +18,7 @@ use crate::sign_cmd::{self, SignArgs};
 #[derive(Args, Debug)]
 pub struct DemoArgs {
     /// Where to put the demo CA and files.
-    #[arg(long, default_value = "signet-data")]
+    #[arg(long, default_value = "signet-demo")]
     pub dir: PathBuf,
 }
 
