@@ -106,7 +106,8 @@ pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
         crate::ca::write_secret(&creds_path, format!("{}\n", serde_json::to_string_pretty(&creds)?).as_bytes())?;
     }
     let pepper = pepper(&cfg)?;
-    Ok(App { cfg, store, keyring, log, ca: Arc::new(ca), blobs, metrics: Metrics::default(), pepper })
+    let mailer = super::mail::mailer(&cfg)?;
+    Ok(App { cfg, store, keyring, log, ca: Arc::new(ca), blobs, metrics: Metrics::default(), pepper, mailer })
 }
 
 /// Hashes a password (Argon2id, PHC string).

@@ -1,11 +1,29 @@
-//! Outgoing mail: over SMTP when `SIGNET_SMTP_URL` is set; otherwise messages stay in the
-//! outbox only (the embedded default).
+//! Outgoing mail: over SMTP when `SIGNET_SMTP_URL` is set (through `signet-notify`); without
+//! it, messages stay in the outbox only (the embedded default). Bodies, codes and links never
+//! reach a log: a failure is reported with the address and the SMTP error only.
+
+use anyhow::Context as _;
+use signet_notify::{Mailbox, Mailer, Message, SmtpConfig};
 
 use super::App;
+use super::config::Config;
+
+/// The mailer of a configuration, if SMTP is configured.
+pub fn mailer(cfg: &Config) -> anyhow::Result<Option<Mailer>> {
+    let Some(url) = &cfg.smtp_url else { return Ok(None) };
+    let mut smtp = SmtpConfig::parse(url).context("SIGNET_SMTP_URL")?;
+    if smtp.from().is_none() {
+        let from: Mailbox = cfg.mail_from.parse().with_context(|| format!("SIGNET_MAIL_FROM {:?} is not a mail address", cfg.mail_from))?;
+        smtp = smtp.with_from(from);
+    }
+    Ok(Some(Mailer::new(&smtp).context("SIGNET_SMTP_URL")?))
+}
 
 /// Mails `body` to `to` when SMTP is configured.
 pub async fn send(app: &App, to: &str, subject: &str, body: &str) -> anyhow::Result<()> {
-    let Some(_url) = &app.cfg.smtp_url else { return Ok(()) };
-    let _ = (to, subject, body);
-    anyhow::bail!("SMTP delivery is not wired yet")
+    let Some(mailer) = &app.mailer else { return Ok(()) };
+    let to: Mailbox = to.parse().with_context(|| format!("{to:?} is not a mail address"))?;
+    let message = Message { to, subject: subject.to_owned(), text: body.to_owned(), html: None, attachments: Vec::new() };
+    mailer.send(&message).await.context("sending mail")?;
+    Ok(())
 }

@@ -97,6 +97,8 @@ pub struct App {
     pub metrics: Metrics,
     /// The secret mixed into one-time-code hashes.
     pub pepper: Vec<u8>,
+    /// SMTP, when configured.
+    pub mailer: Option<signet_notify::Mailer>,
 }
 
 /// Milliseconds since 1970.
