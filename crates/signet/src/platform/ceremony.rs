@@ -74,17 +74,19 @@ fn masked(address: &str) -> String {
 pub async fn deliver(app: &App, org: &str, channel: &str, address: &str, subject: &str, body: &str) -> anyhow::Result<()> {
     let m = OutboxMessage { id: new_id("msg"), channel: channel.into(), address: address.into(), subject: subject.into(), body: body.into(), created_at: now_ms() };
     app.store.put_outbox(org, &m).await?;
-    if channel == "email" {
-        super::mail::send(app, address, subject, body).await?;
+    match channel {
+        "email" => super::mail::send(app, address, subject, body).await?,
+        "sms" => super::mail::send_sms(app, address, body).await?,
+        _ => {}
     }
     Ok(())
 }
 
-/// Sends `subject`/`body` to a recipient by email, else by SMS.
-async fn tell(app: &App, c: &Contract, r: &signet_domain::contract::Recipient, subject: &str, body: &str) -> anyhow::Result<()> {
+/// Sends `subject`/`body` to a recipient by email, else `sms` by SMS.
+async fn tell(app: &App, c: &Contract, r: &signet_domain::contract::Recipient, subject: &str, body: &str, sms: &str) -> anyhow::Result<()> {
     match (&r.email, &r.phone) {
         (Some(email), _) => deliver(app, &c.org, "email", email, subject, body).await,
-        (None, Some(phone)) => deliver(app, &c.org, "sms", phone, "", &format!("【Signet】{subject}")).await,
+        (None, Some(phone)) => deliver(app, &c.org, "sms", phone, "", &format!("【Signet】{sms}")).await,
         (None, None) => Ok(()),
     }
 }
@@ -117,7 +119,8 @@ pub async fn issue_links(app: &App, c: &Contract, events: &[ContractEvent]) -> a
                 let body = format!(
                     "{name}，您好：\n{org_name} 邀请您签署《{title}》（{number}）。请打开以下链接阅读并签署：\n{url}\n\nHello {name},\n{org_name} asks you to sign \"{title}\" ({number}). Open this link to read and sign it:\n{url}\n"
                 );
-                tell(app, c, r, &subject, &body).await?;
+                let sms = format!("{org_name}邀请您签署《{title}》：{url} / Please sign \"{title}\": {url}");
+                tell(app, c, r, &subject, &body, &sms).await?;
             }
             EventKind::Completed => {
                 for r in &c.recipients {
@@ -127,7 +130,8 @@ pub async fn issue_links(app: &App, c: &Contract, events: &[ContractEvent]) -> a
                     let body = format!(
                         "{name}，您好：\n《{title}》（{number}）已由全部签署人签署。下载已签署文件：\n{url}\n\nHello {name},\n\"{title}\" ({number}) has been signed by everyone. Download the signed documents:\n{url}\n"
                     );
-                    tell(app, c, r, &subject, &body).await?;
+                    let sms = format!("《{title}》已完成，下载：{url} / \"{title}\" is complete: {url}");
+                    tell(app, c, r, &subject, &body, &sms).await?;
                 }
             }
             EventKind::Declined | EventKind::Voided => {
@@ -139,7 +143,7 @@ pub async fn issue_links(app: &App, c: &Contract, events: &[ContractEvent]) -> a
                     }
                     let subject = format!("《{title}》{zh} / \"{title}\" {en}");
                     let body = format!("《{title}》（{number}）{zh}。原因：{reason}\n\n\"{title}\" ({number}) {en}. Reason: {reason}\n");
-                    tell(app, c, r, &subject, &body).await?;
+                    tell(app, c, r, &subject, &body, &subject).await?;
                 }
             }
             _ => {}

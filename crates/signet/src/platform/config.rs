@@ -26,6 +26,14 @@ pub struct Config {
     pub max_upload_mb: u64,
     /// How long a signing link lives, in days (`SIGNET_LINK_DAYS`).
     pub link_days: u64,
+    /// A generic HTTP SMS gateway (`SIGNET_SMS_URL`): codes are POSTed there as
+    /// `{"to","text"}` (or `sms_body_template`). None: SMS stay in the outbox an administrator
+    /// reads (the embedded default).
+    pub sms_url: Option<String>,
+    /// Bearer token for the SMS gateway (`SIGNET_SMS_TOKEN`).
+    pub sms_token: Option<String>,
+    /// JSON body template with `{to}` and `{text}` (`SIGNET_SMS_BODY_TEMPLATE`).
+    pub sms_body_template: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -39,6 +47,9 @@ struct FileConfig {
     mail_from: Option<String>,
     max_upload_mb: Option<u64>,
     link_days: Option<u64>,
+    sms_url: Option<String>,
+    sms_token: Option<String>,
+    sms_body_template: Option<String>,
 }
 
 /// What the command line gave.
@@ -104,6 +115,9 @@ impl Config {
             mail_from: pick(None, "SIGNET_MAIL_FROM", file.mail_from).unwrap_or_else(|| "Signet <no-reply@signet.invalid>".into()),
             max_upload_mb,
             link_days,
+            sms_url: pick(None, "SIGNET_SMS_URL", file.sms_url).filter(|s| !s.trim().is_empty()),
+            sms_token: pick(None, "SIGNET_SMS_TOKEN", file.sms_token).filter(|s| !s.trim().is_empty()),
+            sms_body_template: pick(None, "SIGNET_SMS_BODY_TEMPLATE", file.sms_body_template).filter(|s| !s.trim().is_empty()),
         })
     }
 }

@@ -99,6 +99,8 @@ pub struct App {
     pub pepper: Vec<u8>,
     /// SMTP, when configured.
     pub mailer: Option<signet_notify::Mailer>,
+    /// An SMS gateway, when configured.
+    pub sms: Option<Box<dyn signet_notify::SmsProvider>>,
 }
 
 /// Milliseconds since 1970.
