@@ -176,12 +176,15 @@ fn whole_flow(server: &Server, mailbox: &dyn Mailbox) {
     let fields: Vec<String> = sigs.iter().filter_map(|s| s["field"].as_str()).map(str::to_owned).collect();
     if let Some(pyhanko) = support::pyhanko() {
         support::pyhanko_validate(&pyhanko, &root, &file, &fields[..2.min(fields.len())]);
+        support::pyhanko_lta_offline(&pyhanko, &root, &file, 2);
     }
 
     // The evidence report and the offline bundle.
     assert!(client.evidence(&c.id).expect("the evidence report").starts_with(b"%PDF-"));
     let bundle = client.evidence_bundle(&c.id).expect("the evidence bundle");
     assert!(bundle.starts_with(b"PK\x03\x04"), "a zip");
+    let checked = support::check_bundle_offline(&bundle, &file.with_extension("bundle"));
+    assert!(checked >= 13, "only {checked} events in the bundle");
 
     // The evidence: every step, for the right recipient, each a leaf of the log.
     let events = client.events(&c.id).expect("the events");

@@ -433,6 +433,68 @@ pub fn pyhanko_validate(pyhanko: &Path, root: &Path, pdf: &Path, fields: &[Strin
     }
 }
 
+/// pyHanko's long-term validation of every signature of `pdf` from its DSS alone — no
+/// fetching, so it holds offline — through `tests/interop/pyhanko_check.py` (AdES LTA with the
+/// document time-stamp after the signatures).
+pub fn pyhanko_lta_offline(pyhanko: &Path, root: &Path, pdf: &Path, signatures: usize) {
+    let python = pyhanko.with_file_name("python");
+    let dir = pdf.parent().expect("a directory").join("pyhanko-lta");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let jobs = serde_json::json!({"jobs": [{
+        "name": "platform",
+        "file": pdf,
+        "trust": [root],
+        "extract_dir": dir.join("extract"),
+        "signatures": (0..signatures).map(|_| serde_json::json!({"level": "B-LTA", "certify": false})).collect::<Vec<_>>(),
+    }]});
+    std::fs::write(dir.join("jobs.json"), serde_json::to_vec(&jobs).expect("json")).expect("write jobs");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop/pyhanko_check.py");
+    let mut cmd = Command::new(&python);
+    cmd.arg(script).arg(dir.join("jobs.json")).arg(dir.join("results.json"));
+    let o = run(cmd, Duration::from_secs(180));
+    let text = format!("{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let results = std::fs::read_to_string(dir.join("results.json")).unwrap_or_default();
+    assert_eq!(o.status.code(), Some(0), "pyHanko's DSS-only LTA validation failed:\n{text}\n{results}");
+}
+
+/// Unpacks the evidence bundle and checks it the way its README says, with nothing else: the
+/// signed PDF with `signet verify --trust root.pem`, and every event's entry with
+/// `signet log verify-proof`. Returns the number of events checked.
+pub fn check_bundle_offline(bundle: &[u8], dir: &Path) -> usize {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    let zip = dir.join("bundle.zip");
+    std::fs::write(&zip, bundle).expect("write the bundle");
+    let mut unzip = Command::new("python3");
+    unzip.args(["-m", "zipfile", "-e"]).arg(&zip).arg(dir.join("x"));
+    assert!(run(unzip, Duration::from_secs(60)).status.success(), "the bundle does not unzip");
+    let x = dir.join("x");
+    for name in ["signed.pdf", "evidence.pdf", "root.pem", "log.vkey", "README.txt"] {
+        assert!(x.join(name).is_file(), "the bundle lacks {name}");
+    }
+    let mut verify = Command::new(env!("CARGO_BIN_EXE_signet"));
+    verify.current_dir(&x).args(["verify", "--trust", "root.pem", "signed.pdf"]);
+    let o = run(verify, Duration::from_secs(60));
+    assert_eq!(o.status.code(), Some(0), "signet verify in the bundle: {}", String::from_utf8_lossy(&o.stdout));
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&x).expect("read the bundle").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(stem) = name.strip_suffix(".entry") else { continue };
+        let mut proof = Command::new(env!("CARGO_BIN_EXE_signet"));
+        proof.current_dir(&x).args(["log", "verify-proof", &format!("{stem}.tlog-proof"), "--entry", &name, "--log-key", "log.vkey"]);
+        let o = run(proof, Duration::from_secs(30));
+        assert_eq!(o.status.code(), Some(0), "verify-proof {stem}: {}", String::from_utf8_lossy(&o.stdout));
+        // A changed entry must not verify.
+        let mut forged = std::fs::read(entry.path()).expect("read the entry");
+        forged.push(b' ');
+        std::fs::write(x.join("forged.bin"), &forged).expect("write");
+        let mut bad = Command::new(env!("CARGO_BIN_EXE_signet"));
+        bad.current_dir(&x).args(["log", "verify-proof", &format!("{stem}.tlog-proof"), "--entry", "forged.bin", "--log-key", "log.vkey"]);
+        assert_eq!(run(bad, Duration::from_secs(30)).status.code(), Some(1), "a changed entry {stem} verified");
+        checked += 1;
+    }
+    checked
+}
+
 // --- raw HTTP --------------------------------------------------------------------------------------
 
 /// `POST /api/v1/contracts` with one document, sent the way curl sends it: the body is written
