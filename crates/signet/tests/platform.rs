@@ -362,7 +362,6 @@ fn an_upload_over_the_limit_is_refused_through_the_client() {
 /// browser frame it), under one `Idempotency-Key`: the second is the same request and should
 /// be answered from the first. Raw requests, since the client always frames alike.
 #[test]
-#[ignore = "server bug: the Idempotency-Key fingerprint is the raw body bytes, so a retry framed with another multipart boundary (curl, browsers) is refused with 422 instead of replayed"]
 fn an_idempotent_retry_framed_with_another_boundary_is_replayed() {
     let server = Server::start(&[]);
     let pdf = support::sample_pdf(1);

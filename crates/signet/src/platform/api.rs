@@ -79,6 +79,22 @@ pub async fn expire_due(app: &App) -> anyhow::Result<usize> {
     Ok(n)
 }
 
+/// `haystack` with every `needle` replaced by `with`.
+fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut i = 0;
+    while i < haystack.len() {
+        if !needle.is_empty() && haystack[i..].starts_with(needle) {
+            out.extend_from_slice(with);
+            i += needle.len();
+        } else {
+            out.push(haystack[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 /// `Idempotency-Key` on authenticated POSTs: the first request's answer is stored and
 /// replayed for retries with the same key and the same request; the same key with another
 /// request is refused; a retry while the first is still running gets 409.
@@ -108,10 +124,19 @@ async fn idempotency(State(app): State<AppState>, req: axum::extract::Request, n
         Ok(b) => b,
         Err(_) => return ApiError::too_large(app.cfg.max_upload_mb).into_response(),
     };
-    let mut material = format!("{} {}\n", parts.method, parts.uri.path()).into_bytes();
-    material.extend_from_slice(parts.headers.get(header::CONTENT_TYPE).map(|v| v.as_bytes()).unwrap_or_default());
-    material.push(b'\n');
-    material.extend_from_slice(&bytes);
+    // The fingerprint of the request: method, path, media type and body, with a multipart
+    // boundary replaced by a fixed token, since clients draw a new boundary per attempt.
+    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let boundary = content_type
+        .split(';')
+        .filter_map(|p| p.trim().strip_prefix("boundary="))
+        .map(|b| b.trim_matches('"').to_owned())
+        .find(|b| !b.is_empty());
+    let mut material = format!("{} {}\n{}\n", parts.method, parts.uri.path(), content_type.split(';').next().unwrap_or("")).into_bytes();
+    match &boundary {
+        Some(b) => material.extend_from_slice(&replace_all(&bytes, b.as_bytes(), b"\0boundary\0")),
+        None => material.extend_from_slice(&bytes),
+    }
     let request_hash = hex::encode(signet_pki::alg::sha256(&material));
     let scoped_key = format!("{} {}", parts.uri.path(), key);
     match app.store.claim_idempotency(&org, &scoped_key, &request_hash, now_ms()).await {
