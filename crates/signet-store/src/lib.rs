@@ -62,11 +62,13 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
     ("0001_platform", include_str!("../migrations/sqlite/0001_platform.sql")),
     ("0002_ceremony", include_str!("../migrations/sqlite/0002_ceremony.sql")),
     ("0003_idempotency_expiry", include_str!("../migrations/sqlite/0003_idempotency_expiry.sql")),
+    ("0004_unlogged_events", include_str!("../migrations/sqlite/0004_unlogged_events.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     ("0001_platform", include_str!("../migrations/postgres/0001_platform.sql")),
     ("0002_ceremony", include_str!("../migrations/postgres/0002_ceremony.sql")),
     ("0003_idempotency_expiry", include_str!("../migrations/postgres/0003_idempotency_expiry.sql")),
+    ("0004_unlogged_events", include_str!("../migrations/postgres/0004_unlogged_events.sql")),
 ];
 
 /// A member as stored.
@@ -857,5 +859,34 @@ impl Store {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Events not yet in the evidence log that happened before `before` (a crash between the
+    /// commit and the append): `(org, contract, event)`, oldest first, at most `limit`.
+    pub async fn events_missing_from_log(&self, before: u64, limit: u32) -> Result<Vec<(String, String, StoredEvent)>> {
+        let rows = sqlx::query(
+            "SELECT org_id, contract_id, seq, kind, at, actor, recipient, data FROM contract_events
+             WHERE log_index IS NULL AND at < $1 ORDER BY at, contract_id, seq LIMIT $2",
+        )
+        .bind(i64_of(before))
+        .bind(i64::from(limit.clamp(1, 1000)))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let contract: String = r.try_get(1)?;
+                let kind: String = r.try_get(3)?;
+                let data: String = r.try_get(7)?;
+                let corrupt = |reason: String| StoreError::Corrupt { id: contract.clone(), reason };
+                let event = ContractEvent {
+                    kind: EventKind::parse(&kind).ok_or_else(|| corrupt(format!("unknown event kind {kind:?}")))?,
+                    at: u64_of(r.try_get(4)?),
+                    actor: r.try_get(5)?,
+                    recipient: r.try_get(6)?,
+                    data: serde_json::from_str(&data).map_err(|e| corrupt(e.to_string()))?,
+                };
+                Ok((r.try_get(0)?, contract.clone(), StoredEvent { seq: u64_of(r.try_get(2)?), event, log_index: None }))
+            })
+            .collect()
     }
 }

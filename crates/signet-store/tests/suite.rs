@@ -82,8 +82,12 @@ async fn suite(store: Store) {
     assert_eq!(events[0].event, created);
     assert_eq!(events[2].event.recipient.as_deref(), Some("rcp_ct_1"));
     assert!(store.events("org_b", "ct_1").await.unwrap().is_empty());
+    let missing = store.events_missing_from_log(T0 + 100, 10).await.unwrap();
+    assert_eq!(missing.iter().map(|(o, c, e)| (o.as_str(), c.as_str(), e.seq)).collect::<Vec<_>>(), [("org_a", "ct_1", 1), ("org_a", "ct_1", 2), ("org_a", "ct_1", 3)]);
+    assert!(store.events_missing_from_log(T0, 10).await.unwrap().is_empty(), "only events older than the bound");
     store.set_log_index("ct_1", 2, 42).await.unwrap();
     assert_eq!(store.events("org_a", "ct_1").await.unwrap()[1].log_index, Some(42));
+    assert_eq!(store.events_missing_from_log(T0 + 100, 10).await.unwrap().len(), 2);
 
     // Lists: newest first, cursor pagination without gaps or repeats, filters.
     for i in 2..=25u64 {

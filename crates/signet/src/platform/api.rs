@@ -44,6 +44,9 @@ pub async fn run(cfg: super::config::Config) -> anyhow::Result<()> {
                 if let Err(e) = expire_due(&app).await {
                     eprintln!("expiry sweep: {e:#}");
                 }
+                if let Err(e) = reconcile_evidence(&app).await {
+                    eprintln!("evidence sweep: {e:#}");
+                }
             }
         })
     };
@@ -57,6 +60,24 @@ pub async fn run(cfg: super::config::Config) -> anyhow::Result<()> {
     let _ = stop_tx.send(());
     let _ = background.await;
     result.map_err(anyhow::Error::from)
+}
+
+/// Appends to the evidence log the events a crash left out of it (committed, but the process
+/// died before the append). Only events older than a minute, so an append still in flight in
+/// a request is never doubled.
+pub async fn reconcile_evidence(app: &App) -> anyhow::Result<usize> {
+    let before = now_ms().saturating_sub(60_000);
+    let missing = app.store.events_missing_from_log(before, 500).await?;
+    let mut done = 0;
+    for (org, contract, e) in missing {
+        let Some((c, _)) = app.store.contract(&org, &contract).await? else { continue };
+        let entry = e.event.to_evidence(&org, &contract, super::evidence::subject(&c).as_deref());
+        let index = app.log.append_event(&entry).await?;
+        app.store.set_log_index(&contract, e.seq, index).await?;
+        app.metrics.evidence_events.fetch_add(1, Ordering::Relaxed);
+        done += 1;
+    }
+    Ok(done)
 }
 
 /// Expires open contracts whose deadline has passed.
