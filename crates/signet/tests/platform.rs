@@ -551,3 +551,36 @@ fn another_organisation_sees_nothing_and_bad_keys_are_refused() {
         "unauthorized",
     );
 }
+
+/// A contract whose deadline passes while signers could still act is expired by the sweep:
+/// its status, an `expired` event in the log, and links that no longer sign.
+#[test]
+fn deadlines_expire_contracts() {
+    let server = Server::start(&[("SIGNET_SWEEP_SECS", "1")]);
+    let client = server.client();
+    let outbox = Outbox(server.client());
+    let pdf = support::sample_pdf(2);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as u64;
+    let mut meta = two_signers("Expires soon", ("First", "exp-a@example.com"), ("Second", "exp-b@example.com"), true);
+    meta.deadline = Some(signet_client::Deadline::Millis(now + 1500));
+    let before = support::mark(&outbox);
+    let c = client.create_contract(&[("c.pdf", &pdf)], &meta).expect("create");
+    let link = support::wait_link(&outbox, &before, "exp-a@example.com", &server.url);
+    let token = token_from_link(&link).expect("token").to_owned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if client.contract(&c.id).expect("the contract").status == Status::Expired {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the contract did not expire");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let events = client.events(&c.id).expect("events");
+    let expired = events.iter().find(|e| e.kind == "expired").expect("an expired event");
+    assert!(expired.log_index.is_some(), "the expiry is evidence too");
+    refused(client.send(&c.id), 409, "wrong_state");
+    let public = server.client_with(None);
+    let view = public.signing(&token).expect("the view still opens");
+    assert!(!view.can_sign, "an expired contract cannot be signed");
+    refused(public.request_code(&token, Channel::Email), 409, "wrong_state");
+}

@@ -40,7 +40,7 @@ pub async fn run(cfg: super::config::Config) -> anyhow::Result<()> {
         let app = app.clone();
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(std::time::Duration::from_secs(15)).await;
+                tokio::time::sleep(std::time::Duration::from_secs(app.cfg.sweep_secs)).await;
                 if let Err(e) = expire_due(&app).await {
                     eprintln!("expiry sweep: {e:#}");
                 }

@@ -34,6 +34,8 @@ pub struct Config {
     pub sms_token: Option<String>,
     /// JSON body template with `{to}` and `{text}` (`SIGNET_SMS_BODY_TEMPLATE`).
     pub sms_body_template: Option<String>,
+    /// Seconds between two sweeps (expiry, evidence) (`SIGNET_SWEEP_SECS`, default 15).
+    pub sweep_secs: u64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -118,6 +120,7 @@ impl Config {
             sms_url: pick(None, "SIGNET_SMS_URL", file.sms_url).filter(|s| !s.trim().is_empty()),
             sms_token: pick(None, "SIGNET_SMS_TOKEN", file.sms_token).filter(|s| !s.trim().is_empty()),
             sms_body_template: pick(None, "SIGNET_SMS_BODY_TEMPLATE", file.sms_body_template).filter(|s| !s.trim().is_empty()),
+            sweep_secs: number("SIGNET_SWEEP_SECS", None, 15)?.clamp(1, 3600),
         })
     }
 }
