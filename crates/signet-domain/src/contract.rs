@@ -621,6 +621,20 @@ impl Contract {
             .collect())
     }
 
+    /// Automatic reminder: the signers whose turn it is and who were notified, by the system.
+    /// Empty when the contract is not open.
+    pub fn auto_remind(&self, now: Millis) -> Vec<ContractEvent> {
+        if !self.status.is_open() {
+            return Vec::new();
+        }
+        let order = self.current_order();
+        self.recipients
+            .iter()
+            .filter(|r| r.signs() && Some(r.order) == order && r.status == RecipientStatus::Notified)
+            .map(|r| ContractEvent::new(EventKind::Reminded, now, "system").for_recipient(&r.id).with("automatic", "true"))
+            .collect()
+    }
+
     /// Expires the contract if its deadline has passed while signers could still act.
     pub fn expire_if_due(&mut self, now: Millis) -> Option<ContractEvent> {
         match self.deadline {
@@ -780,11 +794,14 @@ mod tests {
         assert_eq!(c.open("rcp_a", T0 + 4, "ip", "ua").unwrap_err().code(), "wrong_state");
         assert_eq!(c.remind(&sender, T0 + 4).unwrap_err().code(), "wrong_state");
 
+        let c = sent();
+        assert_eq!(kinds(&c.auto_remind(T0 + 5)), [("reminded", Some("rcp_a"))]);
         let mut c = sent();
         assert!(c.expire_if_due(T0 + 1000).is_none());
         assert_eq!(c.expire_if_due(T0 + 86_400_000).unwrap().kind, EventKind::Expired);
         assert_eq!(c.status, Status::Expired);
         assert!(c.expire_if_due(T0 + 86_400_001).is_none(), "expires once");
+        assert!(c.auto_remind(T0 + 86_400_002).is_empty(), "no reminders once closed");
     }
 
     #[test]

@@ -889,4 +889,17 @@ impl Store {
             })
             .collect()
     }
+
+    /// Open contracts (sent or in progress) untouched since `before` (no event, no signature):
+    /// `(org, id)`, oldest first, at most `limit` — the candidates for an automatic reminder.
+    pub async fn idle_open_contracts(&self, before: u64, limit: u32) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT org_id, id FROM contracts WHERE status IN ('sent', 'in_progress') AND updated_at < $1 ORDER BY updated_at LIMIT $2",
+        )
+        .bind(i64_of(before))
+        .bind(i64::from(limit.clamp(1, 1000)))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    }
 }

@@ -169,6 +169,9 @@ async fn suite(store: Store) {
     store.update_contract(&due, 1, &sent_events, T0 + 1).await.unwrap();
     assert!(store.due_for_expiry(T0 + 40_000, 10).await.unwrap().is_empty());
     assert_eq!(store.due_for_expiry(T0 + 60_000, 10).await.unwrap(), [("org_a".to_string(), "ct_due".to_string())]);
+    let idle = store.idle_open_contracts(T0 + 60_000, 10).await.unwrap();
+    assert_eq!(idle, [("org_a".to_string(), "ct_due".to_string()), ("org_a".to_string(), "ct_1".to_string())], "sent contracts untouched since then, least recently changed first");
+    assert!(store.idle_open_contracts(T0, 10).await.unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

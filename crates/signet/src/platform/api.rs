@@ -47,6 +47,9 @@ pub async fn run(cfg: super::config::Config) -> anyhow::Result<()> {
                 if let Err(e) = reconcile_evidence(&app).await {
                     eprintln!("evidence sweep: {e:#}");
                 }
+                if let Err(e) = remind_idle(&app).await {
+                    eprintln!("reminder sweep: {e:#}");
+                }
             }
         })
     };
@@ -78,6 +81,33 @@ pub async fn reconcile_evidence(app: &App) -> anyhow::Result<usize> {
         done += 1;
     }
     Ok(done)
+}
+
+/// Reminds the signers of open contracts that have waited `remind_days` since their last
+/// change (a reminder is a change, so the next one comes `remind_days` later).
+pub async fn remind_idle(app: &App) -> anyhow::Result<usize> {
+    if app.cfg.remind_days == 0 {
+        return Ok(0);
+    }
+    let now = now_ms();
+    let mut n = 0;
+    for (org, id) in app.store.idle_open_contracts(now.saturating_sub(app.cfg.remind_days * 86_400_000), 200).await? {
+        let Some((c, version)) = app.store.contract(&org, &id).await? else { continue };
+        let events = c.auto_remind(now);
+        if events.is_empty() {
+            continue;
+        }
+        match app.store.update_contract(&c, version, &events, now).await {
+            Ok(seqs) => {
+                record_evidence(app, &c, &seqs, &events).await;
+                super::ceremony::issue_links(app, &c, &events).await?;
+                n += events.len();
+            }
+            Err(signet_store::StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(n)
 }
 
 /// Expires open contracts whose deadline has passed.

@@ -36,6 +36,9 @@ pub struct Config {
     pub sms_body_template: Option<String>,
     /// Seconds between two sweeps (expiry, evidence) (`SIGNET_SWEEP_SECS`, default 15).
     pub sweep_secs: u64,
+    /// Remind signers automatically when a contract has waited this many days; 0 never
+    /// (`SIGNET_REMIND_DAYS`, default 3).
+    pub remind_days: u64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -49,6 +52,7 @@ struct FileConfig {
     mail_from: Option<String>,
     max_upload_mb: Option<u64>,
     link_days: Option<u64>,
+    remind_days: Option<u64>,
     sms_url: Option<String>,
     sms_token: Option<String>,
     sms_body_template: Option<String>,
@@ -121,6 +125,7 @@ impl Config {
             sms_token: pick(None, "SIGNET_SMS_TOKEN", file.sms_token).filter(|s| !s.trim().is_empty()),
             sms_body_template: pick(None, "SIGNET_SMS_BODY_TEMPLATE", file.sms_body_template).filter(|s| !s.trim().is_empty()),
             sweep_secs: number("SIGNET_SWEEP_SECS", None, 15)?.clamp(1, 3600),
+            remind_days: number("SIGNET_REMIND_DAYS", file.remind_days, 3)?.min(365),
         })
     }
 }
