@@ -1,7 +1,8 @@
 //! `signet`: the command line of the Signet e-contract platform.
 //!
-//! Subcommands: `ca` (a built-in CA with CRL/OCSP/TSA service), `tsa serve`, `sign` (PAdES
-//! B-B…B-LTA), `verify`, and `demo` (the whole story in one command). This crate is the only
+//! Subcommands: `serve` (the platform) and `org create`; `ca` (a built-in CA with CRL/OCSP/TSA
+//! service), `tsa serve`, `sign` (PAdES B-B…B-LTA), `verify`; `log` and `witness` (the
+//! evidence ledger); and `demo` (the signing story in one command). This crate is the only
 //! place that touches files, sockets, the environment and the clock; the cores it calls are
 //! pure.
 
@@ -27,7 +28,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "signet", version, about = "Signet: verifiable electronic contracts (PAdES signing, CA, TSA, verification)")]
+#[command(name = "signet", version, about = "Signet: verifiable electronic contracts (platform, PAdES signing, CA, TSA, verification, evidence ledger)")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
