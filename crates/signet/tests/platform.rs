@@ -188,6 +188,11 @@ fn whole_flow(server: &Server, mailbox: &dyn Mailbox) {
 
     // The evidence: every step, for the right recipient, each a leaf of the log.
     let events = client.events(&c.id).expect("the events");
+    // Where each step came from is evidence: the TCP peer (no proxy is trusted by default).
+    for kind in ["sent", "opened", "signed"] {
+        let e = events.iter().find(|e| e.kind == kind).unwrap_or_else(|| panic!("a {kind} event"));
+        assert_eq!(e.data.get("ip").and_then(|v| v.as_str()), Some("127.0.0.1"), "{kind}: {:?}", e.data);
+    }
     let got: Vec<(&str, Option<&str>)> = events.iter().map(|e| (e.kind.as_str(), e.recipient_email.as_deref())).collect();
     assert_eq!(
         got,
@@ -583,4 +588,21 @@ fn deadlines_expire_contracts() {
     let view = public.signing(&token).expect("the view still opens");
     assert!(!view.can_sign, "an expired contract cannot be signed");
     refused(public.request_code(&token, Channel::Email), 409, "wrong_state");
+}
+
+/// The address recorded as evidence: `X-Forwarded-For` only behind a trusted proxy
+/// (`SIGNET_TRUST_PROXY`); otherwise a forged header changes nothing.
+#[test]
+fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+    for (trust, want) in [("false", "127.0.0.1"), ("true", "203.0.113.9")] {
+        let server = Server::start(&[("SIGNET_TRUST_PROXY", trust)]);
+        let client = server.client();
+        let outbox = Outbox(server.client());
+        let (c, token, _, _) = sent_contract(&client, &outbox, &server.url, &support::sample_pdf(2), &format!("proxy-{trust}"));
+        let answer = ureq::get(&format!("{}/api/v1/signing/{token}", server.url)).header("X-Forwarded-For", "203.0.113.9, 10.0.0.1").call();
+        assert!(answer.is_ok(), "{answer:?}");
+        let events = client.events(&c.id).expect("events");
+        let opened = events.iter().find(|e| e.kind == "opened").expect("an opened event");
+        assert_eq!(opened.data.get("ip").and_then(|v| v.as_str()), Some(want), "trust_proxy={trust}");
+    }
 }

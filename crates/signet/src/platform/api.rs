@@ -58,7 +58,8 @@ pub async fn run(cfg: super::config::Config) -> anyhow::Result<()> {
         let log = app.log.clone();
         tokio::spawn(async move { log.run(async { let _ = stop_rx.await; }, |e| eprintln!("log: {e}")).await })
     };
-    let result = axum::serve(listener, router(app)).with_graceful_shutdown(crate::serve::shutdown_signal()).await;
+    let service = router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, service).with_graceful_shutdown(crate::serve::shutdown_signal()).await;
     sweeper.abort();
     let _ = stop_tx.send(());
     let _ = background.await;
@@ -128,6 +129,31 @@ pub async fn expire_due(app: &App) -> anyhow::Result<usize> {
         }
     }
     Ok(n)
+}
+
+/// Where a request came from, as evidence records it: the TCP peer, or behind a trusted proxy
+/// the first `X-Forwarded-For` address; and the user agent.
+#[derive(Clone, Debug)]
+pub struct Client {
+    /// IP address.
+    pub ip: String,
+    /// User agent (at most 300 characters).
+    pub user_agent: String,
+}
+
+async fn client_address(State(app): State<AppState>, mut req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|s| s.trim().to_owned())
+        .filter(|s| s.parse::<std::net::IpAddr>().is_ok());
+    let ip = if app.cfg.trust_proxy { forwarded.or(peer) } else { peer }.unwrap_or_else(|| "unknown".into());
+    let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(300).collect();
+    req.extensions_mut().insert(Client { ip, user_agent });
+    next.run(req).await
 }
 
 /// `haystack` with every `needle` replaced by `with`.
@@ -241,6 +267,7 @@ pub fn router(app: AppState) -> Router {
         .route("/api/v1/signing/{token}/decline", post(super::ceremony::decline))
         .route("/api/v1/outbox", get(outbox))
         .layer(axum::middleware::from_fn_with_state(app.clone(), idempotency))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), client_address))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
         .nest("/log", log_routes)
@@ -486,7 +513,12 @@ fn multipart_error(e: axum::extract::multipart::MultipartError, limit_mb: u64) -
     }
 }
 
-async fn create_contract(State(app): State<AppState>, Auth(actor): Auth, mut form: Multipart) -> ApiResult<Response> {
+async fn create_contract(
+    State(app): State<AppState>,
+    Auth(actor): Auth,
+    axum::Extension(from): axum::Extension<Client>,
+    mut form: Multipart,
+) -> ApiResult<Response> {
     let limit = app.cfg.max_upload_mb;
     let mut documents: Vec<(String, Vec<u8>)> = Vec::new();
     let mut metadata: Option<Metadata> = None;
@@ -548,6 +580,7 @@ async fn create_contract(State(app): State<AppState>, Auth(actor): Auth, mut for
     if meta.send {
         events.extend(contract.send(&actor, now)?);
     }
+    stamp_origin(&mut events, &from);
     // Documents first, then the rows that name them; a failed commit removes the documents.
     let key = super::init::org_key(&app, &actor.org).await.map_err(ApiError::internal)?;
     for (doc, (_, bytes)) in contract.documents.iter().zip(&documents) {
@@ -572,6 +605,14 @@ async fn create_contract(State(app): State<AppState>, Auth(actor): Auth, mut for
         eprintln!("ceremony: messages for contract {} not sent: {e:#}", contract.id);
     }
     Ok((StatusCode::CREATED, Json(contract_json(&contract))).into_response())
+}
+
+/// Records where the sender acted from on the `created` and `sent` events.
+fn stamp_origin(events: &mut [ContractEvent], from: &Client) {
+    for e in events.iter_mut().filter(|e| matches!(e.kind, signet_domain::event::EventKind::Created | signet_domain::event::EventKind::Sent)) {
+        e.data.insert("ip".into(), from.ip.clone());
+        e.data.insert("user_agent".into(), from.user_agent.clone());
+    }
 }
 
 // --- read -----------------------------------------------------------------------------------------
@@ -694,9 +735,15 @@ async fn save(app: &App, c: &Contract, version: u64, events: &[ContractEvent]) -
     Ok(())
 }
 
-async fn send_contract(State(app): State<AppState>, Auth(actor): Auth, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn send_contract(
+    State(app): State<AppState>,
+    Auth(actor): Auth,
+    axum::Extension(from): axum::Extension<Client>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let (mut c, version) = load(&app, &actor, &id).await?;
-    let events = c.send(&actor, now_ms())?;
+    let mut events = c.send(&actor, now_ms())?;
+    stamp_origin(&mut events, &from);
     save(&app, &c, version, &events).await?;
     app.metrics.contracts_sent.fetch_add(1, Ordering::Relaxed);
     Ok(Json(contract_json(&c)))

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -20,7 +20,7 @@ use signet_domain::contract::{Contract, FieldKind, RecipientRole, Status};
 use signet_domain::event::{ContractEvent, EventKind};
 use signet_store::{OtpCode, OutboxMessage, SigningLink};
 
-use super::api::{AppState, contract_json_public, record_evidence};
+use super::api::{AppState, Client, contract_json_public, record_evidence};
 use super::error::{ApiError, ApiResult};
 use super::{App, new_id, new_secret, now_ms, secret_hash};
 
@@ -162,20 +162,11 @@ async fn open_link(app: &App, token: &str) -> ApiResult<(SigningLink, Contract, 
     Ok((link, c, version))
 }
 
-fn client_ip(headers: &HeaderMap) -> String {
-    headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_else(|| "direct".into())
-}
 
 /// `GET /api/v1/signing/{token}`: what the signer sees. Records `opened`.
-pub async fn view(State(app): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+pub async fn view(State(app): State<AppState>, Path(token): Path<String>, Extension(from): Extension<Client>) -> ApiResult<Json<Value>> {
     let (link, mut c, version) = open_link(&app, &token).await?;
-    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(300).collect::<String>();
-    if let Ok(event) = c.open(&link.recipient, now_ms(), &client_ip(&headers), &ua) {
+    if let Ok(event) = c.open(&link.recipient, now_ms(), &from.ip, &from.user_agent) {
         // The view is answered even when another request changed the contract meanwhile.
         match app.store.update_contract(&c, version, std::slice::from_ref(&event), now_ms()).await {
             Ok(seqs) => record_evidence(&app, &c, &seqs, std::slice::from_ref(&event)).await,
@@ -312,7 +303,12 @@ pub struct SignBody {
 }
 
 /// `POST /api/v1/signing/{token}/sign`.
-pub async fn sign(State(app): State<AppState>, Path(token): Path<String>, headers: HeaderMap, Json(body): Json<SignBody>) -> ApiResult<Json<Value>> {
+pub async fn sign(
+    State(app): State<AppState>,
+    Path(token): Path<String>,
+    Extension(from): Extension<Client>,
+    Json(body): Json<SignBody>,
+) -> ApiResult<Json<Value>> {
     use base64::Engine as _;
     let (link, mut c, version) = open_link(&app, &token).await?;
     let r = c.check_can_act(&link.recipient, "signed")?.clone();
@@ -382,10 +378,9 @@ pub async fn sign(State(app): State<AppState>, Path(token): Path<String>, header
         new_blobs.push((doc.id.clone(), signed));
     }
     // The signing's facts go into its evidence event.
-    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(300).collect::<String>();
     if let Some(ev) = events.iter_mut().find(|e| matches!(e.kind, EventKind::Signed | EventKind::Approved)) {
-        ev.data.insert("ip".into(), client_ip(&headers));
-        ev.data.insert("user_agent".into(), ua);
+        ev.data.insert("ip".into(), from.ip.clone());
+        ev.data.insert("user_agent".into(), from.user_agent.clone());
         if !serials.is_empty() {
             ev.data.insert("certificate_serial".into(), serials.join(","));
         }

@@ -39,6 +39,9 @@ pub struct Config {
     /// Remind signers automatically when a contract has waited this many days; 0 never
     /// (`SIGNET_REMIND_DAYS`, default 3).
     pub remind_days: u64,
+    /// Behind a reverse proxy: take the client's address from `X-Forwarded-For`
+    /// (`SIGNET_TRUST_PROXY=true`). Otherwise the TCP peer's address is the evidence.
+    pub trust_proxy: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -53,6 +56,7 @@ struct FileConfig {
     max_upload_mb: Option<u64>,
     link_days: Option<u64>,
     remind_days: Option<u64>,
+    trust_proxy: Option<bool>,
     sms_url: Option<String>,
     sms_token: Option<String>,
     sms_body_template: Option<String>,
@@ -126,6 +130,10 @@ impl Config {
             sms_body_template: pick(None, "SIGNET_SMS_BODY_TEMPLATE", file.sms_body_template).filter(|s| !s.trim().is_empty()),
             sweep_secs: number("SIGNET_SWEEP_SECS", None, 15)?.clamp(1, 3600),
             remind_days: number("SIGNET_REMIND_DAYS", file.remind_days, 3)?.min(365),
+            trust_proxy: match env("SIGNET_TRUST_PROXY") {
+                Some(v) => matches!(v.trim(), "1" | "true" | "yes"),
+                None => file.trust_proxy.unwrap_or(false),
+            },
         })
     }
 }
