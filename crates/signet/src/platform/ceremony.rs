@@ -70,16 +70,37 @@ fn masked(address: &str) -> String {
     }
 }
 
-/// Keeps a message in the outbox (and, when SMTP is configured, mails it).
+/// Keeps a message in the outbox (and, when SMTP or an SMS gateway is configured, sends it).
 pub async fn deliver(app: &App, org: &str, channel: &str, address: &str, subject: &str, body: &str) -> anyhow::Result<()> {
+    deliver_html(app, org, channel, address, subject, body, None).await
+}
+
+/// As [`deliver`], with an HTML alternative for mail.
+pub async fn deliver_html(app: &App, org: &str, channel: &str, address: &str, subject: &str, body: &str, html: Option<&str>) -> anyhow::Result<()> {
     let m = OutboxMessage { id: new_id("msg"), channel: channel.into(), address: address.into(), subject: subject.into(), body: body.into(), created_at: now_ms() };
     app.store.put_outbox(org, &m).await?;
     match channel {
-        "email" => super::mail::send(app, address, subject, body).await?,
+        "email" => super::mail::send(app, address, subject, body, html).await?,
         "sms" => super::mail::send_sms(app, address, body).await?,
         _ => {}
     }
     Ok(())
+}
+
+/// The language of a recipient's messages: Chinese when their name is written in Chinese
+/// characters, English otherwise.
+pub fn lang_for(name: &str) -> signet_notify::Lang {
+    let cjk = name.chars().any(|c| matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F));
+    if cjk { signet_notify::Lang::Zh } else { signet_notify::Lang::En }
+}
+
+/// Mails a templated message (or, without email, sends `sms` by SMS).
+async fn tell_email(app: &App, c: &Contract, r: &signet_domain::contract::Recipient, email: signet_notify::Email, sms: &str) -> anyhow::Result<()> {
+    match (&r.email, &r.phone) {
+        (Some(address), _) => deliver_html(app, &c.org, "email", address, &email.subject, &email.text, Some(&email.html)).await,
+        (None, Some(phone)) => deliver(app, &c.org, "sms", phone, "", &format!("【Signet】{sms}")).await,
+        (None, None) => Ok(()),
+    }
 }
 
 /// Sends `subject`/`body` to a recipient by email, else `sms` by SMS.
@@ -114,13 +135,12 @@ pub async fn issue_links(app: &App, c: &Contract, events: &[ContractEvent]) -> a
                     continue; // copies hear at completion
                 }
                 let url = new_link(app, c, &r.id).await?;
-                let name = &r.name;
-                let subject = format!("请签署：{title} / Please sign: {title}");
-                let body = format!(
-                    "{name}，您好：\n{org_name} 邀请您签署《{title}》（{number}）。请打开以下链接阅读并签署：\n{url}\n\nHello {name},\n{org_name} asks you to sign \"{title}\" ({number}). Open this link to read and sign it:\n{url}\n"
-                );
+                let deadline = c.deadline.and_then(|ms| time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok());
+                let request = signet_notify::SigningRequest { org: &org_name, sender: &org_name, title, recipient: &r.name, link: &url, deadline };
+                let lang = lang_for(&r.name);
+                let email = if e.kind == EventKind::Reminded { signet_notify::reminder(lang, &request) } else { signet_notify::signing_request(lang, &request) };
                 let sms = format!("{org_name}邀请您签署《{title}》：{url} / Please sign \"{title}\": {url}");
-                tell(app, c, r, &subject, &body, &sms).await?;
+                tell_email(app, c, r, email, &sms).await?;
             }
             EventKind::Completed => {
                 for r in &c.recipients {
@@ -135,15 +155,21 @@ pub async fn issue_links(app: &App, c: &Contract, events: &[ContractEvent]) -> a
                 }
             }
             EventKind::Declined | EventKind::Voided => {
-                let reason = e.data.get("reason").cloned().unwrap_or_default();
+                let reason = e.data.get("reason").cloned().filter(|r| !r.trim().is_empty());
+                let who = e.recipient.as_deref().and_then(|id| c.recipients.iter().find(|r| r.id == id)).map(|r| r.name.clone()).unwrap_or_default();
                 let (zh, en) = if e.kind == EventKind::Declined { ("已被拒签", "was declined") } else { ("已被撤销", "was voided") };
                 for r in c.recipients.iter().filter(|r| r.signs() && r.status != signet_domain::contract::RecipientStatus::Waiting) {
                     if e.recipient.as_deref() == Some(r.id.as_str()) {
                         continue;
                     }
-                    let subject = format!("《{title}》{zh} / \"{title}\" {en}");
-                    let body = format!("《{title}》（{number}）{zh}。原因：{reason}\n\n\"{title}\" ({number}) {en}. Reason: {reason}\n");
-                    tell(app, c, r, &subject, &body, &subject).await?;
+                    let lang = lang_for(&r.name);
+                    let email = if e.kind == EventKind::Declined {
+                        signet_notify::declined(lang, &signet_notify::Declined { title, recipient: &r.name, who: &who, reason: reason.as_deref() })
+                    } else {
+                        signet_notify::voided(lang, &signet_notify::Voided { title, recipient: &r.name, org: &org_name, reason: reason.as_deref() })
+                    };
+                    let sms = format!("《{title}》（{number}）{zh} / \"{title}\" {en}");
+                    tell_email(app, c, r, email, &sms).await?;
                 }
             }
             _ => {}
@@ -233,14 +259,14 @@ pub async fn send_code(State(app): State<AppState>, Path(token): Path<String>, J
     let code = new_code().map_err(ApiError::internal)?;
     let otp = OtpCode { code_hash: code_hash(&app, &c.id, &r.id, &code), channel: body.channel.clone(), expires_at: now + CODE_TTL_MS, attempts: 0, window_start, sends_in_window: sends + 1 };
     app.store.put_otp(&c.id, &r.id, &otp).await?;
-    let (subject, text) = (
-        "您的 Signet 验证码 / Your Signet verification code".to_owned(),
-        format!("验证码：{code}（5 分钟内有效，请勿告诉他人）\nVerification code: {code} (valid for 5 minutes; do not share it)\n"),
-    );
+    let lang = lang_for(&r.name);
+    let otp_code = signet_notify::OneTimeCode::parse(&code).map_err(ApiError::internal)?;
+    let minutes = u32::try_from(CODE_TTL_MS / 60_000).unwrap_or(5);
     let sent = if body.channel == "email" {
-        deliver(&app, &c.org, "email", &address, &subject, &text).await
+        let email = signet_notify::one_time_code(lang, &otp_code, minutes);
+        deliver_html(&app, &c.org, "email", &address, &email.subject, &email.text, Some(&email.html)).await
     } else {
-        deliver(&app, &c.org, "sms", &address, "", &format!("【Signet】验证码 {code}，5 分钟内有效。Code {code}, valid 5 min.")).await
+        deliver(&app, &c.org, "sms", &address, "", &signet_notify::code_sms(lang, &otp_code, minutes)).await
     };
     sent.map_err(ApiError::internal)?;
     let event = ContractEvent { kind: EventKind::CodeSent, at: now, actor: r.id.clone(), recipient: Some(r.id.clone()), data: BTreeMap::from([("channel".to_owned(), body.channel.clone())]) };
@@ -426,4 +452,28 @@ pub async fn decline(State(app): State<AppState>, Path(token): Path<String>, Jso
         eprintln!("ceremony: messages for contract {} not sent: {e:#}", c.id);
     }
     Ok(Json(json!({ "status": c.status.as_str() })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_speak_the_language_the_name_is_written_in() {
+        assert_eq!(lang_for("张三"), signet_notify::Lang::Zh);
+        assert_eq!(lang_for("Zhang 三"), signet_notify::Lang::Zh);
+        assert_eq!(lang_for("Li Si"), signet_notify::Lang::En);
+        assert_eq!(lang_for("José"), signet_notify::Lang::En);
+    }
+
+    #[test]
+    fn addresses_are_masked_and_codes_are_six_uniform_digits() {
+        assert_eq!(masked("zhang@example.com"), "z***@example.com");
+        assert_eq!(masked("+8613800138000"), "+86*******8000");
+        for _ in 0..200 {
+            let c = new_code().unwrap();
+            assert!(c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()), "{c}");
+        }
+        assert!(ct_eq(b"abc", b"abc") && !ct_eq(b"abc", b"abd") && !ct_eq(b"abc", b"ab"));
+    }
 }

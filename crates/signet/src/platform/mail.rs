@@ -19,11 +19,11 @@ pub fn mailer(cfg: &Config) -> anyhow::Result<Option<Mailer>> {
     Ok(Some(Mailer::new(&smtp).context("SIGNET_SMTP_URL")?))
 }
 
-/// Mails `body` to `to` when SMTP is configured.
-pub async fn send(app: &App, to: &str, subject: &str, body: &str) -> anyhow::Result<()> {
+/// Mails `body` (and its HTML alternative) to `to` when SMTP is configured.
+pub async fn send(app: &App, to: &str, subject: &str, body: &str, html: Option<&str>) -> anyhow::Result<()> {
     let Some(mailer) = &app.mailer else { return Ok(()) };
     let to: Mailbox = to.parse().with_context(|| format!("{to:?} is not a mail address"))?;
-    let message = Message { to, subject: subject.to_owned(), text: body.to_owned(), html: None, attachments: Vec::new() };
+    let message = Message { to, subject: subject.to_owned(), text: body.to_owned(), html: html.map(str::to_owned), attachments: Vec::new() };
     mailer.send(&message).await.context("sending mail")?;
     Ok(())
 }
