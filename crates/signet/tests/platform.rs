@@ -606,3 +606,52 @@ fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
         assert_eq!(opened.data.get("ip").and_then(|v| v.as_str()), Some(want), "trust_proxy={trust}");
     }
 }
+
+/// API keys: created with their secret shown once, listed without it, scoped to their role
+/// and organisation, and dead once revoked.
+#[test]
+fn api_keys_are_created_listed_and_revoked() {
+    let server = Server::start(&[]);
+    let admin_key = server.creds.api_key.clone();
+    let post = |key: &str, path: &str, body: serde_json::Value| -> (u16, Value) {
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let mut r = agent
+            .post(&format!("{}{path}", server.url))
+            .header("Authorization", &format!("Bearer {key}"))
+            .header("Content-Type", "application/json")
+            .send(body.to_string())
+            .expect("request");
+        let text = r.body_mut().read_to_string().unwrap_or_default();
+        (r.status().as_u16(), serde_json::from_str(&text).unwrap_or(Value::Null))
+    };
+    let (status, created) = post(&admin_key, "/api/v1/api-keys", serde_json::json!({"name": "ci", "role": "sender"}));
+    assert_eq!(status, 201, "{created}");
+    let secret = created["key"].as_str().expect("the secret, once").to_owned();
+    let id = created["id"].as_str().expect("an id").to_owned();
+    // The new key works, with a sender's view: its own contracts only.
+    let sender = server.client_with(Some(secret.clone()));
+    assert!(sender.list_contracts(None, None, None, None).expect("a sender lists").items.is_empty());
+    // Listed without secrets.
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let text = agent
+        .get(&format!("{}/api/v1/api-keys", server.url))
+        .header("Authorization", &format!("Bearer {admin_key}"))
+        .call()
+        .expect("list")
+        .body_mut()
+        .read_to_string()
+        .expect("text");
+    assert!(text.contains(&id) && !text.contains(&secret), "{text}");
+    // A sender may not make keys; an admin may not make an owner's key.
+    assert_eq!(post(&secret, "/api/v1/api-keys", serde_json::json!({"name": "x"})).0, 403);
+    assert_eq!(post(&admin_key, "/api/v1/api-keys", serde_json::json!({"name": "x", "role": "owner"})).0, 403);
+    assert_eq!(post(&admin_key, "/api/v1/api-keys", serde_json::json!({"name": " "})).0, 422);
+    // Another organisation cannot revoke it (404, as if it did not exist).
+    let other_key = server.create_org("Other", "keys@example.com").api_key;
+    assert_eq!(post(&other_key, &format!("/api/v1/api-keys/{id}/revoke"), Value::Null).0, 404);
+    assert!(sender.list_contracts(None, None, None, None).is_ok(), "still alive");
+    // Revoked by its own organisation: dead at once.
+    assert_eq!(post(&admin_key, &format!("/api/v1/api-keys/{id}/revoke"), Value::Null).0, 200);
+    refused(sender.list_contracts(None, None, None, None), 401, "unauthorized");
+    assert_eq!(post(&admin_key, &format!("/api/v1/api-keys/{id}/revoke"), Value::Null).0, 404, "revoked once");
+}

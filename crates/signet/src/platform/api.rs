@@ -266,6 +266,8 @@ pub fn router(app: AppState) -> Router {
         .route("/api/v1/signing/{token}/sign", post(super::ceremony::sign))
         .route("/api/v1/signing/{token}/decline", post(super::ceremony::decline))
         .route("/api/v1/outbox", get(outbox))
+        .route("/api/v1/api-keys", post(create_api_key).get(list_api_keys))
+        .route("/api/v1/api-keys/{id}/revoke", post(revoke_api_key))
         .layer(axum::middleware::from_fn_with_state(app.clone(), idempotency))
         .layer(axum::middleware::from_fn_with_state(app.clone(), client_address))
         .layer(DefaultBodyLimit::max(limit))
@@ -709,6 +711,57 @@ pub async fn document_response(app: &App, c: &Contract, n: usize) -> ApiResult<R
     let bytes = super::ceremony::current_pdf(app, &key, c, &doc.id).map_err(ApiError::internal)?;
     let disposition = format!("attachment; filename=\"{}\"", doc.name.replace(['"', '\\', '\r', '\n'], "_"));
     Ok(([(header::CONTENT_TYPE, "application/pdf".to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewKeyBody {
+    name: String,
+    #[serde(default = "default_key_role")]
+    role: String,
+}
+
+fn default_key_role() -> String {
+    "sender".into()
+}
+
+fn api_key_json(k: &signet_store::ApiKey) -> Value {
+    json!({"id": k.id, "name": k.name, "role": k.role.as_str(), "created_at": k.created_at, "revoked_at": k.revoked_at})
+}
+
+/// `POST /api/v1/api-keys`: a new key of the caller's organisation, its secret shown once.
+async fn create_api_key(State(app): State<AppState>, Auth(actor): Auth, Json(body): Json<NewKeyBody>) -> ApiResult<Response> {
+    actor.require(signet_domain::org::Permission::ManageApiKeys, "managing API keys")?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid("name: give the key a name of 1 to 100 characters"));
+    }
+    let role = signet_domain::org::Role::parse(&body.role).map_err(ApiError::from)?;
+    if role < actor.role {
+        return Err(ApiError::from(signet_domain::DomainError::Forbidden("giving a key more power than your own")));
+    }
+    let secret = format!("sk_{}", super::new_secret().map_err(ApiError::internal)?);
+    let key = signet_store::ApiKey { id: new_id("key"), org: actor.org.clone(), name: name.to_owned(), role, created_at: now_ms(), revoked_at: None };
+    app.store.create_api_key(&key, &secret_hash(&secret)).await?;
+    let mut out = api_key_json(&key);
+    out["key"] = Value::String(secret);
+    Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+/// `GET /api/v1/api-keys`: the organisation's keys (never their secrets).
+async fn list_api_keys(State(app): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<Value>> {
+    actor.require(signet_domain::org::Permission::ManageApiKeys, "managing API keys")?;
+    let keys = app.store.api_keys(&actor.org).await?;
+    Ok(Json(json!({ "items": keys.iter().map(api_key_json).collect::<Vec<_>>() })))
+}
+
+/// `POST /api/v1/api-keys/{id}/revoke`.
+async fn revoke_api_key(State(app): State<AppState>, Auth(actor): Auth, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    actor.require(signet_domain::org::Permission::ManageApiKeys, "managing API keys")?;
+    if !app.store.revoke_api_key(&actor.org, &id, now_ms()).await? {
+        return Err(ApiError::not_found());
+    }
+    Ok(Json(json!({ "id": id, "revoked": true })))
 }
 
 #[derive(Deserialize)]
