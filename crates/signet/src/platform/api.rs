@@ -91,41 +91,32 @@ pub async fn remind_idle(app: &App) -> anyhow::Result<usize> {
         return Ok(0);
     }
     let now = now_ms();
-    let mut n = 0;
-    for (org, id) in app.store.idle_open_contracts(now.saturating_sub(app.cfg.remind_days * 86_400_000), 200).await? {
-        let Some((c, version)) = app.store.contract(&org, &id).await? else { continue };
-        let events = c.auto_remind(now);
-        if events.is_empty() {
-            continue;
-        }
-        match app.store.update_contract(&c, version, &events, now).await {
-            Ok(seqs) => {
-                record_evidence(app, &c, &seqs, &events).await;
-                super::ceremony::issue_links(app, &c, &events).await?;
-                n += events.len();
-            }
-            Err(signet_store::StoreError::Conflict(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(n)
+    let idle = app.store.idle_open_contracts(now.saturating_sub(app.cfg.remind_days * 86_400_000), 200).await?;
+    sweep(app, idle, |c| c.auto_remind(now)).await
 }
 
 /// Expires open contracts whose deadline has passed.
 pub async fn expire_due(app: &App) -> anyhow::Result<usize> {
     let now = now_ms();
+    let due = app.store.due_for_expiry(now, 200).await?;
+    sweep(app, due, |c| c.expire_if_due(now).into_iter().collect()).await
+}
+
+/// Applies a system change to each of `contracts` (`(org, id)`) and commits the events it
+/// gives; a contract changed meanwhile by a request is left for the next sweep. Returns the
+/// number of events.
+async fn sweep(app: &App, contracts: Vec<(String, String)>, change: impl Fn(&mut Contract) -> Vec<ContractEvent>) -> anyhow::Result<usize> {
     let mut n = 0;
-    for (org, id) in app.store.due_for_expiry(now, 200).await? {
+    for (org, id) in contracts {
         let Some((mut c, version)) = app.store.contract(&org, &id).await? else { continue };
-        if let Some(event) = c.expire_if_due(now) {
-            match app.store.update_contract(&c, version, std::slice::from_ref(&event), now).await {
-                Ok(seqs) => {
-                    record_evidence(app, &c, &seqs, std::slice::from_ref(&event)).await;
-                    n += 1;
-                }
-                Err(signet_store::StoreError::Conflict(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
+        let events = change(&mut c);
+        if events.is_empty() {
+            continue;
+        }
+        match commit(app, &c, version, &events).await {
+            Ok(()) => n += events.len(),
+            Err(signet_store::StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(n)
@@ -175,7 +166,7 @@ fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
 /// `Idempotency-Key` on authenticated POSTs: the first request's answer is stored and
 /// replayed for retries with the same key and the same request; the same key with another
 /// request is refused; a retry while the first is still running gets 409.
-async fn idempotency(State(app): State<AppState>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+async fn idempotency(State(app): State<AppState>, mut req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     if req.method() != axum::http::Method::POST {
         return next.run(req).await;
     }
@@ -185,15 +176,12 @@ async fn idempotency(State(app): State<AppState>, req: axum::extract::Request, n
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return ApiError::bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters").into_response();
     }
-    let token = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).map(str::to_owned);
-    let org = match token {
-        Some(t) => match app.store.api_key_by_hash(&secret_hash(&t)).await {
-            Ok(Some(k)) => k.org,
-            Ok(None) => return ApiError::unauthorized().into_response(),
-            Err(e) => return ApiError::from(e).into_response(),
-        },
+    let headers = req.headers().clone();
+    let org = match presented_key(&app, &headers, req.extensions_mut()).await {
+        Ok(Some(k)) => k.org,
         // Unauthenticated POSTs (the signer's, keyed by their link) are scoped by the path.
-        None => "public".to_owned(),
+        Ok(None) => "public".to_owned(),
+        Err(e) => return e.into_response(),
     };
     let limit = usize::try_from(app.cfg.max_upload_mb * 1024 * 1024).unwrap_or(usize::MAX);
     let (parts, body) = req.into_parts();
@@ -286,17 +274,29 @@ impl FromRequestParts<AppState> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
         app.metrics.requests.fetch_add(1, Ordering::Relaxed);
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(ApiError::unauthorized)?;
-        let key = app.store.api_key_by_hash(&secret_hash(token)).await?.ok_or_else(ApiError::unauthorized)?;
+        let key = presented_key(app, &parts.headers, &mut parts.extensions).await?.ok_or_else(ApiError::unauthorized)?;
         Ok(Auth(Actor { org: key.org, principal: key.id, role: key.role }))
     }
+}
+
+/// The outcome of looking up a request's API key, kept in its extensions so that the
+/// idempotency layer and the handler's [`Auth`] look it up once between them.
+#[derive(Clone)]
+struct PresentedKey(Option<signet_store::ApiKey>);
+
+/// The live API key a request presents as `Authorization: Bearer …`: `Ok(None)` without the
+/// header, 401 for a key that is unknown or revoked.
+async fn presented_key(app: &App, headers: &axum::http::HeaderMap, extensions: &mut axum::http::Extensions) -> ApiResult<Option<signet_store::ApiKey>> {
+    if let Some(PresentedKey(key)) = extensions.get::<PresentedKey>() {
+        return Ok(key.clone());
+    }
+    let Some(token) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim) else {
+        extensions.insert(PresentedKey(None));
+        return Ok(None);
+    };
+    let key = app.store.api_key_by_hash(&secret_hash(token)).await?.ok_or_else(ApiError::unauthorized)?;
+    extensions.insert(PresentedKey(Some(key.clone())));
+    Ok(Some(key))
 }
 
 // --- small endpoints ----------------------------------------------------------------------------
@@ -780,6 +780,12 @@ async fn outbox(State(app): State<AppState>, Auth(actor): Auth, Query(q): Query<
 // --- state changes ----------------------------------------------------------------------------------
 
 async fn save(app: &App, c: &Contract, version: u64, events: &[ContractEvent]) -> ApiResult<()> {
+    Ok(commit(app, c, version, events).await?)
+}
+
+/// Stores a change of `c` (still at `version`) with its events, appends them to the evidence
+/// log and sends the messages they call for.
+async fn commit(app: &App, c: &Contract, version: u64, events: &[ContractEvent]) -> Result<(), signet_store::StoreError> {
     let seqs = app.store.update_contract(c, version, events, now_ms()).await?;
     record_evidence(app, c, &seqs, events).await;
     if let Err(e) = super::ceremony::issue_links(app, c, events).await {
