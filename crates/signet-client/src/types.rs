@@ -194,17 +194,21 @@ pub struct NewRecipient {
     /// For a company representative: the company they sign for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company: Option<String>,
+    /// The language of their messages, `zh` or `en`; by default the one their name is
+    /// written in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
 }
 
 impl NewRecipient {
     /// A signer reached by email, signing in turn `order`.
     pub fn signer(name: impl Into<String>, email: impl Into<String>, order: u32) -> Self {
-        NewRecipient { name: name.into(), email: Some(email.into()), phone: None, role: Role::Signer, order, company: None }
+        NewRecipient { name: name.into(), email: Some(email.into()), phone: None, role: Role::Signer, order, company: None, lang: None }
     }
 
     /// A copy recipient reached by email, told when everyone has signed.
     pub fn cc(name: impl Into<String>, email: impl Into<String>) -> Self {
-        NewRecipient { name: name.into(), email: Some(email.into()), phone: None, role: Role::Cc, order: 1, company: None }
+        NewRecipient { name: name.into(), email: Some(email.into()), phone: None, role: Role::Cc, order: 1, company: None, lang: None }
     }
 }
 

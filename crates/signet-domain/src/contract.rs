@@ -118,6 +118,9 @@ pub struct Recipient {
     pub verified_at: Option<Millis>,
     /// When they signed or declined.
     pub done_at: Option<Millis>,
+    /// The language of their messages (`zh` or `en`), when the sender chose one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
 }
 
 impl Recipient {
@@ -167,10 +170,42 @@ impl FieldKind {
             .find(|k| k.as_str() == s)
             .ok_or_else(|| DomainError::invalid("type", format!("{s:?} is not a field type; use signature, seal, date, text or checkbox")))
     }
+
+    /// The size a field of this kind gets when only its place is known (placement by
+    /// keyword), in PDF points: `[width, height]`.
+    pub fn default_size(self) -> [f64; 2] {
+        match self {
+            FieldKind::Signature => [150.0, 50.0],
+            FieldKind::Seal => [120.0, 120.0],
+            FieldKind::Date => [110.0, 20.0],
+            FieldKind::Text => [160.0, 20.0],
+            FieldKind::Checkbox => [14.0, 14.0],
+        }
+    }
 }
 
 /// A rectangle in PDF points from the page's bottom-left corner: `[x1, y1, x2, y2]`.
 pub type Rect = [f64; 4];
+
+/// Where a field placed by keyword goes: just right of the text found (`anchor`), centred on
+/// its line, moved by `offset` (`[dx, dy]`, points), of `size` (or the kind's default), and
+/// shifted back inside the page (`page` = `[x1, y1, x2, y2]`) when it would stick out. Fails
+/// when the field is larger than the page.
+pub fn place_by_keyword(kind: FieldKind, anchor: Rect, page: Rect, size: Option<[f64; 2]>, offset: Option<[f64; 2]>) -> Result<Rect, DomainError> {
+    let [w, h] = size.unwrap_or_else(|| kind.default_size());
+    let [dx, dy] = offset.unwrap_or([0.0, 0.0]);
+    if !(w.is_finite() && h.is_finite() && w >= 4.0 && h >= 4.0) || !(dx.is_finite() && dy.is_finite()) {
+        return Err(DomainError::invalid("size", "the size is [width, height] in points, each at least 4"));
+    }
+    if w > page[2] - page[0] || h > page[3] - page[1] {
+        return Err(DomainError::invalid("size", format!("a field of {w} x {h} points does not fit on the page")));
+    }
+    let x1 = anchor[2] + 4.0 + dx;
+    let y1 = (anchor[1] + anchor[3]) / 2.0 - h / 2.0 + dy;
+    let x1 = x1.min(page[2] - w).max(page[0]);
+    let y1 = y1.min(page[3] - h).max(page[1]);
+    Ok([x1, y1, x1 + w, y1 + h])
+}
 
 /// A field placed on a document for a recipient.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -253,6 +288,8 @@ pub struct NewRecipient {
     pub role: RecipientRole,
     /// Order (defaults to 1 in the API).
     pub order: u32,
+    /// Language of their messages: `zh`, `en`, or `None` to guess from the name.
+    pub lang: Option<String>,
 }
 
 /// A field as given when creating a contract, by recipient email or phone.
@@ -342,6 +379,10 @@ impl Contract {
             {
                 return Err(DomainError::invalid(at("phone"), format!("{p:?} is not a phone number (6 to 15 digits, optional leading +)")));
             }
+            let lang = r.lang.map(|l| l.trim().to_ascii_lowercase()).filter(|l| !l.is_empty());
+            if lang.as_deref().is_some_and(|l| l != "zh" && l != "en") {
+                return Err(DomainError::invalid(at("lang"), "the language is zh or en (or leave it out to follow the name)"));
+            }
             if order_is_invalid(r.order) {
                 return Err(DomainError::invalid(at("order"), "the order is a number from 1 to 1000"));
             }
@@ -361,6 +402,7 @@ impl Contract {
                 status: RecipientStatus::Waiting,
                 verified_at: None,
                 done_at: None,
+                lang,
             });
         }
         if !recipients.iter().any(Recipient::signs) {
@@ -671,7 +713,23 @@ mod tests {
     }
 
     fn recipient(id: &str, email: &str, order: u32, role: RecipientRole) -> NewRecipient {
-        NewRecipient { id: id.into(), name: format!("Name {id}"), email: Some(email.into()), phone: None, role, order }
+        NewRecipient { id: id.into(), name: format!("Name {id}"), email: Some(email.into()), phone: None, role, order, lang: None }
+    }
+
+    #[test]
+    fn keyword_placement_sits_right_of_the_text_and_stays_on_the_page() {
+        let page = [0.0, 0.0, 595.0, 842.0];
+        let r = place_by_keyword(FieldKind::Signature, [100.0, 400.0, 160.0, 412.0], page, None, None).unwrap();
+        assert_eq!(r, [164.0, 381.0, 314.0, 431.0], "right of the keyword, centred on its line");
+        let r = place_by_keyword(FieldKind::Checkbox, [100.0, 400.0, 160.0, 412.0], page, None, Some([-80.0, 10.0])).unwrap();
+        assert_eq!(r, [84.0, 409.0, 98.0, 423.0], "moved by the offset");
+        let r = place_by_keyword(FieldKind::Signature, [500.0, 830.0, 590.0, 840.0], page, None, None).unwrap();
+        assert_eq!(r, [445.0, 792.0, 595.0, 842.0], "pushed back inside the page's top-right corner");
+        let r = place_by_keyword(FieldKind::Text, [0.0, 0.0, 10.0, 2.0], [0.0, 0.0, 595.0, 842.0], Some([100.0, 30.0]), Some([-500.0, -500.0])).unwrap();
+        assert_eq!(r, [0.0, 0.0, 100.0, 30.0], "and inside the bottom-left corner");
+        assert_eq!(place_by_keyword(FieldKind::Seal, [0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 100.0, 100.0], None, None).unwrap_err().code(), "invalid_input");
+        assert_eq!(place_by_keyword(FieldKind::Text, [0.0; 4], page, Some([f64::NAN, 10.0]), None).unwrap_err().code(), "invalid_input");
+        assert_eq!(place_by_keyword(FieldKind::Text, [0.0; 4], page, Some([2.0, 10.0]), None).unwrap_err().code(), "invalid_input");
     }
 
     fn field(id: &str, email: &str, kind: FieldKind) -> NewField {

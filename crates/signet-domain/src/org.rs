@@ -114,6 +114,32 @@ pub fn check_role_change(actor: &Actor, target_user: &str, from: Role, to: Role,
     Ok(())
 }
 
+/// Checks adding a member with `role`: only members managers add, and nobody gives more power
+/// than their own.
+pub fn check_new_member(actor: &Actor, role: Role) -> Result<(), DomainError> {
+    actor.require(Permission::ManageMembers, "adding members")?;
+    if role < actor.role {
+        return Err(DomainError::Forbidden("giving a member more power than your own"));
+    }
+    Ok(())
+}
+
+/// Checks removing a member: as a role change to nothing — not oneself, owners only by
+/// owners, never the last owner.
+pub fn check_member_removal(actor: &Actor, target_user: &str, role: Role, owners: usize) -> Result<(), DomainError> {
+    actor.require(Permission::ManageMembers, "removing members")?;
+    if actor.principal == target_user {
+        return Err(DomainError::Forbidden("removing yourself"));
+    }
+    if role == Role::Owner && actor.role != Role::Owner {
+        return Err(DomainError::Forbidden("removing owners (owners only)"));
+    }
+    if role == Role::Owner && owners <= 1 {
+        return Err(DomainError::invalid("user_id", "an organisation keeps at least one owner"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +176,22 @@ mod tests {
         assert_eq!(check_role_change(&owner, "usr_2", Role::Owner, Role::Admin, 1).unwrap_err().code(), "invalid_input");
         assert!(check_role_change(&owner, "usr_2", Role::Owner, Role::Admin, 2).is_ok());
         assert_eq!(check_role_change(&actor(Role::Sender), "usr_2", Role::Member, Role::Sender, 1).unwrap_err().code(), "forbidden");
+    }
+
+    #[test]
+    fn members_are_added_and_removed_within_ones_rank() {
+        let owner = actor(Role::Owner);
+        let admin = actor(Role::Admin);
+        assert!(check_new_member(&admin, Role::Admin).is_ok());
+        assert!(check_new_member(&admin, Role::Member).is_ok());
+        assert_eq!(check_new_member(&admin, Role::Owner).unwrap_err().code(), "forbidden");
+        assert!(check_new_member(&owner, Role::Owner).is_ok());
+        assert_eq!(check_new_member(&actor(Role::Sender), Role::Member).unwrap_err().code(), "forbidden");
+        assert!(check_member_removal(&admin, "usr_2", Role::Sender, 1).is_ok());
+        assert_eq!(check_member_removal(&admin, "usr_2", Role::Owner, 2).unwrap_err().code(), "forbidden");
+        assert!(check_member_removal(&owner, "usr_2", Role::Owner, 2).is_ok());
+        assert_eq!(check_member_removal(&owner, "usr_2", Role::Owner, 1).unwrap_err().code(), "invalid_input");
+        assert_eq!(check_member_removal(&owner, "usr_1", Role::Admin, 2).unwrap_err().code(), "forbidden", "not oneself");
+        assert_eq!(check_member_removal(&actor(Role::Member), "usr_2", Role::Member, 1).unwrap_err().code(), "forbidden");
     }
 }

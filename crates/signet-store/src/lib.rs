@@ -11,6 +11,8 @@
 //! Tenant isolation: every read of an organisation's data takes the organisation id, and a row
 //! of another organisation is simply not found.
 
+pub mod blob;
+
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -402,6 +404,13 @@ impl Store {
                 ))
             })
             .collect()
+    }
+
+    /// Removes a member from an organisation (the user stays, they may belong elsewhere);
+    /// `false` if they were not a member of it.
+    pub async fn remove_member(&self, org_id: &str, user_id: &str) -> Result<bool> {
+        let r = sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2").bind(org_id).bind(user_id).execute(&self.pool).await?;
+        Ok(r.rows_affected() > 0)
     }
 
     // --- API keys ----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ fn new_contract(id: &str, number: &str, title: &str, signer: &str) -> NewContrac
         title: title.into(),
         number: number.into(),
         documents: vec![Document { id: format!("doc_{id}"), name: "a.pdf".into(), sha256: "00".repeat(32), pages: vec![(595.0, 842.0)], signed_blob: None }],
-        recipients: vec![NewRecipient { id: format!("rcp_{id}"), name: "李四".into(), email: Some(signer.into()), phone: None, role: RecipientRole::Signer, order: 1 }],
+        recipients: vec![NewRecipient { id: format!("rcp_{id}"), name: "李四".into(), email: Some(signer.into()), phone: None, role: RecipientRole::Signer, order: 1, lang: None }],
         fields: vec![NewField { id: format!("fld_{id}"), recipient: signer.into(), document: 0, kind: FieldKind::Signature, page: 1, rect: [10.0, 10.0, 110.0, 60.0] }],
         deadline: None,
     }
@@ -46,6 +46,12 @@ async fn suite(store: Store) {
     let members = store.members("org_a").await.unwrap();
     assert_eq!(members.iter().map(|(u, r)| (u.email.as_str(), *r)).collect::<Vec<_>>(), [("alice@example.com", Role::Owner), ("bob@example.com", Role::Admin)]);
     assert_eq!(store.user_by_email(" Alice@Example.com ").await.unwrap().unwrap().id, "usr_alice");
+    let carol = store.set_member("org_a", &user("usr_carol", "carol@example.com"), Role::Member, T0).await.unwrap();
+    assert!(!store.remove_member("org_b", &carol).await.unwrap(), "another organisation cannot remove her");
+    assert!(store.remove_member("org_a", &carol).await.unwrap());
+    assert!(!store.remove_member("org_a", &carol).await.unwrap(), "removed once");
+    assert_eq!(store.role("org_a", &carol).await.unwrap(), None);
+    assert!(store.user_by_email("carol@example.com").await.unwrap().is_some(), "the user stays");
 
     // API keys: found by hash only while live, revoked only within their organisation.
     let key = ApiKey { id: "key_1".into(), org: "org_a".into(), name: "ci".into(), role: Role::Sender, created_at: T0, revoked_at: None };

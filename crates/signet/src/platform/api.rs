@@ -5,12 +5,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Json;
@@ -163,6 +164,83 @@ fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Most bytes read and dropped after a refused upload, and for how long.
+const DRAIN_MAX: u64 = 256 << 20;
+const DRAIN_TIME: Duration = Duration::from_secs(30);
+
+/// Reads and drops what is left of a refused request body (up to [`DRAIN_MAX`] bytes or
+/// [`DRAIN_TIME`]). A client that sends its whole request before reading the answer would
+/// otherwise get a reset connection instead of our 413 (RFC 9112, section 9.6).
+async fn drain(body: axum::body::Body) {
+    use http_body_util::BodyExt as _;
+    let mut body = body;
+    let mut seen = 0u64;
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while seen < DRAIN_MAX {
+            match body.frame().await {
+                Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len() as u64),
+                _ => break,
+            }
+        }
+    })
+    .await;
+}
+
+/// An answer after which the connection is closed (what was left of the body was drained).
+fn closing(mut r: Response) -> Response {
+    r.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+    r
+}
+
+fn too_large_response(limit_mb: u64) -> Response {
+    closing(ApiError::too_large(limit_mb).into_response())
+}
+
+/// Reads a body of at most `limit` bytes; over it, drains the rest and gives `None`.
+async fn read_limited(body: axum::body::Body, limit: usize) -> Option<axum::body::Bytes> {
+    use http_body_util::BodyExt as _;
+    let mut body = body;
+    let mut buf = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else { return None };
+        if let Some(d) = frame.data_ref() {
+            if buf.len() + d.len() > limit {
+                drain(body).await;
+                return None;
+            }
+            buf.extend_from_slice(d);
+        }
+    }
+    Some(buf.into())
+}
+
+/// Uploads over the limit are refused before any handler runs: at once when the declared
+/// `Content-Length` is over it, else (a chunked body) once the bytes read go over it.
+async fn upload_limit(State(app): State<AppState>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let limit = app.cfg.max_upload_mb.saturating_mul(1024 * 1024);
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    match declared {
+        Some(n) if n > limit => {
+            // A wrong API key is still told so first (401 before 413).
+            let (mut parts, body) = req.into_parts();
+            let answer = match presented_key(&app, &parts.headers.clone(), &mut parts.extensions).await {
+                Err(e) => e.into_response(),
+                Ok(_) => ApiError::too_large(app.cfg.max_upload_mb).into_response(),
+            };
+            drain(body).await;
+            closing(answer)
+        }
+        None if req.headers().contains_key(header::TRANSFER_ENCODING) => {
+            let (parts, body) = req.into_parts();
+            match read_limited(body, usize::try_from(limit).unwrap_or(usize::MAX)).await {
+                Some(bytes) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+                None => too_large_response(app.cfg.max_upload_mb),
+            }
+        }
+        _ => next.run(req).await,
+    }
+}
+
 /// `Idempotency-Key` on authenticated POSTs: the first request's answer is stored and
 /// replayed for retries with the same key and the same request; the same key with another
 /// request is refused; a retry while the first is still running gets 409.
@@ -185,9 +263,8 @@ async fn idempotency(State(app): State<AppState>, mut req: axum::extract::Reques
     };
     let limit = usize::try_from(app.cfg.max_upload_mb * 1024 * 1024).unwrap_or(usize::MAX);
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, limit).await {
-        Ok(b) => b,
-        Err(_) => return ApiError::too_large(app.cfg.max_upload_mb).into_response(),
+    let Some(bytes) = read_limited(body, limit).await else {
+        return too_large_response(app.cfg.max_upload_mb);
     };
     // The fingerprint of the request: method, path, media type and body, with a multipart
     // boundary replaced by a fixed token, since clients draw a new boundary per attempt.
@@ -253,12 +330,17 @@ pub fn router(app: AppState) -> Router {
         .route("/api/v1/signing/{token}/code", post(super::ceremony::send_code))
         .route("/api/v1/signing/{token}/sign", post(super::ceremony::sign))
         .route("/api/v1/signing/{token}/decline", post(super::ceremony::decline))
+        .route("/api/v1/signing/{token}/evidence", get(super::ceremony::evidence))
         .route("/api/v1/outbox", get(outbox))
+        .route("/api/v1/members", post(add_member).get(list_members))
+        .route("/api/v1/members/{user_id}/role", post(change_member_role))
+        .route("/api/v1/members/{user_id}/remove", post(remove_member))
         .route("/api/v1/api-keys", post(create_api_key).get(list_api_keys))
         .route("/api/v1/api-keys/{id}/revoke", post(revoke_api_key))
         .layer(axum::middleware::from_fn_with_state(app.clone(), idempotency))
         .layer(axum::middleware::from_fn_with_state(app.clone(), client_address))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), upload_limit))
         .with_state(app)
         .nest("/log", log_routes)
         .nest("/ca", ca_routes)
@@ -383,6 +465,7 @@ pub fn contract_json(c: &Contract) -> Value {
             "phone": r.phone,
             "role": role_name(&r.role),
             "company": match &r.role { RecipientRole::CompanySigner { company } => Some(company.as_str()), _ => None },
+            "lang": r.lang,
             "order": r.order,
             "status": match r.status {
                 signet_domain::contract::RecipientStatus::Waiting => "waiting",
@@ -437,6 +520,7 @@ struct MetaRecipient {
     #[serde(default = "default_order")]
     order: u32,
     company: Option<String>,
+    lang: Option<String>,
 }
 
 fn default_role() -> String {
@@ -559,7 +643,7 @@ async fn create_contract(
             ("approver", _) => RecipientRole::Approver,
             (other, _) => return Err(ApiError::invalid(format!("recipients[{i}].role: {other:?} is not a role; use signer, cc or approver"))),
         };
-        recipients.push(NewRecipient { id: new_id("rcp"), name: r.name, email: r.email, phone: r.phone, role, order: r.order });
+        recipients.push(NewRecipient { id: new_id("rcp"), name: r.name, email: r.email, phone: r.phone, role, order: r.order, lang: r.lang });
     }
     let mut fields = Vec::new();
     for (i, f) in meta.fields.into_iter().enumerate() {
@@ -586,15 +670,15 @@ async fn create_contract(
     // Documents first, then the rows that name them; a failed commit removes the documents.
     let key = super::init::org_key(&app, &actor.org).await.map_err(ApiError::internal)?;
     for (doc, (_, bytes)) in contract.documents.iter().zip(&documents) {
-        if let Err(e) = app.blobs.put(&key, &actor.org, &contract.id, &format!("{}.pdf", doc.id), bytes) {
-            app.blobs.remove_contract(&actor.org, &contract.id);
+        if let Err(e) = app.blobs.put(&key, &actor.org, &contract.id, &format!("{}.pdf", doc.id), bytes).await {
+            app.blobs.remove_contract(&actor.org, &contract.id).await;
             return Err(ApiError::internal(e));
         }
     }
     let seqs = match app.store.insert_contract(&contract, &events).await {
         Ok(s) => s,
         Err(e) => {
-            app.blobs.remove_contract(&actor.org, &contract.id);
+            app.blobs.remove_contract(&actor.org, &contract.id).await;
             return Err(e.into());
         }
     };
@@ -708,9 +792,110 @@ pub async fn document_response(app: &App, c: &Contract, n: usize) -> ApiResult<R
         .and_then(|i| c.documents.get(i))
         .ok_or_else(|| ApiError::invalid(format!("document: this contract has {} document(s), counted from 1", c.documents.len())))?;
     let key = super::init::org_key(app, &c.org).await.map_err(ApiError::internal)?;
-    let bytes = super::ceremony::current_pdf(app, &key, c, &doc.id).map_err(ApiError::internal)?;
+    let bytes = super::ceremony::current_pdf(app, &key, c, &doc.id).await.map_err(ApiError::internal)?;
     let disposition = format!("attachment; filename=\"{}\"", doc.name.replace(['"', '\\', '\r', '\n'], "_"));
     Ok(([(header::CONTENT_TYPE, "application/pdf".to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+}
+
+// --- members --------------------------------------------------------------------------------
+
+fn member_json(u: &signet_store::User, role: signet_domain::org::Role) -> Value {
+    json!({"user_id": u.id, "email": u.email, "name": u.name, "role": role.as_str()})
+}
+
+/// A member of the caller's organisation, or 404 (also for another organisation's users).
+async fn member(app: &App, actor: &Actor, user_id: &str) -> ApiResult<(signet_store::User, signet_domain::org::Role, usize)> {
+    let members = app.store.members(&actor.org).await?;
+    let owners = members.iter().filter(|(_, r)| *r == signet_domain::org::Role::Owner).count();
+    let (u, r) = members.into_iter().find(|(u, _)| u.id == user_id).ok_or_else(ApiError::not_found)?;
+    Ok((u, r, owners))
+}
+
+/// `GET /api/v1/members`: the organisation's members and their roles.
+async fn list_members(State(app): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<Value>> {
+    actor.require(signet_domain::org::Permission::ManageMembers, "managing members")?;
+    let members = app.store.members(&actor.org).await?;
+    Ok(Json(json!({ "items": members.iter().map(|(u, r)| member_json(u, *r)).collect::<Vec<_>>() })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewMemberBody {
+    email: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default = "default_member_role")]
+    role: String,
+}
+
+fn default_member_role() -> String {
+    "sender".into()
+}
+
+/// `POST /api/v1/members`: adds a member; a new user gets a first password, shown once.
+async fn add_member(State(app): State<AppState>, Auth(actor): Auth, Json(body): Json<NewMemberBody>) -> ApiResult<Response> {
+    let role = signet_domain::org::Role::parse(&body.role).map_err(ApiError::from)?;
+    signet_domain::org::check_new_member(&actor, role)?;
+    let email = body.email.trim().to_lowercase();
+    let valid_email = email.len() <= 254 && email.split_once('@').is_some_and(|(a, d)| !a.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')) && !email.chars().any(char::is_whitespace);
+    if !valid_email {
+        return Err(ApiError::invalid("email: give the member's email address, like name@example.com"));
+    }
+    let name = body.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or(&email).to_owned();
+    if name.chars().count() > 100 {
+        return Err(ApiError::invalid("name: at most 100 characters"));
+    }
+    let existing = app.store.user_by_email(&email).await?;
+    if let Some(u) = &existing {
+        if app.store.role(&actor.org, &u.id).await?.is_some() {
+            return Err(ApiError::new(StatusCode::CONFLICT, "already_member", format!("{email} is already a member; change their role instead")));
+        }
+    }
+    let (user, password) = match existing {
+        Some(u) => (u, None),
+        None => {
+            let password = super::new_secret().map_err(ApiError::internal)?;
+            let hash = tokio::task::block_in_place(|| super::init::hash_password(&password)).map_err(ApiError::internal)?;
+            (signet_store::User { id: new_id("usr"), email: email.clone(), name, password_hash: hash }, Some(password))
+        }
+    };
+    let user_id = app.store.set_member(&actor.org, &user, role, now_ms()).await?;
+    let user = signet_store::User { id: user_id, ..user };
+    let mut out = member_json(&user, role);
+    if let Some(p) = password {
+        out["initial_password"] = Value::String(p);
+    }
+    Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleBody {
+    role: String,
+}
+
+/// `POST /api/v1/members/{user_id}/role`: changes a member's role.
+async fn change_member_role(State(app): State<AppState>, Auth(actor): Auth, Path(user_id): Path<String>, Json(body): Json<RoleBody>) -> ApiResult<Json<Value>> {
+    actor.require(signet_domain::org::Permission::ManageMembers, "managing members")?;
+    let to = signet_domain::org::Role::parse(&body.role).map_err(ApiError::from)?;
+    let (user, from, owners) = member(&app, &actor, &user_id).await?;
+    signet_domain::org::check_role_change(&actor, &user.id, from, to, owners)?;
+    if to < actor.role {
+        return Err(ApiError::from(signet_domain::DomainError::Forbidden("giving a member more power than your own")));
+    }
+    app.store.set_member(&actor.org, &user, to, now_ms()).await?;
+    Ok(Json(member_json(&user, to)))
+}
+
+/// `POST /api/v1/members/{user_id}/remove`: removes a member from the organisation.
+async fn remove_member(State(app): State<AppState>, Auth(actor): Auth, Path(user_id): Path<String>) -> ApiResult<Json<Value>> {
+    actor.require(signet_domain::org::Permission::ManageMembers, "managing members")?;
+    let (user, role, owners) = member(&app, &actor, &user_id).await?;
+    signet_domain::org::check_member_removal(&actor, &user.id, role, owners)?;
+    if !app.store.remove_member(&actor.org, &user.id).await? {
+        return Err(ApiError::not_found());
+    }
+    Ok(Json(json!({"user_id": user.id, "removed": true})))
 }
 
 #[derive(Deserialize)]
@@ -831,18 +1016,39 @@ async fn remind_contract(State(app): State<AppState>, Auth(actor): Auth, Path(id
 
 // --- verification -----------------------------------------------------------------------------------
 
-async fn verify_pdf(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult<Json<Value>> {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !(ct.is_empty() || ct.starts_with("application/pdf") || ct.starts_with("application/octet-stream")) {
-        return Err(ApiError::unsupported("send the PDF as the request body with Content-Type: application/pdf"));
+async fn verify_pdf(State(app): State<AppState>, req: axum::extract::Request) -> ApiResult<Json<Value>> {
+    use axum::extract::FromRequest as _;
+    let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let limit_mb = app.cfg.max_upload_mb;
+    let limit = usize::try_from(limit_mb * 1024 * 1024).unwrap_or(usize::MAX);
+    let (name, bytes) = if ct.starts_with("multipart/form-data") {
+        // A browser form: the PDF is the `file` (or `document`) part.
+        let mut form = Multipart::from_request(req, &app).await.map_err(|e| ApiError::bad_request(format!("the multipart body cannot be read: {e}")))?;
+        let mut found = None;
+        while let Some(part) = form.next_field().await.map_err(|e| multipart_error(e, limit_mb))? {
+            if matches!(part.name(), Some("file" | "document")) {
+                let name = part.file_name().unwrap_or("upload.pdf").to_owned();
+                found = Some((name, part.bytes().await.map_err(|e| multipart_error(e, limit_mb))?));
+                break;
+            }
+        }
+        found.ok_or_else(|| ApiError::bad_request("no `file` part: attach the PDF to verify as the `file` part"))?
+    } else if ct.is_empty() || ct.starts_with("application/pdf") || ct.starts_with("application/octet-stream") {
+        let body = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| ApiError::too_large(limit_mb))?;
+        ("upload.pdf".to_owned(), body)
+    } else {
+        return Err(ApiError::unsupported("send the PDF as the request body with Content-Type: application/pdf, or as the `file` part of multipart/form-data"));
+    };
+    if bytes.is_empty() {
+        return Err(ApiError::invalid("the upload is empty: send a PDF"));
     }
     let root = signet_pki::pem::certs_from_pem_or_der(&std::fs::read(app.cfg.data.join("ca").join("root.pem")).map_err(ApiError::internal)?)
         .map_err(ApiError::internal)?;
     let opts = signet_verify::Options { trust_anchors: root, now: std::time::SystemTime::now(), online: None };
-    let bytes = body.to_vec();
+    let bytes = bytes.to_vec();
     let report = tokio::task::spawn_blocking(move || signet_verify::verify(&bytes, &opts)).await.map_err(ApiError::internal)?;
     match report {
-        Ok(r) => Ok(Json(serde_json::to_value(r.v1("upload.pdf")).map_err(ApiError::internal)?)),
+        Ok(r) => Ok(Json(serde_json::to_value(r.v1(&name)).map_err(ApiError::internal)?)),
         Err(signet_verify::VerifyError::NotPdf(why)) => Err(ApiError::unsupported(format!("not a PDF: {why}"))),
         Err(e) => Err(ApiError::invalid(format!("the file cannot be verified: {e}"))),
     }

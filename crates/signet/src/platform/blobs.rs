@@ -1,61 +1,58 @@
 //! Documents at rest: every blob sealed with its own data key under its organisation's key
 //! (`signet-vault`), bound to its place (`org/contract/name`) so that a blob moved elsewhere
-//! does not open. Local files under `DATA/blobs/` (S3 comes with the scale-out issue).
+//! does not open, then handed to a [`BlobStore`] (local files under `DATA/blobs/` by default;
+//! the store only ever sees ciphertext).
 
-use std::path::PathBuf;
+use std::sync::Arc;
 
-use anyhow::Context as _;
+use signet_store::blob::BlobStore;
 use signet_vault::OrgKey;
 
-/// The blob store.
+/// Sealed documents over a blob store.
+#[derive(Clone)]
 pub struct Blobs {
-    root: PathBuf,
+    store: Arc<dyn BlobStore>,
 }
 
-fn check_part(part: &str) -> anyhow::Result<&str> {
-    if part.is_empty() || !part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.') || part.starts_with('.') {
-        anyhow::bail!("invalid blob name part {part:?}");
-    }
-    Ok(part)
+fn key_of(org: &str, contract: &str, name: &str) -> String {
+    format!("{org}/{contract}/{name}")
 }
 
 impl Blobs {
-    /// Blobs under `root`.
-    pub fn new(root: PathBuf) -> Self {
-        Blobs { root }
+    /// Sealed blobs in `store`.
+    pub fn new(store: Arc<dyn BlobStore>) -> Self {
+        Blobs { store }
     }
 
-    fn path(&self, org: &str, contract: &str, name: &str) -> anyhow::Result<PathBuf> {
-        Ok(self.root.join(check_part(org)?).join(check_part(contract)?).join(check_part(name)?))
-    }
-
-    /// Seals and stores `data`; durable when this returns.
-    pub fn put(&self, key: &OrgKey, org: &str, contract: &str, name: &str, data: &[u8]) -> anyhow::Result<()> {
-        let path = self.path(org, contract, name)?;
-        let context = format!("{org}/{contract}/{name}");
-        let sealed = key.seal(data, context.as_bytes())?;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
-        crate::files::write_durable(&path, &sealed, 0o600, true)
+    /// Seals and stores `data` under a name not used before; durable when this returns.
+    pub async fn put(&self, key: &OrgKey, org: &str, contract: &str, name: &str, data: &[u8]) -> anyhow::Result<()> {
+        let place = key_of(org, contract, name);
+        signet_store::blob::check_key(&place)?;
+        let sealed = tokio::task::block_in_place(|| key.seal(data, place.as_bytes()))?;
+        Ok(self.store.put_new(&place, &sealed).await?)
     }
 
     /// Reads and opens a blob; `None` if missing.
-    pub fn get(&self, key: &OrgKey, org: &str, contract: &str, name: &str) -> anyhow::Result<Option<Vec<u8>>> {
-        let path = self.path(org, contract, name)?;
-        let sealed = match std::fs::read(&path) {
-            Ok(s) => s,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    pub async fn get(&self, key: &OrgKey, org: &str, contract: &str, name: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        let place = key_of(org, contract, name);
+        let Some(sealed) = self.store.get(&place).await? else {
+            return Ok(None);
         };
-        let context = format!("{org}/{contract}/{name}");
-        Ok(Some(key.open(&sealed, context.as_bytes())?.to_vec()))
+        let plain = tokio::task::block_in_place(|| key.open(&sealed, place.as_bytes()))?;
+        Ok(Some(plain.to_vec()))
+    }
+
+    /// Removes one blob (a version that was written but never committed).
+    pub async fn remove(&self, org: &str, contract: &str, name: &str) {
+        if let Err(e) = self.store.delete(&key_of(org, contract, name)).await {
+            eprintln!("blobs: an orphan was not removed: {e}");
+        }
     }
 
     /// Removes a contract's blobs (cleanup after a failed creation).
-    pub fn remove_contract(&self, org: &str, contract: &str) {
-        if let (Ok(org), Ok(contract)) = (check_part(org), check_part(contract)) {
-            let _ = std::fs::remove_dir_all(self.root.join(org).join(contract));
+    pub async fn remove_contract(&self, org: &str, contract: &str) {
+        if let Err(e) = self.store.delete_prefix(&format!("{org}/{contract}")).await {
+            eprintln!("blobs: orphans of a failed creation were not removed: {e}");
         }
     }
 }

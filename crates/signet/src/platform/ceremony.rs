@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use signet_domain::contract::{Contract, FieldKind, RecipientRole, Status};
@@ -87,8 +87,17 @@ pub async fn deliver_html(app: &App, org: &str, channel: &str, address: &str, su
     Ok(())
 }
 
-/// The language of a recipient's messages: Chinese when their name is written in Chinese
-/// characters, English otherwise.
+/// The language of a recipient's messages: the one the sender chose, else Chinese when their
+/// name is written in Chinese characters, English otherwise.
+pub fn lang_of(r: &signet_domain::contract::Recipient) -> signet_notify::Lang {
+    match r.lang.as_deref() {
+        Some("zh") => signet_notify::Lang::Zh,
+        Some("en") => signet_notify::Lang::En,
+        _ => lang_for(&r.name),
+    }
+}
+
+/// The language a name is written in: Chinese for Chinese characters, else English.
 pub fn lang_for(name: &str) -> signet_notify::Lang {
     let cjk = name.chars().any(|c| matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F));
     if cjk { signet_notify::Lang::Zh } else { signet_notify::Lang::En }
@@ -98,15 +107,6 @@ pub fn lang_for(name: &str) -> signet_notify::Lang {
 async fn tell_email(app: &App, c: &Contract, r: &signet_domain::contract::Recipient, email: signet_notify::Email, sms: &str) -> anyhow::Result<()> {
     match (&r.email, &r.phone) {
         (Some(address), _) => deliver_html(app, &c.org, "email", address, &email.subject, &email.text, Some(&email.html)).await,
-        (None, Some(phone)) => deliver(app, &c.org, "sms", phone, "", &format!("【Signet】{sms}")).await,
-        (None, None) => Ok(()),
-    }
-}
-
-/// Sends `subject`/`body` to a recipient by email, else `sms` by SMS.
-async fn tell(app: &App, c: &Contract, r: &signet_domain::contract::Recipient, subject: &str, body: &str, sms: &str) -> anyhow::Result<()> {
-    match (&r.email, &r.phone) {
-        (Some(email), _) => deliver(app, &c.org, "email", email, subject, body).await,
         (None, Some(phone)) => deliver(app, &c.org, "sms", phone, "", &format!("【Signet】{sms}")).await,
         (None, None) => Ok(()),
     }
@@ -137,21 +137,21 @@ pub async fn issue_links(app: &App, c: &Contract, events: &[ContractEvent]) -> a
                 let url = new_link(app, c, &r.id).await?;
                 let deadline = c.deadline.and_then(|ms| time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok());
                 let request = signet_notify::SigningRequest { org: &org_name, sender: &org_name, title, recipient: &r.name, link: &url, deadline };
-                let lang = lang_for(&r.name);
+                let lang = lang_of(r);
                 let email = if e.kind == EventKind::Reminded { signet_notify::reminder(lang, &request) } else { signet_notify::signing_request(lang, &request) };
                 let sms = format!("{org_name}邀请您签署《{title}》：{url} / Please sign \"{title}\": {url}");
                 tell_email(app, c, r, email, &sms).await?;
             }
             EventKind::Completed => {
                 for r in &c.recipients {
+                    // A fresh link: its token downloads the signed PDF and the evidence report.
                     let url = new_link(app, c, &r.id).await?;
-                    let name = &r.name;
-                    let subject = format!("已完成：{title} / Completed: {title}");
-                    let body = format!(
-                        "{name}，您好：\n《{title}》（{number}）已由全部签署人签署。下载已签署文件：\n{url}\n\nHello {name},\n\"{title}\" ({number}) has been signed by everyone. Download the signed documents:\n{url}\n"
-                    );
-                    let sms = format!("《{title}》已完成，下载：{url} / \"{title}\" is complete: {url}");
-                    tell(app, c, r, &subject, &body, &sms).await?;
+                    let token = url.rsplit('/').next().unwrap_or_default();
+                    let signed_pdf = format!("{}/api/v1/signing/{token}/document", app.cfg.public_url);
+                    let evidence_report = format!("{}/api/v1/signing/{token}/evidence", app.cfg.public_url);
+                    let email = signet_notify::completed(lang_of(r), &signet_notify::Completed { title, recipient: &r.name, signed_pdf: &signed_pdf, evidence_report: &evidence_report });
+                    let sms = format!("《{title}》（{number}）已完成，下载：{url} / \"{title}\" is complete: {url}");
+                    tell_email(app, c, r, email, &sms).await?;
                 }
             }
             EventKind::Declined | EventKind::Voided => {
@@ -162,7 +162,7 @@ pub async fn issue_links(app: &App, c: &Contract, events: &[ContractEvent]) -> a
                     if e.recipient.as_deref() == Some(r.id.as_str()) {
                         continue;
                     }
-                    let lang = lang_for(&r.name);
+                    let lang = lang_of(r);
                     let email = if e.kind == EventKind::Declined {
                         signet_notify::declined(lang, &signet_notify::Declined { title, recipient: &r.name, who: &who, reason: reason.as_deref() })
                     } else {
@@ -232,6 +232,18 @@ pub async fn document(State(app): State<AppState>, Path(token): Path<String>, Qu
     super::api::document_response(&app, &c, q.document.unwrap_or(1)).await
 }
 
+/// `GET /api/v1/signing/{token}/evidence`: the evidence report, once the contract is complete.
+pub async fn evidence(State(app): State<AppState>, Path(token): Path<String>) -> ApiResult<Response> {
+    let (_, c, _) = open_link(&app, &token).await?;
+    if c.status != Status::Completed {
+        return Err(ApiError::new(StatusCode::CONFLICT, "wrong_state", "the evidence report exists once everyone has signed"));
+    }
+    let events = app.store.events(&c.org, &c.id).await?;
+    let pdf = super::evidence::report_pdf(&app, &c, &events).await.map_err(ApiError::internal)?;
+    let disposition = format!("attachment; filename=\"{}-evidence.pdf\"", c.number);
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/pdf".to_owned()), (axum::http::header::CONTENT_DISPOSITION, disposition)], pdf).into_response())
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CodeBody {
@@ -259,7 +271,7 @@ pub async fn send_code(State(app): State<AppState>, Path(token): Path<String>, J
     let code = new_code().map_err(ApiError::internal)?;
     let otp = OtpCode { code_hash: code_hash(&app, &c.id, &r.id, &code), channel: body.channel.clone(), expires_at: now + CODE_TTL_MS, attempts: 0, window_start, sends_in_window: sends + 1 };
     app.store.put_otp(&c.id, &r.id, &otp).await?;
-    let lang = lang_for(&r.name);
+    let lang = lang_of(&r);
     let otp_code = signet_notify::OneTimeCode::parse(&code).map_err(ApiError::internal)?;
     let minutes = u32::try_from(CODE_TTL_MS / 60_000).unwrap_or(5);
     let sent = if body.channel == "email" {
@@ -374,7 +386,7 @@ pub async fn sign(
         if field.is_none() && !completed {
             continue;
         }
-        let current = current_pdf(&app, &key, &c, &doc.id).map_err(ApiError::internal)?;
+        let current = current_pdf(&app, &key, &c, &doc.id).await.map_err(ApiError::internal)?;
         let ca = app.ca.clone();
         let signer_name = r.name.clone();
         let email = r.email.clone();
@@ -413,14 +425,30 @@ pub async fn sign(
     }
     // New versions are written under new names first; the database then points at them, so a
     // failed or conflicting update leaves the previous version current.
+    let mut written: Vec<String> = Vec::new();
     for (doc_id, bytes) in &new_blobs {
         let name = format!("{doc_id}.{}.pdf", new_id("signed"));
-        app.blobs.put(&key, &c.org, &c.id, &name, bytes).map_err(ApiError::internal)?;
+        if let Err(e) = app.blobs.put(&key, &c.org, &c.id, &name, bytes).await {
+            for n in &written {
+                app.blobs.remove(&c.org, &c.id, n).await;
+            }
+            return Err(ApiError::internal(e));
+        }
+        written.push(name.clone());
         if let Some(d) = c.documents.iter_mut().find(|d| &d.id == doc_id) {
             d.signed_blob = Some(name);
         }
     }
-    let seqs = app.store.update_contract(&c, version, &events, now_ms()).await?;
+    let seqs = match app.store.update_contract(&c, version, &events, now_ms()).await {
+        Ok(s) => s,
+        Err(e) => {
+            // Not committed: the new versions are orphans; the previous ones stay current.
+            for n in &written {
+                app.blobs.remove(&c.org, &c.id, n).await;
+            }
+            return Err(e.into());
+        }
+    };
     record_evidence(&app, &c, &seqs, &events).await;
     if let Err(e) = issue_links(&app, &c, &events).await {
         eprintln!("ceremony: messages for contract {} not sent: {e:#}", c.id);
@@ -430,10 +458,10 @@ pub async fn sign(
 }
 
 /// The newest PDF of a document: the latest signed version, else the original.
-pub fn current_pdf(app: &App, key: &signet_vault::OrgKey, c: &Contract, doc_id: &str) -> anyhow::Result<Vec<u8>> {
+pub async fn current_pdf(app: &App, key: &signet_vault::OrgKey, c: &Contract, doc_id: &str) -> anyhow::Result<Vec<u8>> {
     let doc = c.documents.iter().find(|d| d.id == doc_id).ok_or_else(|| anyhow::anyhow!("no document {doc_id}"))?;
     let name = doc.signed_blob.clone().unwrap_or_else(|| format!("{doc_id}.pdf"));
-    app.blobs.get(key, &c.org, &c.id, &name)?.ok_or_else(|| anyhow::anyhow!("the stored document {name} is missing"))
+    app.blobs.get(key, &c.org, &c.id, &name).await?.ok_or_else(|| anyhow::anyhow!("the stored document {name} is missing"))
 }
 
 #[derive(Deserialize)]

@@ -43,7 +43,7 @@ pub async fn report(app: &App, c: &Contract, events: &[StoredEvent]) -> anyhow::
     let mut documents = Vec::new();
     for d in &c.documents {
         let signed_sha256 = match &d.signed_blob {
-            Some(_) => Some(hex::encode(signet_pki::alg::sha256(&super::ceremony::current_pdf(app, &key, c, &d.id)?))),
+            Some(_) => Some(hex::encode(signet_pki::alg::sha256(&super::ceremony::current_pdf(app, &key, c, &d.id).await?))),
             None => None,
         };
         documents.push(DocumentDigest { name: d.name.clone(), pages: u32::try_from(d.pages.len()).ok(), sha256: d.sha256.clone(), signed_sha256 });
@@ -139,7 +139,7 @@ pub async fn bundle(app: &App, c: &Contract, events: &[StoredEvent]) -> anyhow::
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for (i, d) in c.documents.iter().enumerate() {
         let name = if i == 0 { signet_report::SIGNED_PDF.to_owned() } else { format!("signed-{}.pdf", i + 1) };
-        files.push((name, super::ceremony::current_pdf(app, &key, c, &d.id)?));
+        files.push((name, super::ceremony::current_pdf(app, &key, c, &d.id).await?));
     }
     files.push((signet_report::EVIDENCE_PDF.to_owned(), report_pdf(app, c, events).await?));
     files.push((signet_report::ROOT_PEM.to_owned(), std::fs::read(app.cfg.data.join("ca").join("root.pem"))?));

@@ -99,7 +99,7 @@ pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
         crate::log_cmd::create(&log_dir, &log_origin(&cfg), None, None)?;
     }
     let log = crate::log_cmd::open(&log_dir, Vec::new()).await?;
-    let blobs = super::blobs::Blobs::new(cfg.data.join("blobs"));
+    let blobs = super::blobs::Blobs::new(std::sync::Arc::new(signet_store::blob::FileBlobs::new(cfg.data.join("blobs"))));
     let creds_path = cfg.data.join("demo-credentials.json");
     if !creds_path.exists() {
         let creds = create_org(&store, &keyring, "Demo Organisation 演示机构", "admin@demo.signet.invalid").await?;
