@@ -287,10 +287,13 @@ fn fill_colour(out: &mut Vec<u8>, ink: [u8; 3]) {
     out.extend_from_slice(b"rg\n");
 }
 
+/// Glyphs with their pen positions in font units (`None`: whitespace the font has no glyph for).
+type Glyphs = Vec<(Option<ttf_parser::GlyphId>, f64)>;
+
 /// The glyphs of `line` with their pen positions, and the total advance, in font units.
 /// Whitespace the font has no glyph for advances a third of an em; any other missing glyph
 /// is an error.
-fn layout(face: &ttf_parser::Face, line: &str) -> Result<(Vec<(Option<ttf_parser::GlyphId>, f64)>, f64)> {
+fn layout(face: &ttf_parser::Face, line: &str) -> Result<(Glyphs, f64)> {
     let upem = f64::from(face.units_per_em().max(1));
     let mut glyphs = Vec::new();
     let mut advance = 0f64;
@@ -310,7 +313,7 @@ fn layout(face: &ttf_parser::Face, line: &str) -> Result<(Vec<(Option<ttf_parser
 fn draw_glyphs(
     out: &mut Vec<u8>,
     face: &ttf_parser::Face,
-    glyphs: &[(Option<ttf_parser::GlyphId>, f64)],
+    glyphs: &Glyphs,
     x0: f64,
     base: f64,
     s: f64,
