@@ -381,7 +381,12 @@ pub(crate) fn write_checkbox_forms(up: &mut Update, w: f64, h: f64) -> Result<(O
     let side = w.min(h).max(0.0);
     let (ox, oy) = ((w - side) / 2.0, (h - side) / 2.0);
     let mut frame = b"q 0.6 0.6 0.6 RG 1 w ".to_vec();
-    for v in [ox + 0.5, oy + 0.5, (side - 1.0).max(0.0), (side - 1.0).max(0.0)] {
+    for v in [
+        ox + 0.5,
+        oy + 0.5,
+        (side - 1.0).max(0.0),
+        (side - 1.0).max(0.0),
+    ] {
         num(&mut frame, v);
         frame.push(b' ');
     }
@@ -390,7 +395,10 @@ pub(crate) fn write_checkbox_forms(up: &mut Update, w: f64, h: f64) -> Result<(O
     check.extend_from_slice(b"q 0 G 1 J 1 j ");
     num(&mut check, side * 0.1);
     check.extend_from_slice(b" w ");
-    for (i, (x, y)) in [(0.22, 0.52), (0.42, 0.28), (0.8, 0.76)].into_iter().enumerate() {
+    for (i, (x, y)) in [(0.22, 0.52), (0.42, 0.28), (0.8, 0.76)]
+        .into_iter()
+        .enumerate()
+    {
         num(&mut check, ox + x * side);
         check.push(b' ');
         num(&mut check, oy + y * side);

@@ -92,7 +92,9 @@ pub enum PdfError {
     )]
     SignatureFieldNotFillable(String),
     /// Text longer than a form field accepts.
-    #[error("the text for form field \"{name}\" has {chars} characters; at most {limit} are accepted")]
+    #[error(
+        "the text for form field \"{name}\" has {chars} characters; at most {limit} are accepted"
+    )]
     TextTooLong {
         name: String,
         chars: usize,

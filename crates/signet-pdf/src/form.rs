@@ -146,10 +146,14 @@ pub fn add_form_fields(doc: &Document, fields: &[FormField]) -> Result<Vec<u8>> 
     let kinds = || fields.iter().map(|f| f.kind);
     if kinds().any(|k| k != FormFieldKind::Signature) {
         edits.default_da = Some(TEXT_DA);
-        edits.default_fonts.push((b"Helv", type1_font(b"Helvetica", true)));
+        edits
+            .default_fonts
+            .push((b"Helv", type1_font(b"Helvetica", true)));
     }
     if kinds().any(|k| k == FormFieldKind::Checkbox) {
-        edits.default_fonts.push((b"ZaDb", type1_font(b"ZapfDingbats", false)));
+        edits
+            .default_fonts
+            .push((b"ZaDb", type1_font(b"ZapfDingbats", false)));
     }
     sign::apply_edits(doc, &mut up, &edits, None)?;
     up.finish()
@@ -339,7 +343,13 @@ fn widget_dict(doc: &Document, field: ObjRef, fd: &Dict, w: ObjRef) -> Result<Di
 }
 
 /// Store an edited widget: into the field dictionary when merged, else to be written apart.
-fn put_widget(fd: &mut Dict, widgets: &mut Vec<(ObjRef, Dict)>, field: ObjRef, w: ObjRef, wd: Dict) {
+fn put_widget(
+    fd: &mut Dict,
+    widgets: &mut Vec<(ObjRef, Dict)>,
+    field: ObjRef,
+    w: ObjRef,
+    wd: Dict,
+) {
     if w == field {
         *fd = wd;
     } else {

@@ -66,9 +66,7 @@ pub use document::{Document, MAX_OBJECTS, MAX_PAGES, MAX_XREF_SECTIONS, XrefEntr
 pub use error::PdfError;
 pub use fields::{FoundSignature, SignatureField, signatures};
 pub use filter::MAX_DECODED;
-pub use form::{
-    FieldValue, FormField, FormFieldKind, MAX_TEXT_CHARS, add_form_fields, fill_form,
-};
+pub use form::{FieldValue, FormField, FormFieldKind, MAX_TEXT_CHARS, add_form_fields, fill_form};
 pub use object::{Dict, ObjRef, Object, Stream};
 pub use parser::{MAX_DEPTH, MAX_OBJECT_BYTES, MAX_STREAM_BYTES};
 pub use sample::sample_contract;

@@ -613,7 +613,11 @@ fn add_default_resources(
         Some(Object::Ref(r)) => (Some(*r), doc.get_dict(*r, "/AcroForm /DR")?),
         Some(Object::Dict(d)) => (None, d.clone()),
         None | Some(Object::Null) => (None, Dict::new()),
-        Some(_) => return Err(PdfError::Invalid("/AcroForm /DR is not a dictionary".into())),
+        Some(_) => {
+            return Err(PdfError::Invalid(
+                "/AcroForm /DR is not a dictionary".into(),
+            ));
+        }
     };
     let (font_ref, mut fonts) = match dr.get(b"Font") {
         Some(Object::Ref(r)) => (Some(*r), doc.get_dict(*r, "/AcroForm /DR /Font")?),

@@ -870,10 +870,30 @@ fn field(name: &str, kind: FormFieldKind, page: usize, rect: [f64; 4]) -> FormFi
 /// The contract's fields as the platform creates them before the first signature.
 fn contract_fields() -> Vec<FormField> {
     vec![
-        field("Buyer", FormFieldKind::Signature, 2, [50.0, 50.0, 250.0, 120.0]),
-        field("Seller", FormFieldKind::Signature, 2, [300.0, 50.0, 500.0, 120.0]),
-        field("BuyerName", FormFieldKind::Text, 1, [72.0, 100.0, 300.0, 124.0]),
-        field("Agree", FormFieldKind::Checkbox, 2, [50.0, 140.0, 64.0, 154.0]),
+        field(
+            "Buyer",
+            FormFieldKind::Signature,
+            2,
+            [50.0, 50.0, 250.0, 120.0],
+        ),
+        field(
+            "Seller",
+            FormFieldKind::Signature,
+            2,
+            [300.0, 50.0, 500.0, 120.0],
+        ),
+        field(
+            "BuyerName",
+            FormFieldKind::Text,
+            1,
+            [72.0, 100.0, 300.0, 124.0],
+        ),
+        field(
+            "Agree",
+            FormFieldKind::Checkbox,
+            2,
+            [50.0, 140.0, 64.0, 154.0],
+        ),
     ]
 }
 
@@ -889,7 +909,10 @@ fn field_dict_of(doc: &Document, name: &str) -> (ObjRef, Dict) {
         .into_iter()
         .find(|f| f.name == name)
         .unwrap_or_else(|| panic!("no field {name}"));
-    (f.field, doc.get(f.field).unwrap().as_dict().unwrap().clone())
+    (
+        f.field,
+        doc.get(f.field).unwrap().as_dict().unwrap().clone(),
+    )
 }
 
 fn acroform(doc: &Document) -> Dict {
@@ -945,7 +968,11 @@ fn form_fields_are_added_to_their_pages_and_the_acroform() {
     let fonts = dr.get(b"Font").unwrap().as_dict().unwrap();
     let helv = doc.resolve(fonts.get(b"Helv").unwrap()).unwrap();
     assert!(helv.as_dict().unwrap().has_name(b"BaseFont", b"Helvetica"));
-    assert!(helv.as_dict().unwrap().has_name(b"Encoding", b"WinAnsiEncoding"));
+    assert!(
+        helv.as_dict()
+            .unwrap()
+            .has_name(b"Encoding", b"WinAnsiEncoding")
+    );
     assert!(fonts.get(b"ZaDb").is_some());
     // Each widget is on its page's /Annots and points back at it.
     let annots = |n| refs(doc.page(n).unwrap().1.get(b"Annots"));
@@ -962,11 +989,20 @@ fn form_fields_are_added_to_their_pages_and_the_acroform() {
     let ap = name.get(b"AP").unwrap().as_dict().unwrap();
     let n = doc.resolve(ap.get(b"N").unwrap()).unwrap();
     let Object::Stream(n) = n else { panic!() };
-    assert_eq!(doc.rect_of(n.dict.get(b"BBox").unwrap()), Some([0.0, 0.0, 228.0, 24.0]));
+    assert_eq!(
+        doc.rect_of(n.dict.get(b"BBox").unwrap()),
+        Some([0.0, 0.0, 228.0, 24.0])
+    );
     let (_, agree) = field_dict_of(&doc, "Agree");
     assert!(agree.has_name(b"V", b"Off") && agree.has_name(b"AS", b"Off"));
     assert!(agree.get(b"Ff").is_none() && agree.get(b"MK").is_some());
-    let states = agree.get(b"AP").unwrap().as_dict().unwrap().get(b"N").unwrap();
+    let states = agree
+        .get(b"AP")
+        .unwrap()
+        .as_dict()
+        .unwrap()
+        .get(b"N")
+        .unwrap();
     let states = states.as_dict().unwrap();
     let yes = doc.resolve(states.get(b"Yes").unwrap()).unwrap();
     let Object::Stream(yes) = yes else { panic!() };
@@ -979,7 +1015,12 @@ fn form_fields_are_added_to_their_pages_and_the_acroform() {
     assert!(sigs.iter().all(|f| !f.signed && f.page == Some(2)));
 
     // A second update merges: old fields, fonts and page entries stay.
-    let more = [field("Date", FormFieldKind::Text, 1, [400.0, 100.0, 500.0, 124.0])];
+    let more = [field(
+        "Date",
+        FormFieldKind::Text,
+        1,
+        [400.0, 100.0, 500.0, 124.0],
+    )];
     let two = with(&one, add_form_fields(&doc, &more).unwrap());
     let doc2 = Document::open(&two).unwrap();
     let form2 = acroform(&doc2);
@@ -988,13 +1029,21 @@ fn form_fields_are_added_to_their_pages_and_the_acroform() {
     expected.push(date);
     assert_eq!(refs(form2.get(b"Fields")), expected);
     assert_eq!(form2.get(b"DR"), form.get(b"DR"));
-    assert_eq!(refs(doc2.page(1).unwrap().1.get(b"Annots")), [all[2].field, date]);
+    assert_eq!(
+        refs(doc2.page(1).unwrap().1.get(b"Annots")),
+        [all[2].field, date]
+    );
     assert_eq!(refs(doc2.page(2).unwrap().1.get(b"Annots")), annots(2));
 
     // Errors.
     let add = |fields: &[FormField]| add_form_fields(&doc2, fields).unwrap_err();
     assert_eq!(
-        add(&[field("Agree", FormFieldKind::Text, 1, [0.0, 0.0, 10.0, 10.0])]),
+        add(&[field(
+            "Agree",
+            FormFieldKind::Text,
+            1,
+            [0.0, 0.0, 10.0, 10.0]
+        )]),
         PdfError::DuplicateField("Agree".into())
     );
     let twice = field("New", FormFieldKind::Checkbox, 1, [0.0, 0.0, 10.0, 10.0]);
@@ -1044,7 +1093,12 @@ fn form_fields_are_added_to_their_pages_and_the_acroform() {
     assert_eq!(
         add_form_fields(
             &doc3,
-            &[field("Late", FormFieldKind::Text, 1, [0.0, 0.0, 10.0, 10.0])]
+            &[field(
+                "Late",
+                FormFieldKind::Text,
+                1,
+                [0.0, 0.0, 10.0, 10.0]
+            )]
         )
         .unwrap_err(),
         PdfError::FieldAfterSignature("Late".into())
@@ -1052,7 +1106,12 @@ fn form_fields_are_added_to_their_pages_and_the_acroform() {
     assert!(
         add_form_fields(
             &doc3,
-            &[field("Witness", FormFieldKind::Signature, 1, [0.0, 0.0, 10.0, 10.0])]
+            &[field(
+                "Witness",
+                FormFieldKind::Signature,
+                1,
+                [0.0, 0.0, 10.0, 10.0]
+            )]
         )
         .is_ok()
     );
@@ -1079,7 +1138,12 @@ fn form_fields_merge_into_existing_default_resources() {
     up.put(cat_ref, &Object::Dict(cat));
     let base = with(&pdf, up.finish().unwrap());
     let doc = Document::open(&base).unwrap();
-    let fields = [field("Name", FormFieldKind::Text, 1, [10.0, 10.0, 110.0, 30.0])];
+    let fields = [field(
+        "Name",
+        FormFieldKind::Text,
+        1,
+        [10.0, 10.0, 110.0, 30.0],
+    )];
     let out = with(&base, add_form_fields(&doc, &fields).unwrap());
     let doc = Document::open(&out).unwrap();
     let form = acroform(&doc);
@@ -1087,7 +1151,13 @@ fn form_fields_merge_into_existing_default_resources() {
         form.get(b"DA"),
         Some(&Object::String(b"/F9 10 Tf 0 g".to_vec()))
     );
-    let fonts = form.get(b"DR").unwrap().as_dict().unwrap().get(b"Font").unwrap();
+    let fonts = form
+        .get(b"DR")
+        .unwrap()
+        .as_dict()
+        .unwrap()
+        .get(b"Font")
+        .unwrap();
     let fonts = fonts.as_dict().unwrap();
     assert_eq!(fonts.get(b"F9"), Some(&Object::Ref(ObjRef::new(3, 0))));
     assert!(fonts.get(b"Helv").is_some() && fonts.get(b"ZaDb").is_none());
@@ -1105,7 +1175,9 @@ fn filled_fields_get_values_and_new_appearances() {
     let (name_ref, before) = field_dict_of(&doc, "BuyerName");
     let (agree_ref, agree_before) = field_dict_of(&doc, "Agree");
     let font_bytes = std::fs::read(FONT).ok();
-    let font = font_bytes.as_deref().map(|bytes| FontData { bytes, index: 0 });
+    let font = font_bytes
+        .as_deref()
+        .map(|bytes| FontData { bytes, index: 0 });
     let text = if font.is_some() {
         "张三（甲方） 2026年11月28日"
     } else {
@@ -1129,11 +1201,22 @@ fn filled_fields_get_values_and_new_appearances() {
     for (k, v) in before.iter().filter(|(k, _)| *k != b"AP") {
         assert_eq!(after.get(k), Some(v), "/{}", String::from_utf8_lossy(k));
     }
-    let n = after.get(b"AP").unwrap().as_dict().unwrap().get(b"N").unwrap();
+    let n = after
+        .get(b"AP")
+        .unwrap()
+        .as_dict()
+        .unwrap()
+        .get(b"N")
+        .unwrap();
     let n = n.as_reference().unwrap();
     assert!(n.num >= doc.size(), "the appearance is a new object");
-    let Object::Stream(ap) = doc2.get(n).unwrap() else { panic!() };
-    assert_eq!(doc2.rect_of(ap.dict.get(b"BBox").unwrap()), Some([0.0, 0.0, 228.0, 24.0]));
+    let Object::Stream(ap) = doc2.get(n).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        doc2.rect_of(ap.dict.get(b"BBox").unwrap()),
+        Some([0.0, 0.0, 228.0, 24.0])
+    );
     if font.is_some() {
         let content = String::from_utf8(ap.decoded().unwrap()).unwrap();
         assert!(content.starts_with("q 0 0 0 rg\n") && content.contains(" c "));
