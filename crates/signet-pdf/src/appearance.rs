@@ -229,7 +229,6 @@ fn write_image(up: &mut Update, img: &RgbaImage) -> Result<ObjRef> {
     Ok(r)
 }
 
-/// Draw `lines` as filled glyph outlines into the box `[0 0 w area]`, top line first.
 /// The mean colour of the image's opaque pixels (its "ink"), if it has any.
 fn ink_colour(img: &RgbaImage) -> Option<[u8; 3]> {
     let (mut sum, mut n) = ([0u64; 3], 0u64);
@@ -242,32 +241,24 @@ fn ink_colour(img: &RgbaImage) -> Option<[u8; 3]> {
     (n > 0).then(|| sum.map(|v| (v / n) as u8))
 }
 
-fn draw_text(out: &mut Vec<u8>, font: FontData, lines: &[&str], w: f64, area: f64, ink: [u8; 3]) -> Result<()> {
-    let face = ttf_parser::Face::parse(font.bytes, font.index)
-        .map_err(|e| PdfError::Font(e.to_string()))?;
+/// Draw `lines` as filled glyph outlines into the box `[0 0 w area]`, top line first.
+fn draw_text(
+    out: &mut Vec<u8>,
+    font: FontData,
+    lines: &[&str],
+    w: f64,
+    area: f64,
+    ink: [u8; 3],
+) -> Result<()> {
+    let face = parse_face(font)?;
     let upem = f64::from(face.units_per_em().max(1));
     let asc = f64::from(face.ascender());
     let desc = f64::from(face.descender());
     let extent = (asc - desc).max(upem * 0.5);
     let line_h = area / lines.len() as f64;
-    out.extend_from_slice(b"q ");
-    for c in ink {
-        num(out, f64::from(c) / 255.0);
-        out.push(b' ');
-    }
-    out.extend_from_slice(b"rg\n");
+    fill_colour(out, ink);
     for (i, line) in lines.iter().enumerate() {
-        let mut glyphs = Vec::new();
-        let mut advance = 0f64;
-        for ch in line.chars() {
-            let (gid, adv) = match face.glyph_index(ch) {
-                Some(g) => (Some(g), f64::from(face.glyph_hor_advance(g).unwrap_or(0))),
-                None if ch.is_whitespace() => (None, upem / 3.0),
-                None => return Err(PdfError::MissingGlyph(ch)),
-            };
-            glyphs.push((gid, advance));
-            advance += adv;
-        }
+        let (glyphs, advance) = layout(&face, line)?;
         if advance <= 0.0 {
             continue;
         }
@@ -276,24 +267,149 @@ fn draw_text(out: &mut Vec<u8>, font: FontData, lines: &[&str], w: f64, area: f6
         let slot_bottom = area - line_h * (i + 1) as f64;
         let base = slot_bottom + (line_h - extent * s) / 2.0 - desc * s;
         let x0 = (w - advance * s) / 2.0;
-        for (gid, pen) in glyphs {
-            let Some(gid) = gid else { continue };
-            let mut pb = PathBuilder {
-                out,
-                x0: x0 + pen * s,
-                y0: base,
-                s,
-                cur: (0.0, 0.0),
-                any: false,
-            };
-            face.outline_glyph(gid, &mut pb);
-            if pb.any {
-                out.extend_from_slice(b"f\n");
-            }
-        }
+        draw_glyphs(out, &face, &glyphs, x0, base, s);
     }
     out.extend_from_slice(b"Q\n");
     Ok(())
+}
+
+fn parse_face(font: FontData) -> Result<ttf_parser::Face> {
+    ttf_parser::Face::parse(font.bytes, font.index).map_err(|e| PdfError::Font(e.to_string()))
+}
+
+/// `q r g b rg`: opens a graphics state filled with `ink` (closed by the caller's `Q`).
+fn fill_colour(out: &mut Vec<u8>, ink: [u8; 3]) {
+    out.extend_from_slice(b"q ");
+    for c in ink {
+        num(out, f64::from(c) / 255.0);
+        out.push(b' ');
+    }
+    out.extend_from_slice(b"rg\n");
+}
+
+/// Glyphs with their pen positions in font units (`None`: whitespace the font has no glyph for).
+type Glyphs = Vec<(Option<ttf_parser::GlyphId>, f64)>;
+
+/// The glyphs of `line` with their pen positions, and the total advance, in font units.
+/// Whitespace the font has no glyph for advances a third of an em; any other missing glyph
+/// is an error.
+fn layout(face: &ttf_parser::Face, line: &str) -> Result<(Glyphs, f64)> {
+    let upem = f64::from(face.units_per_em().max(1));
+    let mut glyphs = Vec::new();
+    let mut advance = 0f64;
+    for ch in line.chars() {
+        let (gid, adv) = match face.glyph_index(ch) {
+            Some(g) => (Some(g), f64::from(face.glyph_hor_advance(g).unwrap_or(0))),
+            None if ch.is_whitespace() => (None, upem / 3.0),
+            None => return Err(PdfError::MissingGlyph(ch)),
+        };
+        glyphs.push((gid, advance));
+        advance += adv;
+    }
+    Ok((glyphs, advance))
+}
+
+/// Fill the outlines of `glyphs` (from [`layout`]) at scale `s`, pen origin `(x0, base)`.
+fn draw_glyphs(
+    out: &mut Vec<u8>,
+    face: &ttf_parser::Face,
+    glyphs: &Glyphs,
+    x0: f64,
+    base: f64,
+    s: f64,
+) {
+    for &(gid, pen) in glyphs {
+        let Some(gid) = gid else { continue };
+        let mut pb = PathBuilder {
+            out,
+            x0: x0 + pen * s,
+            y0: base,
+            s,
+            cur: (0.0, 0.0),
+            any: false,
+        };
+        face.outline_glyph(gid, &mut pb);
+        if pb.any {
+            out.extend_from_slice(b"f\n");
+        }
+    }
+}
+
+/// Padding between a text field's border and its text, in points.
+const TEXT_FIELD_PADDING: f64 = 2.0;
+
+/// The appearance of a filled text field sized `w` x `h`: `text` on one line, black,
+/// left-aligned with [`TEXT_FIELD_PADDING`], vertically centred, at `h * 0.7` points or
+/// smaller so that it fits the width. Control characters are drawn as spaces.
+pub(crate) fn write_text_field(
+    up: &mut Update,
+    font: FontData,
+    text: &str,
+    w: f64,
+    h: f64,
+) -> Result<ObjRef> {
+    let line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut content = Vec::new();
+    if !line.trim().is_empty() {
+        let face = parse_face(font)?;
+        let upem = f64::from(face.units_per_em().max(1));
+        let (glyphs, advance) = layout(&face, &line)?;
+        let room = w - 2.0 * TEXT_FIELD_PADDING;
+        let size = (h * 0.7).min(room / advance.max(1.0) * upem);
+        if size > 0.0 && size.is_finite() {
+            let s = size / upem;
+            // Centre the font's ascender-to-descender box.
+            let (asc, desc) = (f64::from(face.ascender()), f64::from(face.descender()));
+            let base = h / 2.0 - (asc + desc) * s / 2.0;
+            fill_colour(&mut content, [0, 0, 0]);
+            draw_glyphs(&mut content, &face, &glyphs, TEXT_FIELD_PADDING, base, s);
+            content.extend_from_slice(b"Q\n");
+        }
+    }
+    let r = up.alloc()?;
+    up.put(r, &form([0.0, 0.0, w, h], Dict::new(), &content));
+    Ok(r)
+}
+
+/// The two appearances of a check box sized `w` x `h`: (checked, unchecked). Both show a
+/// thin grey square; the checked one adds a check mark stroked as a path, so no font is
+/// needed.
+pub(crate) fn write_checkbox_forms(up: &mut Update, w: f64, h: f64) -> Result<(ObjRef, ObjRef)> {
+    let side = w.min(h).max(0.0);
+    let (ox, oy) = ((w - side) / 2.0, (h - side) / 2.0);
+    let mut frame = b"q 0.6 0.6 0.6 RG 1 w ".to_vec();
+    for v in [
+        ox + 0.5,
+        oy + 0.5,
+        (side - 1.0).max(0.0),
+        (side - 1.0).max(0.0),
+    ] {
+        num(&mut frame, v);
+        frame.push(b' ');
+    }
+    frame.extend_from_slice(b"re S Q\n");
+    let mut check = frame.clone();
+    check.extend_from_slice(b"q 0 G 1 J 1 j ");
+    num(&mut check, side * 0.1);
+    check.extend_from_slice(b" w ");
+    for (i, (x, y)) in [(0.22, 0.52), (0.42, 0.28), (0.8, 0.76)]
+        .into_iter()
+        .enumerate()
+    {
+        num(&mut check, ox + x * side);
+        check.push(b' ');
+        num(&mut check, oy + y * side);
+        check.extend_from_slice(if i == 0 { b" m " } else { b" l " });
+    }
+    check.extend_from_slice(b"S Q\n");
+    let on = up.alloc()?;
+    up.put(on, &form([0.0, 0.0, w, h], Dict::new(), &check));
+    let off = up.alloc()?;
+    up.put(off, &form([0.0, 0.0, w, h], Dict::new(), &frame));
+    Ok((on, off))
 }
 
 /// Turns font outlines into PDF path operators, scaled and placed.

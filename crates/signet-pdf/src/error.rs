@@ -74,6 +74,37 @@ pub enum PdfError {
         "a field named \"{0}\" already exists or was requested twice; field names must be unique"
     )]
     DuplicateField(String),
+    /// No form field has the given name.
+    #[error(
+        "there is no form field named \"{0}\"; give the field's full name (dotted for fields inside groups)"
+    )]
+    UnknownField(String),
+    /// A field was given a value (or a role) of the wrong kind.
+    #[error("form field \"{name}\" is a {found} field and cannot take {wanted}")]
+    FieldKind {
+        name: String,
+        found: &'static str,
+        wanted: &'static str,
+    },
+    /// A signature field was named where a form value was expected.
+    #[error(
+        "\"{0}\" is a signature field: it is filled by signing it (prepare_signature), not with a form value"
+    )]
+    SignatureFieldNotFillable(String),
+    /// Text longer than a form field accepts.
+    #[error(
+        "the text for form field \"{name}\" has {chars} characters; at most {limit} are accepted"
+    )]
+    TextTooLong {
+        name: String,
+        chars: usize,
+        limit: usize,
+    },
+    /// A text or check-box field was to be added to a document that is already signed.
+    #[error(
+        "form field \"{0}\" cannot be added: the document is already signed, and validators reject text and check-box fields added after a signature; create every field before the first signature"
+    )]
+    FieldAfterSignature(String),
     /// The document is certified with DocMDP P=1.
     #[error(
         "the document is certified with \"no changes allowed\" (DocMDP P=1): any further signature would invalidate the certification"

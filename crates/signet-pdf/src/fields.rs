@@ -36,6 +36,23 @@ pub struct SignatureField {
     pub signed: bool,
 }
 
+/// A named node of the AcroForm field tree, of any field type.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FormFieldNode {
+    /// Full dotted name (`parent.child`).
+    pub name: String,
+    /// The field dictionary.
+    pub field: ObjRef,
+    /// `/FT`, inherited (`None` for a node that only groups other fields).
+    pub ft: Option<Vec<u8>>,
+    /// `/Ff`, inherited (0 when absent).
+    pub flags: i64,
+    /// The widget annotations: the kids without `/T`, or the field itself when merged.
+    pub widgets: Vec<ObjRef>,
+    /// `true` when no kid is a field of its own (the node holds the value).
+    pub terminal: bool,
+}
+
 /// A filled signature as found in the file (for the verifier).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FoundSignature {
@@ -66,6 +83,16 @@ pub struct FoundSignature {
 impl Document<'_> {
     /// Every `/FT /Sig` field in the AcroForm, in field-tree order.
     pub fn signature_fields(&self) -> Result<Vec<SignatureField>> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        for r in self.field_roots()? {
+            self.walk_field(r, None, None, 0, &mut seen, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// The references in the AcroForm's `/Fields` (none without an AcroForm).
+    fn field_roots(&self) -> Result<Vec<ObjRef>> {
         let (_, cat) = self.catalog()?;
         let Some(form) = cat.get(b"AcroForm") else {
             return Ok(Vec::new());
@@ -75,22 +102,102 @@ impl Document<'_> {
             Object::Null => return Ok(Vec::new()),
             _ => return Err(PdfError::Invalid("/AcroForm is not a dictionary".into())),
         };
-        let fields = match form.get(b"Fields").map(|f| self.resolve(f)).transpose()? {
-            Some(Object::Array(a)) => a,
-            None | Some(Object::Null) => return Ok(Vec::new()),
-            Some(_) => {
-                return Err(PdfError::Invalid(
-                    "/AcroForm /Fields is not an array".into(),
-                ));
-            }
-        };
+        match form.get(b"Fields").map(|f| self.resolve(f)).transpose()? {
+            Some(Object::Array(a)) => Ok(a.iter().filter_map(Object::as_reference).collect()),
+            None | Some(Object::Null) => Ok(Vec::new()),
+            Some(_) => Err(PdfError::Invalid(
+                "/AcroForm /Fields is not an array".into(),
+            )),
+        }
+    }
+
+    /// Every named node of the AcroForm field tree, of any field type, in field-tree order
+    /// (parents before their kids). Used to keep names unique and to find fields to fill.
+    pub(crate) fn form_fields(&self) -> Result<Vec<FormFieldNode>> {
         let mut out = Vec::new();
         let mut seen = HashSet::new();
-        for f in &fields {
-            let Some(r) = f.as_reference() else { continue };
-            self.walk_field(r, None, None, 0, &mut seen, &mut out)?;
+        for r in self.field_roots()? {
+            self.walk_any_field(r, None, 0, &mut seen, &mut out)?;
         }
         Ok(out)
+    }
+
+    /// One node of [`Self::form_fields`]: `parent` is the named parent node, whose full name,
+    /// `/FT` and `/Ff` are inherited.
+    fn walk_any_field(
+        &self,
+        r: ObjRef,
+        parent: Option<&FormFieldNode>,
+        depth: usize,
+        seen: &mut HashSet<ObjRef>,
+        out: &mut Vec<FormFieldNode>,
+    ) -> Result<()> {
+        if depth > MAX_FIELD_DEPTH {
+            return Err(PdfError::LimitExceeded {
+                what: "depth of the form field tree",
+                limit: MAX_FIELD_DEPTH as u64,
+            });
+        }
+        if !seen.insert(r) {
+            return Err(PdfError::Invalid(format!(
+                "the form field tree contains a loop (object {} {} R appears twice)",
+                r.num, r.r#gen
+            )));
+        }
+        if seen.len() > MAX_FIELDS {
+            return Err(PdfError::LimitExceeded {
+                what: "number of form fields",
+                limit: MAX_FIELDS as u64,
+            });
+        }
+        let dict = self.get_dict(r, "a form field")?;
+        let Some(partial) = dict.get(b"T").and_then(Object::as_bytes).map(decode_text) else {
+            // A node without /T is a widget, not a field (the walk only descends into named kids).
+            return Ok(());
+        };
+        let name = match parent {
+            Some(p) => format!("{}.{partial}", p.name),
+            None => partial,
+        };
+        let kids: Vec<ObjRef> = match dict.get(b"Kids").map(|k| self.resolve(k)).transpose()? {
+            Some(Object::Array(a)) => a.iter().filter_map(Object::as_reference).collect(),
+            _ => Vec::new(),
+        };
+        let mut widgets = Vec::new();
+        let mut named_kids = Vec::new();
+        for k in kids {
+            if self.get_dict(k, "a form field")?.get(b"T").is_some() {
+                named_kids.push(k);
+            } else {
+                widgets.push(k);
+            }
+        }
+        if widgets.is_empty()
+            && (dict.has_name(b"Subtype", b"Widget") || dict.get(b"Rect").is_some())
+        {
+            widgets.push(r);
+        }
+        let node = FormFieldNode {
+            name,
+            field: r,
+            ft: dict
+                .get(b"FT")
+                .and_then(Object::as_name)
+                .map(<[u8]>::to_vec)
+                .or_else(|| parent.and_then(|p| p.ft.clone())),
+            flags: dict
+                .get(b"Ff")
+                .and_then(Object::as_i64)
+                .or(parent.map(|p| p.flags))
+                .unwrap_or(0),
+            widgets,
+            terminal: named_kids.is_empty(),
+        };
+        out.push(node.clone());
+        for k in named_kids {
+            self.walk_any_field(k, Some(&node), depth + 1, seen, out)?;
+        }
+        Ok(())
     }
 
     fn walk_field(

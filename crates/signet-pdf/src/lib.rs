@@ -3,8 +3,8 @@
 //! It reads PDFs lazily through a [`Source`] (the trailer and cross-reference data from the
 //! end, then only the objects actually needed), lists signature fields and signatures,
 //! prepares a signature placeholder as an incremental update, embeds DER bytes handed to it,
-//! adds a `/DSS`, and draws visible signature appearances (PNG images, any TrueType/OpenType
-//! font as vector paths, CJK included).
+//! adds a `/DSS`, adds and fills text, check-box and empty signature fields, and draws visible
+//! appearances (PNG images, any TrueType/OpenType font as vector paths, CJK included).
 //!
 //! **What it is not:** it does no I/O — no files, sockets, environment or clock (time comes in
 //! as a parameter) — and no cryptography: hashing and CMS are done by the caller around
@@ -24,6 +24,11 @@
 //!   carries no `/AP` (allowed for zero-size widgets by ISO 32000-2, and pyHanko counts a new
 //!   appearance as form filling). Later *signatures* on a certified document must fill a field
 //!   created by the certifier ([`NewField`]).
+//! - Form fields are created up front and only filled later: once a document is signed, new
+//!   annotations (fields included) are a modification validators reject, while filling existing
+//!   fields is permitted. So [`add_form_fields`] adds every field of a contract in one update
+//!   before the first signature, and at each turn [`fill_form`] sets the signer's values in an
+//!   update of its own before the signer's pre-created signature field is signed by name.
 //! - Limits against hostile files: [`MAX_DEPTH`], [`MAX_OBJECT_BYTES`], [`MAX_STREAM_BYTES`],
 //!   [`MAX_DECODED`], [`MAX_XREF_SECTIONS`], [`MAX_OBJECTS`], [`MAX_PAGES`], [`MAX_PIXELS`].
 //! - Checked against `qpdf --check`, poppler `pdfsig` and pyHanko (see the ignored tests in
@@ -48,6 +53,7 @@ mod document;
 mod error;
 mod fields;
 mod filter;
+mod form;
 mod object;
 mod parser;
 mod sample;
@@ -60,6 +66,7 @@ pub use document::{Document, MAX_OBJECTS, MAX_PAGES, MAX_XREF_SECTIONS, XrefEntr
 pub use error::PdfError;
 pub use fields::{FoundSignature, SignatureField, signatures};
 pub use filter::MAX_DECODED;
+pub use form::{FieldValue, FormField, FormFieldKind, MAX_TEXT_CHARS, add_form_fields, fill_form};
 pub use object::{Dict, ObjRef, Object, Stream};
 pub use parser::{MAX_DEPTH, MAX_OBJECT_BYTES, MAX_STREAM_BYTES};
 pub use sample::sample_contract;

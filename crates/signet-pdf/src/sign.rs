@@ -122,7 +122,9 @@ impl PreparedSignature {
     }
 }
 
-fn check_placement(doc: &Document, p: &Placement) -> Result<ObjRef> {
+/// The page of a placement, after checking that its rectangle is finite, non-empty and
+/// inside the page box.
+pub(crate) fn check_placement(doc: &Document, p: &Placement) -> Result<ObjRef> {
     let (page_ref, _) = doc.page(p.page)?;
     let bx = doc.page_box(p.page)?;
     let [x1, y1, x2, y2] = p.rect;
@@ -137,19 +139,28 @@ fn check_placement(doc: &Document, p: &Placement) -> Result<ObjRef> {
     Ok(page_ref)
 }
 
-fn rect_obj(r: [f64; 4]) -> Object {
+pub(crate) fn rect_obj(r: [f64; 4]) -> Object {
     Object::Array(r.iter().map(|&v| Object::Real(v)).collect())
 }
 
 /// Pending edits to pages and the AcroForm, applied once at the end.
 #[derive(Default)]
-struct Edits {
-    annots: Vec<(ObjRef, Vec<ObjRef>)>,
-    fields: Vec<ObjRef>,
+pub(crate) struct Edits {
+    /// Widgets to append to each page's `/Annots`.
+    pub annots: Vec<(ObjRef, Vec<ObjRef>)>,
+    /// Fields to append to the AcroForm's `/Fields`.
+    pub fields: Vec<ObjRef>,
+    /// Set `/SigFlags 3` (the document has signature fields and is signed append-only).
+    pub sig_flags: bool,
+    /// Fonts the AcroForm's default resources `/DR /Font` must hold: (resource name, font
+    /// dictionary), added when the name is absent, never replacing what is there.
+    pub default_fonts: Vec<(&'static [u8], Dict)>,
+    /// The AcroForm's default appearance `/DA`, set when absent.
+    pub default_da: Option<&'static [u8]>,
 }
 
 impl Edits {
-    fn add_widget(&mut self, page: ObjRef, widget: ObjRef) {
+    pub(crate) fn add_widget(&mut self, page: ObjRef, widget: ObjRef) {
         match self.annots.iter_mut().find(|(p, _)| *p == page) {
             Some((_, v)) => v.push(widget),
             None => self.annots.push((page, vec![widget])),
@@ -158,7 +169,7 @@ impl Edits {
 }
 
 /// The signature field dictionary (merged field and widget).
-fn field_dict(
+pub(crate) fn field_dict(
     name: &str,
     value: Option<ObjRef>,
     rect: [f64; 4],
@@ -241,7 +252,22 @@ pub fn prepare_signature(doc: &Document, req: &SignatureRequest) -> Result<Prepa
             "new empty fields cannot be added after certification".into(),
         ));
     }
-    let mut taken: HashSet<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+    // Names are unique across every kind of field, not only signature fields.
+    let all_fields = doc.form_fields()?;
+    if let (Some(n), None) = (&req.field_name, existing)
+        && let Some(other) = all_fields.iter().find(|f| &f.name == n)
+    {
+        return Err(PdfError::FieldKind {
+            name: n.clone(),
+            found: crate::form::kind_word(other),
+            wanted: "a signature",
+        });
+    }
+    let mut taken: HashSet<&str> = fields
+        .iter()
+        .map(|f| f.name.as_str())
+        .chain(all_fields.iter().map(|f| f.name.as_str()))
+        .collect();
     let sig_name = match (&req.field_name, existing) {
         (_, Some(f)) => f.name.clone(),
         (Some(n), None) => n.clone(),
@@ -287,7 +313,10 @@ pub fn prepare_signature(doc: &Document, req: &SignatureRequest) -> Result<Prepa
     let mut up = Update::new(doc)?;
     let sig_ref = up.alloc()?;
     let (br_pos, hole) = write_sig_dict(&mut up, sig_ref, req)?;
-    let mut edits = Edits::default();
+    let mut edits = Edits {
+        sig_flags: true,
+        ..Edits::default()
+    };
 
     match existing {
         Some(f) => {
@@ -487,7 +516,7 @@ fn append_to_array(
 }
 
 /// Rewrite pages (`/Annots`), the AcroForm (`/Fields`, `/SigFlags`) and the catalog.
-fn apply_edits(
+pub(crate) fn apply_edits(
     doc: &Document,
     up: &mut Update,
     edits: &Edits,
@@ -507,10 +536,11 @@ fn apply_edits(
             changed |=
                 append_to_array(doc, up, form, b"Fields", &edits.fields, "/AcroForm /Fields")?;
         }
-        if form.get(b"SigFlags").and_then(Object::as_i64) != Some(3) {
+        if edits.sig_flags && form.get(b"SigFlags").and_then(Object::as_i64) != Some(3) {
             form.set("SigFlags", Object::Integer(3));
             changed = true;
         }
+        changed |= add_default_resources(doc, up, form, edits)?;
         Ok(changed)
     };
     match cat.get(b"AcroForm").cloned() {
@@ -558,6 +588,73 @@ fn apply_edits(
         up.put(cat_ref, &Object::Dict(cat));
     }
     Ok(())
+}
+
+/// Merge `edits.default_fonts` into the AcroForm's `/DR /Font` and set `/DA` when absent;
+/// returns `true` when `form` itself changed (an indirect `/DR` or `/Font` is rewritten as its
+/// own object). Nothing already there is replaced.
+fn add_default_resources(
+    doc: &Document,
+    up: &mut Update,
+    form: &mut Dict,
+    edits: &Edits,
+) -> Result<bool> {
+    let mut changed = false;
+    if let Some(da) = edits.default_da
+        && form.get(b"DA").is_none()
+    {
+        form.set("DA", Object::String(da.to_vec()));
+        changed = true;
+    }
+    if edits.default_fonts.is_empty() {
+        return Ok(changed);
+    }
+    let (dr_ref, mut dr) = match form.get(b"DR") {
+        Some(Object::Ref(r)) => (Some(*r), doc.get_dict(*r, "/AcroForm /DR")?),
+        Some(Object::Dict(d)) => (None, d.clone()),
+        None | Some(Object::Null) => (None, Dict::new()),
+        Some(_) => {
+            return Err(PdfError::Invalid(
+                "/AcroForm /DR is not a dictionary".into(),
+            ));
+        }
+    };
+    let (font_ref, mut fonts) = match dr.get(b"Font") {
+        Some(Object::Ref(r)) => (Some(*r), doc.get_dict(*r, "/AcroForm /DR /Font")?),
+        Some(Object::Dict(d)) => (None, d.clone()),
+        None | Some(Object::Null) => (None, Dict::new()),
+        Some(_) => {
+            return Err(PdfError::Invalid(
+                "/AcroForm /DR /Font is not a dictionary".into(),
+            ));
+        }
+    };
+    let mut added = false;
+    for (name, font) in &edits.default_fonts {
+        if fonts.get(name).is_none() {
+            let r = up.alloc()?;
+            up.put(r, &Object::Dict(font.clone()));
+            fonts.set(*name, Object::Ref(r));
+            added = true;
+        }
+    }
+    if !added {
+        return Ok(changed);
+    }
+    match font_ref {
+        Some(r) => up.put(r, &Object::Dict(fonts)),
+        None => {
+            dr.set("Font", Object::Dict(fonts));
+            match dr_ref {
+                Some(r) => up.put(r, &Object::Dict(dr)),
+                None => {
+                    form.set("DR", Object::Dict(dr));
+                    changed = true;
+                }
+            }
+        }
+    }
+    Ok(changed)
 }
 
 /// Long-term validation data to add to the document security store.

@@ -858,3 +858,469 @@ fn widgets_without_p_are_found_with_one_pass_over_the_pages() {
     let read = src.read.load(std::sync::atomic::Ordering::Relaxed);
     assert!(read < 40 * src.len(), "{read} bytes read for {}", src.len());
 }
+
+fn field(name: &str, kind: FormFieldKind, page: usize, rect: [f64; 4]) -> FormField {
+    FormField {
+        name: name.into(),
+        kind,
+        placement: Placement { page, rect },
+    }
+}
+
+/// The contract's fields as the platform creates them before the first signature.
+fn contract_fields() -> Vec<FormField> {
+    vec![
+        field(
+            "Buyer",
+            FormFieldKind::Signature,
+            2,
+            [50.0, 50.0, 250.0, 120.0],
+        ),
+        field(
+            "Seller",
+            FormFieldKind::Signature,
+            2,
+            [300.0, 50.0, 500.0, 120.0],
+        ),
+        field(
+            "BuyerName",
+            FormFieldKind::Text,
+            1,
+            [72.0, 100.0, 300.0, 124.0],
+        ),
+        field(
+            "Agree",
+            FormFieldKind::Checkbox,
+            2,
+            [50.0, 140.0, 64.0, 154.0],
+        ),
+    ]
+}
+
+/// `base` plus the update `up`.
+fn with(base: &[u8], up: Vec<u8>) -> Vec<u8> {
+    [base, &up[..]].concat()
+}
+
+fn field_dict_of(doc: &Document, name: &str) -> (ObjRef, Dict) {
+    let f = doc
+        .form_fields()
+        .unwrap()
+        .into_iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no field {name}"));
+    (
+        f.field,
+        doc.get(f.field).unwrap().as_dict().unwrap().clone(),
+    )
+}
+
+fn acroform(doc: &Document) -> Dict {
+    let (_, cat) = doc.catalog().unwrap();
+    doc.resolve(cat.get(b"AcroForm").unwrap())
+        .unwrap()
+        .as_dict()
+        .unwrap()
+        .clone()
+}
+
+fn refs(o: Option<&Object>) -> Vec<ObjRef> {
+    o.and_then(Object::as_array)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Object::as_reference)
+        .collect()
+}
+
+#[test]
+fn form_fields_are_added_to_their_pages_and_the_acroform() {
+    let pdf = sample_contract("Form", 2, 0);
+    let doc = Document::open(&pdf).unwrap();
+    let one = with(&pdf, add_form_fields(&doc, &contract_fields()).unwrap());
+    let doc = Document::open(&one).unwrap();
+    assert_eq!(doc.revisions().unwrap().len(), 2);
+    let all = doc.form_fields().unwrap();
+    let kinds: Vec<_> = all
+        .iter()
+        .map(|f| (f.name.as_str(), f.ft.as_deref().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("Buyer", &b"Sig"[..]),
+            ("Seller", b"Sig"),
+            ("BuyerName", b"Tx"),
+            ("Agree", b"Btn")
+        ]
+    );
+    let form = acroform(&doc);
+    assert_eq!(
+        refs(form.get(b"Fields")),
+        all.iter().map(|f| f.field).collect::<Vec<_>>()
+    );
+    assert_eq!(form.get(b"SigFlags"), Some(&Object::Integer(3)));
+    assert!(form.get(b"NeedAppearances").is_none());
+    assert_eq!(
+        form.get(b"DA"),
+        Some(&Object::String(b"/Helv 0 Tf 0 g".to_vec()))
+    );
+    let dr = form.get(b"DR").unwrap().as_dict().unwrap();
+    let fonts = dr.get(b"Font").unwrap().as_dict().unwrap();
+    let helv = doc.resolve(fonts.get(b"Helv").unwrap()).unwrap();
+    assert!(helv.as_dict().unwrap().has_name(b"BaseFont", b"Helvetica"));
+    assert!(
+        helv.as_dict()
+            .unwrap()
+            .has_name(b"Encoding", b"WinAnsiEncoding")
+    );
+    assert!(fonts.get(b"ZaDb").is_some());
+    // Each widget is on its page's /Annots and points back at it.
+    let annots = |n| refs(doc.page(n).unwrap().1.get(b"Annots"));
+    assert_eq!(annots(1), [all[2].field]);
+    assert_eq!(annots(2), [all[0].field, all[1].field, all[3].field]);
+    let (_, name) = field_dict_of(&doc, "BuyerName");
+    assert_eq!(name.get(b"P"), Some(&Object::Ref(doc.page(1).unwrap().0)));
+    assert_eq!(name.get(b"F"), Some(&Object::Integer(4)));
+    assert_eq!(
+        name.get(b"DA"),
+        Some(&Object::String(b"/Helv 0 Tf 0 g".to_vec()))
+    );
+    assert!(name.get(b"V").is_none());
+    let ap = name.get(b"AP").unwrap().as_dict().unwrap();
+    let n = doc.resolve(ap.get(b"N").unwrap()).unwrap();
+    let Object::Stream(n) = n else { panic!() };
+    assert_eq!(
+        doc.rect_of(n.dict.get(b"BBox").unwrap()),
+        Some([0.0, 0.0, 228.0, 24.0])
+    );
+    let (_, agree) = field_dict_of(&doc, "Agree");
+    assert!(agree.has_name(b"V", b"Off") && agree.has_name(b"AS", b"Off"));
+    assert!(agree.get(b"Ff").is_none() && agree.get(b"MK").is_some());
+    let states = agree
+        .get(b"AP")
+        .unwrap()
+        .as_dict()
+        .unwrap()
+        .get(b"N")
+        .unwrap();
+    let states = states.as_dict().unwrap();
+    let yes = doc.resolve(states.get(b"Yes").unwrap()).unwrap();
+    let Object::Stream(yes) = yes else { panic!() };
+    let yes = String::from_utf8(yes.decoded().unwrap()).unwrap();
+    assert!(yes.contains(" m ") && yes.contains(" l S"), "{yes}");
+    assert!(states.get(b"Off").is_some());
+    // Signature fields are what prepare_signature makes for an empty field.
+    let sigs = doc.signature_fields().unwrap();
+    assert_eq!(sigs.len(), 2);
+    assert!(sigs.iter().all(|f| !f.signed && f.page == Some(2)));
+
+    // A second update merges: old fields, fonts and page entries stay.
+    let more = [field(
+        "Date",
+        FormFieldKind::Text,
+        1,
+        [400.0, 100.0, 500.0, 124.0],
+    )];
+    let two = with(&one, add_form_fields(&doc, &more).unwrap());
+    let doc2 = Document::open(&two).unwrap();
+    let form2 = acroform(&doc2);
+    let mut expected: Vec<ObjRef> = all.iter().map(|f| f.field).collect();
+    let (date, _) = field_dict_of(&doc2, "Date");
+    expected.push(date);
+    assert_eq!(refs(form2.get(b"Fields")), expected);
+    assert_eq!(form2.get(b"DR"), form.get(b"DR"));
+    assert_eq!(
+        refs(doc2.page(1).unwrap().1.get(b"Annots")),
+        [all[2].field, date]
+    );
+    assert_eq!(refs(doc2.page(2).unwrap().1.get(b"Annots")), annots(2));
+
+    // Errors.
+    let add = |fields: &[FormField]| add_form_fields(&doc2, fields).unwrap_err();
+    assert_eq!(
+        add(&[field(
+            "Agree",
+            FormFieldKind::Text,
+            1,
+            [0.0, 0.0, 10.0, 10.0]
+        )]),
+        PdfError::DuplicateField("Agree".into())
+    );
+    let twice = field("New", FormFieldKind::Checkbox, 1, [0.0, 0.0, 10.0, 10.0]);
+    assert_eq!(
+        add(&[twice.clone(), twice]),
+        PdfError::DuplicateField("New".into())
+    );
+    assert_eq!(
+        add(&[field("X", FormFieldKind::Text, 3, [0.0, 0.0, 10.0, 10.0])]),
+        PdfError::PageOutOfRange { page: 3, count: 2 }
+    );
+    for rect in [
+        [500.0, 0.0, 700.0, 10.0],
+        [10.0, 10.0, 10.0, 20.0],
+        [f64::NAN, 0.0, 10.0, 10.0],
+    ] {
+        assert!(matches!(
+            add(&[field("X", FormFieldKind::Text, 1, rect)]),
+            PdfError::RectOutOfRange { .. }
+        ));
+    }
+    assert!(matches!(
+        add(&[field("a.b", FormFieldKind::Text, 1, [0.0, 0.0, 10.0, 10.0])]),
+        PdfError::InvalidRequest(_)
+    ));
+    assert!(matches!(add(&[]), PdfError::InvalidRequest(_)));
+    // A signature field cannot take the name of a text field.
+    let r = SignatureRequest {
+        field_name: Some("BuyerName".into()),
+        ..req(64)
+    };
+    assert_eq!(
+        prepare_signature(&doc2, &r).unwrap_err(),
+        PdfError::FieldKind {
+            name: "BuyerName".into(),
+            found: "text",
+            wanted: "a signature"
+        }
+    );
+    // After a signature only signature fields may still be added.
+    let r = SignatureRequest {
+        field_name: Some("Buyer".into()),
+        ..req(64)
+    };
+    let (signed, _) = sign(&two, &r, b"sig");
+    let doc3 = Document::open(&signed).unwrap();
+    assert_eq!(
+        add_form_fields(
+            &doc3,
+            &[field(
+                "Late",
+                FormFieldKind::Text,
+                1,
+                [0.0, 0.0, 10.0, 10.0]
+            )]
+        )
+        .unwrap_err(),
+        PdfError::FieldAfterSignature("Late".into())
+    );
+    assert!(
+        add_form_fields(
+            &doc3,
+            &[field(
+                "Witness",
+                FormFieldKind::Signature,
+                1,
+                [0.0, 0.0, 10.0, 10.0]
+            )]
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn form_fields_merge_into_existing_default_resources() {
+    // An AcroForm of its own with a /DR font and /DA, and no fields yet.
+    let pdf = sample_contract("DR", 1, 0);
+    let doc = Document::open(&pdf).unwrap();
+    let mut up = crate::writer::Update::new(&doc).unwrap();
+    let (cat_ref, mut cat) = doc.catalog().unwrap();
+    let form_ref = up.alloc().unwrap();
+    let mut fonts = Dict::new();
+    fonts.set("F9", Object::Ref(ObjRef::new(3, 0)));
+    let mut dr = Dict::new();
+    dr.set("Font", Object::Dict(fonts));
+    let mut form = Dict::new();
+    form.set("Fields", Object::Array(vec![]));
+    form.set("DR", Object::Dict(dr));
+    form.set("DA", Object::String(b"/F9 10 Tf 0 g".to_vec()));
+    up.put(form_ref, &Object::Dict(form));
+    cat.set("AcroForm", Object::Ref(form_ref));
+    up.put(cat_ref, &Object::Dict(cat));
+    let base = with(&pdf, up.finish().unwrap());
+    let doc = Document::open(&base).unwrap();
+    let fields = [field(
+        "Name",
+        FormFieldKind::Text,
+        1,
+        [10.0, 10.0, 110.0, 30.0],
+    )];
+    let out = with(&base, add_form_fields(&doc, &fields).unwrap());
+    let doc = Document::open(&out).unwrap();
+    let form = acroform(&doc);
+    assert_eq!(
+        form.get(b"DA"),
+        Some(&Object::String(b"/F9 10 Tf 0 g".to_vec()))
+    );
+    let fonts = form
+        .get(b"DR")
+        .unwrap()
+        .as_dict()
+        .unwrap()
+        .get(b"Font")
+        .unwrap();
+    let fonts = fonts.as_dict().unwrap();
+    assert_eq!(fonts.get(b"F9"), Some(&Object::Ref(ObjRef::new(3, 0))));
+    assert!(fonts.get(b"Helv").is_some() && fonts.get(b"ZaDb").is_none());
+    assert_eq!(refs(form.get(b"Fields")).len(), 1);
+    // No signature field: no /SigFlags.
+    assert!(form.get(b"SigFlags").is_none());
+}
+
+#[test]
+fn filled_fields_get_values_and_new_appearances() {
+    let pdf = sample_contract("Fill", 2, 0);
+    let doc = Document::open(&pdf).unwrap();
+    let base = with(&pdf, add_form_fields(&doc, &contract_fields()).unwrap());
+    let doc = Document::open(&base).unwrap();
+    let (name_ref, before) = field_dict_of(&doc, "BuyerName");
+    let (agree_ref, agree_before) = field_dict_of(&doc, "Agree");
+    let font_bytes = std::fs::read(FONT).ok();
+    let font = font_bytes
+        .as_deref()
+        .map(|bytes| FontData { bytes, index: 0 });
+    let text = if font.is_some() {
+        "张三（甲方） 2026年11月28日"
+    } else {
+        eprintln!("{FONT} not installed: the text is left empty");
+        ""
+    };
+    let values = vec![
+        ("BuyerName".to_string(), FieldValue::Text(text.into())),
+        ("Agree".to_string(), FieldValue::Checked(true)),
+    ];
+    let filled = with(&base, fill_form(&doc, &values, font).unwrap());
+    let doc2 = Document::open(&filled).unwrap();
+    assert_eq!(doc2.revisions().unwrap().len(), 3);
+    let (r, after) = field_dict_of(&doc2, "BuyerName");
+    assert_eq!(r, name_ref);
+    assert_eq!(
+        decode_text(after.get(b"V").unwrap().as_bytes().unwrap()),
+        text
+    );
+    // Every other key is kept; /AP /N is a new object of the field's size.
+    for (k, v) in before.iter().filter(|(k, _)| *k != b"AP") {
+        assert_eq!(after.get(k), Some(v), "/{}", String::from_utf8_lossy(k));
+    }
+    let n = after
+        .get(b"AP")
+        .unwrap()
+        .as_dict()
+        .unwrap()
+        .get(b"N")
+        .unwrap();
+    let n = n.as_reference().unwrap();
+    assert!(n.num >= doc.size(), "the appearance is a new object");
+    let Object::Stream(ap) = doc2.get(n).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        doc2.rect_of(ap.dict.get(b"BBox").unwrap()),
+        Some([0.0, 0.0, 228.0, 24.0])
+    );
+    if font.is_some() {
+        let content = String::from_utf8(ap.decoded().unwrap()).unwrap();
+        assert!(content.starts_with("q 0 0 0 rg\n") && content.contains(" c "));
+        // Left-aligned with 2 pt padding: no point left of x = 2.
+        let first_x: f64 = content
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((2.0..20.0).contains(&first_x), "{first_x}");
+    }
+    let (r, agree) = field_dict_of(&doc2, "Agree");
+    assert_eq!(r, agree_ref);
+    assert!(agree.has_name(b"V", b"Yes") && agree.has_name(b"AS", b"Yes"));
+    assert_eq!(agree.get(b"AP"), agree_before.get(b"AP"));
+    assert_eq!(agree.get(b"MK"), agree_before.get(b"MK"));
+    // The catalog, AcroForm and pages were not rewritten.
+    let tail = &filled[base.len()..];
+    let (cat_ref, _) = doc2.catalog().unwrap();
+    for r in [cat_ref, doc2.page(1).unwrap().0, doc2.page(2).unwrap().0] {
+        let header = format!("\n{} {} obj", r.num, r.r#gen);
+        assert!(crate::document::find(tail, header.as_bytes()).is_none());
+    }
+    // Unchecking and emptying.
+    let values = vec![
+        ("Agree".to_string(), FieldValue::Checked(false)),
+        ("BuyerName".to_string(), FieldValue::Text(String::new())),
+    ];
+    let again = with(&filled, fill_form(&doc2, &values, None).unwrap());
+    let doc3 = Document::open(&again).unwrap();
+    let (_, agree) = field_dict_of(&doc3, "Agree");
+    assert!(agree.has_name(b"V", b"Off") && agree.has_name(b"AS", b"Off"));
+    let (_, name) = field_dict_of(&doc3, "BuyerName");
+    assert_eq!(name.get(b"V"), Some(&Object::String(vec![])));
+    // The pre-created signature field is then signed by name.
+    let r = SignatureRequest {
+        field_name: Some("Buyer".into()),
+        ..req(64)
+    };
+    let (signed, _) = sign(&again, &r, b"sig");
+    let doc4 = Document::open(&signed).unwrap();
+    let sigs = signatures(&doc4).unwrap();
+    assert_eq!(sigs.len(), 1);
+    assert_eq!(sigs[0].field_name, "Buyer");
+    assert_eq!(doc4.form_fields().unwrap().len(), 4);
+
+    // Errors.
+    let fill = |name: &str, v: FieldValue, font| {
+        fill_form(&doc2, &[(name.to_string(), v)], font).unwrap_err()
+    };
+    let t = |s: &str| FieldValue::Text(s.into());
+    assert_eq!(
+        fill("Nobody", t("x"), None),
+        PdfError::UnknownField("Nobody".into())
+    );
+    assert_eq!(
+        fill("Agree", t("x"), font),
+        PdfError::FieldKind {
+            name: "Agree".into(),
+            found: "check box",
+            wanted: "text"
+        }
+    );
+    assert_eq!(
+        fill("BuyerName", FieldValue::Checked(true), None),
+        PdfError::FieldKind {
+            name: "BuyerName".into(),
+            found: "text",
+            wanted: "a check-box state"
+        }
+    );
+    assert_eq!(
+        fill("Seller", t("x"), font),
+        PdfError::SignatureFieldNotFillable("Seller".into())
+    );
+    assert_eq!(fill("BuyerName", t("Bob"), None), PdfError::NoFont);
+    assert_eq!(
+        fill("BuyerName", t(&"字".repeat(501)), font),
+        PdfError::TextTooLong {
+            name: "BuyerName".into(),
+            chars: 501,
+            limit: 500
+        }
+    );
+    let twice = [
+        ("Agree".to_string(), FieldValue::Checked(true)),
+        ("Agree".to_string(), FieldValue::Checked(false)),
+    ];
+    assert_eq!(
+        fill_form(&doc2, &twice, None).unwrap_err(),
+        PdfError::DuplicateField("Agree".into())
+    );
+    assert!(matches!(
+        fill_form(&doc2, &[], None),
+        Err(PdfError::InvalidRequest(_))
+    ));
+    if let Some(font) = font {
+        assert_eq!(
+            fill("BuyerName", t("\u{10FFFD}"), Some(font)),
+            PdfError::MissingGlyph('\u{10FFFD}')
+        );
+    }
+}
