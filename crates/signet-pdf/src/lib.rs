@@ -53,6 +53,7 @@ mod parser;
 mod sample;
 mod sign;
 mod source;
+mod text;
 mod writer;
 
 pub use appearance::{AppearanceSpec, FontData, MAX_PIXELS, RgbaImage, decode_png};
@@ -68,6 +69,7 @@ pub use sign::{
     SignatureRequest, add_dss, prepare_signature,
 };
 pub use source::{Appended, Prefix, Source, for_each_chunk};
+pub use text::{MAX_FORM_DEPTH, MAX_GLYPHS, MAX_OPERATORS, MAX_Q_DEPTH, TextMatch};
 pub use writer::{decode_text, pdf_date, text_string, write_object};
 
 #[cfg(test)]
