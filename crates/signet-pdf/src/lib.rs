@@ -24,6 +24,10 @@
 //!   carries no `/AP` (allowed for zero-size widgets by ISO 32000-2, and pyHanko counts a new
 //!   appearance as form filling). Later *signatures* on a certified document must fill a field
 //!   created by the certifier ([`NewField`]).
+//! - [`Document::find_text`] finds text in the page content (not in annotation appearances)
+//!   ignoring whitespace, and returns user-space rectangles ready for a widget's `/Rect`; the
+//!   interpreter is bounded ([`MAX_OPERATORS`], [`MAX_GLYPHS`], [`MAX_Q_DEPTH`],
+//!   [`MAX_FORM_DEPTH`], [`MAX_DECODED`] content bytes per page).
 //! - Limits against hostile files: [`MAX_DEPTH`], [`MAX_OBJECT_BYTES`], [`MAX_STREAM_BYTES`],
 //!   [`MAX_DECODED`], [`MAX_XREF_SECTIONS`], [`MAX_OBJECTS`], [`MAX_PAGES`], [`MAX_PIXELS`].
 //! - Checked against `qpdf --check`, poppler `pdfsig` and pyHanko (see the ignored tests in
