@@ -2459,6 +2459,18 @@ BT /F2 10 Tf 100 300 Td <00010002 0007 0008> Tj ET",
     }
 
     #[test]
+    fn identity_v_runs_downwards() {
+        let pdf = cjk_pdf(b"BT /F2 10 Tf 100 400 Td <00010002> Tj ET");
+        // Same length, so the cross-reference offsets stay right.
+        let pdf = String::from_utf8(pdf)
+            .unwrap()
+            .replace("/Identity-H", "/Identity-V");
+        let pdf = pdf.into_bytes();
+        assert_rect(rects(&pdf, "甲")[0], [95.0, 390.0, 105.0, 400.0]);
+        assert_rect(rects(&pdf, "甲方")[0], [95.0, 380.0, 105.0, 400.0]);
+    }
+
+    #[test]
     fn embedded_cmap_encoding() {
         // One-byte codes 0x20..0x7F and two-byte codes 0x8000..0x8FFF; code 0x41 is CID 10
         // (width 2000), two-byte codes map to CIDs from 100.
