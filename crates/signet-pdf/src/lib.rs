@@ -29,6 +29,10 @@
 //!   fields is permitted. So [`add_form_fields`] adds every field of a contract in one update
 //!   before the first signature, and at each turn [`fill_form`] sets the signer's values in an
 //!   update of its own before the signer's pre-created signature field is signed by name.
+//! - [`Document::find_text`] finds text in the page content (not in annotation appearances)
+//!   ignoring whitespace, and returns user-space rectangles ready for a widget's `/Rect`; the
+//!   interpreter is bounded ([`MAX_OPERATORS`], [`MAX_GLYPHS`], [`MAX_Q_DEPTH`],
+//!   [`MAX_FORM_DEPTH`], [`MAX_DECODED`] content bytes per page).
 //! - Limits against hostile files: [`MAX_DEPTH`], [`MAX_OBJECT_BYTES`], [`MAX_STREAM_BYTES`],
 //!   [`MAX_DECODED`], [`MAX_XREF_SECTIONS`], [`MAX_OBJECTS`], [`MAX_PAGES`], [`MAX_PIXELS`].
 //! - Checked against `qpdf --check`, poppler `pdfsig` and pyHanko (see the ignored tests in
@@ -59,6 +63,7 @@ mod parser;
 mod sample;
 mod sign;
 mod source;
+mod text;
 mod writer;
 
 pub use appearance::{AppearanceSpec, FontData, MAX_PIXELS, RgbaImage, decode_png};
@@ -75,6 +80,7 @@ pub use sign::{
     SignatureRequest, add_dss, prepare_signature,
 };
 pub use source::{Appended, Prefix, Source, for_each_chunk};
+pub use text::{MAX_FORM_DEPTH, MAX_GLYPHS, MAX_OPERATORS, MAX_Q_DEPTH, TextMatch};
 pub use writer::{decode_text, pdf_date, text_string, write_object};
 
 #[cfg(test)]
