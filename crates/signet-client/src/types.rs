@@ -228,15 +228,30 @@ pub struct NewField {
     /// `[x1, y1, x2, y2]` in PDF points from the page's lower left corner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rect: Option<[f64; 4]>,
-    /// Placement by a keyword of the text (described, not supported by the server yet).
+    /// Placement by a keyword of the document's text (instead of `rect`): the field goes
+    /// just right of it, centred on its line; on `page` only, if given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keyword: Option<String>,
+    /// Which occurrence of the keyword, from 1 (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occurrence: Option<usize>,
+    /// `[width, height]` of a field placed by keyword (default: by type).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<[f64; 2]>,
+    /// `[dx, dy]` moving a field placed by keyword.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<[f64; 2]>,
 }
 
 impl NewField {
     /// A field of kind `kind` for `recipient` on `page` of document 1.
     pub fn new(kind: FieldKind, recipient: impl Into<String>, page: u32, rect: [f64; 4]) -> Self {
-        NewField { recipient: recipient.into(), kind, document: 1, page: Some(page), rect: Some(rect), keyword: None }
+        NewField { recipient: recipient.into(), kind, document: 1, page: Some(page), rect: Some(rect), keyword: None, occurrence: None, size: None, offset: None }
+    }
+
+    /// A field of kind `kind` for `recipient`, placed right of `keyword` in document 1's text.
+    pub fn at_keyword(kind: FieldKind, recipient: impl Into<String>, keyword: impl Into<String>) -> Self {
+        NewField { recipient: recipient.into(), kind, document: 1, page: None, rect: None, keyword: Some(keyword.into()), occurrence: None, size: None, offset: None }
     }
 
     /// A signature field for `recipient` on `page` of document 1.

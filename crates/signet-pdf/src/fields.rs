@@ -122,6 +122,11 @@ impl Document<'_> {
         Ok(out)
     }
 
+    /// The full names of every field that holds a value (of any type), in field-tree order.
+    pub fn field_names(&self) -> Result<Vec<String>> {
+        Ok(self.form_fields()?.into_iter().filter(|n| n.terminal).map(|n| n.name).collect())
+    }
+
     /// One node of [`Self::form_fields`]: `parent` is the named parent node, whose full name,
     /// `/FT` and `/Ff` are inherited.
     fn walk_any_field(

@@ -1170,8 +1170,12 @@ fn form_fields_merge_into_existing_default_resources() {
 fn filled_fields_get_values_and_new_appearances() {
     let pdf = sample_contract("Fill", 2, 0);
     let doc = Document::open(&pdf).unwrap();
+    assert!(doc.field_names().unwrap().is_empty());
     let base = with(&pdf, add_form_fields(&doc, &contract_fields()).unwrap());
     let doc = Document::open(&base).unwrap();
+    let names = doc.field_names().unwrap();
+    let want: Vec<String> = contract_fields().into_iter().map(|f| f.name).collect();
+    assert_eq!(names, want, "every added field, by name, in order");
     let (name_ref, before) = field_dict_of(&doc, "BuyerName");
     let (agree_ref, agree_before) = field_dict_of(&doc, "Agree");
     let font_bytes = std::fs::read(FONT).ok();

@@ -698,13 +698,16 @@ fn members_are_added_changed_and_removed() {
     assert_eq!(shared["user_id"].as_str(), Some(wang_id.as_str()));
     assert!(shared.get("initial_password").is_none(), "an existing user keeps their password: {shared}");
 
-    // Roles change within rank; the last owner stays an owner.
+    // Roles change within rank: the demo key is an admin's, so owners are out of its reach
+    // (that the last owner stays an owner is the domain's rule, tested there).
     let (status, changed) = call(&admin_key, &format!("/api/v1/members/{wang_id}/role"), Some(serde_json::json!({"role": "admin"})));
     assert_eq!((status, changed["role"].as_str()), (200, Some("admin")), "{changed}");
     let (status, e) = call(&admin_key, &format!("/api/v1/members/{owner_id}/role"), Some(serde_json::json!({"role": "admin"})));
-    assert_eq!((status, e["error"]["code"].as_str()), (422, Some("invalid_input")), "the only owner: {e}");
+    assert_eq!((status, e["error"]["code"].as_str()), (403, Some("forbidden")), "an admin does not unmake owners: {e}");
+    let (status, e) = call(&admin_key, &format!("/api/v1/members/{wang_id}/role"), Some(serde_json::json!({"role": "owner"})));
+    assert_eq!((status, e["error"]["code"].as_str()), (403, Some("forbidden")), "nor makes them: {e}");
     let (status, _) = call(&admin_key, &format!("/api/v1/members/{owner_id}/remove"), Some(Value::Null));
-    assert_eq!(status, 422, "the only owner cannot be removed");
+    assert_eq!(status, 403, "nor removes them");
 
     // Another organisation's key: the member does not exist there; in its own, a change is its own.
     let (status, _) = call(&other.api_key, &format!("/api/v1/members/{owner_id}/role"), Some(serde_json::json!({"role": "member"})));
@@ -762,4 +765,112 @@ fn verify_takes_a_form_upload() {
     assert_eq!((status, e["error"]["code"].as_str()), (422, Some("invalid_input")), "{e}");
     let (status, e) = post("text/plain", b"hello");
     assert_eq!((status, e["error"]["code"].as_str()), (415, Some("unsupported_media_type")), "{e}");
+}
+
+/// Text, date and check-box fields end up in the signed PDF as filled form fields, created
+/// before the first signature so that later signers only fill them (permitted after a
+/// signature: pyHanko and `signet verify` keep every signature valid); fields can be placed by
+/// a keyword of the document's text, and a keyword that is not there is a clear 422.
+#[test]
+fn fields_are_filled_into_the_pdf_and_placed_by_keyword() {
+    use signet_client::FieldKind;
+    let server = Server::start(&[]);
+    let client = server.client();
+    let public = server.client_with(None);
+    let mailbox = Outbox(server.client());
+    let url = server.url.as_str();
+    let pdf = support::sample_pdf(2);
+    let (a, b) = ("fill-a@example.com", "fill-b@example.com");
+    let mut meta = ContractMetadata::new("Fields 字段");
+    meta.recipients.push(NewRecipient::signer("张三", a, 1));
+    meta.recipients.push(NewRecipient::signer("Li Si", b, 2));
+    meta.fields.push(NewField::at_keyword(FieldKind::Signature, a, "Page 1 of 2"));
+    meta.fields.push(NewField::new(FieldKind::Text, a, 1, [72.0, 300.0, 300.0, 322.0]));
+    meta.fields.push(NewField::new(FieldKind::Checkbox, a, 1, [72.0, 270.0, 86.0, 284.0]));
+    meta.fields.push(NewField::new(FieldKind::Date, a, 1, [100.0, 270.0, 210.0, 290.0]));
+    meta.fields.push(NewField::signature(b, 2, RECT_2));
+    let mut b_text = NewField::at_keyword(FieldKind::Text, b, "Page 2 of 2");
+    b_text.size = Some([120.0, 18.0]);
+    meta.fields.push(b_text);
+    meta.send = true;
+
+    // Refusals first: a keyword not in the text, on the wrong page, both rect and keyword.
+    let mut missing = meta.clone();
+    missing.fields[0].keyword = Some("签章处 (not in this file)".into());
+    let e = refused(client.create_contract(&[("c.pdf", &pdf)], &missing), 422, "keyword_not_found");
+    assert!(e.to_string().contains("fields[0].keyword"), "{e}");
+    let mut wrong_page = meta.clone();
+    wrong_page.fields[0].page = Some(2);
+    refused(client.create_contract(&[("c.pdf", &pdf)], &wrong_page), 422, "keyword_not_found");
+    let mut both = meta.clone();
+    both.fields[0].rect = Some(RECT_1);
+    refused(client.create_contract(&[("c.pdf", &pdf)], &both), 422, "invalid_input");
+    let mut third = meta.clone();
+    third.fields[0].occurrence = Some(2);
+    refused(client.create_contract(&[("c.pdf", &pdf)], &third), 422, "keyword_not_found");
+
+    let before = support::mark(&mailbox);
+    let c = client.create_contract(&[("c.pdf", &pdf)], &meta).expect("create");
+    // Placed by keyword: right of "Page 1 of 2" (drawn at x = 280, y = 40 in 9 pt Helvetica).
+    let sig_a = &c.fields[0];
+    assert_eq!(sig_a.page, 1);
+    let [x1, y1, x2, y2] = sig_a.rect;
+    assert!((320.0..340.0).contains(&x1) && (x2 - x1 - 150.0).abs() < 1e-6, "{:?}", sig_a.rect);
+    assert!((y1 - (43.0 - 25.0)).abs() < 3.0 && (y2 - y1 - 50.0).abs() < 1e-6, "{:?}", sig_a.rect);
+    let text_b = &c.fields[5];
+    assert_eq!((text_b.page, text_b.rect[2] - text_b.rect[0], text_b.rect[3] - text_b.rect[1]), (2, 120.0, 18.0), "{:?}", text_b.rect);
+    let (text_a, check_a, date_a) = (c.fields[1].id.clone(), c.fields[2].id.clone(), c.fields[3].id.clone());
+
+    // Signer A fills text and check box; B fills their text.
+    let token_a = token_from_link(&support::wait_link(&mailbox, &before, a, url)).expect("token").to_owned();
+    let mark = support::mark(&mailbox);
+    public.request_code(&token_a, Channel::Email).expect("code");
+    let code = support::wait_code(&mailbox, &mark, a, url);
+    let mut req = SignRequest::typed(code, "张三");
+    req.fields.insert(text_a.clone(), "同意 Agreed 12,000".into());
+    req.fields.insert(check_a.clone(), "true".into());
+    let before_b = support::mark(&mailbox);
+    public.sign(&token_a, &req).expect("A signs");
+    let token_b = token_from_link(&support::wait_link(&mailbox, &before_b, b, url)).expect("token").to_owned();
+    let mark = support::mark(&mailbox);
+    public.request_code(&token_b, Channel::Email).expect("code");
+    let code = support::wait_code(&mailbox, &mark, b, url);
+    let mut req = SignRequest::drawn(code, support::signature_png());
+    req.fields.insert(text_b.id.clone(), "Li Si, Beijing".into());
+    assert_eq!(public.sign(&token_b, &req).expect("B signs").status, Status::Completed);
+
+    // The signed PDF: every field is a form field with its value; signatures all valid.
+    let signed = client.document(&c.id, 1).expect("the signed PDF");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("filled.pdf");
+    std::fs::write(&file, &signed).expect("write");
+    let out = std::process::Command::new("qpdf").args(["--json", "--json-key=acroform"]).arg(&file).output().expect("qpdf --json (qpdf is installed by .ci/run)");
+    let json: Value = serde_json::from_slice(&out.stdout).expect("qpdf JSON");
+    let fields = json["acroform"]["fields"].as_array().expect("fields");
+    let value_of = |name: &str| -> Value {
+        fields.iter().find(|f| f["fullname"] == name).map(|f| f["value"].clone()).unwrap_or_else(|| panic!("no field {name} in {json:#}"))
+    };
+    assert_eq!(value_of(&format!("Text-{text_a}")), "u:同意 Agreed 12,000");
+    assert_eq!(value_of(&format!("Check-{check_a}")), "/Yes");
+    let date = value_of(&format!("Text-{date_a}"));
+    assert!(date.as_str().is_some_and(|d| d.starts_with("u:20") && d.len() == "u:2026-11-28".len()), "the signing date: {date}");
+    assert_eq!(value_of(&format!("Text-{}", text_b.id)), "u:Li Si, Beijing");
+    let check = std::process::Command::new("qpdf").arg("--check").arg(&file).output().expect("qpdf --check");
+    assert_eq!(check.status.code(), Some(0), "{}", String::from_utf8_lossy(&check.stdout));
+    let root = server.root_pem();
+    let out = server.signet(["verify".as_ref(), "--json".as_ref(), "--trust".as_ref(), root.as_os_str(), file.as_os_str()] as [&std::ffi::OsStr; 5]);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("signet.verify/v1 JSON");
+    assert_eq!((out.status.code(), &report["verdict"]), (Some(0), &Value::from("VALID")), "{report:#}");
+    if let Some(pyhanko) = support::pyhanko() {
+        let o = std::process::Command::new(&pyhanko)
+            .args(["sign", "validate", "--trust"])
+            .arg(&root)
+            .args(["--trust-replace", "--pretty-print"])
+            .arg(&file)
+            .output()
+            .expect("pyhanko");
+        let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert_eq!(o.status.code(), Some(0), "{text}");
+        assert!(text.contains("form filling"), "the first signature sees only signing and form filling after it:\n{text}");
+    }
 }

@@ -541,7 +541,26 @@ struct MetaField {
     document: usize,
     page: Option<u32>,
     rect: Option<[f64; 4]>,
+    /// Placement by text: the field goes right of this text (on `page` if given).
     keyword: Option<String>,
+    /// Which occurrence of the keyword, from 1 (default 1).
+    occurrence: Option<usize>,
+    /// `[width, height]` for a field placed by keyword (default: by type).
+    size: Option<[f64; 2]>,
+    /// `[dx, dy]` moving a field placed by keyword.
+    offset: Option<[f64; 2]>,
+}
+
+/// Where the `occurrence`-th (from 1) `keyword` is in a PDF (on `page` only, if given):
+/// the page and the text's rectangle, or `None`.
+fn find_keyword(bytes: &[u8], keyword: &str, page: Option<u32>, occurrence: usize) -> Result<Option<(u32, [f64; 4], [f64; 4])>, signet_pdf::PdfError> {
+    let doc = signet_pdf::Document::open(&bytes)?;
+    let hits = doc.find_text(page.map(|p| p as usize), keyword)?;
+    let Some(hit) = occurrence.checked_sub(1).and_then(|i| hits.get(i)) else {
+        return Ok(None);
+    };
+    let page_box = doc.page_box(hit.page)?;
+    Ok(Some((u32::try_from(hit.page).unwrap_or(u32::MAX), hit.rect, page_box)))
 }
 
 fn default_document() -> usize {
@@ -648,13 +667,34 @@ async fn create_contract(
     let mut fields = Vec::new();
     for (i, f) in meta.fields.into_iter().enumerate() {
         let kind = FieldKind::parse(&f.kind).map_err(|e| ApiError::invalid(format!("fields[{i}].{e}")))?;
-        if f.keyword.is_some() {
-            return Err(ApiError::invalid(format!("fields[{i}].keyword: placement by keyword is not supported yet; give page and rect")));
-        }
-        let (Some(page), Some(rect)) = (f.page, f.rect) else {
-            return Err(ApiError::invalid(format!("fields[{i}]: give page (from 1) and rect [x1,y1,x2,y2] in PDF points")));
-        };
         let document = f.document.checked_sub(1).ok_or_else(|| ApiError::invalid(format!("fields[{i}].document: documents count from 1")))?;
+        let (page, rect) = match (f.keyword.as_deref().map(str::trim), f.page, f.rect) {
+            (Some(_), _, Some(_)) => return Err(ApiError::invalid(format!("fields[{i}]: give either rect or keyword, not both"))),
+            (Some(""), _, None) => return Err(ApiError::invalid(format!("fields[{i}].keyword: the keyword is empty"))),
+            (Some(keyword), page, None) => {
+                let (_, bytes) = documents
+                    .get(document)
+                    .ok_or_else(|| ApiError::invalid(format!("fields[{i}].document: there are {} document(s)", documents.len())))?;
+                let occurrence = f.occurrence.unwrap_or(1);
+                if occurrence == 0 {
+                    return Err(ApiError::invalid(format!("fields[{i}].occurrence: occurrences count from 1")));
+                }
+                let found = tokio::task::block_in_place(|| find_keyword(bytes, keyword, page, occurrence))
+                    .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_pdf", format!("fields[{i}].keyword: the text of document {} cannot be searched: {e}", f.document)))?;
+                let Some((page, anchor, page_box)) = found else {
+                    let place = page.map(|p| format!(" on page {p}")).unwrap_or_default();
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "keyword_not_found",
+                        format!("fields[{i}].keyword: {keyword:?} (occurrence {occurrence}) is not in the text of document {}{place}; check the spelling, or place the field by page and rect", f.document),
+                    ));
+                };
+                let rect = signet_domain::contract::place_by_keyword(kind, anchor, page_box, f.size, f.offset).map_err(|e| ApiError::invalid(format!("fields[{i}].{e}")))?;
+                (page, rect)
+            }
+            (None, Some(page), Some(rect)) => (page, rect),
+            (None, ..) => return Err(ApiError::invalid(format!("fields[{i}]: give page (from 1) and rect [x1,y1,x2,y2] in PDF points, or a keyword to place it by"))),
+        };
         fields.push(NewField { id: new_id("fld"), recipient: f.recipient, document, kind, page, rect });
     }
     let deadline = meta.deadline.as_ref().map(parse_deadline).transpose()?;

@@ -382,8 +382,10 @@ pub async fn sign(
     let mut new_blobs = Vec::new();
     let mut serials = Vec::new();
     for (i, doc) in c.documents.iter().enumerate() {
-        let field = c.fields.iter().find(|f| r.signs_pdf() && f.recipient == r.id && f.document == i && matches!(f.kind, FieldKind::Signature | FieldKind::Seal));
-        if field.is_none() && !completed {
+        let on_doc: Vec<_> = c.fields.iter().filter(|f| f.document == i).cloned().collect();
+        let mine: Vec<_> = on_doc.iter().filter(|f| f.recipient == r.id).cloned().collect();
+        let field = mine.iter().find(|f| r.signs_pdf() && matches!(f.kind, FieldKind::Signature | FieldKind::Seal));
+        if mine.is_empty() && !completed {
             continue;
         }
         let current = current_pdf(&app, &key, &c, &doc.id).await.map_err(ApiError::internal)?;
@@ -396,7 +398,8 @@ pub async fn sign(
         let mark_ref = &mark;
         let (signed, serial) = tokio::task::block_in_place(|| -> anyhow::Result<(Vec<u8>, Option<String>)> {
             let t = std::time::SystemTime::now();
-            let mut pdf = current;
+            let mut pdf = super::signing::prepare_fields(current, &on_doc)?;
+            pdf = super::signing::fill_fields(pdf, &mine, t)?;
             let mut serial = None;
             if let Some(field) = &field {
                 let signer = super::signing::Signer { name: &signer_name, email: email.as_deref(), phone: phone.as_deref(), company: company.as_deref() };

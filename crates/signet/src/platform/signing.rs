@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use anyhow::{Context as _, Result};
-use signet_domain::contract::Field;
+use signet_domain::contract::{Field, FieldKind};
 use signet_pades::{Credentials, Level, Services};
 use signet_pdf::{AppearanceSpec, FontData, Placement, RgbaImage, SignatureKind, SignatureRequest};
 
@@ -38,6 +38,95 @@ fn font_for_names() -> Result<(Vec<u8>, u32)> {
     }
     let (path, index) = crate::files::find_font(None, None)?;
     Ok((std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?, index))
+}
+
+/// The name of a contract field in the PDF's form.
+pub fn pdf_field_name(f: &Field) -> String {
+    match f.kind {
+        FieldKind::Signature | FieldKind::Seal => format!("Signature-{}", f.id),
+        FieldKind::Text | FieldKind::Date => format!("Text-{}", f.id),
+        FieldKind::Checkbox => format!("Check-{}", f.id),
+    }
+}
+
+fn append(mut pdf: Vec<u8>, update: &[u8]) -> Vec<u8> {
+    pdf.extend_from_slice(update);
+    pdf
+}
+
+/// Before a document's first signature: every field of the contract on it, as empty form
+/// fields, in one unsigned incremental update. Later signers then only *fill* fields, which
+/// earlier signatures permit (new annotations after a signature would count as a change to the
+/// signed document). A no-op when the fields are there; on a document signed before fields
+/// were created up front, the fields are left to be made at signing as before.
+pub fn prepare_fields(pdf: Vec<u8>, fields: &[Field]) -> Result<Vec<u8>> {
+    if fields.is_empty() {
+        return Ok(pdf);
+    }
+    let update = {
+        let source: &[u8] = &pdf;
+        let doc = signet_pdf::Document::open(&source)?;
+        let names = doc.field_names()?;
+        let present = fields.iter().filter(|f| names.contains(&pdf_field_name(f))).count();
+        if present == fields.len() || !signet_pdf::signatures(&doc)?.is_empty() {
+            return Ok(pdf);
+        }
+        if present > 0 {
+            anyhow::bail!("the document holds {present} of its {} fields; it was changed outside the platform", fields.len());
+        }
+        let new: Vec<signet_pdf::FormField> = fields
+            .iter()
+            .map(|f| signet_pdf::FormField {
+                name: pdf_field_name(f),
+                kind: match f.kind {
+                    FieldKind::Signature | FieldKind::Seal => signet_pdf::FormFieldKind::Signature,
+                    FieldKind::Text | FieldKind::Date => signet_pdf::FormFieldKind::Text,
+                    FieldKind::Checkbox => signet_pdf::FormFieldKind::Checkbox,
+                },
+                placement: Placement { page: f.page as usize, rect: f.rect },
+            })
+            .collect();
+        signet_pdf::add_form_fields(&doc, &new)?
+    };
+    Ok(append(pdf, &update))
+}
+
+/// A signer's text, date and check-box values written into their prepared fields (one
+/// incremental update, before their signature, so that it covers them). Fields the document
+/// does not hold (see [`prepare_fields`]) are left out.
+pub fn fill_fields(pdf: Vec<u8>, fields: &[Field], now: SystemTime) -> Result<Vec<u8>> {
+    let mut values: Vec<(String, signet_pdf::FieldValue)> = fields
+        .iter()
+        .filter_map(|f| {
+            let v = match f.kind {
+                FieldKind::Text => signet_pdf::FieldValue::Text(f.value.clone().filter(|v| !v.trim().is_empty())?),
+                FieldKind::Date => signet_pdf::FieldValue::Text(crate::demo::date_utc(now)),
+                FieldKind::Checkbox => signet_pdf::FieldValue::Checked(f.value.as_deref() == Some("true")),
+                FieldKind::Signature | FieldKind::Seal => return None,
+            };
+            Some((pdf_field_name(f), v))
+        })
+        .collect();
+    if values.is_empty() {
+        return Ok(pdf);
+    }
+    let update = {
+        let source: &[u8] = &pdf;
+        let doc = signet_pdf::Document::open(&source)?;
+        let names = doc.field_names()?;
+        values.retain(|(n, _)| names.contains(n));
+        if values.is_empty() {
+            return Ok(pdf);
+        }
+        let font = if values.iter().any(|(_, v)| matches!(v, signet_pdf::FieldValue::Text(_))) {
+            let (path, index) = crate::files::find_font(None, None)?;
+            Some((std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?, index))
+        } else {
+            None
+        };
+        signet_pdf::fill_form(&doc, &values, font.as_ref().map(|(b, i)| FontData { bytes: b, index: *i }))?
+    };
+    Ok(append(pdf, &update))
 }
 
 /// Who signs.
