@@ -16,7 +16,7 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use crate::{KEY_LEN, MasterKey, OrgKey, Result, VaultError, check_master_key_id, random};
+use crate::{KEY_LEN, MasterKey, OrgKey, Result, VaultError, Zeroizing, check_master_key_id, random};
 
 /// The first word of a wrapped organisation key's text form.
 const WRAPPED_TAG: &str = "signet-org-key/v1";
@@ -232,6 +232,37 @@ impl Keyring {
         wrapped.master_id != self.current.id()
     }
 
+    /// Seals a secret of the installation itself (a CA, TSA or log signing key) for storage:
+    /// a fresh key, wrapped by the current master key, seals it in an envelope bound to
+    /// `context`. Stored as: 2-byte big-endian length of the wrapped key, the wrapped key
+    /// ([`WrappedOrgKey::to_bytes`]), the envelope.
+    ///
+    /// # Errors
+    /// As [`Keyring::new_org_key`] and [`OrgKey::seal`].
+    pub fn seal_secret(&self, secret: &[u8], context: &[u8]) -> Result<Vec<u8>> {
+        let (key, wrapped) = self.new_org_key()?;
+        let wrapped = wrapped.to_bytes();
+        let len = u16::try_from(wrapped.len()).map_err(|_| VaultError::MalformedWrappedOrgKey("longer than 65535 bytes"))?;
+        let mut out = len.to_be_bytes().to_vec();
+        out.extend_from_slice(&wrapped);
+        out.extend_from_slice(&key.seal(secret, context)?);
+        Ok(out)
+    }
+
+    /// Opens what [`Keyring::seal_secret`] sealed, with any master key the keyring holds.
+    ///
+    /// # Errors
+    /// [`VaultError::MalformedEnvelope`] for bytes that are not a sealed secret; as
+    /// [`Keyring::open_org_key`] and [`OrgKey::open`] otherwise (also for another context).
+    pub fn open_secret(&self, sealed: &[u8], context: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        let malformed = || VaultError::MalformedEnvelope("a sealed secret is shorter than its header says".into());
+        let (len, rest) = sealed.split_first_chunk::<2>().ok_or_else(malformed)?;
+        let len = usize::from(u16::from_be_bytes(*len));
+        let (wrapped, envelope) = rest.split_at_checked(len).ok_or_else(malformed)?;
+        let key = self.open_org_key(&WrappedOrgKey::from_bytes(wrapped)?)?;
+        key.open(envelope, context)
+    }
+
     fn wrap(&self, key: &OrgKey) -> Result<WrappedOrgKey> {
         let bytes = self.current.wrap(key.as_bytes())?;
         Ok(WrappedOrgKey { master_id: self.current.id().to_owned(), bytes })
@@ -289,6 +320,29 @@ mod tests {
         assert_eq!(opened.as_bytes(), key.as_bytes());
         let envelope = key.seal(b"contract", CONTEXT).unwrap();
         assert_eq!(opened.open(&envelope, CONTEXT).unwrap().as_slice(), b"contract");
+    }
+
+    #[test]
+    fn installation_secrets_are_sealed_and_survive_a_rotation() {
+        let mut keyring = Keyring::new(master()).unwrap();
+        let secret = b"-----BEGIN PRIVATE KEY----- not really";
+        let sealed = keyring.seal_secret(secret, b"signet-ca/root").unwrap();
+        assert!(!sealed.windows(8).any(|w| w == &secret[..8]), "the secret is not in the clear");
+        assert_eq!(keyring.open_secret(&sealed, b"signet-ca/root").unwrap().as_slice(), secret);
+        assert_eq!(keyring.open_secret(&sealed, b"signet-ca/tsa").unwrap_err(), VaultError::Decrypt, "bound to its context");
+        let again = keyring.seal_secret(secret, b"signet-ca/root").unwrap();
+        assert_ne!(again, sealed, "a fresh key each time");
+        keyring.rotate_to(master()).unwrap();
+        assert_eq!(keyring.open_secret(&sealed, b"signet-ca/root").unwrap().as_slice(), secret, "old sealings open after a rotation");
+        let stranger = Keyring::new(master()).unwrap();
+        assert!(matches!(stranger.open_secret(&sealed, b"signet-ca/root"), Err(VaultError::UnknownMasterKey { .. })));
+        for bad in [&[][..], &[0u8][..], &[0, 200, 1, 2][..], &sealed[..sealed.len() - 1]] {
+            assert!(keyring.open_secret(bad, b"signet-ca/root").is_err(), "{bad:?}");
+        }
+        let mut flipped = sealed.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        assert_eq!(keyring.open_secret(&flipped, b"signet-ca/root").unwrap_err(), VaultError::Decrypt);
     }
 
     #[test]

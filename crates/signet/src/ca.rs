@@ -82,9 +82,65 @@ pub struct IssueParams<'a> {
     pub valid_days: u64,
 }
 
+/// How the CA's private keys are kept in `private/`.
+#[derive(Clone, Copy)]
+pub enum KeyFiles<'a> {
+    /// PKCS#8 PEM files `NAME.key`, mode 0600 (the standalone `signet ca` tools).
+    Plain,
+    /// `NAME.key.sealed`: sealed by the platform's master key (`signet serve`). Plain key
+    /// files found on load are sealed and removed.
+    Sealed(&'a signet_vault::Keyring),
+}
+
+impl KeyFiles<'_> {
+    fn write(&self, dir: &Path, name: &str, key: &PrivateKey) -> Result<()> {
+        let der = signet_vault::Zeroizing::new(key.to_pkcs8_der()?);
+        match self {
+            KeyFiles::Plain => write_secret(&dir.join("private").join(format!("{name}.key")), pem::private_key_to_pem(&der).as_bytes()),
+            KeyFiles::Sealed(keyring) => {
+                let sealed = keyring.seal_secret(&der, format!("signet-ca/{name}").as_bytes())?;
+                write_secret(&dir.join("private").join(format!("{name}.key.sealed")), &sealed)
+            }
+        }
+    }
+
+    fn read(&self, dir: &Path, name: &str) -> Result<PrivateKey> {
+        let plain = dir.join("private").join(format!("{name}.key"));
+        let sealed = dir.join("private").join(format!("{name}.key.sealed"));
+        match (self, sealed.exists()) {
+            (KeyFiles::Sealed(keyring), true) => {
+                let bytes = fs::read(&sealed).with_context(|| format!("reading {}", sealed.display()))?;
+                let der = keyring
+                    .open_secret(&bytes, format!("signet-ca/{name}").as_bytes())
+                    .with_context(|| format!("opening {} with the master key", sealed.display()))?;
+                Ok(PrivateKey::from_pkcs8_der(&der)?)
+            }
+            (KeyFiles::Plain, true) => bail!(
+                "{} is sealed by a Signet platform's master key; only `signet serve` (with that data directory) can use this CA",
+                sealed.display()
+            ),
+            (_, false) => {
+                let text = fs::read_to_string(&plain).with_context(|| format!("reading {}", plain.display()))?;
+                let key = PrivateKey::from_pkcs8_der(&pem::private_key_from_pem(&text)?)?;
+                if let KeyFiles::Sealed(_) = self {
+                    // A deployment made before keys were sealed: seal now, then drop the plain file.
+                    self.write(dir, name, &key)?;
+                    fs::remove_file(&plain).with_context(|| format!("removing {}", plain.display()))?;
+                }
+                Ok(key)
+            }
+        }
+    }
+}
+
 impl CaDir {
-    /// Creates a new CA in `dir` (which must not already hold one).
+    /// Creates a new CA in `dir` (which must not already hold one), its keys in plain files.
     pub fn init(dir: &Path, alg: KeyAlgorithm, base_url: &str, org: &str, now: SystemTime) -> Result<CaDir> {
+        Self::init_with(dir, alg, base_url, org, now, KeyFiles::Plain)
+    }
+
+    /// Creates a new CA in `dir`, its keys kept as `keys` says.
+    pub fn init_with(dir: &Path, alg: KeyAlgorithm, base_url: &str, org: &str, now: SystemTime, keys: KeyFiles<'_>) -> Result<CaDir> {
         if dir.join("ca.json").exists() {
             bail!("{} already holds a Signet CA (ca.json exists); choose another --dir", dir.display());
         }
@@ -189,7 +245,7 @@ impl CaDir {
             ("tsa", &tsa, &tsa_key),
             ("ocsp", &ocsp, &ocsp_key),
         ] {
-            write_secret(&dir.join("private").join(format!("{name}.key")), pem::private_key_to_pem(&k.to_pkcs8_der()?).as_bytes())?;
+            keys.write(dir, name, k)?;
             write_atomic(&dir.join(format!("{name}.pem")), pem::cert_to_pem(c).as_bytes())?;
         }
         for c in [&tsa, &ocsp] {
@@ -212,8 +268,13 @@ impl CaDir {
         })
     }
 
-    /// Loads an existing CA directory.
+    /// Loads an existing CA directory with plain key files.
     pub fn load(dir: &Path) -> Result<CaDir> {
+        Self::load_with(dir, KeyFiles::Plain)
+    }
+
+    /// Loads an existing CA directory, its keys kept as `keys` says.
+    pub fn load_with(dir: &Path, keys: KeyFiles<'_>) -> Result<CaDir> {
         let settings_path = dir.join("ca.json");
         let settings: CaSettings = serde_json::from_slice(
             &fs::read(&settings_path).with_context(|| {
@@ -232,11 +293,7 @@ impl CaDir {
                 .next()
                 .with_context(|| format!("{} holds no certificate", p.display()))
         };
-        let key_of = |name: &str| -> Result<PrivateKey> {
-            let p = dir.join("private").join(format!("{name}.key"));
-            let text = fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
-            Ok(PrivateKey::from_pkcs8_der(&pem::private_key_from_pem(&text)?)?)
-        };
+        let key_of = |name: &str| keys.read(dir, name);
         Ok(CaDir {
             dir: dir.to_path_buf(),
             tsa_policy,

@@ -1,6 +1,7 @@
 //! `signet log init|key|append|proof|serve`: the evidence ledger.
 //!
-//! A log directory holds the log's signing key (`log.key`, mode 0600) and verifier key
+//! A log directory holds the log's signing key (`log.key`, mode 0600; or `log.key.sealed`,
+//! sealed by the master key, in a `signet serve` data directory) and verifier key
 //! (`log.vkey`), its tiles, entry bundles and `checkpoint` as plain files at their
 //! `tlog-tiles` paths, and — on the embedded store — its journal `log.db` (SQLite). With
 //! `--database-url postgres://…` at `init`, the journal lives in PostgreSQL instead; the URL is
@@ -106,6 +107,13 @@ pub struct LoadArgs {
 }
 
 const KEY_FILE: &str = "log.key";
+const SEALED_KEY_FILE: &str = "log.key.sealed";
+const KEY_CONTEXT: &[u8] = b"signet-log/key";
+
+/// Whether `dir` holds a log (its key, plain or sealed).
+pub fn exists(dir: &Path) -> bool {
+    dir.join(KEY_FILE).exists() || dir.join(SEALED_KEY_FILE).exists()
+}
 const VKEY_FILE: &str = "log.vkey";
 const SETTINGS_FILE: &str = "log.json";
 
@@ -130,6 +138,37 @@ fn database_url(dir: &Path) -> anyhow::Result<String> {
 }
 
 fn read_key(dir: &Path) -> anyhow::Result<SignerKey> {
+    read_key_with(dir, None)
+}
+
+/// The log's signing key: sealed by the master key when `keyring` is given (a plain key file
+/// found then is sealed and removed), else from the plain file.
+fn read_key_with(dir: &Path, keyring: Option<&signet_vault::Keyring>) -> anyhow::Result<SignerKey> {
+    let sealed = dir.join(SEALED_KEY_FILE);
+    if sealed.exists() {
+        let Some(keyring) = keyring else {
+            bail!("{} is sealed by a Signet platform's master key; only `signet serve` (with that data directory) signs this log", sealed.display());
+        };
+        let bytes = std::fs::read(&sealed).with_context(|| format!("reading {}", sealed.display()))?;
+        let text = keyring.open_secret(&bytes, KEY_CONTEXT).with_context(|| format!("opening {} with the master key", sealed.display()))?;
+        let text = std::str::from_utf8(&text).map_err(|_| anyhow::anyhow!("{} does not hold a log signing key", sealed.display()))?;
+        return SignerKey::parse(text.trim()).with_context(|| format!("{} does not hold a log signing key", sealed.display()));
+    }
+    let key = read_plain_key(dir)?;
+    if let Some(keyring) = keyring {
+        seal_key(dir, keyring, &key)?;
+        std::fs::remove_file(dir.join(KEY_FILE)).with_context(|| format!("removing {}", dir.join(KEY_FILE).display()))?;
+    }
+    Ok(key)
+}
+
+fn seal_key(dir: &Path, keyring: &signet_vault::Keyring, key: &SignerKey) -> anyhow::Result<()> {
+    let text = signet_vault::Zeroizing::new(key.to_private_string());
+    let sealed = keyring.seal_secret(text.as_bytes(), KEY_CONTEXT)?;
+    crate::ca::write_secret(&dir.join(SEALED_KEY_FILE), &sealed)
+}
+
+fn read_plain_key(dir: &Path) -> anyhow::Result<SignerKey> {
     let path = dir.join(KEY_FILE);
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
@@ -142,7 +181,12 @@ fn read_key(dir: &Path) -> anyhow::Result<SignerKey> {
 }
 
 pub async fn open(dir: &Path, witnesses: Vec<(String, signet_ledger::VerifierKey)>) -> anyhow::Result<Log> {
-    let key = read_key(dir)?;
+    open_with(dir, witnesses, None).await
+}
+
+/// [`open`], the key sealed by the master key (see [`read_key_with`]).
+pub async fn open_with(dir: &Path, witnesses: Vec<(String, signet_ledger::VerifierKey)>, keyring: Option<&signet_vault::Keyring>) -> anyhow::Result<Log> {
+    let key = read_key_with(dir, keyring)?;
     let url = database_url(dir)?;
     let journal: Arc<dyn Journal> = Arc::new(
         SqlJournal::open(&url, "main", Some(dir.join("integrate.lock")))
@@ -173,9 +217,14 @@ pub fn init(a: InitArgs) -> anyhow::Result<()> {
 /// Creates a log in `dir` (its keys and settings; the journal is made on first open) and
 /// returns its verifier key.
 pub fn create(dir: &Path, origin: &str, database_url: Option<&str>, blob_url: Option<&str>) -> anyhow::Result<String> {
+    create_with(dir, origin, database_url, blob_url, None)
+}
+
+/// [`create`], the key sealed by the master key when `keyring` is given.
+pub fn create_with(dir: &Path, origin: &str, database_url: Option<&str>, blob_url: Option<&str>, keyring: Option<&signet_vault::Keyring>) -> anyhow::Result<String> {
     signet_ledger::note::check_key_name(origin)
         .map_err(|_| anyhow::anyhow!("--origin {origin:?} is not a valid log name: use a non-empty name without spaces or '+', e.g. example.org/log"))?;
-    if dir.join(KEY_FILE).exists() {
+    if exists(dir) {
         bail!("{} already holds a log; choose an empty directory", dir.display());
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -195,13 +244,23 @@ pub fn create(dir: &Path, origin: &str, database_url: Option<&str>, blob_url: Op
         let settings = serde_json::Value::Object(settings);
         crate::ca::write_atomic(&dir.join(SETTINGS_FILE), format!("{settings:#}\n").as_bytes())?;
     }
-    crate::ca::write_secret(&dir.join(KEY_FILE), format!("{}\n", key.to_private_string()).as_bytes())?;
+    match keyring {
+        Some(keyring) => seal_key(dir, keyring, &key)?,
+        None => crate::ca::write_secret(&dir.join(KEY_FILE), format!("{}\n", key.to_private_string()).as_bytes())?,
+    }
     let vkey = key.verifier().to_string();
     crate::ca::write_atomic(&dir.join(VKEY_FILE), format!("{vkey}\n").as_bytes())?;
     Ok(vkey)
 }
 
 pub fn key(a: DirArgs) -> anyhow::Result<()> {
+    if a.dir.join(SEALED_KEY_FILE).exists() {
+        // The verifier key is public: read it without the sealed signing key.
+        let path = a.dir.join(VKEY_FILE);
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        println!("{}", read_vkey(text.trim()).with_context(|| format!("{} is not a verifier key", path.display()))?);
+        return Ok(());
+    }
     println!("{}", read_key(&a.dir)?.verifier());
     Ok(())
 }

@@ -874,3 +874,76 @@ fn fields_are_filled_into_the_pdf_and_placed_by_keyword() {
         assert!(text.contains("form filling"), "the first signature sees only signing and form filling after it:\n{text}");
     }
 }
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir").flatten() {
+            let p = e.path();
+            if p.is_dir() { todo.push(p) } else { out.push(p) }
+        }
+    }
+    out
+}
+
+/// No private key is stored in the clear: the CA's, TSA's, OCSP responder's and log's keys
+/// are sealed by the master key, also when the server finds plain key files (a CA and a log
+/// made by the standalone tools, or by an older version), which it seals and removes.
+#[test]
+fn private_keys_are_sealed_at_rest() {
+    let server = Server::start_prepared(&[], |data| {
+        let run = |args: &[&std::ffi::OsStr]| {
+            let o = std::process::Command::new(env!("CARGO_BIN_EXE_signet")).args(args).output().expect("signet");
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            String::from_utf8_lossy(&o.stdout).trim().to_owned()
+        };
+        std::fs::create_dir_all(data).expect("mkdir");
+        let (ca, log) = (data.join("ca"), data.join("log"));
+        run(&["ca".as_ref(), "init".as_ref(), "--dir".as_ref(), ca.as_os_str(), "--org".as_ref(), "Made Before".as_ref()]);
+        run(&["log".as_ref(), "init".as_ref(), "--dir".as_ref(), log.as_os_str(), "--origin".as_ref(), "before.example/log".as_ref()]);
+        assert!(ca.join("private/root.key").is_file() && log.join("log.key").is_file(), "plain keys to begin with");
+    });
+    let data = server.data.clone();
+    for name in ["root", "issuing", "tsa", "ocsp"] {
+        assert!(data.join(format!("ca/private/{name}.key.sealed")).is_file(), "{name} sealed");
+        assert!(!data.join(format!("ca/private/{name}.key")).exists(), "{name}: the plain file is gone");
+    }
+    assert!(data.join("log/log.key.sealed").is_file() && !data.join("log/log.key").exists());
+    // The server uses the CA and the log it found: the same root, a log that signs.
+    let root = server.client().root_pem().expect("root");
+    assert_eq!(root.as_bytes(), std::fs::read(data.join("ca/root.pem")).expect("root.pem"));
+    assert!(root.len() > 100);
+    let c = server.client().create_contract(&[("a.pdf", &support::sample_pdf(1))], &{
+        let mut m = ContractMetadata::new("Sealed keys");
+        m.recipients.push(NewRecipient::signer("A", "sealed@example.com", 1));
+        m
+    });
+    assert!(c.is_ok(), "{c:?}");
+    let started = Instant::now();
+    while checkpoint_size(&server.url) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(5), "the log signs no checkpoint with its sealed key");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log_dir = data.join("log").to_string_lossy().into_owned();
+    let vkey = server.signet(["log", "key", "--dir", log_dir.as_str()]);
+    assert!(vkey.status.success() && String::from_utf8_lossy(&vkey.stdout).starts_with("before.example/log+"), "the verifier key is still readable: {vkey:?}");
+    // The standalone tools refuse the sealed keys with a clear message.
+    let entries = data.join("entries.txt");
+    std::fs::write(&entries, "one entry\n").expect("write");
+    let out = server.signet(["log", "append", "--dir", log_dir.as_str(), &entries.to_string_lossy()]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success() && (err.contains("sealed") || err.contains("server")), "{err}");
+    // Nowhere under the data directory is a private key in the clear.
+    for server_data in [data.clone(), Server::start(&[]).data.clone()] {
+        let files = files_under(&server_data);
+        assert!(files.len() > 10, "{files:?}");
+        for f in files {
+            let bytes = std::fs::read(&f).expect("read");
+            for needle in [&b"PRIVATE KEY"[..], &b"PRIVATE+KEY+"[..]] {
+                assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{} holds a private key in the clear", f.display());
+            }
+        }
+    }
+}

@@ -2,9 +2,11 @@
 //! data directory, and found again on later starts.
 //!
 //! ```text
-//! DATA/keys/master.key        the master key (mode 0600); wraps organisation keys
-//! DATA/ca/                    the platform CA (root.pem, issuing, TSA, OCSP; private/ 0700)
-//! DATA/log/                   the evidence log (key, journal, tiles, checkpoint)
+//! DATA/keys/master.key        the master key (mode 0600); wraps organisation keys and seals
+//!                             the CA's, TSA's and log's private keys
+//! DATA/ca/                    the platform CA (root.pem, issuing, TSA, OCSP; private/ 0700,
+//!                             keys as NAME.key.sealed)
+//! DATA/log/                   the evidence log (log.key.sealed, journal, tiles, checkpoint)
 //! DATA/signet.db              the database (unless SIGNET_DATABASE_URL names another)
 //! DATA/blobs/                 sealed documents
 //! DATA/demo-credentials.json  the demo organisation's admin and API key (mode 0600)
@@ -83,22 +85,25 @@ fn log_origin(cfg: &Config) -> String {
 pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
     let (store, keyring) = open_store_and_keys(&cfg).await?;
     let ca_dir = cfg.data.join("ca");
+    // The CA's, TSA's and log's private keys are stored sealed by the master key.
+    let sealed = crate::ca::KeyFiles::Sealed(&keyring);
     let ca = if ca_dir.join("ca.json").exists() {
-        CaDir::load(&ca_dir)?
+        CaDir::load_with(&ca_dir, sealed)?
     } else {
-        CaDir::init(
+        CaDir::init_with(
             &ca_dir,
             signet_pki::KeyAlgorithm::from_name("p256")?,
             &format!("{}/ca", cfg.public_url),
             "Signet Platform",
             std::time::SystemTime::now(),
+            sealed,
         )?
     };
     let log_dir = cfg.data.join("log");
-    if !log_dir.join("log.key").exists() {
-        crate::log_cmd::create(&log_dir, &log_origin(&cfg), None, None)?;
+    if !crate::log_cmd::exists(&log_dir) {
+        crate::log_cmd::create_with(&log_dir, &log_origin(&cfg), None, None, Some(&keyring))?;
     }
-    let log = crate::log_cmd::open(&log_dir, Vec::new()).await?;
+    let log = crate::log_cmd::open_with(&log_dir, Vec::new(), Some(&keyring)).await?;
     let blobs = super::blobs::Blobs::new(std::sync::Arc::new(signet_store::blob::FileBlobs::new(cfg.data.join("blobs"))));
     let creds_path = cfg.data.join("demo-credentials.json");
     if !creds_path.exists() {

@@ -76,8 +76,14 @@ fn free_port() -> u16 {
 impl Server {
     /// Starts a server on a fresh data directory with the extra environment `env`.
     pub fn start(env: &[(&str, &str)]) -> Server {
+        Self::start_prepared(env, |_| {})
+    }
+
+    /// Starts a server on a data directory `prepare` has filled first.
+    pub fn start_prepared(env: &[(&str, &str)], prepare: impl FnOnce(&Path)) -> Server {
         let dir = tempfile::Builder::new().prefix("signet-platform-").tempdir().expect("temp dir");
         let data = dir.path().join("data");
+        prepare(&data);
         let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         // Another process may take the port between our probe and the server's bind: retry.
         let mut last = String::new();
