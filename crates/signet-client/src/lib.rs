@@ -280,6 +280,12 @@ impl Client {
         Ok(self.run(call, None, MAX_DOCUMENT)?.body)
     }
 
+    /// `GET /api/v1/signing/{token}/evidence`: the evidence report, once everyone has signed
+    /// (a recipient's link from the completion mail).
+    pub fn signing_evidence(&self, token: &str) -> Result<Vec<u8>> {
+        Ok(self.run(Call::signing("GET", token, "/evidence"), None, MAX_DOCUMENT)?.body)
+    }
+
     /// `POST /api/v1/signing/{token}/code`: sends the signer a one-time code.
     pub fn request_code(&self, token: &str, channel: Channel) -> Result<CodeSent> {
         let body = serde_json::json!({ "channel": channel.as_str() }).to_string();

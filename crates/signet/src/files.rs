@@ -82,6 +82,19 @@ const FONT_CANDIDATES: &[(&str, u32)] = &[
     ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 0),
 ];
 
+/// The default font's bytes and face index ([`find_font`] without `--font`), read once per
+/// process: a CJK collection is tens of megabytes, and the server draws with it on every
+/// signing and evidence report.
+pub fn default_font() -> Result<&'static (Vec<u8>, u32)> {
+    static FONT: std::sync::OnceLock<(Vec<u8>, u32)> = std::sync::OnceLock::new();
+    if let Some(f) = FONT.get() {
+        return Ok(f);
+    }
+    let (path, index) = find_font(None, None)?;
+    let bytes = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(FONT.get_or_init(|| (bytes, index)))
+}
+
 /// Finds the font to draw appearance text with: `--font`, then `SIGNET_FONT`, then the
 /// well-known places of CJK fonts.
 pub fn find_font(explicit: Option<&Path>, index: Option<u32>) -> Result<(PathBuf, u32)> {

@@ -132,6 +132,9 @@ fn whole_flow(server: &Server, mailbox: &dyn Mailbox) {
     assert_eq!(report["verdict"], "VALID", "{report:#}");
     assert_eq!(report["signatures"].as_array().map(Vec::len), Some(1), "{report:#}");
 
+    // The evidence report exists only once everyone has signed.
+    refused(public.signing_evidence(token_b), 409, "wrong_state");
+
     // They sign with a drawn signature; that completes the contract.
     let before_code = support::mark(mailbox);
     public.request_code(token_b, Channel::Email).expect("request the second code");
@@ -178,6 +181,20 @@ fn whole_flow(server: &Server, mailbox: &dyn Mailbox) {
         support::pyhanko_validate(&pyhanko, &root, &file, &fields[..2.min(fields.len())]);
         support::pyhanko_lta_offline(&pyhanko, &root, &file, 2);
     }
+
+    // Everyone is mailed links to both files, which work without an API key.
+    let download_prefix = format!("{url}/api/v1/signing/");
+    let done_mail = mailbox
+        .messages()
+        .into_iter()
+        .filter(|(_, to, text)| to.eq_ignore_ascii_case(a) && text.contains(&download_prefix) && text.contains("/evidence"))
+        .map(|(_, _, text)| text)
+        .next_back()
+        .expect("a completion mail with download links to the first signer");
+    let at = done_mail.find(&download_prefix).expect("a link");
+    let token: String = done_mail[at + download_prefix.len()..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    assert_eq!(public.signing_document(&token, 1).expect("the signed PDF through the mailed link"), signed_pdf);
+    assert!(public.signing_evidence(&token).expect("the evidence report through the mailed link").starts_with(b"%PDF-"));
 
     // The evidence report and the offline bundle.
     assert!(client.evidence(&c.id).expect("the evidence report").starts_with(b"%PDF-"));
@@ -553,6 +570,31 @@ fn another_organisation_sees_nothing_and_bad_keys_are_refused() {
         401,
         "unauthorized",
     );
+    // The admin endpoints too (their other-organisation cases are in their own tests).
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    for auth in [Some("Bearer sk_not-a-key"), None] {
+        for (method, path) in [
+            ("GET", "/api/v1/members"),
+            ("POST", "/api/v1/members"),
+            ("POST", "/api/v1/members/usr_0000000000000000000a/role"),
+            ("POST", "/api/v1/members/usr_0000000000000000000a/remove"),
+            ("GET", "/api/v1/api-keys"),
+            ("POST", "/api/v1/api-keys"),
+            ("POST", "/api/v1/api-keys/key_0000000000000000000a/revoke"),
+            ("GET", "/api/v1/outbox"),
+        ] {
+            let url = format!("{}{path}", server.url);
+            let mut r = match (method, auth) {
+                ("GET", Some(a)) => agent.get(&url).header("Authorization", a).call(),
+                ("GET", None) => agent.get(&url).call(),
+                (_, Some(a)) => agent.post(&url).header("Authorization", a).header("Content-Type", "application/json").send("{\"email\":\"x@example.com\",\"name\":\"x\",\"role\":\"member\"}"),
+                (_, None) => agent.post(&url).header("Content-Type", "application/json").send("{\"email\":\"x@example.com\",\"name\":\"x\",\"role\":\"member\"}"),
+            }
+            .expect("request");
+            let body = r.body_mut().read_to_string().unwrap_or_default();
+            assert_eq!(r.status().as_u16(), 401, "{method} {path} with {auth:?}: {body}");
+        }
+    }
 }
 
 /// A contract whose deadline passes while signers could still act is expired by the sweep:

@@ -8,7 +8,6 @@
 
 use std::time::Duration;
 
-use anyhow::Context as _;
 use signet_domain::contract::{Contract, FieldKind};
 use signet_domain::event::EventKind;
 use signet_report::{DocumentDigest, EventRow, EvidenceReport, Party, Position, Signer, Verification};
@@ -36,16 +35,31 @@ fn first<'a>(events: &'a [StoredEvent], kind: EventKind, recipient: &str) -> Opt
     events.iter().find(|e| e.event.kind == kind && e.event.recipient.as_deref() == Some(recipient))
 }
 
-/// Builds the report's data.
-pub async fn report(app: &App, c: &Contract, events: &[StoredEvent]) -> anyhow::Result<EvidenceReport> {
-    let org = app.store.org(&c.org).await?.map(|(n, _)| n).unwrap_or_default();
+/// The newest PDF of every document of `c`, in order.
+async fn current_pdfs(app: &App, c: &Contract) -> anyhow::Result<Vec<Vec<u8>>> {
     let key = super::init::org_key(app, &c.org).await?;
-    let mut documents = Vec::new();
+    let mut out = Vec::with_capacity(c.documents.len());
     for d in &c.documents {
-        let signed_sha256 = match &d.signed_blob {
-            Some(_) => Some(hex::encode(signet_pki::alg::sha256(&super::ceremony::current_pdf(app, &key, c, &d.id).await?))),
-            None => None,
-        };
+        out.push(super::ceremony::current_pdf(app, &key, c, &d.id).await?);
+    }
+    Ok(out)
+}
+
+/// Builds the report's data; `pdfs` are the documents' newest versions when the caller has
+/// them already (else they are read).
+pub async fn report(app: &App, c: &Contract, events: &[StoredEvent], pdfs: Option<&[Vec<u8>]>) -> anyhow::Result<EvidenceReport> {
+    let org = app.store.org(&c.org).await?.map(|(n, _)| n).unwrap_or_default();
+    let read;
+    let pdfs = match pdfs {
+        Some(p) => p,
+        None => {
+            read = current_pdfs(app, c).await?;
+            &read[..]
+        }
+    };
+    let mut documents = Vec::new();
+    for (d, pdf) in c.documents.iter().zip(pdfs) {
+        let signed_sha256 = d.signed_blob.as_ref().map(|_| hex::encode(signet_pki::alg::sha256(pdf)));
         documents.push(DocumentDigest { name: d.name.clone(), pages: u32::try_from(d.pages.len()).ok(), sha256: d.sha256.clone(), signed_sha256 });
     }
     let mut checkpoint = String::new();
@@ -124,24 +138,28 @@ pub async fn report(app: &App, c: &Contract, events: &[StoredEvent]) -> anyhow::
 
 /// The report as a PDF.
 pub async fn report_pdf(app: &App, c: &Contract, events: &[StoredEvent]) -> anyhow::Result<Vec<u8>> {
-    let data = report(app, c, events).await?;
-    let (path, index) = crate::files::find_font(None, None)?;
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    report_pdf_of(app, c, events, None).await
+}
+
+async fn report_pdf_of(app: &App, c: &Contract, events: &[StoredEvent], pdfs: Option<&[Vec<u8>]>) -> anyhow::Result<Vec<u8>> {
+    let data = report(app, c, events, pdfs).await?;
+    let (bytes, index) = crate::files::default_font()?;
     tokio::task::block_in_place(|| {
-        signet_report::render_pdf(&data, signet_report::Lang::Bilingual, &signet_report::FontSource { bytes: &bytes, index })
+        signet_report::render_pdf(&data, signet_report::Lang::Bilingual, &signet_report::FontSource { bytes, index: *index })
             .map_err(|e| anyhow::anyhow!("rendering the evidence report: {e}"))
     })
 }
 
 /// The offline evidence bundle (zip).
 pub async fn bundle(app: &App, c: &Contract, events: &[StoredEvent]) -> anyhow::Result<Vec<u8>> {
-    let key = super::init::org_key(app, &c.org).await?;
+    let pdfs = current_pdfs(app, c).await?;
+    let report = report_pdf_of(app, c, events, Some(&pdfs)).await?;
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    for (i, d) in c.documents.iter().enumerate() {
+    for (i, pdf) in pdfs.into_iter().enumerate() {
         let name = if i == 0 { signet_report::SIGNED_PDF.to_owned() } else { format!("signed-{}.pdf", i + 1) };
-        files.push((name, super::ceremony::current_pdf(app, &key, c, &d.id).await?));
+        files.push((name, pdf));
     }
-    files.push((signet_report::EVIDENCE_PDF.to_owned(), report_pdf(app, c, events).await?));
+    files.push((signet_report::EVIDENCE_PDF.to_owned(), report));
     files.push((signet_report::ROOT_PEM.to_owned(), std::fs::read(app.cfg.data.join("ca").join("root.pem"))?));
     files.push((signet_report::LOG_VKEY.to_owned(), format!("{}\n", app.log.verifier()).into_bytes()));
     let subject = subject(c);

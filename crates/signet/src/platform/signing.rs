@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::SystemTime;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use signet_domain::contract::{Field, FieldKind};
 use signet_pades::{Credentials, Level, Services};
 use signet_pdf::{AppearanceSpec, FontData, Placement, RgbaImage, SignatureKind, SignatureRequest};
@@ -30,14 +30,16 @@ const HANDWRITING_FONTS: &[(&str, u32)] = &[
     ("/usr/share/fonts/truetype/arphic-gkai00mp/gkai00mp.ttf", 0),
 ];
 
-fn font_for_names() -> Result<(Vec<u8>, u32)> {
-    for (p, i) in HANDWRITING_FONTS {
-        if Path::new(p).is_file() {
-            return Ok((std::fs::read(p).with_context(|| format!("reading {p}"))?, *i));
-        }
+/// The font typed names are drawn in (read once per process).
+fn font_for_names() -> Result<&'static (Vec<u8>, u32)> {
+    static HANDWRITING: std::sync::OnceLock<Option<(Vec<u8>, u32)>> = std::sync::OnceLock::new();
+    let found = HANDWRITING.get_or_init(|| {
+        HANDWRITING_FONTS.iter().find(|(p, _)| Path::new(p).is_file()).and_then(|(p, i)| std::fs::read(p).ok().map(|b| (b, *i)))
+    });
+    match found {
+        Some(f) => Ok(f),
+        None => crate::files::default_font(),
     }
-    let (path, index) = crate::files::find_font(None, None)?;
-    Ok((std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?, index))
 }
 
 /// The name of a contract field in the PDF's form.
@@ -118,13 +120,8 @@ pub fn fill_fields(pdf: Vec<u8>, fields: &[Field], now: SystemTime) -> Result<Ve
         if values.is_empty() {
             return Ok(pdf);
         }
-        let font = if values.iter().any(|(_, v)| matches!(v, signet_pdf::FieldValue::Text(_))) {
-            let (path, index) = crate::files::find_font(None, None)?;
-            Some((std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?, index))
-        } else {
-            None
-        };
-        signet_pdf::fill_form(&doc, &values, font.as_ref().map(|(b, i)| FontData { bytes: b, index: *i }))?
+        let font = if values.iter().any(|(_, v)| matches!(v, signet_pdf::FieldValue::Text(_))) { Some(crate::files::default_font()?) } else { None };
+        signet_pdf::fill_form(&doc, &values, font.map(|(b, i)| FontData { bytes: b, index: *i }))?
     };
     Ok(append(pdf, &update))
 }
@@ -156,7 +153,7 @@ pub fn sign_pdf(ca: &CaDir, pdf: &[u8], signer: &Signer<'_>, field: &Field, mark
         Mark::Typed(name) => AppearanceSpec {
             image: None,
             text_lines: vec![name.clone(), date],
-            font: font.as_ref().map(|(b, i)| FontData { bytes: b, index: *i }),
+            font: font.map(|(b, i)| FontData { bytes: b, index: *i }),
         },
     };
     if matches!(mark, Mark::Typed(_)) && appearance.font.is_none() {
