@@ -84,7 +84,7 @@ fn main() {
                     for (who, name) in [(&a, "张三"), (&b, "Li Si")] {
                         let token = link_token(&wait_for(&api, who, |_, body| body.contains("/s/")));
                         signer_side.request_code(&token, Channel::Email).expect("a code");
-                        let code = code(&wait_for(&api, who, |subject, _| subject.contains("code")));
+                        let code = code(&wait_for(&api, who, |subject, _| subject.contains("code") || subject.contains("验证码")));
                         let t = Instant::now();
                         let outcome = signer_side.sign(&token, &SignRequest::typed(code, name)).expect("sign");
                         sign_ms.lock().expect("lock").push(t.elapsed().as_secs_f64() * 1000.0);

@@ -80,6 +80,29 @@ pub struct FoundSignature {
     pub problem: Option<String>,
 }
 
+/// Bounds a walk of the field tree: its depth, loops, and the number of fields.
+fn enter_field(r: ObjRef, depth: usize, seen: &mut HashSet<ObjRef>) -> Result<()> {
+    if depth > MAX_FIELD_DEPTH {
+        return Err(PdfError::LimitExceeded {
+            what: "depth of the form field tree",
+            limit: MAX_FIELD_DEPTH as u64,
+        });
+    }
+    if !seen.insert(r) {
+        return Err(PdfError::Invalid(format!(
+            "the form field tree contains a loop (object {} {} R appears twice)",
+            r.num, r.r#gen
+        )));
+    }
+    if seen.len() > MAX_FIELDS {
+        return Err(PdfError::LimitExceeded {
+            what: "number of form fields",
+            limit: MAX_FIELDS as u64,
+        });
+    }
+    Ok(())
+}
+
 impl Document<'_> {
     /// Every `/FT /Sig` field in the AcroForm, in field-tree order.
     pub fn signature_fields(&self) -> Result<Vec<SignatureField>> {
@@ -137,24 +160,7 @@ impl Document<'_> {
         seen: &mut HashSet<ObjRef>,
         out: &mut Vec<FormFieldNode>,
     ) -> Result<()> {
-        if depth > MAX_FIELD_DEPTH {
-            return Err(PdfError::LimitExceeded {
-                what: "depth of the form field tree",
-                limit: MAX_FIELD_DEPTH as u64,
-            });
-        }
-        if !seen.insert(r) {
-            return Err(PdfError::Invalid(format!(
-                "the form field tree contains a loop (object {} {} R appears twice)",
-                r.num, r.r#gen
-            )));
-        }
-        if seen.len() > MAX_FIELDS {
-            return Err(PdfError::LimitExceeded {
-                what: "number of form fields",
-                limit: MAX_FIELDS as u64,
-            });
-        }
+        enter_field(r, depth, seen)?;
         let dict = self.get_dict(r, "a form field")?;
         let Some(partial) = dict.get(b"T").and_then(Object::as_bytes).map(decode_text) else {
             // A node without /T is a widget, not a field (the walk only descends into named kids).
@@ -214,24 +220,7 @@ impl Document<'_> {
         seen: &mut HashSet<ObjRef>,
         out: &mut Vec<SignatureField>,
     ) -> Result<()> {
-        if depth > MAX_FIELD_DEPTH {
-            return Err(PdfError::LimitExceeded {
-                what: "depth of the form field tree",
-                limit: MAX_FIELD_DEPTH as u64,
-            });
-        }
-        if !seen.insert(r) {
-            return Err(PdfError::Invalid(format!(
-                "the form field tree contains a loop (object {} {} R appears twice)",
-                r.num, r.r#gen
-            )));
-        }
-        if seen.len() > MAX_FIELDS {
-            return Err(PdfError::LimitExceeded {
-                what: "number of form fields",
-                limit: MAX_FIELDS as u64,
-            });
-        }
+        enter_field(r, depth, seen)?;
         let dict = self.get_dict(r, "a form field")?;
         let partial = dict.get(b"T").and_then(Object::as_bytes).map(decode_text);
         let name = match (parent_name, &partial) {

@@ -88,15 +88,7 @@ pub fn add_form_fields(doc: &Document, fields: &[FormField]) -> Result<Vec<u8>> 
     let existing = doc.form_fields()?;
     let mut taken: HashSet<&str> = existing.iter().map(|f| f.name.as_str()).collect();
     for f in fields {
-        if f.name.is_empty() || f.name.contains('.') {
-            return Err(PdfError::InvalidRequest(format!(
-                "field name {:?} must be non-empty and contain no '.'",
-                f.name
-            )));
-        }
-        if !taken.insert(&f.name) {
-            return Err(PdfError::DuplicateField(f.name.clone()));
-        }
+        crate::sign::claim_field_name(&mut taken, &f.name)?;
         if signed && f.kind != FormFieldKind::Signature {
             return Err(PdfError::FieldAfterSignature(f.name.clone()));
         }

@@ -195,6 +195,20 @@ pub(crate) fn field_dict(
     Object::Dict(d)
 }
 
+/// Takes `name` for a new field: non-empty, no `.` (that would make it a child of another
+/// field), and not in `taken`.
+pub(crate) fn claim_field_name<'a>(taken: &mut HashSet<&'a str>, name: &'a str) -> Result<()> {
+    if name.is_empty() || name.contains('.') {
+        return Err(PdfError::InvalidRequest(format!(
+            "field name {name:?} must be non-empty and contain no '.'"
+        )));
+    }
+    if !taken.insert(name) {
+        return Err(PdfError::DuplicateField(name.to_owned()));
+    }
+    Ok(())
+}
+
 /// Prepare an incremental update that adds (or fills) a signature field with a placeholder.
 pub fn prepare_signature(doc: &Document, req: &SignatureRequest) -> Result<PreparedSignature> {
     if req.contents_capacity == 0 || req.contents_capacity > MAX_CONTENTS_CAPACITY {
@@ -283,15 +297,7 @@ pub fn prepare_signature(doc: &Document, req: &SignatureRequest) -> Result<Prepa
     }
     taken.insert(&sig_name);
     for f in &req.add_fields {
-        if f.name.is_empty() || f.name.contains('.') {
-            return Err(PdfError::InvalidRequest(format!(
-                "field name {:?} must be non-empty and contain no '.'",
-                f.name
-            )));
-        }
-        if !taken.insert(&f.name) {
-            return Err(PdfError::DuplicateField(f.name.clone()));
-        }
+        claim_field_name(&mut taken, &f.name)?;
     }
     let timestamp = req.kind == SignatureKind::DocTimestamp;
     let placement = if timestamp || existing.is_some() {
