@@ -65,12 +65,14 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
     ("0002_ceremony", include_str!("../migrations/sqlite/0002_ceremony.sql")),
     ("0003_idempotency_expiry", include_str!("../migrations/sqlite/0003_idempotency_expiry.sql")),
     ("0004_unlogged_events", include_str!("../migrations/sqlite/0004_unlogged_events.sql")),
+    ("0005_sessions", include_str!("../migrations/sqlite/0005_sessions.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     ("0001_platform", include_str!("../migrations/postgres/0001_platform.sql")),
     ("0002_ceremony", include_str!("../migrations/postgres/0002_ceremony.sql")),
     ("0003_idempotency_expiry", include_str!("../migrations/postgres/0003_idempotency_expiry.sql")),
     ("0004_unlogged_events", include_str!("../migrations/postgres/0004_unlogged_events.sql")),
+    ("0005_sessions", include_str!("../migrations/postgres/0005_sessions.sql")),
 ];
 
 /// A member as stored.
@@ -123,6 +125,25 @@ pub struct SigningLink {
     pub contract: String,
     /// The recipient.
     pub recipient: String,
+    /// Expiry.
+    pub expires_at: u64,
+}
+
+/// A web session as stored (found by the hash of its cookie's secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// `user`, `pending` (password checked, second factor owed) or `signer`.
+    pub kind: String,
+    /// The member, for `user` and `pending`.
+    pub user_id: Option<String>,
+    /// The organisation acted in (a signer's: the contract's).
+    pub org_id: Option<String>,
+    /// The signing link's token hash, for `signer`.
+    pub link_hash: Option<String>,
+    /// The CSRF token the session's pages send back.
+    pub csrf: String,
+    /// Creation.
+    pub created_at: u64,
     /// Expiry.
     pub expires_at: u64,
 }
@@ -698,6 +719,108 @@ impl Store {
             Ok(SigningLink { org: r.try_get(0)?, contract: r.try_get(1)?, recipient: r.try_get(2)?, expires_at: u64_of(r.try_get(3)?) })
         })
         .transpose()
+    }
+
+    // --- web sessions ----------------------------------------------------------------------------
+
+    /// Stores a new session under the hash of its secret.
+    pub async fn put_session(&self, id_hash: &str, s: &Session) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, kind, user_id, org_id, link_hash, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id_hash)
+        .bind(&s.kind)
+        .bind(&s.user_id)
+        .bind(&s.org_id)
+        .bind(&s.link_hash)
+        .bind(&s.csrf)
+        .bind(i64_of(s.created_at))
+        .bind(i64_of(s.expires_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The session with this hash, if it exists and has not expired at `now`.
+    pub async fn session(&self, id_hash: &str, now: u64) -> Result<Option<Session>> {
+        let row = sqlx::query("SELECT kind, user_id, org_id, link_hash, csrf, created_at, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2")
+            .bind(id_hash)
+            .bind(i64_of(now))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(Session {
+                kind: r.try_get(0)?,
+                user_id: r.try_get(1)?,
+                org_id: r.try_get(2)?,
+                link_hash: r.try_get(3)?,
+                csrf: r.try_get(4)?,
+                created_at: u64_of(r.try_get(5)?),
+                expires_at: u64_of(r.try_get(6)?),
+            })
+        })
+        .transpose()
+    }
+
+    /// Ends a session (sign-out, or a pending session promoted to a new one).
+    pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Ends every session of a member (their second factor changed, or they were removed).
+    pub async fn delete_user_sessions(&self, user_id: &str) -> Result<u64> {
+        let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&self.pool).await?;
+        Ok(r.rows_affected())
+    }
+
+    /// Forgets sessions that expired before `now`; returns how many.
+    pub async fn delete_expired_sessions(&self, now: u64) -> Result<u64> {
+        let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(i64_of(now)).execute(&self.pool).await?;
+        Ok(r.rows_affected())
+    }
+
+    /// A member by id.
+    pub async fn user(&self, user_id: &str) -> Result<Option<User>> {
+        let row = sqlx::query("SELECT id, email, name, password_hash FROM users WHERE id = $1").bind(user_id).fetch_optional(&self.pool).await?;
+        row.map(|r| Ok(User { id: r.try_get(0)?, email: r.try_get(1)?, name: r.try_get(2)?, password_hash: r.try_get(3)? })).transpose()
+    }
+
+    /// The organisations a member belongs to, with their role, oldest membership first.
+    pub async fn memberships(&self, user_id: &str) -> Result<Vec<(String, Role)>> {
+        let rows = sqlx::query("SELECT org_id, role FROM memberships WHERE user_id = $1 ORDER BY created_at, org_id").bind(user_id).fetch_all(&self.pool).await?;
+        rows.into_iter()
+            .map(|r| {
+                let role: String = r.try_get(1)?;
+                Ok((r.try_get(0)?, Role::parse(&role).unwrap_or(Role::Member)))
+            })
+            .collect()
+    }
+
+    /// A member's sealed TOTP secrets: (active, being set up).
+    pub async fn totp(&self, user_id: &str) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>)> {
+        let row = sqlx::query("SELECT totp_secret, totp_pending FROM users WHERE id = $1").bind(user_id).fetch_optional(&self.pool).await?;
+        match row {
+            Some(r) => Ok((r.try_get(0)?, r.try_get(1)?)),
+            None => Ok((None, None)),
+        }
+    }
+
+    /// Sets a member's sealed TOTP secrets (active, being set up); `None` clears one.
+    pub async fn set_totp(&self, user_id: &str, active: Option<&[u8]>, pending: Option<&[u8]>) -> Result<()> {
+        sqlx::query("UPDATE users SET totp_secret = $1, totp_pending = $2 WHERE id = $3")
+            .bind(active)
+            .bind(pending)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets a member's password hash.
+    pub async fn set_password(&self, user_id: &str, password_hash: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(password_hash).bind(user_id).execute(&self.pool).await?;
+        Ok(())
     }
 
     // --- one-time codes ------------------------------------------------------------------------

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use signet_domain::contract::{Contract, Document, FieldKind, NewContract, NewField, NewRecipient, RecipientRole, Status};
 use signet_domain::org::{Actor, Role};
-use signet_store::{ApiKey, ContractFilter, OtpCode, OutboxMessage, SigningLink, Store, StoreError, User};
+use signet_store::{ApiKey, ContractFilter, OtpCode, OutboxMessage, Session, SigningLink, Store, StoreError, User};
 
 const T0: u64 = 1_764_300_000_000;
 
@@ -52,6 +52,35 @@ async fn suite(store: Store) {
     assert!(!store.remove_member("org_a", &carol).await.unwrap(), "removed once");
     assert_eq!(store.role("org_a", &carol).await.unwrap(), None);
     assert!(store.user_by_email("carol@example.com").await.unwrap().is_some(), "the user stays");
+    assert_eq!(store.memberships("usr_alice").await.unwrap(), [("org_a".to_string(), Role::Owner)]);
+    assert_eq!(store.user("usr_alice").await.unwrap().unwrap().email, "alice@example.com");
+    assert!(store.user("usr_nobody").await.unwrap().is_none());
+
+    // Sessions: found by hash until they expire; ended one by one or per member.
+    let s = Session { kind: "user".into(), user_id: Some("usr_alice".into()), org_id: Some("org_a".into()), link_hash: None, csrf: "c1".into(), created_at: T0, expires_at: T0 + 1000 };
+    store.put_session("sess-1", &s).await.unwrap();
+    store.put_session("sess-2", &Session { csrf: "c2".into(), ..s.clone() }).await.unwrap();
+    let signer = Session { kind: "signer".into(), user_id: None, org_id: Some("org_a".into()), link_hash: Some("link-h".into()), csrf: "c3".into(), created_at: T0, expires_at: T0 + 10 };
+    store.put_session("sess-3", &signer).await.unwrap();
+    assert_eq!(store.session("sess-1", T0 + 1).await.unwrap(), Some(s.clone()));
+    assert_eq!(store.session("sess-3", T0 + 1).await.unwrap(), Some(signer));
+    assert_eq!(store.session("sess-3", T0 + 10).await.unwrap(), None, "expired");
+    assert_eq!(store.session("nope", T0).await.unwrap(), None);
+    assert!(store.put_session("sess-1", &s).await.is_err(), "a hash is stored once");
+    store.delete_session("sess-1").await.unwrap();
+    assert_eq!(store.session("sess-1", T0 + 1).await.unwrap(), None);
+    assert_eq!(store.delete_expired_sessions(T0 + 10).await.unwrap(), 1, "the signer's");
+    assert_eq!(store.delete_user_sessions("usr_alice").await.unwrap(), 1);
+    assert_eq!(store.session("sess-2", T0 + 1).await.unwrap(), None);
+
+    // TOTP secrets are stored as given (sealed by the caller), and cleared.
+    assert_eq!(store.totp("usr_alice").await.unwrap(), (None, None));
+    store.set_totp("usr_alice", None, Some(b"pending\x00\xff")).await.unwrap();
+    assert_eq!(store.totp("usr_alice").await.unwrap(), (None, Some(b"pending\x00\xff".to_vec())));
+    store.set_totp("usr_alice", Some(b"active"), None).await.unwrap();
+    assert_eq!(store.totp("usr_alice").await.unwrap(), (Some(b"active".to_vec()), None));
+    store.set_password("usr_alice", "new-hash").await.unwrap();
+    assert_eq!(store.user("usr_alice").await.unwrap().unwrap().password_hash, "new-hash");
 
     // API keys: found by hash only while live, revoked only within their organisation.
     let key = ApiKey { id: "key_1".into(), org: "org_a".into(), name: "ci".into(), role: Role::Sender, created_at: T0, revoked_at: None };

@@ -16,6 +16,7 @@ mod smtp;
 #[path = "platform/support.rs"]
 mod support;
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -988,4 +989,229 @@ fn private_keys_are_sealed_at_rest() {
             }
         }
     }
+}
+
+// --- web sessions ----------------------------------------------------------------------------------
+
+/// A tiny browser: one cookie jar, no redirects followed, answers as (status, headers, JSON).
+struct Browser<'a> {
+    base: &'a str,
+    agent: ureq::Agent,
+    cookies: std::cell::RefCell<BTreeMap<String, String>>,
+}
+
+struct Answer {
+    status: u16,
+    set_cookies: Vec<String>,
+    location: Option<String>,
+    json: Value,
+}
+
+impl<'a> Browser<'a> {
+    fn new(base: &'a str) -> Self {
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+        Browser { base, agent, cookies: Default::default() }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.borrow().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Answer {
+        let url = format!("{}{path}", self.base);
+        let cookie = self.cookie_header();
+        let mut r = if method == "GET" {
+            let mut req = self.agent.get(&url);
+            if !cookie.is_empty() {
+                req = req.header("Cookie", &cookie);
+            }
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            req.call()
+        } else {
+            let mut req = self.agent.post(&url).header("Content-Type", "application/json");
+            if !cookie.is_empty() {
+                req = req.header("Cookie", &cookie);
+            }
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            req.send(body.unwrap_or(Value::Null).to_string())
+        }
+        .expect("request");
+        let set_cookies: Vec<String> = r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect();
+        for c in &set_cookies {
+            let Some((name, rest)) = c.split_once('=') else { continue };
+            let value = rest.split(';').next().unwrap_or("").to_owned();
+            if value.is_empty() || c.contains("Max-Age=0") {
+                self.cookies.borrow_mut().remove(name);
+            } else {
+                self.cookies.borrow_mut().insert(name.to_owned(), value);
+            }
+        }
+        let location = r.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let status = r.status().as_u16();
+        let text = r.body_mut().read_to_string().unwrap_or_default();
+        Answer { status, set_cookies, location, json: serde_json::from_str(&text).unwrap_or(Value::Null) }
+    }
+}
+
+/// Members sign in with their password (and TOTP once turned on) into an HttpOnly cookie
+/// session; state changes need the session's CSRF token; failed sign-ins are limited; a
+/// removed member's session stops working; signing out ends it.
+#[test]
+fn members_sign_in_to_cookie_sessions() {
+    let server = Server::start(&[]);
+    let admin = Browser::new(&server.url);
+    let creds = &server.creds;
+
+    // Wrong password, unknown account: the same answer.
+    let wrong = admin.call("POST", "/api/v1/session", Some(serde_json::json!({"email": creds.admin_email, "password": "not it"})), &[]);
+    let unknown = admin.call("POST", "/api/v1/session", Some(serde_json::json!({"email": "nobody@example.com", "password": "not it"})), &[]);
+    assert_eq!((wrong.status, &wrong.json["error"]["code"]), (401, &Value::from("invalid_credentials")));
+    assert_eq!((unknown.status, &unknown.json["error"]), (401, &wrong.json["error"]), "no hint whether the account exists");
+    assert!(admin.cookies.borrow().is_empty());
+
+    let signed_in = admin.call("POST", "/api/v1/session", Some(serde_json::json!({"email": creds.admin_email.to_uppercase(), "password": creds.admin_password})), &[]);
+    assert_eq!(signed_in.status, 201, "{}", signed_in.json);
+    let cookie = signed_in.set_cookies.iter().find(|c| c.starts_with("signet_session=")).expect("the session cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && !cookie.contains("Secure"), "{cookie} (no TLS here, so not Secure)");
+    assert_eq!(signed_in.json["org_id"], creds.org_id.as_str());
+    let csrf = signed_in.json["csrf_token"].as_str().expect("a CSRF token").to_owned();
+    assert!(!signed_in.to_string_lossy().contains(&creds.admin_password));
+
+    // The session reads and, with the CSRF token, writes.
+    assert_eq!(admin.call("GET", "/api/v1/session", None, &[]).json["csrf_token"], csrf.as_str());
+    assert_eq!(admin.call("GET", "/api/v1/contracts", None, &[]).status, 200);
+    let no_csrf = admin.call("POST", "/api/v1/api-keys", Some(serde_json::json!({"name": "web"})), &[]);
+    assert_eq!((no_csrf.status, &no_csrf.json["error"]["code"]), (403, &Value::from("csrf")));
+    let other_site = admin.call("POST", "/api/v1/api-keys", Some(serde_json::json!({"name": "web"})), &[("X-CSRF-Token", &csrf), ("Origin", "https://evil.example")]);
+    assert_eq!(other_site.status, 403, "another site's page cannot use the session");
+    let made = admin.call("POST", "/api/v1/api-keys", Some(serde_json::json!({"name": "web"})), &[("X-CSRF-Token", &csrf), ("Origin", &server.url)]);
+    assert_eq!(made.status, 201, "{}", made.json);
+
+    // A member added by the admin signs in with their first password, changes it, and loses
+    // access when removed.
+    let added = admin.call("POST", "/api/v1/members", Some(serde_json::json!({"email": "web.member@example.com", "role": "member"})), &[("X-CSRF-Token", &csrf)]);
+    assert_eq!(added.status, 201, "{}", added.json);
+    let first_password = added.json["initial_password"].as_str().expect("first password").to_owned();
+    let member = Browser::new(&server.url);
+    let m = member.call("POST", "/api/v1/session", Some(serde_json::json!({"email": "web.member@example.com", "password": first_password})), &[]);
+    assert_eq!((m.status, &m.json["role"]), (201, &Value::from("member")), "{}", m.json);
+    let m_csrf = m.json["csrf_token"].as_str().expect("csrf").to_owned();
+    assert_eq!(member.call("GET", "/api/v1/api-keys", None, &[]).status, 403, "a member's role holds in the web too");
+    let short = member.call("POST", "/api/v1/session/password", Some(serde_json::json!({"current_password": first_password, "new_password": "short"})), &[("X-CSRF-Token", &m_csrf)]);
+    assert_eq!(short.status, 422);
+    let changed = member.call("POST", "/api/v1/session/password", Some(serde_json::json!({"current_password": first_password, "new_password": "a much longer password"})), &[("X-CSRF-Token", &m_csrf)]);
+    assert_eq!(changed.status, 200, "{}", changed.json);
+    let again = Browser::new(&server.url);
+    assert_eq!(again.call("POST", "/api/v1/session", Some(serde_json::json!({"email": "web.member@example.com", "password": first_password})), &[]).status, 401, "the old password is gone");
+    assert_eq!(again.call("POST", "/api/v1/session", Some(serde_json::json!({"email": "web.member@example.com", "password": "a much longer password"})), &[]).status, 201);
+    let member_id = added.json["user_id"].as_str().expect("user id").to_owned();
+    assert_eq!(admin.call("POST", &format!("/api/v1/members/{member_id}/remove"), None, &[("X-CSRF-Token", &csrf)]).status, 200);
+    assert_eq!(member.call("GET", "/api/v1/contracts", None, &[]).status, 401, "a removed member's session stops working");
+
+    // The second factor: set up, confirmed with a code, then required at sign-in.
+    let setup = admin.call("POST", "/api/v1/session/totp/setup", None, &[("X-CSRF-Token", &csrf)]);
+    assert_eq!(setup.status, 200, "{}", setup.json);
+    let b32 = setup.json["secret"].as_str().expect("secret").to_owned();
+    assert!(setup.json["otpauth_uri"].as_str().is_some_and(|u| u.starts_with("otpauth://totp/Signet:") && u.contains(&b32)));
+    let secret = base32_decode(&b32);
+    let totp = totp_rs::Builder::new().with_secret(secret).build().expect("totp");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    let wrong_code = admin.call("POST", "/api/v1/session/totp/confirm", Some(serde_json::json!({"code": "000000"})), &[("X-CSRF-Token", &csrf)]);
+    assert_eq!(wrong_code.status, 422);
+    let confirmed = admin.call("POST", "/api/v1/session/totp/confirm", Some(serde_json::json!({"code": totp.generate(now).to_string()})), &[("X-CSRF-Token", &csrf)]);
+    assert_eq!(confirmed.status, 200, "{}", confirmed.json);
+    let later = Browser::new(&server.url);
+    let password_only = later.call("POST", "/api/v1/session", Some(serde_json::json!({"email": creds.admin_email, "password": creds.admin_password})), &[]);
+    assert_eq!((password_only.status, &password_only.json["error"]["code"]), (401, &Value::from("second_factor_required")));
+    assert!(later.cookies.borrow().is_empty(), "no session without the second factor");
+    let replayed = later.call("POST", "/api/v1/session", Some(serde_json::json!({"email": creds.admin_email, "password": creds.admin_password, "totp_code": totp.generate(now).to_string()})), &[]);
+    assert_eq!(replayed.status, 401, "a code is good once");
+    let with_code = later.call("POST", "/api/v1/session", Some(serde_json::json!({"email": creds.admin_email, "password": creds.admin_password, "totp_code": totp.generate(now + 30).to_string()})), &[]);
+    assert_eq!(with_code.status, 201, "{}", with_code.json);
+    assert_eq!(with_code.json["user"]["totp"], true);
+
+    // Signing out ends the session.
+    let later_csrf = with_code.json["csrf_token"].as_str().expect("csrf").to_owned();
+    let old_cookie = later.cookie_header();
+    let out = later.call("POST", "/api/v1/session/logout", None, &[("X-CSRF-Token", &later_csrf)]);
+    assert_eq!(out.status, 200);
+    assert!(later.cookies.borrow().is_empty(), "the cookie is cleared");
+    let stale = Browser::new(&server.url);
+    stale.cookies.borrow_mut().insert("signet_session".into(), old_cookie.trim_start_matches("signet_session=").to_owned());
+    assert_eq!(stale.call("GET", "/api/v1/contracts", None, &[]).status, 401, "the old cookie is dead");
+
+    // Too many failures for one account: 429, even with the right password.
+    let hammer = Browser::new(&server.url);
+    for _ in 0..10 {
+        assert_eq!(hammer.call("POST", "/api/v1/session", Some(serde_json::json!({"email": "target@example.com", "password": "guess"})), &[]).status, 401);
+    }
+    assert_eq!(hammer.call("POST", "/api/v1/session", Some(serde_json::json!({"email": "target@example.com", "password": "guess"})), &[]).status, 429);
+}
+
+fn base32_decode(s: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => panic!("not base32: {s}"),
+        };
+        acc = (acc << 5) | u32::from(v);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
+impl Answer {
+    fn to_string_lossy(&self) -> String {
+        format!("{} {:?} {}", self.status, self.set_cookies, self.json)
+    }
+}
+
+/// A signer's link becomes a signer session at once (the token leaves the address bar); the
+/// session reads the view and signs with its CSRF token; dead links clear the session.
+#[test]
+fn signer_links_become_sessions() {
+    let server = Server::start(&[]);
+    let client = server.client();
+    let mailbox = Outbox(server.client());
+    let pdf = support::sample_pdf(2);
+    let (c, token, a, _) = sent_contract(&client, &mailbox, &server.url, &pdf, "session");
+    let signer = Browser::new(&server.url);
+    let opened = signer.call("GET", &format!("/s/{token}"), None, &[]);
+    assert_eq!((opened.status, opened.location.as_deref()), (303, Some("/sign")));
+    let cookie = opened.set_cookies.iter().find(|c| c.starts_with("signet_signer=")).expect("a signer cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains(&token), "the cookie is not the token");
+
+    let view = signer.call("GET", "/api/v1/signer", None, &[]);
+    assert_eq!(view.status, 200, "{}", view.json);
+    assert_eq!(view.json["contract"]["id"], c.id.as_str());
+    let csrf = view.json["csrf_token"].as_str().expect("the page's CSRF token").to_owned();
+    assert_eq!(signer.call("GET", "/api/v1/signer/document", None, &[]).status, 200);
+    assert_eq!(signer.call("POST", "/api/v1/signer/code", Some(serde_json::json!({"channel": "email"})), &[]).status, 403, "no CSRF token");
+    let mark = support::mark(&mailbox);
+    let sent = signer.call("POST", "/api/v1/signer/code", Some(serde_json::json!({"channel": "email"})), &[("X-CSRF-Token", &csrf)]);
+    assert_eq!(sent.status, 200, "{}", sent.json);
+    let code = support::wait_code(&mailbox, &mark, &a, &server.url);
+    let signed = signer.call("POST", "/api/v1/signer/sign", Some(serde_json::json!({"code": code, "signature": {"typed_name": "First"}})), &[("X-CSRF-Token", &csrf)]);
+    assert_eq!((signed.status, &signed.json["status"]), (200, &Value::from("in_progress")), "{}", signed.json);
+    assert_eq!(signer.call("GET", "/api/v1/signer/evidence", None, &[]).status, 409, "not complete yet");
+
+    // Without a session, or with a dead link: no access, and the old session is cleared.
+    let stranger = Browser::new(&server.url);
+    assert_eq!(stranger.call("GET", "/api/v1/signer", None, &[]).status, 401);
+    let dead = signer.call("GET", "/s/not-a-real-token-at-all-0000000000", None, &[]);
+    assert_eq!((dead.status, dead.location.as_deref()), (303, Some("/sign")));
+    assert!(dead.set_cookies.iter().any(|c| c.starts_with("signet_signer=;") && c.contains("Max-Age=0")), "{:?}", dead.set_cookies);
+    assert_eq!(signer.call("GET", "/api/v1/signer", None, &[]).status, 401);
 }

@@ -214,8 +214,14 @@ async fn read_limited(body: axum::body::Body, limit: usize) -> Option<axum::body
     Some(buf.into())
 }
 
+/// Bodies up to this size are read before the handler runs.
+const SMALL_BODY: u64 = 1 << 20;
+
 /// Uploads over the limit are refused before any handler runs: at once when the declared
-/// `Content-Length` is over it, else (a chunked body) once the bytes read go over it.
+/// `Content-Length` is over it, else (a chunked body) once the bytes read go over it. Small
+/// bodies are read whole first, so that a handler answering without reading the body (a 401,
+/// a 403, an action that takes no body) leaves the connection reusable: a client's next request
+/// on it must not meet a closed connection.
 async fn upload_limit(State(app): State<AppState>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let limit = app.cfg.max_upload_mb.saturating_mul(1024 * 1024);
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
@@ -229,6 +235,13 @@ async fn upload_limit(State(app): State<AppState>, req: axum::extract::Request, 
             };
             drain(body).await;
             closing(answer)
+        }
+        Some(n) if n > 0 && n <= SMALL_BODY => {
+            let (parts, body) = req.into_parts();
+            match read_limited(body, usize::try_from(n).unwrap_or(usize::MAX)).await {
+                Some(bytes) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+                None => closing(ApiError::bad_request("the body is longer than its Content-Length").into_response()),
+            }
         }
         None if req.headers().contains_key(header::TRANSFER_ENCODING) => {
             let (parts, body) = req.into_parts();
@@ -257,8 +270,12 @@ async fn idempotency(State(app): State<AppState>, mut req: axum::extract::Reques
     let headers = req.headers().clone();
     let org = match presented_key(&app, &headers, req.extensions_mut()).await {
         Ok(Some(k)) => k.org,
-        // Unauthenticated POSTs (the signer's, keyed by their link) are scoped by the path.
-        Ok(None) => "public".to_owned(),
+        Ok(None) => match super::session::session_actor(&app, req.method(), &headers).await {
+            Ok(Some(actor)) => actor.org,
+            // Unauthenticated POSTs (the signer's, keyed by their link) are scoped by the path.
+            Ok(None) => "public".to_owned(),
+            Err(e) => return e.into_response(),
+        },
         Err(e) => return e.into_response(),
     };
     let limit = usize::try_from(app.cfg.max_upload_mb * 1024 * 1024).unwrap_or(usize::MAX);
@@ -331,6 +348,19 @@ pub fn router(app: AppState) -> Router {
         .route("/api/v1/signing/{token}/sign", post(super::ceremony::sign))
         .route("/api/v1/signing/{token}/decline", post(super::ceremony::decline))
         .route("/api/v1/signing/{token}/evidence", get(super::ceremony::evidence))
+        .route("/api/v1/signer", get(super::ceremony::view))
+        .route("/api/v1/signer/document", get(super::ceremony::document))
+        .route("/api/v1/signer/code", post(super::ceremony::send_code))
+        .route("/api/v1/signer/sign", post(super::ceremony::sign))
+        .route("/api/v1/signer/decline", post(super::ceremony::decline))
+        .route("/api/v1/signer/evidence", get(super::ceremony::evidence))
+        .route("/api/v1/session", post(super::session::sign_in).get(super::session::whoami))
+        .route("/api/v1/session/logout", post(super::session::sign_out))
+        .route("/api/v1/session/password", post(super::session::change_password))
+        .route("/api/v1/session/totp/setup", post(super::session::totp_setup))
+        .route("/api/v1/session/totp/confirm", post(super::session::totp_confirm))
+        .route("/api/v1/session/totp/disable", post(super::session::totp_disable))
+        .route("/s/{token}", get(super::session::open_signing_link))
         .route("/api/v1/outbox", get(outbox))
         .route("/api/v1/members", post(add_member).get(list_members))
         .route("/api/v1/members/{user_id}/role", post(change_member_role))
@@ -356,8 +386,12 @@ impl FromRequestParts<AppState> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
         app.metrics.requests.fetch_add(1, Ordering::Relaxed);
-        let key = presented_key(app, &parts.headers, &mut parts.extensions).await?.ok_or_else(ApiError::unauthorized)?;
-        Ok(Auth(Actor { org: key.org, principal: key.id, role: key.role }))
+        if let Some(key) = presented_key(app, &parts.headers, &mut parts.extensions).await? {
+            return Ok(Auth(Actor { org: key.org, principal: key.id, role: key.role }));
+        }
+        // A member's web session (the CSRF token checked on state changes).
+        let actor = super::session::session_actor(app, &parts.method, &parts.headers).await?.ok_or_else(ApiError::unauthorized)?;
+        Ok(Auth(actor))
     }
 }
 

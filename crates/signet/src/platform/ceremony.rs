@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
 use axum::Json;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse as _, Response};
 use serde::Deserialize;
@@ -21,6 +21,7 @@ use signet_domain::event::{ContractEvent, EventKind};
 use signet_store::{OtpCode, OutboxMessage, SigningLink};
 
 use super::api::{AppState, Client, contract_json_public, record_evidence};
+use super::session::LinkRef;
 use super::error::{ApiError, ApiResult};
 use super::{App, new_id, new_secret, now_ms, secret_hash};
 
@@ -179,8 +180,8 @@ pub async fn issue_links(app: &App, c: &Contract, events: &[ContractEvent]) -> a
 }
 
 /// Resolves a link token to its contract and recipient; expired and unknown links are errors.
-async fn open_link(app: &App, token: &str) -> ApiResult<(SigningLink, Contract, u64)> {
-    let link = app.store.link(&secret_hash(token)).await?.ok_or_else(ApiError::not_found)?;
+async fn open_link(app: &App, token_hash: &str) -> ApiResult<(SigningLink, Contract, u64)> {
+    let link = app.store.link(token_hash).await?.ok_or_else(ApiError::not_found)?;
     if now_ms() >= link.expires_at {
         return Err(ApiError::new(StatusCode::CONFLICT, "link_expired", "this signing link has expired; ask the sender to send the contract again or to remind you"));
     }
@@ -190,8 +191,8 @@ async fn open_link(app: &App, token: &str) -> ApiResult<(SigningLink, Contract, 
 
 
 /// `GET /api/v1/signing/{token}`: what the signer sees. Records `opened`.
-pub async fn view(State(app): State<AppState>, Path(token): Path<String>, Extension(from): Extension<Client>) -> ApiResult<Json<Value>> {
-    let (link, mut c, version) = open_link(&app, &token).await?;
+pub async fn view(State(app): State<AppState>, link_ref: LinkRef, Extension(from): Extension<Client>) -> ApiResult<Json<Value>> {
+    let (link, mut c, version) = open_link(&app, &link_ref.hash).await?;
     if let Ok(event) = c.open(&link.recipient, now_ms(), &from.ip, &from.user_agent) {
         // The view is answered even when another request changed the contract meanwhile.
         match app.store.update_contract(&c, version, std::slice::from_ref(&event), now_ms()).await {
@@ -204,7 +205,7 @@ pub async fn view(State(app): State<AppState>, Path(token): Path<String>, Extens
     let your_turn = c.check_can_act(&r.id, "signed").is_ok();
     let org_name = app.store.org(&c.org).await?.map(|(n, _)| n).unwrap_or_default();
     let channels: Vec<&str> = [r.email.as_ref().map(|_| "email"), r.phone.as_ref().map(|_| "sms")].into_iter().flatten().collect();
-    Ok(Json(json!({
+    let mut out = json!({
         "organisation": org_name,
         "contract": contract_json_public(&c),
         "recipient": {
@@ -215,7 +216,12 @@ pub async fn view(State(app): State<AppState>, Path(token): Path<String>, Extens
         "can_sign": your_turn,
         "code_channels": channels,
         "fields": c.fields.iter().filter(|f| f.recipient == r.id).map(|f| json!({"id": f.id, "type": f.kind.as_str(), "document": f.document + 1, "page": f.page, "rect": f.rect, "value": f.value})).collect::<Vec<_>>(),
-    })))
+    });
+    // Through a signer session, the page needs the token it sends back on its requests.
+    if let Some(csrf) = link_ref.csrf {
+        out["csrf_token"] = Value::String(csrf);
+    }
+    Ok(Json(out))
 }
 
 #[derive(Deserialize)]
@@ -224,8 +230,8 @@ pub struct DocQuery {
 }
 
 /// `GET /api/v1/signing/{token}/document`: the current PDF (signed so far).
-pub async fn document(State(app): State<AppState>, Path(token): Path<String>, Query(q): Query<DocQuery>) -> ApiResult<Response> {
-    let (_, c, _) = open_link(&app, &token).await?;
+pub async fn document(State(app): State<AppState>, link_ref: LinkRef, Query(q): Query<DocQuery>) -> ApiResult<Response> {
+    let (_, c, _) = open_link(&app, &link_ref.hash).await?;
     if matches!(c.status, Status::Voided) {
         return Err(ApiError::new(StatusCode::CONFLICT, "wrong_state", "the sender voided this contract"));
     }
@@ -233,8 +239,8 @@ pub async fn document(State(app): State<AppState>, Path(token): Path<String>, Qu
 }
 
 /// `GET /api/v1/signing/{token}/evidence`: the evidence report, once the contract is complete.
-pub async fn evidence(State(app): State<AppState>, Path(token): Path<String>) -> ApiResult<Response> {
-    let (_, c, _) = open_link(&app, &token).await?;
+pub async fn evidence(State(app): State<AppState>, link_ref: LinkRef) -> ApiResult<Response> {
+    let (_, c, _) = open_link(&app, &link_ref.hash).await?;
     if c.status != Status::Completed {
         return Err(ApiError::new(StatusCode::CONFLICT, "wrong_state", "the evidence report exists once everyone has signed"));
     }
@@ -251,8 +257,8 @@ pub struct CodeBody {
 }
 
 /// `POST /api/v1/signing/{token}/code`: sends a one-time code.
-pub async fn send_code(State(app): State<AppState>, Path(token): Path<String>, Json(body): Json<CodeBody>) -> ApiResult<Json<Value>> {
-    let (link, c, version) = open_link(&app, &token).await?;
+pub async fn send_code(State(app): State<AppState>, link_ref: LinkRef, Json(body): Json<CodeBody>) -> ApiResult<Json<Value>> {
+    let (link, c, version) = open_link(&app, &link_ref.hash).await?;
     let r = c.check_can_act(&link.recipient, "signed")?.clone();
     let address = match body.channel.as_str() {
         "email" => r.email.clone().ok_or_else(|| ApiError::invalid("channel: this recipient has no email address; use sms"))?,
@@ -343,12 +349,12 @@ pub struct SignBody {
 /// `POST /api/v1/signing/{token}/sign`.
 pub async fn sign(
     State(app): State<AppState>,
-    Path(token): Path<String>,
+    link_ref: LinkRef,
     Extension(from): Extension<Client>,
     Json(body): Json<SignBody>,
 ) -> ApiResult<Json<Value>> {
     use base64::Engine as _;
-    let (link, mut c, version) = open_link(&app, &token).await?;
+    let (link, mut c, version) = open_link(&app, &link_ref.hash).await?;
     let r = c.check_can_act(&link.recipient, "signed")?.clone();
     let none = SignatureBody { image_png_base64: None, typed_name: None };
     let sig = body.signature.as_ref().unwrap_or(&none);
@@ -474,8 +480,8 @@ pub struct DeclineBody {
 }
 
 /// `POST /api/v1/signing/{token}/decline`.
-pub async fn decline(State(app): State<AppState>, Path(token): Path<String>, Json(body): Json<DeclineBody>) -> ApiResult<Json<Value>> {
-    let (link, mut c, version) = open_link(&app, &token).await?;
+pub async fn decline(State(app): State<AppState>, link_ref: LinkRef, Json(body): Json<DeclineBody>) -> ApiResult<Json<Value>> {
+    let (link, mut c, version) = open_link(&app, &link_ref.hash).await?;
     let event = c.decline(&link.recipient, &body.reason, now_ms())?;
     let seqs = app.store.update_contract(&c, version, std::slice::from_ref(&event), now_ms()).await?;
     record_evidence(&app, &c, &seqs, std::slice::from_ref(&event)).await;

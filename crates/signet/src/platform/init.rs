@@ -113,7 +113,7 @@ pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
     let pepper = pepper(&cfg)?;
     let mailer = super::mail::mailer(&cfg)?;
     let sms = super::mail::sms(&cfg)?;
-    Ok(App { cfg, store, keyring, log, ca: Arc::new(ca), blobs, metrics: Metrics::default(), pepper, mailer, sms })
+    Ok(App { cfg, store, keyring, log, ca: Arc::new(ca), blobs, metrics: Metrics::default(), pepper, mailer, sms, limits: Default::default() })
 }
 
 /// Hashes a password (Argon2id, PHC string).

@@ -8,7 +8,9 @@
 //! - `error.rs` — the one error envelope `{"error":{"code","message"}}` and its statuses;
 //! - `api.rs` — the `/api/v1` routes, authentication by API key, and the service calls;
 //! - `blobs.rs` — documents at rest: each sealed with its own data key under the
-//!   organisation's key.
+//!   organisation's key;
+//! - `session.rs` — web sessions: members signing in (password, optional TOTP), signers whose
+//!   link becomes a session, CSRF and sign-in limits.
 //!
 //! The domain rules (states, roles, tenant isolation) are `signet-domain`'s; storage is
 //! `signet-store`'s; keys are `signet-vault`'s; evidence goes to `signet-log`. This module only
@@ -22,6 +24,7 @@ pub mod error;
 pub mod evidence;
 pub mod init;
 pub mod mail;
+pub mod session;
 pub mod signing;
 
 use std::sync::Arc;
@@ -101,6 +104,8 @@ pub struct App {
     pub mailer: Option<signet_notify::Mailer>,
     /// An SMS gateway, when configured.
     pub sms: Option<Box<dyn signet_notify::SmsProvider>>,
+    /// Failed sign-ins, for their rate limits.
+    pub limits: session::Limits,
 }
 
 /// Milliseconds since 1970.
