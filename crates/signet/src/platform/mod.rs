@@ -8,7 +8,8 @@
 //! - `error.rs` — the one error envelope `{"error":{"code","message"}}` and its statuses;
 //! - `api.rs` — the `/api/v1` routes, authentication by API key, and the service calls;
 //! - `blobs.rs` — documents at rest: each sealed with its own data key under the
-//!   organisation's key.
+//!   organisation's key;
+//! - `web/` — the web pages (page shell, languages, assets; the public `/verify` page).
 //!
 //! The domain rules (states, roles, tenant isolation) are `signet-domain`'s; storage is
 //! `signet-store`'s; keys are `signet-vault`'s; evidence goes to `signet-log`. This module only
@@ -23,6 +24,7 @@ pub mod evidence;
 pub mod init;
 pub mod mail;
 pub mod signing;
+pub mod web;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
