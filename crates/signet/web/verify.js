@@ -102,6 +102,13 @@
     return [el('dt', {}, t(labelKey)), el('dd', {}, value)];
   }
 
+  /** The PAdES level as the report names it; the two that are words are translated. */
+  function levelText(level) {
+    if (level === 'document time-stamp') return t('level.document_timestamp');
+    if (level === 'CMS, not PAdES') return t('level.cms');
+    return level;
+  }
+
   /** One signature's details. */
   function signatureDetails(s, i, total) {
     const isTs = s.kind === 'document_timestamp';
@@ -129,7 +136,7 @@
       row('details.time', timeText),
       row('details.integrity', t('value.' + (s.integrity || 'unknown'))),
       row('details.trust', t(s.trusted ? 'value.trusted' : 'value.untrusted')),
-      row('details.level', s.level),
+      row('details.level', levelText(s.level)),
       row('details.timestamp', ts),
       row('details.revocation', rev),
       row('details.covers', covers),

@@ -21,6 +21,7 @@ struct Asset {
 /// Every file under `/assets/`.
 const ASSETS: &[Asset] = &[
     Asset { name: "app.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../../../web/app.css") },
+    Asset { name: "favicon.svg", content_type: "image/svg+xml", body: include_bytes!("../../../web/favicon.svg") },
     Asset { name: "app.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../../web/app.js") },
     Asset { name: "verify.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../../web/verify.js") },
 ];

@@ -35,6 +35,7 @@ impl Page<'_> {
         html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
         html.push_str("<meta name=\"referrer\" content=\"no-referrer\">\n");
         html.push_str(&format!("<title>{}</title>\n", escape(t(lang, self.title))));
+        html.push_str(&format!("<link rel=\"icon\" href=\"{}\" type=\"image/svg+xml\">\n", escape(&assets::url("favicon.svg"))));
         html.push_str(&format!("<link rel=\"stylesheet\" href=\"{}\">\n", escape(&assets::url("app.css"))));
         html.push_str("</head>\n<body>\n");
         html.push_str(&header_html(lang));
