@@ -135,6 +135,10 @@ for (const lang of ['en', 'zh']) {
   for (const name of SIGNERS) assert.ok(modified.includes(name), `${lang}: "${modified}" names ${name}`);
   assert.ok((await page.locator('#changes li.bad').count()) >= 1, `${lang}: the forbidden change is listed`);
   await page.screenshot({ path: join(SCREENSHOT_DIR, `verify-modified-${lang}.png`), fullPage: true });
+  // A small picture of the form and the verdict, for the README.
+  await page.setViewportSize({ width: 720, height: 600 });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `verify-modified-${lang}-small.png`) });
+  await page.setViewportSize({ width: 1100, height: 900 });
   check(`${lang}: the tampered copy is "${modified}"`);
 
   await upload(page, NOT_PDF);

@@ -193,8 +193,8 @@ fn pages_and_assets_carry_security_headers_and_the_chosen_language() {
     assert!(h.get("content-security-policy").is_none());
 }
 
-/// Whether the browser tools are here: `Some(node_modules)`, or `None` outside CI with a
-/// message (missing in CI fails).
+/// Whether the browser tools are here: `Some(chromium)`, or `None` outside CI with a message
+/// (missing in CI fails). `SIGNET_CHROMIUM` names another browser than `/usr/bin/chromium`.
 fn browser_tools() -> Option<PathBuf> {
     let modules = workspace().join("tests/web/node_modules");
     let chromium = std::env::var_os("SIGNET_CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
@@ -208,7 +208,7 @@ fn browser_tools() -> Option<PathBuf> {
         None
     };
     match missing {
-        None => Some(modules),
+        None => Some(chromium),
         Some(msg) => {
             assert!(std::env::var_os("CI").is_none(), "{msg}");
             eprintln!("SKIPPED browser tests: {msg}");
@@ -220,7 +220,7 @@ fn browser_tools() -> Option<PathBuf> {
 /// The verification page in Chromium: English, Chinese, the browser's preference, a phone.
 #[test]
 fn the_verification_page_in_a_browser() {
-    let Some(_) = browser_tools() else { return };
+    let Some(chromium) = browser_tools() else { return };
     let server = Server::start(&[]);
     let signed = completed_contract(&server);
     let modified = modified_after_signing(&signed);
@@ -239,6 +239,7 @@ fn the_verification_page_in_a_browser() {
     let mut cmd = Command::new("node");
     cmd.arg(workspace().join("tests/web/verify.spec.mjs"))
         .env("BASE_URL", &server.url)
+        .env("CHROMIUM", &chromium)
         .env("SIGNED_PDF", dir.path().join("signed.pdf"))
         .env("MODIFIED_PDF", dir.path().join("modified.pdf"))
         .env("NOT_PDF", dir.path().join("notes.txt"))
