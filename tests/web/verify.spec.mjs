@@ -4,6 +4,7 @@
 //   BASE_URL       the server, e.g. http://127.0.0.1:PORT
 //   SIGNED_PDF     a contract signed by SIGNERS (comma-separated names), unchanged
 //   MODIFIED_PDF   the same with a change after signing that no signature permits
+//   UNSIGNED_PDF   a PDF without any signature
 //   NOT_PDF        a file that is not a PDF
 //   SCREENSHOT_DIR where the screenshots go (created if missing)
 //   CHROMIUM       the browser (default /usr/bin/chromium)
@@ -27,14 +28,15 @@ const env = (name) => {
 const BASE_URL = env('BASE_URL');
 const SIGNED_PDF = env('SIGNED_PDF');
 const MODIFIED_PDF = env('MODIFIED_PDF');
+const UNSIGNED_PDF = env('UNSIGNED_PDF');
 const NOT_PDF = env('NOT_PDF');
 const SIGNERS = env('SIGNERS').split(',').map((s) => s.trim()).filter(Boolean);
 const SCREENSHOT_DIR = env('SCREENSHOT_DIR');
 mkdirSync(SCREENSHOT_DIR, { recursive: true });
 
 const TEXT = {
-  en: { htmlLang: 'en', submit: 'Verify', valid: 'Valid', modified: 'Modified after signing', notPdf: 'not a PDF', signedBy: 'Signed by', unchanged: 'Unchanged since' },
-  zh: { htmlLang: 'zh-CN', submit: '验证', valid: '有效', modified: '签署后被修改', notPdf: '不是 PDF', signedBy: '签署', unchanged: '未被修改' },
+  en: { htmlLang: 'en', submit: 'Verify', valid: 'Valid', modified: 'Modified after signing', notPdf: 'not a PDF', signedBy: 'Signed by', unchanged: 'Unchanged since', invalid: 'Invalid', noSignature: 'has no signature' },
+  zh: { htmlLang: 'zh-CN', submit: '验证', valid: '有效', modified: '签署后被修改', notPdf: '不是 PDF', signedBy: '签署', unchanged: '未被修改', invalid: '无效', noSignature: '没有签名' },
 };
 
 const browser = await chromium.launch({
@@ -140,6 +142,13 @@ for (const lang of ['en', 'zh']) {
   await page.screenshot({ path: join(SCREENSHOT_DIR, `verify-modified-${lang}-small.png`) });
   await page.setViewportSize({ width: 1100, height: 900 });
   check(`${lang}: the tampered copy is "${modified}"`);
+
+  await upload(page, UNSIGNED_PDF);
+  const invalid = await verdictLine(page);
+  assert.ok(invalid.includes(T.invalid), `${lang}: "${invalid}" says ${T.invalid}`);
+  const why = await page.locator('#summary').innerText();
+  assert.ok(why.includes(T.noSignature), `${lang}: summary "${why}"`);
+  check(`${lang}: a PDF without signature is "${invalid}": ${why.trim()}`);
 
   await upload(page, NOT_PDF);
   const alert = page.getByRole('alert');

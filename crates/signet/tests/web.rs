@@ -1,7 +1,7 @@
 //! The web pages: their HTTP answers (security headers, language choice, assets), and the
 //! verification page in a real browser — `tests/web/verify.spec.mjs`, playwright-core driving
 //! Debian's `chromium` headless — on a contract signed by two people through the API, a copy
-//! of it modified after signing, and a file that is not a PDF.
+//! of it modified after signing, a PDF without signature, and a file that is not a PDF.
 //!
 //! The browser part needs `tests/web/node_modules` (`npm ci --prefix tests/web`, done by
 //! `.ci/run`) and `/usr/bin/chromium`: missing in CI fails, missing elsewhere skips with a
@@ -229,7 +229,12 @@ fn the_verification_page_in_a_browser() {
     assert_eq!(report["document"]["modification"]["verdict"], "NOT_PERMITTED", "{report:#}");
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let files = [("signed.pdf", signed), ("modified.pdf", modified), ("notes.txt", b"These are meeting notes, not a PDF.\n".to_vec())];
+    let files = [
+        ("signed.pdf", signed),
+        ("modified.pdf", modified),
+        ("unsigned.pdf", support::sample_pdf(1)),
+        ("notes.txt", b"These are meeting notes, not a PDF.\n".to_vec()),
+    ];
     for (name, bytes) in &files {
         std::fs::write(dir.path().join(name), bytes).expect("write a test file");
     }
@@ -242,6 +247,7 @@ fn the_verification_page_in_a_browser() {
         .env("CHROMIUM", &chromium)
         .env("SIGNED_PDF", dir.path().join("signed.pdf"))
         .env("MODIFIED_PDF", dir.path().join("modified.pdf"))
+        .env("UNSIGNED_PDF", dir.path().join("unsigned.pdf"))
         .env("NOT_PDF", dir.path().join("notes.txt"))
         .env("SIGNERS", "张三,Li Si")
         .env("SCREENSHOT_DIR", &shots);

@@ -46,6 +46,13 @@
     return commonName(s.signer && s.signer.subject);
   }
 
+  /** The catalog's word for a report value (`prefix` + `value`), else the value as it is. */
+  function word(prefix, value) {
+    const key = prefix + value;
+    const text = t(key);
+    return text === key ? String(value) : text;
+  }
+
   function unique(list) {
     return list.filter((x, i) => list.indexOf(x) === i);
   }
@@ -123,24 +130,24 @@
     const ts = s.timestamp
       ? t(s.timestamp.valid ? 'value.ts_valid' : 'value.ts_invalid', { tsa: commonName(s.timestamp.tsa) })
       : (isTs ? null : t('value.none'));
-    const rev = s.revocation ? t('value.rev_' + s.revocation.status) : null;
+    const rev = s.revocation ? word('value.rev_', s.revocation.status) : null;
     const covers = s.covers_whole_file
       ? t('details.whole_file')
       : (typeof s.covered_revision === 'number' ? t('details.covers_revision', { n: s.covered_revision, total }) : null);
-    const result = t('value.' + s.indication) + (s.sub_indication ? ' (' + s.sub_indication + ')' : '');
+    const result = word('value.', s.indication) + (s.sub_indication ? ' (' + s.sub_indication + ')' : '');
     const rows = [
       row('details.field', s.field),
       row('details.result', result),
       row('details.signer', s.signer ? s.signer.subject : null),
       row('details.issuer', s.signer ? s.signer.issuer : null),
       row('details.time', timeText),
-      row('details.integrity', t('value.' + (s.integrity || 'unknown'))),
+      row('details.integrity', word('value.', s.integrity || 'unknown')),
       row('details.trust', t(s.trusted ? 'value.trusted' : 'value.untrusted')),
       row('details.level', levelText(s.level)),
       row('details.timestamp', ts),
       row('details.revocation', rev),
       row('details.covers', covers),
-      row('details.after', s.modification_after ? t('value.' + s.modification_after) : null),
+      row('details.after', s.modification_after ? word('value.', s.modification_after) : null),
     ].filter(Boolean).flat();
     const heading = (isTs ? t('details.document_timestamp') : t('details.signature') + ' ' + (i + 1) + ' — ' + signerName(s));
     const parts = [el('h4', {}, heading), el('dl', {}, rows)];
@@ -158,7 +165,7 @@
     const items = changes.map((c) => el('li', { class: c.permitted ? 'ok' : 'bad' }, [
       t('details.change_line', {
         revision: c.revision,
-        category: t('category.' + c.category),
+        category: word('category.', c.category),
         permitted: t(c.permitted ? 'value.permitted' : 'value.not_permitted'),
       }),
       c.detail ? el('span', { class: 'detail', lang: 'en' }, ' — ' + c.detail) : null,

@@ -218,6 +218,25 @@ mod tests {
     }
 
     #[test]
+    fn every_value_of_the_report_the_page_words_has_a_message() {
+        // verify.js looks these up as prefix + the report's value (docs/verify.md).
+        let families: [(&str, &[&str]); 7] = [
+            ("verdict.", &["valid", "modified", "invalid"]),
+            ("value.", &["TOTAL_PASSED", "TOTAL_FAILED", "INDETERMINATE", "NONE", "PERMITTED", "NOT_PERMITTED", "intact", "broken", "unknown"]),
+            ("value.rev_", &["good", "revoked", "unknown", "not_checked"]),
+            ("category.", &["dss", "metadata", "signature", "form_fill", "annotation", "other"]),
+            ("reason.", &["HASH_FAILURE", "SIG_CRYPTO_FAILURE", "FORMAT_FAILURE", "NO_CERTIFICATE_CHAIN_FOUND", "REVOKED", "OUT_OF_BOUNDS_NO_POE"]),
+            ("level.", &["document_timestamp", "cms"]),
+            ("details.", &["signature", "document_timestamp"]),
+        ];
+        for (prefix, values) in families {
+            for v in values {
+                assert!(CATALOG.contains_key(&format!("{prefix}{v}")), "{prefix}{v}");
+            }
+        }
+    }
+
+    #[test]
     fn the_query_wins_then_the_cookie_then_accept_language() {
         let zh_browser = headers(&[("accept-language", "zh-CN,zh;q=0.9,en;q=0.8")]);
         assert_eq!(choose(Some("lang=en"), &zh_browser), Choice { lang: Lang::En, remember: true });
