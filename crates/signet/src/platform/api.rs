@@ -371,6 +371,7 @@ pub fn router(app: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(app.clone(), client_address))
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(app.clone(), upload_limit))
+        .merge(super::web::router(app.clone()))
         .with_state(app)
         .nest("/log", log_routes)
         .nest("/ca", ca_routes)

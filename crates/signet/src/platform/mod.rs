@@ -10,7 +10,8 @@
 //! - `blobs.rs` — documents at rest: each sealed with its own data key under the
 //!   organisation's key;
 //! - `session.rs` — web sessions: members signing in (password, optional TOTP), signers whose
-//!   link becomes a session, CSRF and sign-in limits.
+//!   link becomes a session, CSRF and sign-in limits;
+//! - `web/` — the web pages (page shell, languages, assets; the public `/verify` page).
 //!
 //! The domain rules (states, roles, tenant isolation) are `signet-domain`'s; storage is
 //! `signet-store`'s; keys are `signet-vault`'s; evidence goes to `signet-log`. This module only
@@ -26,6 +27,7 @@ pub mod init;
 pub mod mail;
 pub mod session;
 pub mod signing;
+pub mod web;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;

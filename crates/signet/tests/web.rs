@@ -1,0 +1,261 @@
+//! The web pages: their HTTP answers (security headers, language choice, assets), and the
+//! verification page in a real browser — `tests/web/verify.spec.mjs`, playwright-core driving
+//! Debian's `chromium` headless — on a contract signed by two people through the API, a copy
+//! of it modified after signing, a PDF without signature, and a file that is not a PDF.
+//!
+//! The browser part needs `tests/web/node_modules` (`npm ci --prefix tests/web`, done by
+//! `.ci/run`) and `/usr/bin/chromium`: missing in CI fails, missing elsewhere skips with a
+//! message. Screenshots go to `target/web-screenshots/`.
+
+#[path = "platform/support.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+use signet_client::{Channel, ContractMetadata, NewField, NewRecipient, SignRequest, Status, token_from_link};
+use support::{Outbox, Server};
+
+/// How long the browser script may take (it starts Chromium four times).
+const BROWSER_TIMEOUT: Duration = Duration::from_secs(240);
+
+/// The content security policy every page and asset carries.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(30))).http_status_as_error(false).build().into()
+}
+
+/// GET `url` with `headers`: (status, response headers, body).
+fn get(url: &str, headers: &[(&str, &str)]) -> (u16, ureq::http::HeaderMap, String) {
+    let mut req = agent().get(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let mut res = req.call().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let status = res.status().as_u16();
+    let h = res.headers().clone();
+    let body = res.body_mut().read_to_string().unwrap_or_default();
+    (status, h, body)
+}
+
+fn header<'a>(h: &'a ureq::http::HeaderMap, name: &str) -> &'a str {
+    h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+#[track_caller]
+fn assert_security_headers(h: &ureq::http::HeaderMap, what: &str) {
+    assert_eq!(header(h, "content-security-policy"), CSP, "{what}");
+    assert_eq!(header(h, "x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(header(h, "referrer-policy"), "no-referrer", "{what}");
+}
+
+/// The asset URLs (`/assets/…?v=…`) a page links.
+fn asset_urls(html: &str) -> Vec<String> {
+    html.split(['"', '\''])
+        .filter(|s| s.starts_with("/assets/"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A contract of one document signed by 张三 then Li Si through the API, completed (B-LTA).
+fn completed_contract(server: &Server) -> Vec<u8> {
+    let client = server.client();
+    let public = server.client_with(None);
+    let mailbox = Outbox(server.client());
+    let url = server.url.as_str();
+    let (a, b) = ("zhang.san@example.com", "li.si@example.com");
+    let mut meta = ContractMetadata::new("房屋租赁合同 Lease");
+    meta.recipients.push(NewRecipient::signer("张三", a, 1));
+    meta.recipients.push(NewRecipient::signer("Li Si", b, 2));
+    meta.fields.push(NewField::signature(a, 1, [60.0, 60.0, 260.0, 120.0]));
+    meta.fields.push(NewField::signature(b, 2, [320.0, 60.0, 520.0, 120.0]));
+    meta.send = true;
+    let before = support::mark(&mailbox);
+    let c = client.create_contract(&[("lease.pdf", &support::sample_pdf(2))], &meta).expect("create the contract");
+    let mut since = before;
+    for (email, drawn) in [(a, false), (b, true)] {
+        let link = support::wait_link(&mailbox, &since, email, url);
+        let token = token_from_link(&link).expect("a token in the link");
+        let before_code = support::mark(&mailbox);
+        public.request_code(token, Channel::Email).expect("request a code");
+        let code = support::wait_code(&mailbox, &before_code, email, url);
+        since = support::mark(&mailbox);
+        let request = if drawn { SignRequest::drawn(code, support::signature_png()) } else { SignRequest::typed(code, "张三") };
+        public.sign(token, &request).expect("sign");
+    }
+    let c = client.contract(&c.id).expect("the contract");
+    assert_eq!(c.status, Status::Completed);
+    let pdf = client.document(&c.id, 1).expect("the signed document");
+    let report = client.verify(&pdf).expect("POST /api/v1/verify");
+    assert_eq!(report["verdict"], "VALID", "{report:#}");
+    pdf
+}
+
+/// `signed` with one more incremental update that gives page 1 new content (a new content
+/// stream, and the page dictionary rewritten to show it): a change after signing that no
+/// signature permits, while every signature still covers its own revision intact.
+fn modified_after_signing(signed: &[u8]) -> Vec<u8> {
+    use signet_pdf::{Document, Object, ObjRef};
+    let bytes = signed.to_vec();
+    let doc = Document::open(&bytes).expect("the signed PDF opens");
+    assert!(doc.uses_xref_table(), "the platform's PDFs keep the sample's classic xref table");
+    let (page_ref, mut page) = doc.page(1).expect("page 1");
+    let content = ObjRef::new(doc.size(), 0);
+    page.set("Contents", Object::Ref(content));
+    let mut out = bytes.clone();
+    if !out.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    let drawn = b"BT /F1 28 Tf 72 420 Td (PAID IN FULL: 1,000,000) Tj ET\n";
+    let mut offsets = vec![(page_ref, out.len())];
+    out.extend_from_slice(format!("{} {} obj\n", page_ref.num, page_ref.r#gen).as_bytes());
+    signet_pdf::write_object(&mut out, &Object::Dict(page));
+    out.extend_from_slice(b"\nendobj\n");
+    offsets.push((content, out.len()));
+    out.extend_from_slice(format!("{} 0 obj\n<< /Length {} >>\nstream\n", content.num, drawn.len()).as_bytes());
+    out.extend_from_slice(drawn);
+    out.extend_from_slice(b"\nendstream\nendobj\n");
+    offsets.sort_by_key(|(r, _)| r.num);
+    let xref = out.len();
+    out.extend_from_slice(b"xref\n");
+    for (r, off) in &offsets {
+        out.extend_from_slice(format!("{} 1\n{off:010} {:05} n\r\n", r.num, r.r#gen).as_bytes());
+    }
+    let mut trailer = signet_pdf::Dict::new();
+    for key in [&b"Root"[..], b"Info", b"ID"] {
+        if let Some(v) = doc.trailer().get(key) {
+            trailer.set(key, v.clone());
+        }
+    }
+    trailer.set("Size", Object::Integer(i64::from(content.num) + 1));
+    trailer.set("Prev", Object::Integer(i64::try_from(doc.startxref()).expect("an offset")));
+    out.extend_from_slice(b"trailer\n");
+    signet_pdf::write_object(&mut out, &Object::Dict(trailer));
+    out.extend_from_slice(format!("\nstartxref\n{xref}\n%%EOF\n").as_bytes());
+    out
+}
+
+/// The pages' HTTP answers, without a browser.
+#[test]
+fn pages_and_assets_carry_security_headers_and_the_chosen_language() {
+    let server = Server::start(&[]);
+    let url = format!("{}/verify", server.url);
+
+    // English by default; the page, its headers, and every asset it links.
+    let (status, h, html) = get(&url, &[]);
+    assert_eq!(status, 200);
+    assert_security_headers(&h, "the page");
+    assert_eq!(header(&h, "cache-control"), "no-store");
+    assert!(header(&h, "content-type").starts_with("text/html"));
+    assert!(h.get("set-cookie").is_none(), "no cookie unless ?lang= chose the language");
+    assert!(html.starts_with("<!doctype html>\n<html lang=\"en\">"), "{html}");
+    assert!(html.contains("<label for=\"file\">PDF file</label>") && html.contains(">Verify</button>"));
+    let assets = asset_urls(&html);
+    assert_eq!(assets.len(), 4, "{assets:?}");
+    for a in &assets {
+        let (status, h, body) = get(&format!("{}{a}", server.url), &[]);
+        assert_eq!(status, 200, "{a}");
+        assert_security_headers(&h, a);
+        assert_eq!(header(&h, "cache-control"), "public, max-age=3600", "{a}");
+        let want = if a.contains(".css") { "text/css" } else if a.contains(".svg") { "image/svg+xml" } else { "text/javascript" };
+        assert!(header(&h, "content-type").starts_with(want), "{a}: {}", header(&h, "content-type"));
+        assert!(!body.is_empty());
+    }
+    let (status, h, _) = get(&format!("{}/assets/nothing.js", server.url), &[]);
+    assert_eq!(status, 404);
+    assert_security_headers(&h, "a missing asset");
+
+    // ?lang=zh wins over the browser and sets the cookie; the cookie alone keeps Chinese;
+    // Accept-Language decides without either.
+    let (_, h, html) = get(&format!("{url}?lang=zh"), &[("accept-language", "en-US")]);
+    assert!(html.contains("<html lang=\"zh-CN\">") && html.contains(">验证</button>"), "{html}");
+    let cookie = header(&h, "set-cookie");
+    for part in ["signet_lang=zh", "Path=/", "Max-Age=31536000", "SameSite=Lax"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    let (_, _, html) = get(&url, &[("cookie", "signet_lang=zh"), ("accept-language", "en")]);
+    assert!(html.contains("<html lang=\"zh-CN\">"));
+    let (_, _, html) = get(&url, &[("accept-language", "zh-TW,zh;q=0.9,en;q=0.8")]);
+    assert!(html.contains("<html lang=\"zh-CN\">"));
+    let (_, _, html) = get(&url, &[("accept-language", "en-GB,zh;q=0.5")]);
+    assert!(html.contains("<html lang=\"en\">"));
+
+    // The API keeps its own answers: the page router's headers are not on them.
+    let (status, h, _) = get(&format!("{}/healthz", server.url), &[]);
+    assert_eq!(status, 200);
+    assert!(h.get("content-security-policy").is_none());
+}
+
+/// Whether the browser tools are here: `Some(chromium)`, or `None` outside CI with a message
+/// (missing in CI fails). `SIGNET_CHROMIUM` names another browser than `/usr/bin/chromium`.
+fn browser_tools() -> Option<PathBuf> {
+    let modules = workspace().join("tests/web/node_modules");
+    let chromium = std::env::var_os("SIGNET_CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    let missing = if !modules.join("playwright-core").is_dir() {
+        Some(format!("{} is missing: run `npm ci --prefix tests/web` (or `bash .ci/run`)", modules.display()))
+    } else if !chromium.exists() {
+        Some(format!("{} is missing: `apt-get install chromium` (or `bash .ci/run`)", chromium.display()))
+    } else if Command::new("node").arg("--version").output().map(|o| !o.status.success()).unwrap_or(true) {
+        Some("node is not on PATH".to_owned())
+    } else {
+        None
+    };
+    match missing {
+        None => Some(chromium),
+        Some(msg) => {
+            assert!(std::env::var_os("CI").is_none(), "{msg}");
+            eprintln!("SKIPPED browser tests: {msg}");
+            None
+        }
+    }
+}
+
+/// The verification page in Chromium: English, Chinese, the browser's preference, a phone.
+#[test]
+fn the_verification_page_in_a_browser() {
+    let Some(chromium) = browser_tools() else { return };
+    let server = Server::start(&[]);
+    let signed = completed_contract(&server);
+    let modified = modified_after_signing(&signed);
+    let report: Value = server.client().verify(&modified).expect("verify the modified copy");
+    assert_ne!(report["verdict"], "VALID", "{report:#}");
+    assert_eq!(report["document"]["modification"]["verdict"], "NOT_PERMITTED", "{report:#}");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = [
+        ("signed.pdf", signed),
+        ("modified.pdf", modified),
+        ("unsigned.pdf", support::sample_pdf(1)),
+        ("notes.txt", b"These are meeting notes, not a PDF.\n".to_vec()),
+    ];
+    for (name, bytes) in &files {
+        std::fs::write(dir.path().join(name), bytes).expect("write a test file");
+    }
+    let shots = workspace().join("target/web-screenshots");
+    std::fs::create_dir_all(&shots).expect("the screenshot directory");
+
+    let mut cmd = Command::new("node");
+    cmd.arg(workspace().join("tests/web/verify.spec.mjs"))
+        .env("BASE_URL", &server.url)
+        .env("CHROMIUM", &chromium)
+        .env("SIGNED_PDF", dir.path().join("signed.pdf"))
+        .env("MODIFIED_PDF", dir.path().join("modified.pdf"))
+        .env("UNSIGNED_PDF", dir.path().join("unsigned.pdf"))
+        .env("NOT_PDF", dir.path().join("notes.txt"))
+        .env("SIGNERS", "张三,Li Si")
+        .env("SCREENSHOT_DIR", &shots);
+    let out = support::run(cmd, BROWSER_TIMEOUT);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    println!("{text}");
+    assert!(out.status.success(), "tests/web/verify.spec.mjs failed ({}):\n{text}\nserver:\n{}", out.status, server.stderr());
+    for shot in ["verify-valid-en.png", "verify-valid-zh.png", "verify-modified-en.png", "verify-mobile-zh.png"] {
+        assert!(shots.join(shot).is_file(), "no screenshot {shot}");
+    }
+}
