@@ -52,7 +52,7 @@ async fn suite(store: Store) {
     assert!(!store.remove_member("org_a", &carol).await.unwrap(), "removed once");
     assert_eq!(store.role("org_a", &carol).await.unwrap(), None);
     assert!(store.user_by_email("carol@example.com").await.unwrap().is_some(), "the user stays");
-    assert_eq!(store.memberships("usr_alice").await.unwrap(), [("org_a".to_string(), Role::Owner)]);
+    assert_eq!(store.memberships("usr_alice").await.unwrap(), [("org_a".to_string(), Role::Owner), ("org_b".to_string(), Role::Owner)], "oldest first");
     assert_eq!(store.user("usr_alice").await.unwrap().unwrap().email, "alice@example.com");
     assert!(store.user("usr_nobody").await.unwrap().is_none());
 
