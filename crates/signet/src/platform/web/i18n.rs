@@ -1,5 +1,6 @@
-//! The web pages' languages: the message catalog (`crates/signet/web/i18n.json`, every key in
-//! English and Chinese) and the choice of a request's language.
+//! The web pages' languages: the message catalog (`crates/signet/web/i18n/*.json`, one file per
+//! area of the app, every key in English and Chinese, no key in two files) and the choice of a
+//! request's language.
 //!
 //! The choice, first match wins: `?lang=en|zh` (which also sets the `signet_lang` cookie), the
 //! `signet_lang` cookie, `Accept-Language` (the most preferred of its English and Chinese
@@ -12,8 +13,11 @@ use std::sync::LazyLock;
 use axum::http::{HeaderMap, HeaderValue, header};
 use serde::Deserialize;
 
-/// The catalog, as embedded in the binary.
-const CATALOG_JSON: &str = include_str!("../../../web/i18n.json");
+/// The catalog's files, as embedded in the binary: (name, JSON). A new area of the app adds
+/// its own file here.
+const CATALOG_FILES: &[(&str, &str)] = &[
+    ("common.json", include_str!("../../../web/i18n/common.json")),
+];
 
 /// The name of the language cookie.
 pub const COOKIE: &str = "signet_lang";
@@ -69,8 +73,13 @@ struct Entry {
 
 /// Every message, by key.
 static CATALOG: LazyLock<BTreeMap<String, Entry>> = LazyLock::new(|| {
-    // The catalog is a file of this crate, checked by the tests below: it always parses.
-    serde_json::from_str(CATALOG_JSON).expect("crates/signet/web/i18n.json is a map of {\"en\",\"zh\"} entries")
+    let mut all = BTreeMap::new();
+    for (name, json) in CATALOG_FILES {
+        // The catalog files are files of this crate, checked by the tests below: they parse.
+        let part: BTreeMap<String, Entry> = serde_json::from_str(json).unwrap_or_else(|e| panic!("crates/signet/web/i18n/{name}: {e}"));
+        all.extend(part);
+    }
+    all
 });
 
 /// The message `key` in `lang`; a missing key is shown as itself (the tests make sure none is).
@@ -175,6 +184,17 @@ mod tests {
     }
 
     #[test]
+    fn no_key_is_in_two_catalog_files() {
+        let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+        for (name, json) in CATALOG_FILES {
+            let part: BTreeMap<String, Entry> = serde_json::from_str(json).expect("parses");
+            for key in part.keys() {
+                assert!(seen.insert(key.clone(), name).is_none(), "{key} is in {name} and {}", seen[key]);
+            }
+        }
+    }
+
+    #[test]
     fn every_message_has_both_languages() {
         assert!(CATALOG.len() > 50);
         for (key, e) in CATALOG.iter() {
@@ -210,7 +230,7 @@ mod tests {
                 let Some(key) = call[q + 1..].split(quote).next() else { continue };
                 if word_start && !key.is_empty() && !key.ends_with(['.', '_']) && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_') {
                     used += 1;
-                    assert!(CATALOG.contains_key(key), "{key} is used but not in i18n.json");
+                    assert!(CATALOG.contains_key(key), "{key} is used but not in the catalog");
                 }
             }
         }
