@@ -1,7 +1,10 @@
 //! The web pages: their HTTP answers (security headers, language choice, assets), and the
 //! verification page in a real browser — `tests/web/verify.spec.mjs`, playwright-core driving
 //! Debian's `chromium` headless — on a contract signed by two people through the API, a copy
-//! of it modified after signing, a PDF without signature, and a file that is not a PDF.
+//! of it modified after signing, a PDF without signature, and a file that is not a PDF. The
+//! sender's and administrator's pages: who gets which page (redirects to `/login`, 404 for
+//! another organisation's contract, 403 on the admin page for non-administrators), and the
+//! whole flow in the browser (`tests/web/sender.spec.mjs`).
 //!
 //! The browser part needs `tests/web/node_modules` (`npm ci --prefix tests/web`, done by
 //! `.ci/run`) and `/usr/bin/chromium`: missing in CI fails, missing elsewhere skips with a
@@ -256,6 +259,181 @@ fn the_verification_page_in_a_browser() {
     println!("{text}");
     assert!(out.status.success(), "tests/web/verify.spec.mjs failed ({}):\n{text}\nserver:\n{}", out.status, server.stderr());
     for shot in ["verify-valid-en.png", "verify-valid-zh.png", "verify-modified-en.png", "verify-mobile-zh.png"] {
+        assert!(shots.join(shot).is_file(), "no screenshot {shot}");
+    }
+}
+
+/// An agent that does not follow redirects (to see the pages' 303s).
+fn agent_no_redirects() -> ureq::Agent {
+    ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(30))).http_status_as_error(false).max_redirects(0).build().into()
+}
+
+/// GET `url` with `headers`, redirects not followed: (status, `Location`, body).
+fn get_no_redirect(url: &str, headers: &[(&str, &str)]) -> (u16, String, String) {
+    let mut req = agent_no_redirects().get(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let mut res = req.call().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let status = res.status().as_u16();
+    let location = header(res.headers(), "location").to_owned();
+    let body = res.body_mut().read_to_string().unwrap_or_default();
+    (status, location, body)
+}
+
+/// Signs in through `POST /api/v1/session`: the `Cookie` header value of the session.
+fn session_cookie(server: &Server, email: &str, password: &str) -> String {
+    let body = serde_json::json!({"email": email, "password": password}).to_string();
+    let res = agent()
+        .post(&format!("{}/api/v1/session", server.url))
+        .header("content-type", "application/json")
+        .send(body.as_bytes())
+        .expect("POST /api/v1/session");
+    assert_eq!(res.status().as_u16(), 201, "sign-in");
+    let set = header(res.headers(), "set-cookie");
+    set.split(';').next().filter(|c| c.starts_with("signet_session=")).unwrap_or_else(|| panic!("no session cookie: {set}")).to_owned()
+}
+
+/// A contract of one document for `signer`, sent or left a draft.
+fn contract_for(client: &signet_client::Client, title: &str, signer: (&str, &str), send: bool) -> signet_client::Contract {
+    let mut meta = ContractMetadata::new(title);
+    meta.recipients.push(NewRecipient::signer(signer.0, signer.1, 1));
+    meta.fields.push(NewField::signature(signer.1, 1, [60.0, 60.0, 260.0, 120.0]));
+    meta.send = send;
+    client.create_contract(&[("contract.pdf", &support::sample_pdf(1))], &meta).unwrap_or_else(|e| panic!("create {title}: {e}"))
+}
+
+/// The sender's pages without a browser: who gets which page or redirect, and their headers.
+#[test]
+fn the_sender_pages_need_a_member_session() {
+    let server = Server::start(&[]);
+    let base = server.url.as_str();
+
+    // Without a session (or with a dead one) every page behind the login goes to /login.
+    for path in ["/", "/app", "/app/contracts/new", "/app/contracts/ct_x", "/app/admin", "/app/account"] {
+        for cookie in [None, Some("signet_session=not-a-session")] {
+            let headers: Vec<(&str, &str)> = cookie.map(|c| ("cookie", c)).into_iter().collect();
+            let (status, location, _) = get_no_redirect(&format!("{base}{path}"), &headers);
+            assert_eq!((status, location.as_str()), (303, "/login"), "{path} with {cookie:?}");
+        }
+    }
+    let (status, h, html) = get(&format!("{base}/login"), &[]);
+    assert_eq!(status, 200);
+    assert_security_headers(&h, "/login");
+    assert_eq!(header(&h, "cache-control"), "no-store");
+    for part in ["<label for=\"email\">Email</label>", "<label for=\"password\">Password</label>", "<label for=\"totp-code\">Authenticator code</label>", ">Sign in</button>", "href=\"/verify\"", ">中文</a>"] {
+        assert!(html.contains(part), "{part} in {html}");
+    }
+    let (_, h, html) = get(&format!("{base}/login?lang=zh"), &[]);
+    assert!(html.contains("<html lang=\"zh-CN\">") && html.contains(">登录</button>") && html.contains("身份验证器验证码"), "{html}");
+    assert!(header(&h, "set-cookie").starts_with("signet_lang=zh"));
+    // The language chosen on a redirected page is kept for the next one.
+    let res = agent_no_redirects().get(&format!("{base}/app?lang=zh")).call().expect("GET /app?lang=zh");
+    assert_eq!(res.status().as_u16(), 303);
+    assert!(header(res.headers(), "set-cookie").starts_with("signet_lang=zh"));
+
+    // The demo administrator: every page, and / and /login lead to the dashboard.
+    let admin = session_cookie(&server, &server.creds.admin_email, &server.creds.admin_password);
+    let with = [("cookie", admin.as_str())];
+    for path in ["/", "/login"] {
+        let (status, location, _) = get_no_redirect(&format!("{base}{path}"), &with);
+        assert_eq!((status, location.as_str()), (303, "/app"), "{path}");
+    }
+    let ours = contract_for(&server.client(), "Lease 租赁合同", ("张三", "zhang.san@example.com"), true);
+    for (path, wants) in [
+        ("/app".to_owned(), "<label for=\"search\">"),
+        ("/app/contracts/new".to_owned(), "/api/v1/contracts"),
+        (format!("/app/contracts/{}", ours.id), &format!("data-contract-id=\"{}\"", ours.id)),
+        ("/app/admin".to_owned(), "<label for=\"key-name\">"),
+        ("/app/account".to_owned(), "<label for=\"new-password\">"),
+    ] {
+        let (status, h, html) = get(&format!("{base}{path}"), &with);
+        assert_eq!(status, 200, "{path}");
+        assert_security_headers(&h, &path);
+        assert!(html.contains(wants), "{path}: {wants}");
+        assert!(html.contains(">Sign out</button>") && html.contains("href=\"/app/admin\""), "{path}: the navigation");
+        assert_eq!(html.matches("<main").count(), 1, "{path}");
+    }
+    // Another organisation's contract, and one that does not exist: not found.
+    let other = server.create_org("Other Ltd", "boss@other.example.com");
+    let theirs = contract_for(&server.client_with(Some(other.api_key.clone())), "Theirs", ("Wang Wu", "wang.wu@example.com"), false);
+    for id in [theirs.id.as_str(), "ct_nothing"] {
+        let (status, _, html) = get(&format!("{base}/app/contracts/{id}"), &with);
+        assert_eq!(status, 404, "{id}");
+        assert!(html.contains("id=\"not-found\"") && html.contains("role=\"alert\""), "{html}");
+    }
+    let (status, _, html) = get(&format!("{base}/app/contracts/%3Cb%3E"), &with);
+    assert_eq!(status, 404);
+    assert!(!html.contains("<b>"));
+
+    // A sender: no Admin in the navigation, and the admin page says no.
+    let body = serde_json::json!({"email": "sender@example.com", "name": "A Sender", "role": "sender"});
+    let added = agent()
+        .post(&format!("{base}/api/v1/members"))
+        .header("authorization", &format!("Bearer {}", server.creds.api_key))
+        .header("content-type", "application/json")
+        .send(body.to_string().as_bytes())
+        .expect("add a member")
+        .body_mut()
+        .read_to_string()
+        .expect("the answer");
+    let added: Value = serde_json::from_str(&added).expect("the new member as JSON");
+    let password = added["initial_password"].as_str().expect("a first password");
+    let sender = session_cookie(&server, "sender@example.com", password);
+    let (status, _, html) = get(&format!("{base}/app"), &[("cookie", sender.as_str())]);
+    assert_eq!(status, 200);
+    assert!(!html.contains("/app/admin"), "no Admin link for a sender");
+    let (status, _, html) = get(&format!("{base}/app/admin"), &[("cookie", sender.as_str())]);
+    assert_eq!(status, 403);
+    assert!(html.contains("id=\"not-allowed\""), "{html}");
+    let (status, _, _) = get(&format!("{base}/app/contracts/{}", ours.id), &[("cookie", sender.as_str())]);
+    assert_eq!(status, 404, "a sender sees only their own contracts");
+}
+
+/// The sender's and administrator's pages in Chromium: sign-in (wrong password, second
+/// factor), the dashboard (filters, search, pages), a contract (remind, void, downloads),
+/// administration (API key, member), the account (password, TOTP), both languages, a phone.
+#[test]
+fn the_sender_pages_in_a_browser() {
+    let Some(chromium) = browser_tools() else { return };
+    let server = Server::start(&[]);
+    let client = server.client();
+    // One contract sent, one draft, and ten drafts more: twelve, over the dashboard's page of ten.
+    let sent = contract_for(&client, "Lease 租赁合同", ("张三", "zhang.san@example.com"), true);
+    let draft = contract_for(&client, "Supply agreement 供货协议", ("Li Si", "li.si@example.com"), false);
+    for n in 1..=10 {
+        contract_for(&client, &format!("Annex {n:02}"), ("Zhao Liu", "zhao.liu@example.com"), false);
+    }
+    let shots = workspace().join("target/web-screenshots");
+    std::fs::create_dir_all(&shots).expect("the screenshot directory");
+
+    let mut cmd = Command::new("node");
+    cmd.arg(workspace().join("tests/web/sender.spec.mjs"))
+        .env("BASE_URL", &server.url)
+        .env("CHROMIUM", &chromium)
+        .env("ADMIN_EMAIL", &server.creds.admin_email)
+        .env("ADMIN_PASSWORD", &server.creds.admin_password)
+        .env("SENT_ID", &sent.id)
+        .env("SENT_TITLE", &sent.title)
+        .env("SENT_NUMBER", &sent.number)
+        .env("DRAFT_ID", &draft.id)
+        .env("DRAFT_TITLE", &draft.title)
+        .env("SCREENSHOT_DIR", &shots);
+    let out = support::run(cmd, BROWSER_TIMEOUT);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    println!("{text}");
+    assert!(out.status.success(), "tests/web/sender.spec.mjs failed ({}):\n{text}\nserver:\n{}", out.status, server.stderr());
+
+    // What the pages did, seen through the API.
+    let voided = client.contract(&sent.id).expect("the sent contract");
+    assert_eq!(voided.status, Status::Voided);
+    let events = client.events(&sent.id).expect("its events");
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert!(kinds.contains(&"reminded") && kinds.contains(&"voided"), "{kinds:?}");
+    let reason = events.iter().find(|e| e.kind == "voided").and_then(|e| e.data.get("reason")).and_then(Value::as_str);
+    assert_eq!(reason, Some("Wrong counterparty 签约方有误"));
+    assert_eq!(client.contract(&draft.id).expect("the draft").status, Status::Draft);
+    for shot in ["login-en.png", "login-zh.png", "dashboard-en.png", "dashboard-zh.png", "detail-en.png", "detail-zh.png", "admin-en.png", "admin-zh.png"] {
         assert!(shots.join(shot).is_file(), "no screenshot {shot}");
     }
 }

@@ -11,7 +11,8 @@
 //!   organisation's key;
 //! - `session.rs` — web sessions: members signing in (password, optional TOTP), signers whose
 //!   link becomes a session, CSRF and sign-in limits;
-//! - `web/` — the web pages (page shell, languages, assets; the public `/verify` page).
+//! - `web/` — the web pages (page shell, languages, assets; the public `/verify` page, the
+//!   sender's and administrator's pages behind the sign-in).
 //!
 //! The domain rules (states, roles, tenant isolation) are `signet-domain`'s; storage is
 //! `signet-store`'s; keys are `signet-vault`'s; evidence goes to `signet-log`. This module only

@@ -24,6 +24,12 @@ const ASSETS: &[Asset] = &[
     Asset { name: "favicon.svg", content_type: "image/svg+xml", body: include_bytes!("../../../web/favicon.svg") },
     Asset { name: "app.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../../web/app.js") },
     Asset { name: "verify.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../../web/verify.js") },
+    Asset { name: "login.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../../web/login.js") },
+    Asset { name: "member.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../../web/member.js") },
+    Asset { name: "dashboard.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../../web/dashboard.js") },
+    Asset { name: "contract.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../../web/contract.js") },
+    Asset { name: "admin.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../../web/admin.js") },
+    Asset { name: "account.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../../web/account.js") },
 ];
 
 /// `(name, version)` of every asset, the version being 8 bytes of its SHA-256 in hex.

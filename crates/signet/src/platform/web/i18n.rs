@@ -17,6 +17,7 @@ use serde::Deserialize;
 /// its own file here.
 const CATALOG_FILES: &[(&str, &str)] = &[
     ("common.json", include_str!("../../../web/i18n/common.json")),
+    ("sender.json", include_str!("../../../web/i18n/sender.json")),
 ];
 
 /// The name of the language cookie.
@@ -216,6 +217,13 @@ mod tests {
             include_str!("page.rs"),
             include_str!("../../../web/app.js"),
             include_str!("../../../web/verify.js"),
+            include_str!("sender.rs"),
+            include_str!("../../../web/login.js"),
+            include_str!("../../../web/member.js"),
+            include_str!("../../../web/dashboard.js"),
+            include_str!("../../../web/contract.js"),
+            include_str!("../../../web/admin.js"),
+            include_str!("../../../web/account.js"),
         ];
         let mut used = 0;
         for src in sources {

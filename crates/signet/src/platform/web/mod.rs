@@ -1,17 +1,20 @@
 //! The web app's pages, served by `signet serve` itself: the page shell (`page.rs`), the
 //! languages and message catalog (`i18n.rs`), the static files (`assets.rs`), and the pages.
-//! Today one page: `GET /verify`, the public verification page, whose script posts the chosen
-//! PDF to the Open API's `POST /api/v1/verify` and shows the report in plain words.
+//! The public verification page `GET /verify`, whose script posts the chosen PDF to the Open
+//! API's `POST /api/v1/verify` and shows the report in plain words; the sender's and
+//! administrator's pages behind the login (`sender.rs`: `/`, `/login`, `/app…`).
 //!
 //! Every answer of this router carries the security headers ([`SECURITY_HEADERS`]); pages are
 //! never cached, assets for an hour. Pages hold no secret and take none in their URLs.
 //!
 //! This module does not verify anything itself (the API does, through `signet-verify`), and it
-//! does not authenticate: pages behind a login come with the sessions.
+//! does not authenticate: `sender.rs` only asks the sessions (`platform::session`) who is
+//! signed in.
 
 pub mod assets;
 pub mod i18n;
 pub mod page;
+pub mod sender;
 
 use axum::Router;
 use axum::extract::Request;
@@ -33,11 +36,18 @@ pub const SECURITY_HEADERS: [(&str, &str); 3] =
     [("content-security-policy", CSP), ("x-content-type-options", "nosniff"), ("referrer-policy", "no-referrer")];
 
 /// The web pages and their assets, for `api::router` to merge after its API-only layers (so
-/// the API's idempotency and upload layers do not wrap pages). It is a `Router<AppState>` so
-/// that pages to come can take `State<AppState>`; the verification page needs none.
+/// the API's idempotency and upload layers do not wrap pages). It is a `Router<AppState>`:
+/// the pages behind the login take `State<AppState>` to look the session up.
 pub fn router(_app: AppState) -> Router<AppState> {
     Router::new()
         .route("/verify", get(verify_page))
+        .route("/", get(sender::root))
+        .route("/login", get(sender::login_page))
+        .route("/app", get(sender::dashboard))
+        .route("/app/contracts/new", get(sender::new_contract))
+        .route("/app/contracts/{id}", get(sender::contract_page))
+        .route("/app/admin", get(sender::admin_page))
+        .route("/app/account", get(sender::account_page))
         .route("/assets/{name}", get(assets::serve))
         .layer(axum::middleware::from_fn(security_headers))
 }

@@ -27,6 +27,12 @@ pub struct Page<'a> {
 impl Page<'_> {
     /// The whole document.
     pub fn render(&self) -> String {
+        self.render_with_nav(None)
+    }
+
+    /// The whole document, with `nav` (HTML, built with [`escape`]) in the header after the
+    /// product name: the navigation of the signed-in pages, whose product name leads to `/app`.
+    pub fn render_with_nav(&self, nav: Option<&str>) -> String {
         let lang = self.choice.lang;
         let mut html = String::with_capacity(4096 + self.main.len());
         html.push_str("<!doctype html>\n");
@@ -38,7 +44,7 @@ impl Page<'_> {
         html.push_str(&format!("<link rel=\"icon\" href=\"{}\" type=\"image/svg+xml\">\n", escape(&assets::url("favicon.svg"))));
         html.push_str(&format!("<link rel=\"stylesheet\" href=\"{}\">\n", escape(&assets::url("app.css"))));
         html.push_str("</head>\n<body>\n");
-        html.push_str(&header_html(lang));
+        html.push_str(&header_html(lang, nav));
         html.push_str("<main id=\"main\">\n");
         html.push_str(&self.main);
         html.push_str("</main>\n");
@@ -53,7 +59,19 @@ impl Page<'_> {
     /// The answer: the document, `Cache-Control: no-store`, the language headers and, when
     /// the language was chosen by `?lang=`, the cookie that keeps it.
     pub fn into_response(self) -> Response {
-        let mut res = Html(self.render()).into_response();
+        let html = self.render();
+        self.respond(html)
+    }
+
+    /// [`Page::into_response`] for a signed-in page, with its navigation (see
+    /// [`Page::render_with_nav`]).
+    pub fn into_response_with_nav(self, nav: &str) -> Response {
+        let html = self.render_with_nav(Some(nav));
+        self.respond(html)
+    }
+
+    fn respond(self, html: String) -> Response {
+        let mut res = Html(html).into_response();
         let h = res.headers_mut();
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(self.choice.lang.tag()));
@@ -65,9 +83,10 @@ impl Page<'_> {
     }
 }
 
-/// The header: the product name and the language switch (each language named in itself; the
-/// current one marked with `aria-current`). The links keep the page and change only `?lang=`.
-fn header_html(lang: Lang) -> String {
+/// The header: the product name, the signed-in pages' `nav` if any, and the language switch
+/// (each language named in itself; the current one marked with `aria-current`). The links keep
+/// the page and change only `?lang=`.
+fn header_html(lang: Lang, nav: Option<&str>) -> String {
     let mut links = String::new();
     for l in Lang::ALL {
         let current = if l == lang { " aria-current=\"true\"" } else { "" };
@@ -79,7 +98,9 @@ fn header_html(lang: Lang) -> String {
         ));
     }
     format!(
-        "<header class=\"top\">\n<a class=\"brand\" href=\"/verify\">{name}</a>\n<nav class=\"langs\" aria-label=\"{nav}\">{links}</nav>\n</header>\n",
+        "<header class=\"top\">\n<a class=\"brand\" href=\"{home}\">{name}</a>\n{app_nav}<nav class=\"langs\" aria-label=\"{nav}\">{links}</nav>\n</header>\n",
+        home = if nav.is_some() { "/app" } else { "/verify" },
+        app_nav = nav.map(|n| format!("{n}\n")).unwrap_or_default(),
         name = escape(t(lang, "app.name")),
         nav = escape(t(lang, "lang.nav")),
     )
