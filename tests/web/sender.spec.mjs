@@ -96,9 +96,9 @@ async function open(options = {}) {
   const page = await context.newPage();
   const errors = [];
   // Console errors (a content-security-policy violation is one), except the browser's own
-  // lines for the API's 401/403/404 answers the tests provoke on purpose.
+  // lines for the API's 401/403/404/429 answers the tests provoke on purpose.
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of (401|403|404)/.test(m.text())) errors.push(m.text());
+    if (m.type() === 'error' && !/status of (401|403|404|429)/.test(m.text())) errors.push(m.text());
   });
   page.on('response', (r) => { if (r.status() === 404 && r.url().includes('/assets/')) errors.push(`404 ${r.url()}`); });
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -471,6 +471,19 @@ let memberPassword;
   const { context, page, errors } = await open({ locale: 'zh-CN', extraHTTPHeaders: { 'Accept-Language': 'zh-CN,zh;q=0.9' } });
   await page.goto(`${BASE_URL}/login`);
   await checkShell(page, 'zh', 'login (Accept-Language: zh-CN)');
+  // Ten failed sign-ins for an account: the eleventh attempt is refused with 429.
+  for (let i = 0; i < 10; i += 1) {
+    const r = await fetch(`${BASE_URL}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: 'locked@example.com', password: `guess-${i}` }),
+    });
+    assert.equal(r.status, 401);
+  }
+  await signIn(page, 'locked@example.com', 'one-more-guess');
+  const limited = await alertText(page);
+  assert.match(limited, /登录失败次数过多/, limited);
+  check(`login: after ten failures the page says "${limited}"`);
   await noErrors(errors, 'Accept-Language');
   await context.close();
 }

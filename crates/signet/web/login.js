@@ -20,7 +20,7 @@
     invalid_credentials: 'member.error.invalid_credentials',
     second_factor_required: 'login.totp_needed',
     wrong_code: 'member.error.wrong_code',
-    rate_limited: 'error.rate_limited',
+    rate_limited: 'login.rate_limited',
     forbidden: 'login.no_organisation',
   };
 
@@ -77,7 +77,7 @@
       code.value = '';
       code.focus();
     }
-    const key = messages[errorCode] || (res.status === 429 ? 'error.rate_limited' : null);
+    const key = messages[errorCode] || (res.status === 429 ? 'login.rate_limited' : null);
     showError(key ? t(key) : t('member.error.server', { status: res.status }));
   });
 })();
