@@ -398,6 +398,16 @@ let memberPassword;
   await page.click('#login-submit');
   await page.waitForURL(/\/app$/);
   check(`login: with the second factor on, sign-in asks for the code ("${asked}"), refuses a wrong one, accepts the right one`);
+
+  // Turning it off takes a current code not used yet: the step after the sign-in's, once the
+  // clock is within one step of it.
+  await page.goto(`${BASE_URL}/app/account`);
+  await page.locator('#totp-state[data-totp=on]').waitFor();
+  while (step() < confirmedAt + 1) await new Promise((r) => setTimeout(r, 500));
+  await page.fill('#totp-disable-code', totp(totpSecret, confirmedAt + 2));
+  await page.click('#totp-disable-form button[type=submit]');
+  await page.locator('#totp-state[data-totp=off]').waitFor();
+  check('account: two-step verification is turned off with a current code');
   await noErrors(errors, 'member');
   await context.close();
 }
