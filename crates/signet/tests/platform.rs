@@ -1090,6 +1090,12 @@ fn members_sign_in_to_cookie_sessions() {
     assert_eq!(other_site.status, 403, "another site's page cannot use the session");
     let made = admin.call("POST", "/api/v1/api-keys", Some(serde_json::json!({"name": "web"})), &[("X-CSRF-Token", &csrf), ("Origin", &server.url)]);
     assert_eq!(made.status, 201, "{}", made.json);
+    // The same server reached by another name (localhost for 127.0.0.1): its own pages work.
+    let port = server.url.rsplit(':').next().expect("port");
+    let by_name = admin.call("POST", "/api/v1/api-keys", Some(serde_json::json!({"name": "web2"})), &[("X-CSRF-Token", &csrf), ("Origin", &format!("http://localhost:{port}")), ("Host", &format!("localhost:{port}"))]);
+    assert_eq!(by_name.status, 201, "{}", by_name.json);
+    let spoofed = admin.call("POST", "/api/v1/api-keys", Some(serde_json::json!({"name": "web3"})), &[("X-CSRF-Token", &csrf), ("Origin", "http://localhost:1")]);
+    assert_eq!(spoofed.status, 403, "an origin that is neither the public URL nor the host asked for");
 
     // A member added by the admin signs in with their first password, changes it, and loses
     // access when removed.

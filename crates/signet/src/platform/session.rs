@@ -135,7 +135,13 @@ fn check_csrf(app: &App, method: &Method, headers: &HeaderMap, s: &Session) -> A
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());
     }
-    let origin_ok = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).is_none_or(|o| o == origin_of(&app.cfg.public_url));
+    // The page's origin is ours: the public URL's, or the host the browser asked for (the same
+    // server reached as localhost, or by another name).
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_ok = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|o| o == origin_of(&app.cfg.public_url) || (host.is_some() && o.split_once("://").map(|(_, h)| h) == host));
     let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
     if !origin_ok || !ct_eq(token.as_bytes(), s.csrf.as_bytes()) {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf", "this request lacks the page's X-CSRF-Token (or comes from another site); reload the page and try again"));
