@@ -9,8 +9,6 @@
 //! see a contract (the routes' extractors and `load` do), or cache images (the browser does,
 //! privately, as `Cache-Control` tells it).
 
-use std::sync::Arc;
-
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hayro::hayro_interpret::InterpreterSettings;
@@ -93,7 +91,7 @@ pub fn render_page(pdf: &[u8], page: usize, width_px: u32) -> Result<Vec<u8>, Re
     let scale = f64::from(width_px) / f64::from(w);
     let height = (f64::from(h) * scale).round().max(1.0);
     if height > f64::from(MAX_HEIGHT) {
-        // Bounded above by MAX_WIDTH / 1 * f32::MAX: a float that fits in u64 saturates.
+        // `as` saturates a float beyond u64's range; the value is only reported.
         return Err(RenderError::TooTall { width: width_px, height: height as u64 });
     }
     // Both are within 1..=8000 here.
@@ -154,7 +152,7 @@ pub async fn page_png(app: &App, c: &Contract, document: &str, page: &str, width
         })?,
     };
     let key = super::init::org_key(app, &c.org).await.map_err(ApiError::internal)?;
-    let bytes = Arc::new(super::ceremony::current_pdf(app, &key, c, &doc.id).await.map_err(ApiError::internal)?);
+    let bytes = super::ceremony::current_pdf(app, &key, c, &doc.id).await.map_err(ApiError::internal)?;
     let png = tokio::task::spawn_blocking(move || render_page(&bytes, page, width))
         .await
         .map_err(|e| ApiError::internal(format!("drawing a page: {e}")))?
