@@ -24,6 +24,7 @@ const ASSETS: &[Asset] = &[
     Asset { name: "favicon.svg", content_type: "image/svg+xml", body: include_bytes!("../../../web/favicon.svg") },
     Asset { name: "app.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../../web/app.js") },
     Asset { name: "verify.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../../web/verify.js") },
+    Asset { name: "sign.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../../web/sign.js") },
 ];
 
 /// `(name, version)` of every asset, the version being 8 bytes of its SHA-256 in hex.

@@ -17,6 +17,7 @@ use serde::Deserialize;
 /// its own file here.
 const CATALOG_FILES: &[(&str, &str)] = &[
     ("common.json", include_str!("../../../web/i18n/common.json")),
+    ("signer.json", include_str!("../../../web/i18n/signer.json")),
 ];
 
 /// The name of the language cookie.
@@ -216,6 +217,8 @@ mod tests {
             include_str!("page.rs"),
             include_str!("../../../web/app.js"),
             include_str!("../../../web/verify.js"),
+            include_str!("sign.rs"),
+            include_str!("../../../web/sign.js"),
         ];
         let mut used = 0;
         for src in sources {

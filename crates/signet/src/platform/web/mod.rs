@@ -1,7 +1,8 @@
 //! The web app's pages, served by `signet serve` itself: the page shell (`page.rs`), the
 //! languages and message catalog (`i18n.rs`), the static files (`assets.rs`), and the pages.
-//! Today one page: `GET /verify`, the public verification page, whose script posts the chosen
-//! PDF to the Open API's `POST /api/v1/verify` and shows the report in plain words.
+//! `GET /verify`, the public verification page, whose script posts the chosen PDF to the Open
+//! API's `POST /api/v1/verify` and shows the report in plain words; `GET /sign`, the signer's
+//! page (`sign.rs`).
 //!
 //! Every answer of this router carries the security headers ([`SECURITY_HEADERS`]); pages are
 //! never cached, assets for an hour. Pages hold no secret and take none in their URLs.
@@ -12,6 +13,7 @@
 pub mod assets;
 pub mod i18n;
 pub mod page;
+pub mod sign;
 
 use axum::Router;
 use axum::extract::Request;
@@ -38,6 +40,7 @@ pub const SECURITY_HEADERS: [(&str, &str); 3] =
 pub fn router(_app: AppState) -> Router<AppState> {
     Router::new()
         .route("/verify", get(verify_page))
+        .route("/sign", get(sign::page))
         .route("/assets/{name}", get(assets::serve))
         .layer(axum::middleware::from_fn(security_headers))
 }
