@@ -1221,3 +1221,96 @@ fn signer_links_become_sessions() {
     assert!(dead.set_cookies.iter().any(|c| c.starts_with("signet_signer=;") && c.contains("Max-Age=0")), "{:?}", dead.set_cookies);
     assert_eq!(signer.call("GET", "/api/v1/signer", None, &[]).status, 401);
 }
+
+/// GET `path` with `headers`: (status, content type, cache control, body bytes).
+fn get_bytes(base: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String, String, Vec<u8>) {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let mut req = agent.get(&format!("{base}{path}"));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let mut r = req.call().expect("request");
+    let header = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let (ct, cc) = (header("content-type"), header("cache-control"));
+    let body = r.body_mut().with_config().limit(64 << 20).read_to_vec().expect("body");
+    (r.status().as_u16(), ct, cc, body)
+}
+
+/// Width and height of a PNG, from its IHDR chunk.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 24 && &png[12..16] == b"IHDR", "not a PNG");
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    (be(&png[16..20]), be(&png[20..24]))
+}
+
+/// Pages drawn as PNG: for the members who may see the contract (API key or session) and for
+/// its signer (link session or token); the width as asked and the height by the page's shape;
+/// clear errors for page 0, a page past the end, a width out of range; 404 for another
+/// organisation, 401 without credentials.
+#[test]
+fn pages_are_drawn_as_pictures_for_members_and_signers() {
+    let server = Server::start(&[]);
+    let client = server.client();
+    let mailbox = Outbox(server.client());
+    let pdf = support::sample_pdf(2);
+    let (c, token, _, _) = sent_contract(&client, &mailbox, &server.url, &pdf, "pictures");
+    let key = format!("Bearer {}", server.creds.api_key);
+    let auth = [("Authorization", key.as_str())];
+    let base = server.url.as_str();
+    let member = |path: &str| get_bytes(base, &format!("/api/v1/contracts/{}/documents/{path}", c.id), &auth);
+
+    // The signer's view tells each page's size, which the picture's shape follows.
+    let signer = Browser::new(base);
+    assert_eq!(signer.call("GET", &format!("/s/{token}"), None, &[]).status, 303);
+    let view = signer.call("GET", "/api/v1/signer", None, &[]);
+    let size = &view.json["contract"]["documents"][0]["page_sizes"][0];
+    let (w, h) = (size[0].as_f64().expect("page width"), size[1].as_f64().expect("page height"));
+    assert!(w > 100.0 && h > 100.0, "{}", view.json);
+    let tall = |width: u32| (f64::from(width) * h / w).round() as u32;
+
+    for width in [200u32, 375, 1000] {
+        let (status, ct, cc, png) = member(&format!("1/pages/1.png?width={width}"));
+        assert_eq!((status, ct.as_str()), (200, "image/png"), "{}", String::from_utf8_lossy(&png));
+        assert!(cc.starts_with("private"), "{cc}");
+        assert_eq!(png_size(&png), (width, tall(width)));
+    }
+    let (status, _, _, png) = member("1/pages/2.png");
+    assert_eq!((status, png_size(&png).0), (200, 800), "the default width");
+
+    // Clear refusals, in the error envelope.
+    for (path, status, code, says) in [
+        ("1/pages/0.png", 422, "invalid_input", "count from 1"),
+        ("1/pages/99.png", 404, "not_found", "2 page(s)"),
+        ("2/pages/1.png", 404, "not_found", "1 document(s)"),
+        ("0/pages/1.png", 422, "invalid_input", "count from 1"),
+        ("1/pages/1.png?width=100", 422, "invalid_input", "between 200 and 2000"),
+        ("1/pages/1.png?width=2001", 422, "invalid_input", "between 200 and 2000"),
+        ("1/pages/1.png?width=wide", 422, "invalid_input", "width"),
+        ("1/pages/one.png", 404, "not_found", "counted from 1"),
+    ] {
+        let (got, ct, _, body) = member(path);
+        let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        assert_eq!((got, ct.as_str(), &json["error"]["code"]), (status, "application/json", &Value::from(code)), "{path}: {json}");
+        assert!(json["error"]["message"].as_str().unwrap_or("").contains(says), "{path}: {json}");
+    }
+
+    // No credentials: 401. Another organisation: the same 404 as a contract that does not exist.
+    let path = format!("/api/v1/contracts/{}/documents/1/pages/1.png", c.id);
+    assert_eq!(get_bytes(base, &path, &[]).0, 401);
+    let other = format!("Bearer {}", server.create_org("Pictures Other", "pictures-other@example.com").api_key);
+    let (status, _, _, body) = get_bytes(base, &path, &[("Authorization", &other)]);
+    let missing = get_bytes(base, "/api/v1/contracts/ct_missing/documents/1/pages/1.png", &[("Authorization", &other)]);
+    assert_eq!((status, &body), (404, &missing.3), "another organisation's contract is just not found");
+
+    // The signer, through the link's session and through the token.
+    let cookie = signer.cookie_header();
+    let (status, ct, cc, png) = get_bytes(base, "/api/v1/signer/pages/1/2.png?width=375&v=sent-0", &[("Cookie", &cookie)]);
+    assert_eq!((status, ct.as_str()), (200, "image/png"));
+    assert!(cc.starts_with("private"), "{cc}");
+    assert_eq!(png_size(&png), (375, tall(375)));
+    let (status, _, _, png) = get_bytes(base, &format!("/api/v1/signing/{token}/pages/1/1.png?width=400"), &[]);
+    assert_eq!((status, png_size(&png)), (200, (400, tall(400))));
+    assert_eq!(get_bytes(base, "/api/v1/signer/pages/1/3.png", &[("Cookie", &cookie)]).0, 404);
+    assert_eq!(get_bytes(base, "/api/v1/signer/pages/1/1.png", &[]).0, 401, "no session");
+    assert_eq!(get_bytes(base, "/api/v1/signing/not-a-real-token-at-all-0000/pages/1/1.png", &[]).0, 404, "unknown link");
+}

@@ -437,3 +437,93 @@ fn the_sender_pages_in_a_browser() {
         assert!(shots.join(shot).is_file(), "no screenshot {shot}");
     }
 }
+
+/// The signer's page in Chromium on a phone (375×812, touch): two signers in order through
+/// their mailed links — the first fills a text field and a check box and draws, the second
+/// types a Chinese name in Chinese — then the signed PDF, which `signet verify` and pyHanko
+/// accept; a decline with a reason on another contract; a dead link's message.
+#[test]
+fn the_signers_page_in_a_browser() {
+    let Some(chromium) = browser_tools() else { return };
+    let server = Server::start(&[]);
+    let client = server.client();
+    let (a, b, d) = ("wang.wu@example.com", "li.si@example.com", "zhao.liu@example.com");
+
+    // The page's HTTP answer: its shell, security headers, no token needed to load it.
+    let (status, h, html) = get(&format!("{}/sign", server.url), &[]);
+    assert_eq!(status, 200);
+    assert_security_headers(&h, "/sign");
+    assert_eq!(header(&h, "cache-control"), "no-store");
+    assert!(html.contains("autocomplete=\"one-time-code\"") && html.contains("/assets/sign.js?v="), "{html}");
+
+    let mut meta = ContractMetadata::new("房屋租赁合同 Lease");
+    meta.recipients.push(NewRecipient::signer("Wang Wu", a, 1));
+    meta.recipients.push(NewRecipient::signer("李四", b, 2));
+    meta.fields.push(NewField::signature(a, 1, [60.0, 60.0, 260.0, 120.0]));
+    meta.fields.push(NewField::new(signet_client::FieldKind::Text, a, 1, [60.0, 140.0, 260.0, 160.0]));
+    meta.fields.push(NewField::new(signet_client::FieldKind::Checkbox, a, 1, [280.0, 142.0, 294.0, 156.0]));
+    meta.fields.push(NewField::signature(b, 2, [320.0, 60.0, 520.0, 120.0]));
+    meta.send = true;
+    let c = client.create_contract(&[("lease.pdf", &support::sample_pdf(2))], &meta).expect("create the contract");
+    let mut other = ContractMetadata::new("Service agreement 服务协议");
+    other.recipients.push(NewRecipient::signer("Zhao Liu", d, 1));
+    other.fields.push(NewField::signature(d, 1, [60.0, 60.0, 260.0, 120.0]));
+    other.send = true;
+    let declined = client.create_contract(&[("service.pdf", &support::sample_pdf(1))], &other).expect("create the second contract");
+
+    let shots = workspace().join("target/web-screenshots");
+    std::fs::create_dir_all(&shots).expect("the screenshot directory");
+    let mut cmd = Command::new("node");
+    cmd.arg(workspace().join("tests/web/sign.spec.mjs"))
+        .env("BASE_URL", &server.url)
+        .env("CHROMIUM", &chromium)
+        .env("API_KEY", &server.creds.api_key)
+        .env("SIGNER_1", a)
+        .env("SIGNER_2", b)
+        .env("DECLINER", d)
+        .env("SCREENSHOT_DIR", &shots);
+    let out = support::run(cmd, BROWSER_TIMEOUT);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    println!("{text}");
+    assert!(out.status.success(), "tests/web/sign.spec.mjs failed ({}):\n{text}\nserver:\n{}", out.status, server.stderr());
+    for shot in ["sign-code-en.png", "sign-draw-en.png", "sign-typed-zh.png", "sign-done-zh.png", "sign-declined-en.png", "sign-dead-link-en.png"] {
+        assert!(shots.join(shot).is_file(), "no screenshot {shot}");
+    }
+
+    // What the browsers did, seen through the API.
+    let c = client.contract(&c.id).expect("the contract");
+    assert_eq!(c.status, Status::Completed);
+    assert_eq!(client.contract(&declined.id).expect("the second contract").status, Status::Declined);
+    let events = client.events(&declined.id).expect("its events");
+    let reason = events.iter().find(|e| e.kind == "declined").and_then(|e| e.data.get("reason")).and_then(Value::as_str).unwrap_or_default().to_owned();
+    assert!(reason.contains("wrong rent"), "the reason typed on the page: {reason:?}");
+    let key = format!("Bearer {}", server.creds.api_key);
+    let (status, _, body) = get(&format!("{}/api/v1/contracts/{}", server.url, c.id), &[("authorization", &key)]);
+    assert_eq!(status, 200, "{body}");
+    let contract: Value = serde_json::from_str(&body).expect("the contract as JSON");
+    let values: Vec<(&str, &str)> = contract["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| (f["type"].as_str().unwrap_or(""), f["value"].as_str().unwrap_or("")))
+        .collect();
+    assert!(values.contains(&("text", "Flat 3B, 12 Garden Road")) && values.contains(&("checkbox", "true")), "{values:?}");
+
+    // The signed PDF: valid for signet verify and for pyHanko.
+    let pdf = client.document(&c.id, 1).expect("the signed document");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("signed.pdf");
+    std::fs::write(&file, &pdf).expect("write the signed PDF");
+    let root = server.root_pem();
+    let out = server.signet(["verify".as_ref(), "--json".as_ref(), "--trust".as_ref(), root.as_os_str(), file.as_os_str()] as [&std::ffi::OsStr; 5]);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("signet.verify/v1 JSON");
+    assert_eq!((out.status.code(), &report["verdict"]), (Some(0), &Value::from("VALID")), "{report:#}");
+    let sigs = report["signatures"].as_array().expect("signatures");
+    let subjects: Vec<&str> = sigs.iter().filter_map(|s| s["signer"]["subject"].as_str()).collect();
+    assert!(subjects.first().is_some_and(|s| s.contains("Wang Wu")) && subjects.get(1).is_some_and(|s| s.contains("李四")), "{subjects:?}");
+    let fields: Vec<String> = sigs.iter().filter(|s| s["kind"] == "signature").filter_map(|s| s["field"].as_str()).map(str::to_owned).collect();
+    assert_eq!(fields.len(), 2, "{report:#}");
+    if let Some(pyhanko) = support::pyhanko() {
+        support::pyhanko_validate(&pyhanko, &root, &file, &fields);
+    }
+}

@@ -339,6 +339,7 @@ pub fn router(app: AppState) -> Router {
         .route("/api/v1/contracts/{id}/remind", post(remind_contract))
         .route("/api/v1/contracts/{id}/events", get(contract_events))
         .route("/api/v1/contracts/{id}/document", get(contract_document))
+        .route("/api/v1/contracts/{id}/documents/{n}/pages/{page}", get(contract_page_image))
         .route("/api/v1/contracts/{id}/evidence", get(contract_evidence))
         .route("/api/v1/contracts/{id}/evidence-bundle", get(contract_bundle))
         .route("/api/v1/verify", post(verify_pdf))
@@ -348,12 +349,14 @@ pub fn router(app: AppState) -> Router {
         .route("/api/v1/signing/{token}/sign", post(super::ceremony::sign))
         .route("/api/v1/signing/{token}/decline", post(super::ceremony::decline))
         .route("/api/v1/signing/{token}/evidence", get(super::ceremony::evidence))
+        .route("/api/v1/signing/{token}/pages/{document}/{page}", get(super::ceremony::page_image))
         .route("/api/v1/signer", get(super::ceremony::view))
         .route("/api/v1/signer/document", get(super::ceremony::document))
         .route("/api/v1/signer/code", post(super::ceremony::send_code))
         .route("/api/v1/signer/sign", post(super::ceremony::sign))
         .route("/api/v1/signer/decline", post(super::ceremony::decline))
         .route("/api/v1/signer/evidence", get(super::ceremony::evidence))
+        .route("/api/v1/signer/pages/{document}/{page}", get(super::ceremony::page_image))
         .route("/api/v1/session", post(super::session::sign_in).get(super::session::whoami))
         .route("/api/v1/session/logout", post(super::session::sign_out))
         .route("/api/v1/session/password", post(super::session::change_password))
@@ -475,7 +478,11 @@ pub fn contract_json_public(c: &Contract) -> Value {
         "title": c.title,
         "status": c.status.as_str(),
         "deadline": c.deadline,
-        "documents": c.documents.iter().enumerate().map(|(i, d)| json!({"document": i + 1, "name": d.name, "sha256": d.sha256, "pages": d.pages.len()})).collect::<Vec<_>>(),
+        "documents": c.documents.iter().enumerate().map(|(i, d)| json!({
+            "document": i + 1, "name": d.name, "sha256": d.sha256, "pages": d.pages.len(),
+            // Width and height of each page in points, to place fields over the page images.
+            "page_sizes": d.pages.iter().map(|&(w, h)| [w, h]).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
         "signers": c.recipients.iter().filter(|r| r.signs()).map(|r| json!({"name": r.name, "order": r.order, "signed": r.status == signet_domain::contract::RecipientStatus::Signed})).collect::<Vec<_>>(),
     })
 }
@@ -842,6 +849,18 @@ struct DocQuery {
 async fn contract_document(State(app): State<AppState>, Auth(actor): Auth, Path(id): Path<String>, Query(q): Query<DocQuery>) -> ApiResult<Response> {
     let (c, _) = load(&app, &actor, &id).await?;
     document_response(&app, &c, q.document.unwrap_or(1)).await
+}
+
+/// `GET /api/v1/contracts/{id}/documents/{n}/pages/{page}.png?width=`: a page of the
+/// contract's current PDF as a picture, for the members who may see the contract.
+async fn contract_page_image(
+    State(app): State<AppState>,
+    Auth(actor): Auth,
+    Path((id, n, page)): Path<(String, String, String)>,
+    Query(q): Query<super::render::WidthQuery>,
+) -> ApiResult<Response> {
+    let (c, _) = load(&app, &actor, &id).await?;
+    super::render::page_png(&app, &c, &n, &page, q.width()?).await
 }
 
 async fn contract_evidence(State(app): State<AppState>, Auth(actor): Auth, Path(id): Path<String>) -> ApiResult<Response> {

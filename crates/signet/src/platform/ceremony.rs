@@ -7,11 +7,11 @@
 //! wrong tries, at most five codes per fifteen minutes per signer, compared in constant time,
 //! usable once; codes never reach a log.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
 
 use axum::Json;
-use axum::extract::{Extension, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse as _, Response};
 use serde::Deserialize;
@@ -236,6 +236,22 @@ pub async fn document(State(app): State<AppState>, link_ref: LinkRef, Query(q): 
         return Err(ApiError::new(StatusCode::CONFLICT, "wrong_state", "the sender voided this contract"));
     }
     super::api::document_response(&app, &c, q.document.unwrap_or(1)).await
+}
+
+/// `GET /api/v1/signing/{token}/pages/{document}/{page}.png?width=` (and the signer
+/// session's `/api/v1/signer/pages/…`): a page of the current PDF as a picture.
+pub async fn page_image(
+    State(app): State<AppState>,
+    link_ref: LinkRef,
+    Path(params): Path<HashMap<String, String>>,
+    Query(q): Query<super::render::WidthQuery>,
+) -> ApiResult<Response> {
+    let (_, c, _) = open_link(&app, &link_ref.hash).await?;
+    if matches!(c.status, Status::Voided) {
+        return Err(ApiError::new(StatusCode::CONFLICT, "wrong_state", "the sender voided this contract"));
+    }
+    let param = |name: &str| params.get(name).map(String::as_str).unwrap_or_default();
+    super::render::page_png(&app, &c, param("document"), param("page"), q.width()?).await
 }
 
 /// `GET /api/v1/signing/{token}/evidence`: the evidence report, once the contract is complete.

@@ -9,6 +9,7 @@
 //! - `api.rs` — the `/api/v1` routes, authentication by API key, and the service calls;
 //! - `blobs.rs` — documents at rest: each sealed with its own data key under the
 //!   organisation's key;
+//! - `render.rs` — page images: a page of a contract's PDF drawn as a PNG (`hayro`);
 //! - `session.rs` — web sessions: members signing in (password, optional TOTP), signers whose
 //!   link becomes a session, CSRF and sign-in limits;
 //! - `web/` — the web pages (page shell, languages, assets; the public `/verify` page, the
@@ -26,6 +27,7 @@ pub mod error;
 pub mod evidence;
 pub mod init;
 pub mod mail;
+pub mod render;
 pub mod session;
 pub mod signing;
 pub mod web;

@@ -18,6 +18,7 @@ use serde::Deserialize;
 const CATALOG_FILES: &[(&str, &str)] = &[
     ("common.json", include_str!("../../../web/i18n/common.json")),
     ("sender.json", include_str!("../../../web/i18n/sender.json")),
+    ("signer.json", include_str!("../../../web/i18n/signer.json")),
 ];
 
 /// The name of the language cookie.
@@ -224,6 +225,8 @@ mod tests {
             include_str!("../../../web/contract.js"),
             include_str!("../../../web/admin.js"),
             include_str!("../../../web/account.js"),
+            include_str!("sign.rs"),
+            include_str!("../../../web/sign.js"),
         ];
         let mut used = 0;
         for src in sources {

@@ -2,7 +2,8 @@
 //! languages and message catalog (`i18n.rs`), the static files (`assets.rs`), and the pages.
 //! The public verification page `GET /verify`, whose script posts the chosen PDF to the Open
 //! API's `POST /api/v1/verify` and shows the report in plain words; the sender's and
-//! administrator's pages behind the login (`sender.rs`: `/`, `/login`, `/app…`).
+//! administrator's pages behind the login (`sender.rs`: `/`, `/login`, `/app…`); `GET /sign`,
+//! the signer's page (`sign.rs`).
 //!
 //! Every answer of this router carries the security headers ([`SECURITY_HEADERS`]); pages are
 //! never cached, assets for an hour. Pages hold no secret and take none in their URLs.
@@ -15,6 +16,7 @@ pub mod assets;
 pub mod i18n;
 pub mod page;
 pub mod sender;
+pub mod sign;
 
 use axum::Router;
 use axum::extract::Request;
@@ -48,6 +50,7 @@ pub fn router(_app: AppState) -> Router<AppState> {
         .route("/app/contracts/{id}", get(sender::contract_page))
         .route("/app/admin", get(sender::admin_page))
         .route("/app/account", get(sender::account_page))
+        .route("/sign", get(sign::page))
         .route("/assets/{name}", get(assets::serve))
         .layer(axum::middleware::from_fn(security_headers))
 }
