@@ -408,39 +408,7 @@ impl Contract {
         if !recipients.iter().any(Recipient::signs) {
             return Err(DomainError::invalid("recipients", "at least one recipient must sign"));
         }
-        let mut fields = Vec::new();
-        for (i, f) in new.fields.into_iter().enumerate() {
-            let at = |x: &str| format!("fields[{i}].{x}");
-            let key = f.recipient.trim().to_ascii_lowercase();
-            let key_phone = key.replace([' ', '-'], "");
-            let Some(r) = recipients
-                .iter()
-                .find(|r| r.email.as_deref() == Some(key.as_str()) || r.phone.as_deref() == Some(key_phone.as_str()))
-            else {
-                return Err(DomainError::invalid(at("recipient"), format!("{:?} is not one of the recipients", f.recipient)));
-            };
-            if !r.signs_pdf() {
-                return Err(DomainError::invalid(at("recipient"), "copy recipients and approvers fill no fields"));
-            }
-            if f.kind == FieldKind::Seal && !matches!(r.role, RecipientRole::CompanySigner { .. }) {
-                return Err(DomainError::invalid(at("type"), "only a company representative applies a seal"));
-            }
-            let Some(doc) = new.documents.get(f.document) else {
-                return Err(DomainError::invalid(at("document"), format!("there is no document {}", f.document + 1)));
-            };
-            let Some(&(w, h)) = (f.page as usize).checked_sub(1).and_then(|p| doc.pages.get(p)) else {
-                return Err(DomainError::invalid(at("page"), format!("{} has {} page(s); pages count from 1", doc.name, doc.pages.len())));
-            };
-            let [x1, y1, x2, y2] = f.rect;
-            let finite = f.rect.iter().all(|v| v.is_finite());
-            if !finite || x1 < 0.0 || y1 < 0.0 || x2 > w || y2 > h || x2 - x1 < 4.0 || y2 - y1 < 4.0 {
-                return Err(DomainError::invalid(
-                    at("rect"),
-                    format!("[x1,y1,x2,y2] must lie on the {w:.0}×{h:.0} pt page, x1<x2, y1<y2, at least 4 pt wide and high"),
-                ));
-            }
-            fields.push(Field { id: f.id, recipient: r.id.clone(), document: f.document, kind: f.kind, page: f.page, rect: f.rect, value: None });
-        }
+        let fields = validate_fields(&recipients, &new.documents, new.fields)?;
         let contract = Contract {
             id: new.id,
             org: actor.org.clone(),
@@ -458,6 +426,18 @@ impl Contract {
         };
         let event = ContractEvent::new(EventKind::Created, now, &actor.principal).with("title", contract.title.clone());
         Ok((contract, event))
+    }
+
+    /// Replaces a draft's fields (placed by the sender, e.g. on the web page), checked as
+    /// [`Contract::create`] checks them. Only drafts; the event is `fields_set`.
+    pub fn set_fields(&mut self, actor: &Actor, fields: Vec<NewField>, now: Millis) -> Result<ContractEvent, DomainError> {
+        self.check_visible(actor)?;
+        actor.require(Permission::SendContracts, "placing fields")?;
+        if self.status != Status::Draft {
+            return Err(self.wrong_state("given new fields"));
+        }
+        self.fields = validate_fields(&self.recipients, &self.documents, fields)?;
+        Ok(ContractEvent::new(EventKind::FieldsSet, now, &actor.principal).with("fields", self.fields.len().to_string()))
     }
 
     /// Whether `actor` may see this contract: same organisation, and either all contracts are
@@ -690,6 +670,46 @@ impl Contract {
     }
 }
 
+/// Checks fields given by recipient email or phone against the recipients and documents: each
+/// belongs to a recipient who fills fields, a seal to a company representative, and lies on its
+/// page. Answers the fields with recipient ids, or the first problem, named `fields[i].…`.
+fn validate_fields(recipients: &[Recipient], documents: &[Document], new: Vec<NewField>) -> Result<Vec<Field>, DomainError> {
+    let mut fields = Vec::new();
+    for (i, f) in new.into_iter().enumerate() {
+        let at = |x: &str| format!("fields[{i}].{x}");
+        let key = f.recipient.trim().to_ascii_lowercase();
+        let key_phone = key.replace([' ', '-'], "");
+        let Some(r) = recipients
+            .iter()
+            .find(|r| r.email.as_deref() == Some(key.as_str()) || r.phone.as_deref() == Some(key_phone.as_str()))
+        else {
+            return Err(DomainError::invalid(at("recipient"), format!("{:?} is not one of the recipients", f.recipient)));
+        };
+        if !r.signs_pdf() {
+            return Err(DomainError::invalid(at("recipient"), "copy recipients and approvers fill no fields"));
+        }
+        if f.kind == FieldKind::Seal && !matches!(r.role, RecipientRole::CompanySigner { .. }) {
+            return Err(DomainError::invalid(at("type"), "only a company representative applies a seal"));
+        }
+        let Some(doc) = documents.get(f.document) else {
+            return Err(DomainError::invalid(at("document"), format!("there is no document {}", f.document + 1)));
+        };
+        let Some(&(w, h)) = (f.page as usize).checked_sub(1).and_then(|p| doc.pages.get(p)) else {
+            return Err(DomainError::invalid(at("page"), format!("{} has {} page(s); pages count from 1", doc.name, doc.pages.len())));
+        };
+        let [x1, y1, x2, y2] = f.rect;
+        let finite = f.rect.iter().all(|v| v.is_finite());
+        if !finite || x1 < 0.0 || y1 < 0.0 || x2 > w || y2 > h || x2 - x1 < 4.0 || y2 - y1 < 4.0 {
+            return Err(DomainError::invalid(
+                at("rect"),
+                format!("[x1,y1,x2,y2] must lie on the {w:.0}×{h:.0} pt page, x1<x2, y1<y2, at least 4 pt wide and high"),
+            ));
+        }
+        fields.push(Field { id: f.id, recipient: r.id.clone(), document: f.document, kind: f.kind, page: f.page, rect: f.rect, value: None });
+    }
+    Ok(fields)
+}
+
 fn order_is_invalid(order: u32) -> bool {
     !(1..=1000).contains(&order)
 }
@@ -766,6 +786,32 @@ mod tests {
 
     fn kinds(events: &[ContractEvent]) -> Vec<(&'static str, Option<&str>)> {
         events.iter().map(|e| (e.kind.as_str(), e.recipient.as_deref())).collect()
+    }
+
+    #[test]
+    fn a_drafts_fields_are_replaced_and_checked_like_at_creation() {
+        let sender = actor("org_a", "usr_s", Role::Sender);
+        let mut n = new_contract();
+        n.fields.clear();
+        let (mut c, _) = Contract::create(&sender, n, T0).unwrap();
+        assert_eq!(c.send(&sender, T0 + 1).unwrap_err().code(), "invalid_input", "no signature field yet");
+        let e = c.set_fields(&sender, vec![field("fld_1", "a@example.com", FieldKind::Signature), field("fld_2", "b@example.com", FieldKind::Seal)], T0 + 2).unwrap();
+        assert_eq!((e.kind.as_str(), e.data.get("fields").map(String::as_str)), ("fields_set", Some("2")));
+        assert_eq!(c.fields.len(), 2);
+        assert_eq!(c.fields[1].recipient, "rcp_b");
+        // A bad field changes nothing.
+        let mut bad = field("fld_3", "a@example.com", FieldKind::Date);
+        bad.rect = [500.0, 100.0, 700.0, 160.0];
+        assert_eq!(c.set_fields(&sender, vec![bad], T0 + 3).unwrap_err(), DomainError::invalid("fields[0].rect", "[x1,y1,x2,y2] must lie on the 595×842 pt page, x1<x2, y1<y2, at least 4 pt wide and high"));
+        assert_eq!(c.set_fields(&sender, vec![field("fld_4", "a@example.com", FieldKind::Seal)], T0 + 3).unwrap_err().code(), "invalid_input");
+        assert_eq!(c.set_fields(&sender, vec![field("fld_5", "c@example.com", FieldKind::Text)], T0 + 3).unwrap_err().code(), "invalid_input");
+        assert_eq!(c.fields.len(), 2);
+        // Others see nothing; members may not place; a sent contract keeps its fields.
+        assert_eq!(c.set_fields(&actor("org_b", "usr_x", Role::Admin), vec![], T0 + 3).unwrap_err(), DomainError::NotFound);
+        assert_eq!(c.set_fields(&actor("org_a", "usr_m", Role::Member), vec![], T0 + 3).unwrap_err(), DomainError::NotFound);
+        c.send(&sender, T0 + 4).unwrap();
+        assert_eq!(c.set_fields(&sender, vec![], T0 + 5).unwrap_err().code(), "wrong_state");
+        assert_eq!(EventKind::parse("fields_set"), Some(EventKind::FieldsSet));
     }
 
     #[test]

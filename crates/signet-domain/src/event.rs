@@ -14,6 +14,8 @@ use crate::Millis;
 pub enum EventKind {
     /// The contract was created (draft).
     Created,
+    /// The sender placed (replaced) the fields of a draft.
+    FieldsSet,
     /// The sender sent it.
     Sent,
     /// A recipient was sent their link (or, for copies, the result).
@@ -46,7 +48,7 @@ impl EventKind {
     /// Parses an event name.
     pub fn parse(s: &str) -> Option<EventKind> {
         use EventKind::*;
-        [Created, Sent, Notified, Opened, CodeSent, CodeVerified, CodeFailed, Signed, Approved, Declined, Voided, Expired, Reminded, Completed]
+        [Created, FieldsSet, Sent, Notified, Opened, CodeSent, CodeVerified, CodeFailed, Signed, Approved, Declined, Voided, Expired, Reminded, Completed]
             .into_iter()
             .find(|k| k.as_str() == s)
     }
@@ -55,6 +57,7 @@ impl EventKind {
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::Created => "created",
+            EventKind::FieldsSet => "fields_set",
             EventKind::Sent => "sent",
             EventKind::Notified => "notified",
             EventKind::Opened => "opened",

@@ -1314,3 +1314,91 @@ fn pages_are_drawn_as_pictures_for_members_and_signers() {
     assert_eq!(get_bytes(base, "/api/v1/signer/pages/1/1.png", &[]).0, 401, "no session");
     assert_eq!(get_bytes(base, "/api/v1/signing/not-a-real-token-at-all-0000/pages/1/1.png", &[]).0, 404, "unknown link");
 }
+
+/// `POST /api/v1/contracts/{id}/fields` replaces a draft's fields (by rect or keyword, checked
+/// as at creation); a sent contract keeps its fields (409), another organisation's is not found
+/// (404), a rect off the page is 422; once a signer has a signature field, the draft is sent.
+#[test]
+fn a_drafts_fields_are_replaced_then_it_is_sent() {
+    let server = Server::start(&[]);
+    let client = server.client();
+    let (a, b) = ("place-a@example.com", "place-b@example.com");
+    let mut meta = ContractMetadata::new("Placed on the page 页面放置");
+    meta.recipients.push(NewRecipient::signer("张三", a, 1));
+    meta.recipients.push(NewRecipient::signer("Li Si", b, 2));
+    let draft = client.create_contract(&[("placed.pdf", &support::sample_pdf(2))], &meta).expect("a draft without fields");
+    assert_eq!(draft.status, Status::Draft);
+    refused(client.send(&draft.id), 422, "invalid_input");
+
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let post = |key: &str, id: &str, body: &Value| -> (u16, Value) {
+        let mut r = agent
+            .post(&format!("{}/api/v1/contracts/{id}/fields", server.url))
+            .header("Authorization", &format!("Bearer {key}"))
+            .header("Content-Type", "application/json")
+            .send(body.to_string().as_bytes())
+            .expect("POST …/fields");
+        let text = r.body_mut().read_to_string().unwrap_or_default();
+        (r.status().as_u16(), serde_json::from_str(&text).unwrap_or(Value::Null))
+    };
+    let key = server.creds.api_key.clone();
+
+    // Contract JSON lists each page's size, for pages that place fields over page pictures.
+    let (status, c) = post(&key, &draft.id, &serde_json::json!({"fields": []}));
+    assert_eq!(status, 200, "{c}");
+    assert_eq!(c["documents"][0]["page_sizes"].as_array().map(Vec::len), Some(2), "{c}");
+    let [w, h] = [c["documents"][0]["page_sizes"][0][0].as_f64().unwrap_or(0.0), c["documents"][0]["page_sizes"][0][1].as_f64().unwrap_or(0.0)];
+    assert!(w > 500.0 && h > 800.0, "an A4 page: {w}×{h}");
+
+    // A rect off the page, a recipient who is not there, a seal for a plain signer: 422, nothing changed.
+    for (bad, says) in [
+        (serde_json::json!({"recipient": a, "type": "signature", "page": 1, "rect": [500.0, 100.0, 700.0, 160.0]}), "fields[0].rect"),
+        (serde_json::json!({"recipient": "nobody@example.com", "type": "signature", "page": 1, "rect": RECT_1}), "fields[0].recipient"),
+        (serde_json::json!({"recipient": a, "type": "seal", "page": 1, "rect": RECT_1}), "fields[0].type"),
+        (serde_json::json!({"recipient": a, "type": "signature", "page": 3, "rect": RECT_1}), "fields[0].page"),
+    ] {
+        let (status, e) = post(&key, &draft.id, &serde_json::json!({"fields": [bad]}));
+        assert_eq!((status, e["error"]["code"].as_str()), (422, Some("invalid_input")), "{e}");
+        assert!(e["error"]["message"].as_str().unwrap_or("").contains(says), "{says}: {e}");
+    }
+    let (status, e) = post(&key, &draft.id, &serde_json::json!({"fields": [{"recipient": a, "type": "signature", "keyword": "no such words"}]}));
+    assert_eq!((status, e["error"]["code"].as_str()), (422, Some("keyword_not_found")), "{e}");
+
+    // Placed by rect and by keyword (read from the stored document); placing again replaces.
+    let fields = serde_json::json!({"fields": [
+        {"recipient": a, "type": "text", "page": 1, "rect": [60.0, 140.0, 260.0, 160.0]},
+        {"recipient": b, "type": "signature", "page": 2, "rect": RECT_2},
+    ]});
+    let (status, c) = post(&key, &draft.id, &fields);
+    assert_eq!((status, c["fields"].as_array().map(Vec::len)), (200, Some(2)), "{c}");
+    let fields = serde_json::json!({"fields": [
+        {"recipient": a, "type": "signature", "keyword": "Page 1 of 2"},
+        {"recipient": a, "type": "date", "document": 1, "page": 1, "rect": [300.0, 60.0, 410.0, 80.0]},
+        {"recipient": b, "type": "signature", "page": 2, "rect": RECT_2},
+    ]});
+    let (status, c) = post(&key, &draft.id, &fields);
+    assert_eq!(status, 200, "{c}");
+    let placed: Vec<(&str, &str, u64)> = c["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| (f["recipient"].as_str().unwrap_or(""), f["type"].as_str().unwrap_or(""), f["page"].as_u64().unwrap_or(0)))
+        .collect();
+    assert_eq!(placed, [(a, "signature", 1), (a, "date", 1), (b, "signature", 2)]);
+    assert_eq!(c["fields"][2]["rect"], serde_json::json!(RECT_2));
+
+    // Another organisation: not found, like an id that does not exist.
+    let other = server.create_org("Placing Other", "placing-other@example.com");
+    let (status, theirs) = post(&other.api_key, &draft.id, &fields);
+    let (_, missing) = post(&other.api_key, "ct_missing", &fields);
+    assert_eq!((status, &theirs), (404, &missing), "{theirs}");
+
+    // Sent: the fields stay as they are.
+    let sent = client.send(&draft.id).expect("send once every signer has a signature field");
+    assert_eq!(sent.status, Status::Sent);
+    let (status, e) = post(&key, &draft.id, &fields);
+    assert_eq!((status, e["error"]["code"].as_str()), (409, Some("wrong_state")), "{e}");
+    let kinds: Vec<String> = client.events(&draft.id).expect("events").iter().map(|e| e.kind.clone()).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "fields_set").count(), 3, "{kinds:?}");
+    assert!(kinds.iter().position(|k| k == "fields_set") < kinds.iter().position(|k| k == "sent"), "{kinds:?}");
+}

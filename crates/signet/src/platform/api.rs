@@ -335,6 +335,7 @@ pub fn router(app: AppState) -> Router {
         .route("/api/v1/contracts", post(create_contract).get(list_contracts))
         .route("/api/v1/contracts/{id}", get(get_contract))
         .route("/api/v1/contracts/{id}/send", post(send_contract))
+        .route("/api/v1/contracts/{id}/fields", post(set_contract_fields))
         .route("/api/v1/contracts/{id}/void", post(void_contract))
         .route("/api/v1/contracts/{id}/remind", post(remind_contract))
         .route("/api/v1/contracts/{id}/events", get(contract_events))
@@ -499,7 +500,11 @@ pub fn contract_json(c: &Contract) -> Value {
         "sent_at": c.sent_at,
         "finished_at": c.finished_at,
         "deadline": c.deadline,
-        "documents": c.documents.iter().map(|d| json!({"id": d.id, "name": d.name, "sha256": d.sha256, "pages": d.pages.len()})).collect::<Vec<_>>(),
+        "documents": c.documents.iter().map(|d| json!({
+            "id": d.id, "name": d.name, "sha256": d.sha256, "pages": d.pages.len(),
+            // Width and height of each page in points, to place fields over the page images.
+            "page_sizes": d.pages.iter().map(|&(w, h)| [w, h]).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
         "recipients": c.recipients.iter().map(|r| json!({
             "id": r.id,
             "name": r.name,
@@ -605,6 +610,46 @@ fn find_keyword(bytes: &[u8], keyword: &str, page: Option<u32>, occurrence: usiz
     Ok(Some((u32::try_from(hit.page).unwrap_or(u32::MAX), hit.rect, page_box)))
 }
 
+/// The fields of a request (`metadata.fields`, or the body of `POST …/fields`) as the domain
+/// takes them: documents count from 1, and a field placed by keyword is found in the text of
+/// `documents` (each document's bytes, in order).
+fn resolve_fields(metas: Vec<MetaField>, documents: &[&[u8]]) -> ApiResult<Vec<NewField>> {
+    let mut fields = Vec::new();
+    for (i, f) in metas.into_iter().enumerate() {
+        let kind = FieldKind::parse(&f.kind).map_err(|e| ApiError::invalid(format!("fields[{i}].{e}")))?;
+        let document = f.document.checked_sub(1).ok_or_else(|| ApiError::invalid(format!("fields[{i}].document: documents count from 1")))?;
+        let (page, rect) = match (f.keyword.as_deref().map(str::trim), f.page, f.rect) {
+            (Some(_), _, Some(_)) => return Err(ApiError::invalid(format!("fields[{i}]: give either rect or keyword, not both"))),
+            (Some(""), _, None) => return Err(ApiError::invalid(format!("fields[{i}].keyword: the keyword is empty"))),
+            (Some(keyword), page, None) => {
+                let bytes = documents
+                    .get(document)
+                    .ok_or_else(|| ApiError::invalid(format!("fields[{i}].document: there are {} document(s)", documents.len())))?;
+                let occurrence = f.occurrence.unwrap_or(1);
+                if occurrence == 0 {
+                    return Err(ApiError::invalid(format!("fields[{i}].occurrence: occurrences count from 1")));
+                }
+                let found = tokio::task::block_in_place(|| find_keyword(bytes, keyword, page, occurrence))
+                    .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_pdf", format!("fields[{i}].keyword: the text of document {} cannot be searched: {e}", f.document)))?;
+                let Some((page, anchor, page_box)) = found else {
+                    let place = page.map(|p| format!(" on page {p}")).unwrap_or_default();
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "keyword_not_found",
+                        format!("fields[{i}].keyword: {keyword:?} (occurrence {occurrence}) is not in the text of document {}{place}; check the spelling, or place the field by page and rect", f.document),
+                    ));
+                };
+                let rect = signet_domain::contract::place_by_keyword(kind, anchor, page_box, f.size, f.offset).map_err(|e| ApiError::invalid(format!("fields[{i}].{e}")))?;
+                (page, rect)
+            }
+            (None, Some(page), Some(rect)) => (page, rect),
+            (None, ..) => return Err(ApiError::invalid(format!("fields[{i}]: give page (from 1) and rect [x1,y1,x2,y2] in PDF points, or a keyword to place it by"))),
+        };
+        fields.push(NewField { id: new_id("fld"), recipient: f.recipient, document, kind, page, rect });
+    }
+    Ok(fields)
+}
+
 fn default_document() -> usize {
     1
 }
@@ -706,39 +751,8 @@ async fn create_contract(
         };
         recipients.push(NewRecipient { id: new_id("rcp"), name: r.name, email: r.email, phone: r.phone, role, order: r.order, lang: r.lang });
     }
-    let mut fields = Vec::new();
-    for (i, f) in meta.fields.into_iter().enumerate() {
-        let kind = FieldKind::parse(&f.kind).map_err(|e| ApiError::invalid(format!("fields[{i}].{e}")))?;
-        let document = f.document.checked_sub(1).ok_or_else(|| ApiError::invalid(format!("fields[{i}].document: documents count from 1")))?;
-        let (page, rect) = match (f.keyword.as_deref().map(str::trim), f.page, f.rect) {
-            (Some(_), _, Some(_)) => return Err(ApiError::invalid(format!("fields[{i}]: give either rect or keyword, not both"))),
-            (Some(""), _, None) => return Err(ApiError::invalid(format!("fields[{i}].keyword: the keyword is empty"))),
-            (Some(keyword), page, None) => {
-                let (_, bytes) = documents
-                    .get(document)
-                    .ok_or_else(|| ApiError::invalid(format!("fields[{i}].document: there are {} document(s)", documents.len())))?;
-                let occurrence = f.occurrence.unwrap_or(1);
-                if occurrence == 0 {
-                    return Err(ApiError::invalid(format!("fields[{i}].occurrence: occurrences count from 1")));
-                }
-                let found = tokio::task::block_in_place(|| find_keyword(bytes, keyword, page, occurrence))
-                    .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_pdf", format!("fields[{i}].keyword: the text of document {} cannot be searched: {e}", f.document)))?;
-                let Some((page, anchor, page_box)) = found else {
-                    let place = page.map(|p| format!(" on page {p}")).unwrap_or_default();
-                    return Err(ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "keyword_not_found",
-                        format!("fields[{i}].keyword: {keyword:?} (occurrence {occurrence}) is not in the text of document {}{place}; check the spelling, or place the field by page and rect", f.document),
-                    ));
-                };
-                let rect = signet_domain::contract::place_by_keyword(kind, anchor, page_box, f.size, f.offset).map_err(|e| ApiError::invalid(format!("fields[{i}].{e}")))?;
-                (page, rect)
-            }
-            (None, Some(page), Some(rect)) => (page, rect),
-            (None, ..) => return Err(ApiError::invalid(format!("fields[{i}]: give page (from 1) and rect [x1,y1,x2,y2] in PDF points, or a keyword to place it by"))),
-        };
-        fields.push(NewField { id: new_id("fld"), recipient: f.recipient, document, kind, page, rect });
-    }
+    let bytes: Vec<&[u8]> = documents.iter().map(|(_, b)| b.as_slice()).collect();
+    let fields = resolve_fields(meta.fields, &bytes)?;
     let deadline = meta.deadline.as_ref().map(parse_deadline).transpose()?;
     let number = app.store.next_contract_number(&actor.org, "HT-").await?;
     let now = now_ms();
@@ -777,7 +791,7 @@ async fn create_contract(
 
 /// Records where the sender acted from on the `created` and `sent` events.
 fn stamp_origin(events: &mut [ContractEvent], from: &Client) {
-    for e in events.iter_mut().filter(|e| matches!(e.kind, signet_domain::event::EventKind::Created | signet_domain::event::EventKind::Sent)) {
+    for e in events.iter_mut().filter(|e| matches!(e.kind, signet_domain::event::EventKind::Created | signet_domain::event::EventKind::FieldsSet | signet_domain::event::EventKind::Sent)) {
         e.data.insert("ip".into(), from.ip.clone());
         e.data.insert("user_agent".into(), from.user_agent.clone());
     }
@@ -1084,6 +1098,41 @@ async fn send_contract(
     stamp_origin(&mut events, &from);
     save(&app, &c, version, &events).await?;
     app.metrics.contracts_sent.fetch_add(1, Ordering::Relaxed);
+    Ok(Json(contract_json(&c)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FieldsBody {
+    fields: Vec<MetaField>,
+}
+
+/// `POST /api/v1/contracts/{id}/fields`: replaces a draft's fields (the web page's placement).
+async fn set_contract_fields(
+    State(app): State<AppState>,
+    Auth(actor): Auth,
+    axum::Extension(from): axum::Extension<Client>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let body: FieldsBody = serde_json::from_slice(&body).map_err(|e| ApiError::invalid(format!("body: {e}")))?;
+    let (mut c, version) = load(&app, &actor, &id).await?;
+    // Say "wrong state" before reading documents for keywords that could not be used anyway.
+    if c.status != Status::Draft {
+        c.set_fields(&actor, Vec::new(), now_ms())?;
+    }
+    let mut stored = Vec::new();
+    if body.fields.iter().any(|f| f.keyword.is_some()) {
+        let key = super::init::org_key(&app, &actor.org).await.map_err(ApiError::internal)?;
+        for d in &c.documents {
+            stored.push(super::ceremony::current_pdf(&app, &key, &c, &d.id).await.map_err(ApiError::internal)?);
+        }
+    }
+    let bytes: Vec<&[u8]> = stored.iter().map(Vec::as_slice).collect();
+    let fields = resolve_fields(body.fields, &bytes)?;
+    let mut event = [c.set_fields(&actor, fields, now_ms())?];
+    stamp_origin(&mut event, &from);
+    save(&app, &c, version, &event).await?;
     Ok(Json(contract_json(&c)))
 }
 
