@@ -4,7 +4,9 @@
 //! of it modified after signing, a PDF without signature, and a file that is not a PDF. The
 //! sender's and administrator's pages: who gets which page (redirects to `/login`, 404 for
 //! another organisation's contract, 403 on the admin page for non-administrators), and the
-//! whole flow in the browser (`tests/web/sender.spec.mjs`).
+//! whole flow in the browser (`tests/web/sender.spec.mjs`). Creating a contract on the page
+//! (`tests/web/create.spec.mjs`: upload, recipients, fields dragged onto the pages, send), then
+//! signing it and verifying the result.
 //!
 //! The browser part needs `tests/web/node_modules` (`npm ci --prefix tests/web`, done by
 //! `.ci/run`) and `/usr/bin/chromium`: missing in CI fails, missing elsewhere skips with a
@@ -342,7 +344,7 @@ fn the_sender_pages_need_a_member_session() {
     let ours = contract_for(&server.client(), "Lease 租赁合同", ("张三", "zhang.san@example.com"), true);
     for (path, wants) in [
         ("/app".to_owned(), "<label for=\"search\">"),
-        ("/app/contracts/new".to_owned(), "/api/v1/contracts"),
+        ("/app/contracts/new".to_owned(), "<label for=\"files\">PDF documents</label>"),
         (format!("/app/contracts/{}", ours.id), &format!("data-contract-id=\"{}\"", ours.id)),
         ("/app/admin".to_owned(), "<label for=\"key-name\">"),
         ("/app/account".to_owned(), "<label for=\"new-password\">"),
@@ -526,4 +528,126 @@ fn the_signers_page_in_a_browser() {
     if let Some(pyhanko) = support::pyhanko() {
         support::pyhanko_validate(&pyhanko, &root, &file, &fields);
     }
+}
+
+/// Creating a contract in Chromium (`tests/web/create.spec.mjs`): a PDF uploaded, two signers,
+/// fields dragged onto the pages (moved, resized, a stray one deleted) and sent; then, through
+/// the API, the fields are where the page put them, both sign, the signed PDF is valid for
+/// `signet verify` and pyHanko, and the verification page says valid for it and modified for a
+/// tampered copy.
+#[test]
+fn creating_a_contract_in_a_browser() {
+    let Some(chromium) = browser_tools() else { return };
+    let server = Server::start(&[]);
+    let client = server.client();
+    let public = server.client_with(None);
+    let mailbox = Outbox(server.client());
+    let url = server.url.as_str();
+    let (a, b) = ("alice.wang@example.com", "bob.li@example.com");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let upload = dir.path().join("lease-2026.pdf");
+    std::fs::write(&upload, support::sample_pdf(2)).expect("write the PDF to upload");
+    let shots = workspace().join("target/web-screenshots");
+    std::fs::create_dir_all(&shots).expect("the screenshot directory");
+
+    let before = support::mark(&mailbox);
+    let mut cmd = Command::new("node");
+    cmd.arg(workspace().join("tests/web/create.spec.mjs"))
+        .env("BASE_URL", &server.url)
+        .env("CHROMIUM", &chromium)
+        .env("ADMIN_EMAIL", &server.creds.admin_email)
+        .env("ADMIN_PASSWORD", &server.creds.admin_password)
+        .env("PDF", &upload)
+        .env("SIGNER_A", a)
+        .env("SIGNER_B", b)
+        .env("SCREENSHOT_DIR", &shots);
+    let out = support::run(cmd, BROWSER_TIMEOUT);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    println!("{text}");
+    assert!(out.status.success(), "tests/web/create.spec.mjs failed ({}):\n{text}\nserver:\n{}", out.status, server.stderr());
+    for shot in ["create-step1-en.png", "create-step2-en.png", "create-step1-zh.png", "create-step2-zh.png"] {
+        assert!(shots.join(shot).is_file(), "no screenshot {shot}");
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = |prefix: &str| stdout.lines().find_map(|l| l.strip_prefix(prefix)).map(str::to_owned).unwrap_or_else(|| panic!("no `{prefix}` line"));
+    let id = line("contract: ");
+    let shown: Value = serde_json::from_str(&line("placed: ")).expect("the placed fields as JSON");
+
+    // The contract as the page left it: sent, titled after the file, the fields where they were shown.
+    let c = client.contract(&id).expect("the contract");
+    assert_eq!((c.status, c.title.as_str()), (Status::Sent, "lease-2026"));
+    let key = format!("Bearer {}", server.creds.api_key);
+    let (status, _, body) = get(&format!("{url}/api/v1/contracts/{id}"), &[("authorization", &key)]);
+    assert_eq!(status, 200, "{body}");
+    let json: Value = serde_json::from_str(&body).expect("the contract as JSON");
+    let sizes = &json["documents"][0]["page_sizes"];
+    let fields = json["fields"].as_array().expect("fields");
+    let summary: Vec<(&str, &str, u64)> = fields.iter().map(|f| (f["recipient"].as_str().unwrap_or(""), f["type"].as_str().unwrap_or(""), f["page"].as_u64().unwrap_or(0))).collect();
+    assert_eq!(summary, [(a, "signature", 1), (b, "signature", 2), (a, "date", 1)], "{json:#}");
+    let shown = shown.as_array().expect("placed fields");
+    assert_eq!(shown.len(), fields.len());
+    for f in fields {
+        let s = shown
+            .iter()
+            .find(|s| s["page"] == f["page"] && s["kind"] == f["type"] && s["recipient"] == f["recipient"])
+            .unwrap_or_else(|| panic!("{f} is not among the fields the page showed: {shown:?}"));
+        let page = f["page"].as_u64().unwrap_or(0) as usize;
+        let (w, h) = (sizes[page - 1][0].as_f64().unwrap_or(0.0), sizes[page - 1][1].as_f64().unwrap_or(0.0));
+        let rect: Vec<f64> = f["rect"].as_array().expect("rect").iter().filter_map(Value::as_f64).collect();
+        assert!(rect.len() == 4 && rect[0] >= 0.0 && rect[1] >= 0.0 && rect[2] <= w && rect[3] <= h && rect[0] < rect[2] && rect[1] < rect[3], "{f} on a {w}×{h} page");
+        for (i, v) in rect.iter().enumerate() {
+            let seen = s["rect"][i].as_f64().unwrap_or(f64::NAN);
+            assert!((v - seen).abs() < 1.0, "{f} is not where the page showed it: {s}");
+        }
+    }
+    let kinds: Vec<String> = client.events(&id).expect("events").iter().map(|e| e.kind.clone()).collect();
+    assert_eq!(kinds[..3], ["created".to_owned(), "fields_set".to_owned(), "sent".to_owned()], "{kinds:?}");
+
+    // Both sign through their links, in order.
+    let mut since = before;
+    for (email, name) in [(a, "Alice Wang"), (b, "Bob Li 李波")] {
+        let link = support::wait_link(&mailbox, &since, email, url);
+        let token = token_from_link(&link).expect("a token in the link");
+        let before_code = support::mark(&mailbox);
+        public.request_code(token, Channel::Email).expect("request a code");
+        let code = support::wait_code(&mailbox, &before_code, email, url);
+        since = support::mark(&mailbox);
+        public.sign(token, &SignRequest::typed(code, name)).expect("sign");
+    }
+    assert_eq!(client.contract(&id).expect("the contract").status, Status::Completed);
+
+    // The signed PDF: valid for signet verify and pyHanko.
+    let pdf = client.document(&id, 1).expect("the signed document");
+    let file = dir.path().join("signed.pdf");
+    std::fs::write(&file, &pdf).expect("write the signed PDF");
+    let root = server.root_pem();
+    let out = server.signet(["verify".as_ref(), "--json".as_ref(), "--trust".as_ref(), root.as_os_str(), file.as_os_str()] as [&std::ffi::OsStr; 5]);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("signet.verify/v1 JSON");
+    assert_eq!((out.status.code(), &report["verdict"]), (Some(0), &Value::from("VALID")), "{report:#}");
+    let names: Vec<String> = report["signatures"].as_array().expect("signatures").iter().filter(|s| s["kind"] == "signature").filter_map(|s| s["field"].as_str()).map(str::to_owned).collect();
+    assert_eq!(names.len(), 2, "{report:#}");
+    if let Some(pyhanko) = support::pyhanko() {
+        support::pyhanko_validate(&pyhanko, &root, &file, &names);
+    }
+
+    // The verification page: valid for it, modified after signing for a tampered copy.
+    let modified = modified_after_signing(&pdf);
+    let files = [("modified.pdf", modified), ("unsigned.pdf", support::sample_pdf(1)), ("notes.txt", b"Not a PDF.\n".to_vec())];
+    for (name, bytes) in &files {
+        std::fs::write(dir.path().join(name), bytes).expect("write a test file");
+    }
+    let verify_shots = dir.path().join("verify-shots");
+    let mut cmd = Command::new("node");
+    cmd.arg(workspace().join("tests/web/verify.spec.mjs"))
+        .env("BASE_URL", &server.url)
+        .env("CHROMIUM", &chromium)
+        .env("SIGNED_PDF", &file)
+        .env("MODIFIED_PDF", dir.path().join("modified.pdf"))
+        .env("UNSIGNED_PDF", dir.path().join("unsigned.pdf"))
+        .env("NOT_PDF", dir.path().join("notes.txt"))
+        .env("SIGNERS", "Alice Wang,Bob Li 李波")
+        .env("SCREENSHOT_DIR", &verify_shots);
+    let out = support::run(cmd, BROWSER_TIMEOUT);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "tests/web/verify.spec.mjs on the created contract failed ({}):\n{text}", out.status);
 }

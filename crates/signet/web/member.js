@@ -16,10 +16,12 @@
 
   /** An API answer that is not a success: `code` is the API's, `message` a sentence for people. */
   class MemberProblem extends Error {
-    constructor(status, code, message) {
+    constructor(status, code, message, detail) {
       super(message);
       this.status = status;
       this.code = code;
+      // The API's own sentence (English), to show beside ours where it names what to fix.
+      this.detail = detail || '';
     }
   }
 
@@ -79,7 +81,8 @@
       if (res.status === 401 && (code === 'unauthorized' || code === null)) {
         window.location.assign('/login');
       }
-      throw new MemberProblem(res.status, code, problemText(res.status, code));
+      const detail = json && json.error && typeof json.error.message === 'string' ? json.error.message : '';
+      throw new MemberProblem(res.status, code, problemText(res.status, code), detail);
     }
     if (json === null || typeof json !== 'object') throw new MemberProblem(res.status, null, t('error.bad_answer'));
     return json;

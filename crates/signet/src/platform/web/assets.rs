@@ -31,6 +31,7 @@ const ASSETS: &[Asset] = &[
     Asset { name: "admin.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../../web/admin.js") },
     Asset { name: "account.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../../web/account.js") },
     Asset { name: "sign.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../../web/sign.js") },
+    Asset { name: "new.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../../../web/new.js") },
 ];
 
 /// `(name, version)` of every asset, the version being 8 bytes of its SHA-256 in hex.

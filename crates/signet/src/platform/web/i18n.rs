@@ -19,6 +19,7 @@ const CATALOG_FILES: &[(&str, &str)] = &[
     ("common.json", include_str!("../../../web/i18n/common.json")),
     ("sender.json", include_str!("../../../web/i18n/sender.json")),
     ("signer.json", include_str!("../../../web/i18n/signer.json")),
+    ("create.json", include_str!("../../../web/i18n/create.json")),
 ];
 
 /// The name of the language cookie.
@@ -227,6 +228,7 @@ mod tests {
             include_str!("../../../web/account.js"),
             include_str!("sign.rs"),
             include_str!("../../../web/sign.js"),
+            include_str!("../../../web/new.js"),
         ];
         let mut used = 0;
         for src in sources {

@@ -1,7 +1,7 @@
 //! The sender's and administrator's pages: sign-in (`/login`), the dashboard of contracts
-//! (`/app`), a contract's detail and timeline (`/app/contracts/{id}`), the placeholder for
-//! creating contracts (`/app/contracts/new`), administration (`/app/admin`: members, API keys,
-//! the SMS outbox) and the member's account (`/app/account`: password, second factor).
+//! (`/app`), a contract's detail and timeline (`/app/contracts/{id}`), creating a contract
+//! (`/app/contracts/new`: documents, recipients, fields placed on the pages), administration
+//! (`/app/admin`: members, API keys, the SMS outbox) and the member's account (`/app/account`: password, second factor).
 //!
 //! The server renders each page's frame in the request's language and decides who may see
 //! it: a page behind the login answers `303 /login` without a live member session, and
@@ -185,21 +185,82 @@ pub async fn dashboard(State(app): State<AppState>, uri: Uri, headers: HeaderMap
     Page { choice, title: "dashboard.page_title", main, scripts: &["member.js", "dashboard.js"] }.into_response_with_nav(&nav)
 }
 
-/// `GET /app/contracts/new`: contracts are created through the API for now; the page says so.
+/// `GET /app/contracts/new`: create a contract in two steps (`new.js`). Step 1: the PDFs, the
+/// title (the first file's name by default), an optional deadline and the recipients; "Next"
+/// creates a draft. Step 2: the pages as pictures, a palette of fields to drag (or tap, then
+/// tap the page) for the chosen recipient, and "Send", which saves the fields and sends.
 pub async fn new_contract(State(app): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     let (choice, actor) = match member_or_login(&app, &uri, &headers).await {
         Ok(m) => m,
         Err(r) => return r,
     };
     let l = choice.lang;
+    let palette: String = [("signature", "create.field.signature"), ("seal", "create.field.seal"), ("date", "create.field.date"), ("text", "create.field.text"), ("checkbox", "create.field.checkbox")]
+        .iter()
+        .map(|(kind, key)| {
+            format!(
+                "<li><button type=\"button\" class=\"palette-item field-{kind}\" draggable=\"true\" data-kind=\"{kind}\" aria-pressed=\"false\">{}</button></li>",
+                escape(t(l, key))
+            )
+        })
+        .collect();
     let main = format!(
-        "<h1>{heading}</h1>\n<p class=\"notice\">{text}</p>\n<p><a href=\"/api/v1/openapi.json\">{api}</a></p>\n",
-        heading = escape(t(l, "new_contract.heading")),
-        text = escape(t(l, "new_contract.text")),
-        api = escape(t(l, "new_contract.api_link")),
+        r#"<h1>{heading}</h1>
+<ol class="steps" aria-label="{steps}"><li id="step-1-mark" aria-current="step">{step1}</li><li id="step-2-mark">{step2}</li></ol>
+{feedback}<form id="create-form" class="card create-step" novalidate>
+<h2>{step1}</h2>
+<label for="files">{files}</label>
+<input id="files" name="document" type="file" accept="application/pdf,.pdf" multiple required>
+<p class="hint">{files_hint}</p>
+<label for="title">{title}</label>
+<input id="title" name="title" type="text" maxlength="200" required>
+<label for="deadline">{deadline}</label>
+<input id="deadline" name="deadline" type="datetime-local">
+<p class="hint">{deadline_hint}</p>
+<fieldset id="recipients-box" class="recipients-box">
+<legend>{recipients}</legend>
+<ol id="recipient-list" class="recipient-list"></ol>
+<button type="button" id="add-recipient" class="secondary">{add_recipient}</button>
+</fieldset>
+<button type="submit" id="next">{next}</button>
+</form>
+<section id="place-step" class="create-step" aria-labelledby="place-heading" hidden>
+<h2 id="place-heading">{step2}</h2>
+<p class="hint">{place_hint}</p>
+<div class="placer">
+<div class="place-tools card">
+<label for="field-recipient">{recipient}</label>
+<select id="field-recipient"></select>
+<ul id="palette" class="palette" aria-label="{palette_label}">{palette}</ul>
+<p class="hint">{palette_hint}</p>
+<ul id="legend" class="legend"></ul>
+<button type="button" id="send">{send}</button>
+</div>
+<div id="place-pages" class="pages place-pages"></div>
+</div>
+</section>
+"#,
+        heading = escape(t(l, "create.heading")),
+        steps = escape(t(l, "create.steps")),
+        step1 = escape(t(l, "create.step1")),
+        step2 = escape(t(l, "create.step2")),
+        feedback = feedback(),
+        files = escape(t(l, "create.files")),
+        files_hint = escape(t(l, "create.files_hint")),
+        title = escape(t(l, "create.title")),
+        deadline = escape(t(l, "create.deadline")),
+        deadline_hint = escape(t(l, "create.deadline_hint")),
+        recipients = escape(t(l, "create.recipients")),
+        add_recipient = escape(t(l, "create.add_recipient")),
+        next = escape(t(l, "create.next")),
+        place_hint = escape(t(l, "create.place_hint")),
+        recipient = escape(t(l, "create.recipient")),
+        palette_label = escape(t(l, "create.palette")),
+        palette_hint = escape(t(l, "create.palette_hint")),
+        send = escape(t(l, "create.send")),
     );
     let nav = nav(l, &actor, Section::NewContract);
-    Page { choice, title: "new_contract.page_title", main, scripts: &["member.js"] }.into_response_with_nav(&nav)
+    Page { choice, title: "create.page_title", main, scripts: &["member.js", "new.js"] }.into_response_with_nav(&nav)
 }
 
 /// `GET /app/contracts/{id}`: a contract of the member's organisation they may see; any other

@@ -1,0 +1,298 @@
+// Creating a contract in a real browser (/app/contracts/new): playwright-core driving Debian's
+// chromium headless. Run by crates/signet/tests/web.rs, which starts the server and afterwards
+// checks the contract through the API, has it signed and verifies the signed PDF.
+//
+//   BASE_URL                     the server, e.g. http://127.0.0.1:PORT
+//   ADMIN_EMAIL, ADMIN_PASSWORD  the demo administrator (demo-credentials.json)
+//   PDF                          a two-page PDF to upload (its name gives the default title)
+//   SIGNER_A, SIGNER_B           the two signers' email addresses
+//   SCREENSHOT_DIR               where the screenshots go (created if missing)
+//   CHROMIUM                     the browser (default /usr/bin/chromium)
+//
+// It prints `contract: ID` and `placed: JSON` (each field's page and rect in PDF points, as the
+// page showed it) for the Rust side. Plain Node with node:assert; exit status 0 when all passed.
+
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) {
+    console.error(`missing environment variable ${name}`);
+    process.exit(2);
+  }
+  return v;
+};
+
+const BASE_URL = env('BASE_URL');
+const ADMIN_EMAIL = env('ADMIN_EMAIL');
+const ADMIN_PASSWORD = env('ADMIN_PASSWORD');
+const PDF = env('PDF');
+const SIGNER_A = env('SIGNER_A');
+const SIGNER_B = env('SIGNER_B');
+const SCREENSHOT_DIR = env('SCREENSHOT_DIR');
+mkdirSync(SCREENSHOT_DIR, { recursive: true });
+
+let checks = 0;
+const check = (label) => {
+  checks += 1;
+  console.log(`ok ${checks} - ${label}`);
+};
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox'],
+  headless: true,
+});
+
+/** A fresh browser context with its console errors collected. */
+async function open(options = {}) {
+  const context = await browser.newContext({ timezoneId: 'Asia/Shanghai', viewport: { width: 1100, height: 900 }, ...options });
+  const page = await context.newPage();
+  const errors = [];
+  // The API's refusals the test provokes on purpose show as console lines; anything else fails.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of (401|404|409|422)/.test(m.text())) errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return { context, page, errors };
+}
+
+async function labelledInputs(page, label) {
+  const unlabelled = await page.evaluate(() =>
+    [...document.querySelectorAll('input, select, textarea')]
+      .filter((i) => i.type !== 'hidden' && (!i.labels || i.labels.length === 0))
+      .map((i) => i.outerHTML));
+  assert.deepEqual(unlabelled, [], `${label}: inputs without a <label>`);
+  assert.equal(await page.locator('main').count(), 1, `${label}: one <main>`);
+}
+
+async function signIn(page, lang) {
+  await page.goto(`${BASE_URL}/login?lang=${lang}`);
+  await page.fill('#email', ADMIN_EMAIL);
+  await page.fill('#password', ADMIN_PASSWORD);
+  await page.click('#login-submit');
+  await page.waitForURL(/\/app$/);
+}
+
+/** Waits until every page picture of step 2 has loaded. */
+async function picturesLoaded(page) {
+  await page.locator('#place-step').waitFor({ state: 'visible', timeout: 30_000 });
+  await page.waitForFunction(() => {
+    const imgs = [...document.querySelectorAll('#place-pages img')];
+    return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+  }, null, { timeout: 60_000 });
+}
+
+/** Each placed field as the page shows it: kind, recipient, page, rect in PDF points. */
+async function placedFields(page) {
+  return page.evaluate(() => [...document.querySelectorAll('.placed-field')].map((f) => {
+    const fig = f.closest('.place-page');
+    const box = fig.querySelector('img').getBoundingClientRect();
+    const r = f.getBoundingClientRect();
+    const d = window.__pageSizes[`${fig.dataset.document}/${fig.dataset.page}`];
+    const s = d[0] / box.width;
+    return {
+      kind: f.dataset.kind,
+      recipient: f.dataset.recipient,
+      document: Number(fig.dataset.document),
+      page: Number(fig.dataset.page),
+      rect: [(r.left - box.left) * s, d[1] - (r.bottom - box.top) * s, (r.right - box.left) * s, d[1] - (r.top - box.top) * s],
+    };
+  }));
+}
+
+/** Drags the palette item `kind` onto `target` at (x, y) of it (HTML5 drag and drop). */
+async function dragField(page, kind, target, x, y) {
+  const ids = () => page.locator('.placed-field').evaluateAll((fs) => fs.map((f) => f.dataset.field));
+  const before = await ids();
+  // The palette stays in view (sticky) while the page scrolls to the target first.
+  await target.scrollIntoViewIfNeeded();
+  await page.locator(`#palette [data-kind="${kind}"]`).dragTo(target, { targetPosition: { x, y } });
+  await page.waitForFunction((n) => document.querySelectorAll('.placed-field').length === n + 1, before.length);
+  const id = (await ids()).find((i) => !before.includes(i));
+  return page.locator(`.placed-field[data-field="${id}"]`);
+}
+
+const pageOf = (page, n) => page.locator(`.place-page[data-document="1"][data-page="${n}"]`);
+
+// 1. English, on a desktop: the whole flow.
+let contractId;
+{
+  // Tall enough for a whole page picture, so every drop point is on the screen.
+  const { context, page, errors } = await open({ locale: 'en-US', viewport: { width: 900, height: 1400 } });
+  await signIn(page, 'en');
+  await page.goto(`${BASE_URL}/app/contracts/new`);
+  assert.equal((await page.locator('h1').innerText()).trim(), 'New contract');
+  assert.equal(await page.locator('header nav.app-nav a[aria-current="page"]').innerText(), 'New contract');
+  await page.setInputFiles('#files', PDF);
+  const fileTitle = basename(PDF).replace(/\.pdf$/i, '');
+  assert.equal(await page.inputValue('#title'), fileTitle, 'the title defaults to the file name');
+  check(`step 1: the title defaults to the file name "${fileTitle}"`);
+
+  await page.fill('#r1-name', 'Alice Wang');
+  await page.fill('#r1-contact', SIGNER_A);
+  await page.getByRole('button', { name: 'Add recipient', exact: true }).click();
+  await page.fill('#r2-name', 'Bob Li 李波');
+  await page.fill('#r2-contact', SIGNER_B);
+  assert.equal(await page.inputValue('#r2-order'), '2', 'the second recipient signs second');
+  assert.equal(await page.inputValue('#r2-role'), 'signer');
+  // A third, added by mistake and removed.
+  await page.getByRole('button', { name: 'Add recipient', exact: true }).click();
+  await page.getByRole('button', { name: 'Remove recipient 3', exact: true }).click();
+  assert.equal(await page.locator('.recipient-row').count(), 2);
+  await labelledInputs(page, 'step 1 (en)');
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'create-step1-en.png'), fullPage: true });
+  check('step 1: two recipients in order (a third added and removed); every input labelled');
+
+  await page.getByRole('button', { name: 'Next', exact: true }).click();
+  await picturesLoaded(page);
+  assert.equal(await page.locator('#place-pages img').count(), 2, 'both pages as pictures');
+  assert.equal(await page.locator('.palette-item[draggable="true"]').count(), 5);
+  for (const name of ['Signature', 'Seal', 'Date', 'Text', 'Checkbox']) {
+    assert.ok(await page.locator('#palette').getByRole('button', { name, exact: true }).isVisible(), `palette: ${name}`);
+  }
+  assert.equal(await page.locator('label[for="field-recipient"]').innerText(), 'Recipient');
+  const url = new URL(page.url());
+  assert.equal(url.pathname, '/app/contracts/new');
+  // The page sizes, for reading back where the fields are (from the draft through the API).
+  const draftId = await page.evaluate(() => document.querySelector('#place-pages img').src.match(/contracts\/([^/]+)\//)[1]);
+  const draft = await page.evaluate(async (id) => (await fetch(`/api/v1/contracts/${id}`)).json(), draftId);
+  assert.equal(draft.status, 'draft');
+  assert.equal(draft.fields.length, 0);
+  await page.evaluate((docs) => {
+    window.__pageSizes = {};
+    docs.forEach((d, i) => d.page_sizes.forEach((s, p) => { window.__pageSizes[`${i + 1}/${p + 1}`] = s; }));
+  }, draft.documents);
+  check(`step 2: a draft ${draftId} with no fields; the two pages as pictures; the palette of five draggable fields`);
+
+  // A's signature on page 1, B's on page 2 (dropped at a known point), A's date on page 1.
+  await page.selectOption('#field-recipient', SIGNER_A);
+  const sigA = await dragField(page, 'signature', pageOf(page, 1), 200, 700);
+  await page.selectOption('#field-recipient', SIGNER_B);
+  const sigB = await dragField(page, 'signature', pageOf(page, 2), 420, 760);
+  await page.selectOption('#field-recipient', SIGNER_A);
+  const dateA = await dragField(page, 'date', pageOf(page, 1), 420, 700);
+  assert.equal(await sigA.getAttribute('data-recipient'), SIGNER_A);
+  assert.equal(await sigB.getAttribute('data-recipient'), SIGNER_B);
+  assert.notEqual(await sigA.evaluate((n) => getComputedStyle(n).borderTopColor), await sigB.evaluate((n) => getComputedStyle(n).borderTopColor), 'each recipient has a colour');
+  // B's signature is centred where it was dropped.
+  {
+    const [b] = (await placedFields(page)).filter((f) => f.recipient === SIGNER_B);
+    const box = await pageOf(page, 2).locator('img').boundingBox();
+    const [w, h] = draft.documents[0].page_sizes[1];
+    const s = w / box.width;
+    const centre = [(b.rect[0] + b.rect[2]) / 2, (b.rect[1] + b.rect[3]) / 2];
+    assert.ok(Math.abs(centre[0] - 420 * s) < 2 && Math.abs(centre[1] - (h - 760 * s)) < 2, `dropped at 420,760 px: ${JSON.stringify(b)}`);
+  }
+  check('drag and drop: Signature for A on page 1, for B on page 2 (where dropped, in another colour), Date for A');
+
+  // Move the date, resize A's signature (its corner handle).
+  await dateA.scrollIntoViewIfNeeded();
+  const before = await dateA.boundingBox();
+  await page.mouse.move(before.x + before.width / 2, before.y + before.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(before.x + before.width / 2 + 40, before.y + before.height / 2 - 60, { steps: 6 });
+  await page.mouse.up();
+  const after = await dateA.boundingBox();
+  assert.ok(Math.abs(after.x - before.x - 40) < 2 && Math.abs(after.y - before.y + 60) < 2, `moved: ${JSON.stringify([before, after])}`);
+  await sigA.scrollIntoViewIfNeeded();
+  const sigBefore = await sigA.boundingBox();
+  const handle = await sigA.locator('.field-resize').boundingBox();
+  await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(handle.x + handle.width / 2 + 50, handle.y + handle.height / 2 + 20, { steps: 6 });
+  await page.mouse.up();
+  const sigAfter = await sigA.boundingBox();
+  assert.ok(Math.abs(sigAfter.width - sigBefore.width - 50) < 2 && Math.abs(sigAfter.height - sigBefore.height - 20) < 2, `resized: ${JSON.stringify([sigBefore, sigAfter])}`);
+  assert.ok(Math.abs(sigAfter.x - sigBefore.x) < 1 && Math.abs(sigAfter.y - sigBefore.y) < 1, 'resizing keeps the top-left corner');
+  check('a placed field moves (pointer drag) and resizes (corner handle)');
+
+  // Tap-to-place (touch): Text, then the page; removed with its × button. A check box removed by Delete.
+  await page.locator('#palette [data-kind="text"]').click();
+  assert.equal(await page.locator('#palette [data-kind="text"]').getAttribute('aria-pressed'), 'true');
+  await pageOf(page, 2).click({ position: { x: 200, y: 300 } });
+  assert.equal(await page.locator('.placed-field').count(), 4);
+  const stray = page.locator('.placed-field[data-kind="text"]');
+  assert.equal(await stray.evaluate((n) => n.closest('.place-page').dataset.page), '2', 'placed on the page tapped');
+  await stray.getByRole('button').click();
+  assert.equal(await page.locator('.placed-field').count(), 3);
+  const box = await dragField(page, 'checkbox', pageOf(page, 1), 300, 300);
+  await box.scrollIntoViewIfNeeded();
+  await box.focus();
+  await page.keyboard.press('Delete');
+  assert.equal(await page.locator('.placed-field').count(), 3);
+  check('tap a field then the page (touch) places it; × and the Delete key remove stray fields');
+
+  const placed = await placedFields(page);
+  await labelledInputs(page, 'step 2 (en)');
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'create-step2-en.png'), fullPage: false });
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await page.waitForURL(/\/app\/contracts\/ct_[^/]+$/, { timeout: 30_000 });
+  contractId = new URL(page.url()).pathname.split('/').pop();
+  assert.equal(contractId, draftId);
+  await page.locator('#contract-meta .badge').waitFor({ timeout: 30_000 });
+  assert.equal((await page.locator('#contract-meta .badge').innerText()).trim(), 'Sent');
+  await page.locator('#timeline li[data-type="fields_set"]').waitFor({ timeout: 30_000 });
+  check(`Send saves the fields and sends: the contract's page says Sent (${contractId})`);
+  assert.deepEqual(errors, [], 'console errors (en)');
+  console.log(`contract: ${contractId}`);
+  console.log(`placed: ${JSON.stringify(placed)}`);
+  await context.close();
+}
+
+// 2. Chinese: the words, both steps, and an API refusal shown in the alert (no signature field).
+{
+  const { context, page, errors } = await open({ locale: 'zh-CN' });
+  await signIn(page, 'zh');
+  await page.goto(`${BASE_URL}/app/contracts/new?lang=zh`);
+  assert.equal((await page.locator('h1').innerText()).trim(), '新建合同');
+  await page.setInputFiles('#files', PDF);
+  await page.fill('#title', '租赁合同 Lease');
+  await page.fill('#r1-name', '王小明');
+  await page.fill('#r1-contact', '+8613800138000');
+  await page.getByRole('button', { name: '添加签署人', exact: true }).click();
+  await page.fill('#r2-name', '赵六');
+  await page.fill('#r2-contact', 'zhao.liu@example.com');
+  await page.selectOption('#r2-role', 'cc');
+  await page.fill('#deadline', '2099-12-31T18:00');
+  assert.equal(await page.locator('label[for="deadline"]').innerText(), '截止时间（可选）');
+  await labelledInputs(page, 'step 1 (zh)');
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'create-step1-zh.png'), fullPage: true });
+  await page.getByRole('button', { name: '下一步', exact: true }).click();
+  await picturesLoaded(page);
+  for (const name of ['签名', '印章', '日期', '文本', '复选框']) {
+    assert.ok(await page.locator('#palette').getByRole('button', { name, exact: true }).isVisible(), `palette: ${name}`);
+  }
+  assert.equal(await page.locator('label[for="field-recipient"]').innerText(), '签署人');
+  assert.equal(await page.locator('#field-recipient option').count(), 1, 'only signers place fields');
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'create-step2-zh.png'), fullPage: false });
+  await page.getByRole('button', { name: '发送', exact: true }).click();
+  const alert = page.locator('main [role=alert]');
+  await alert.waitFor({ state: 'visible', timeout: 30_000 });
+  const said = (await alert.innerText()).trim();
+  assert.match(said, /no signature or seal field/, said);
+  assert.match(new URL(page.url()).pathname, /\/app\/contracts\/new$/, 'still on the page');
+  check(`Chinese: 新建合同, 添加签署人, 签名 印章 日期 文本 复选框, 发送; sending without a signature field: "${said}"`);
+  assert.deepEqual(errors, [], 'console errors (zh)');
+  await context.close();
+}
+
+// 3. A phone: step 1 fits 375 px.
+{
+  const { context, page, errors } = await open({ locale: 'en-US', viewport: { width: 375, height: 812 }, hasTouch: true, isMobile: true });
+  await signIn(page, 'en');
+  await page.goto(`${BASE_URL}/app/contracts/new`);
+  await page.getByRole('button', { name: 'Add recipient', exact: true }).click();
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 375, `step 1 is ${width}px wide at 375px`);
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'create-step1-phone-en.png'), fullPage: true });
+  check(`phone: step 1 has no horizontal scrolling (${width}px at 375px)`);
+  assert.deepEqual(errors, [], 'console errors (phone)');
+  await context.close();
+}
+
+await browser.close();
+console.log(`all ${checks} checks passed; screenshots in ${SCREENSHOT_DIR}`);
