@@ -227,6 +227,12 @@ let contractId;
   check('tap a field then the page (touch) places it; × and the Delete key remove stray fields');
 
   const placed = await placedFields(page);
+  // A small picture for docs/web.md: the palette and the fields on page 1.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const placer = await page.locator('.placer').boundingBox();
+  const firstPage = await pageOf(page, 1).boundingBox();
+  const bottom = Math.min(firstPage.y + firstPage.height, placer.y + 780);
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'create-place-en.png'), clip: { x: 0, y: placer.y - 8, width: 900, height: bottom - placer.y + 8 } });
   await labelledInputs(page, 'step 2 (en)');
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'create-step2-en.png'), fullPage: false });
   await page.getByRole('button', { name: 'Send', exact: true }).click();

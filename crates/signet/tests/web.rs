@@ -565,7 +565,7 @@ fn creating_a_contract_in_a_browser() {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     println!("{text}");
     assert!(out.status.success(), "tests/web/create.spec.mjs failed ({}):\n{text}\nserver:\n{}", out.status, server.stderr());
-    for shot in ["create-step1-en.png", "create-step2-en.png", "create-step1-zh.png", "create-step2-zh.png"] {
+    for shot in ["create-step1-en.png", "create-step2-en.png", "create-step1-zh.png", "create-step2-zh.png", "create-place-en.png"] {
         assert!(shots.join(shot).is_file(), "no screenshot {shot}");
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
