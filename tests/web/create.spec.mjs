@@ -208,7 +208,13 @@ let contractId;
   const sigAfter = await sigA.boundingBox();
   assert.ok(Math.abs(sigAfter.width - sigBefore.width - 50) < 2 && Math.abs(sigAfter.height - sigBefore.height - 20) < 2, `resized: ${JSON.stringify([sigBefore, sigAfter])}`);
   assert.ok(Math.abs(sigAfter.x - sigBefore.x) < 1 && Math.abs(sigAfter.y - sigBefore.y) < 1, 'resizing keeps the top-left corner');
-  check('a placed field moves (pointer drag) and resizes (corner handle)');
+  // The keyboard: Shift+ArrowUp moves the focused field 10 points up.
+  const [{ rect: r0 }] = (await placedFields(page)).filter((f) => f.kind === 'date');
+  await dateA.focus();
+  await page.keyboard.press('Shift+ArrowUp');
+  const [{ rect: r1 }] = (await placedFields(page)).filter((f) => f.kind === 'date');
+  assert.ok(Math.abs(r1[1] - r0[1] - 10) < 0.5 && Math.abs(r1[0] - r0[0]) < 0.5, `moved by the keyboard: ${JSON.stringify([r0, r1])}`);
+  check('a placed field moves (pointer drag, arrow keys) and resizes (corner handle)');
 
   // Tap-to-place (touch): Text, then the page; removed with its × button. A check box removed by Delete.
   await page.locator('#palette [data-kind="text"]').click();

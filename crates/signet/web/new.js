@@ -7,8 +7,9 @@
 // 2. Every page as a picture (GET /api/v1/contracts/{id}/documents/{n}/pages/{p}.png), a
 //    palette of fields whose items are draggable (HTML5 drag and drop onto a page) or, for touch,
 //    tapped and then the page tapped, and a recipient selector deciding whose field it is (each
-//    recipient has a colour). A placed field is an element over its page: drag it to move it,
-//    drag its corner to resize it, its × button or the Delete key removes it. Rects are kept in
+//    recipient has a colour). A placed field is an element over its page: drag it (or, focused,
+//    the arrow keys) to move it, drag its corner to resize it; its × button or the Delete key
+//    removes it. Rects are kept in
 //    PDF points from the page's bottom-left corner (the contract's `page_sizes`). "Send" saves
 //    the fields (POST …/fields) and sends (POST …/send), then opens the contract's page.
 //
@@ -355,10 +356,20 @@
       e.stopPropagation();
       removeField(f);
     });
+    // The keyboard: Delete removes the field, the arrow keys move it (1 point, 10 with Shift).
+    const arrows = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
     f.node.addEventListener('keydown', (e) => {
-      if ((e.key === 'Delete' || e.key === 'Backspace') && e.target === f.node) {
+      if (e.target !== f.node) return;
+      if (e.key === 'Delete' || e.key === 'Backspace') {
         e.preventDefault();
         removeField(f);
+      } else if (arrows[e.key]) {
+        e.preventDefault();
+        const step = e.shiftKey ? 10 : 1;
+        const [dx, dy] = arrows[e.key];
+        const [x1, y1, x2, y2] = f.rect;
+        f.rect = clamp([x1 + dx * step, y1 + dy * step, x2 + dx * step, y2 + dy * step], f.pageNode.pageSize);
+        draw(f);
       }
     });
     wireDrag(f, handle);
