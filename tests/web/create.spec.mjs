@@ -6,11 +6,13 @@
 //   ADMIN_EMAIL, ADMIN_PASSWORD  the demo administrator (demo-credentials.json)
 //   PDF                          a two-page PDF to upload (its name gives the default title)
 //   SIGNER_A, SIGNER_B           the two signers' email addresses
+//   API_KEY                      the demo organisation's API key, to read the outbox (links, codes)
 //   SCREENSHOT_DIR               where the screenshots go (created if missing)
 //   CHROMIUM                     the browser (default /usr/bin/chromium)
 //
 // It prints `contract: ID` and `placed: JSON` (each field's page and rect in PDF points, as the
-// page showed it) for the Rust side. Plain Node with node:assert; exit status 0 when all passed.
+// page showed it) for the Rust side. Then both signers sign on the signer's page (typed names),
+// through the links and codes the platform mailed. Plain Node with node:assert; exit status 0 when all passed.
 
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -32,6 +34,7 @@ const ADMIN_PASSWORD = env('ADMIN_PASSWORD');
 const PDF = env('PDF');
 const SIGNER_A = env('SIGNER_A');
 const SIGNER_B = env('SIGNER_B');
+const API_KEY = env('API_KEY');
 const SCREENSHOT_DIR = env('SCREENSHOT_DIR');
 mkdirSync(SCREENSHOT_DIR, { recursive: true });
 
@@ -39,6 +42,42 @@ let checks = 0;
 const check = (label) => {
   checks += 1;
   console.log(`ok ${checks} - ${label}`);
+};
+
+
+// --- the outbox: the mails the platform sent (links and codes), read with the API key ---------
+
+async function outbox() {
+  const res = await fetch(`${BASE_URL}/api/v1/outbox?channel=email&limit=500`, { headers: { Authorization: `Bearer ${API_KEY}` } });
+  assert.equal(res.status, 200, 'GET /api/v1/outbox');
+  return (await res.json()).items;
+}
+
+async function mark() {
+  return new Set((await outbox()).map((m) => m.id));
+}
+
+async function waitFor(address, since, what, pick) {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    for (const m of await outbox()) {
+      if (since.has(m.id) || m.address.toLowerCase() !== address.toLowerCase()) continue;
+      const found = pick(`${m.subject}\n${m.body}`);
+      if (found) return found;
+    }
+    assert.ok(Date.now() < deadline, `no ${what} for ${address} within 20 s`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+const linkIn = (text) => {
+  const m = new RegExp(`${BASE_URL.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/s/([A-Za-z0-9_-]{20,})`).exec(text);
+  return m ? m[1] : null;
+};
+const codeIn = (text) => {
+  if (linkIn(text)) return null;
+  const m = /(?:验证码|code)[^0-9]{0,40}([0-9]{6})(?![0-9])/i.exec(text);
+  return m ? m[1] : null;
 };
 
 const browser = await chromium.launch({
@@ -120,6 +159,7 @@ const pageOf = (page, n) => page.locator(`.place-page[data-document="1"][data-pa
 
 // 1. English, on a desktop: the whole flow.
 let contractId;
+let sinceSend;
 {
   // Tall enough for a whole page picture, so every drop point is on the screen.
   const { context, page, errors } = await open({ locale: 'en-US', viewport: { width: 900, height: 1400 } });
@@ -241,6 +281,7 @@ let contractId;
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'create-place-en.png'), clip: { x: 0, y: placer.y - 8, width: 900, height: bottom - placer.y + 8 } });
   await labelledInputs(page, 'step 2 (en)');
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'create-step2-en.png'), fullPage: false });
+  sinceSend = await mark();
   await page.getByRole('button', { name: 'Send', exact: true }).click();
   await page.waitForURL(/\/app\/contracts\/ct_[^/]+$/, { timeout: 30_000 });
   contractId = new URL(page.url()).pathname.split('/').pop();
@@ -304,6 +345,30 @@ let contractId;
   check(`phone: step 1 has no horizontal scrolling (${width}px at 375px)`);
   assert.deepEqual(errors, [], 'console errors (phone)');
   await context.close();
+}
+// 4. Both signers sign on the signer's page, in order, through their mailed links (typed names).
+{
+  let since = sinceSend;
+  for (const [address, name] of [[SIGNER_A, 'Alice Wang'], [SIGNER_B, 'Bob Li 李波']]) {
+    const { context, page, errors } = await open({ locale: 'en-US' });
+    const link = await waitFor(address, since, 'signing link', linkIn);
+    await page.goto(`${BASE_URL}/s/${link}`);
+    assert.equal(page.url(), `${BASE_URL}/sign`);
+    await page.locator('#sign-form').waitFor({ state: 'visible', timeout: 30_000 });
+    since = await mark();
+    await page.locator('#send-code').click();
+    await page.locator('#code-sent').waitFor({ state: 'visible' });
+    const code = await waitFor(address, since, 'one-time code', codeIn);
+    await page.locator('label[for=mode-type]').click();
+    await page.fill('#typed-name', name);
+    await page.fill('#code', code);
+    since = await mark();
+    await page.locator('#sign-button').click();
+    await page.locator('#done').waitFor({ state: 'visible', timeout: 90_000 });
+    check(`${name} signs on the signer's page`);
+    assert.deepEqual(errors, [], `console errors (${name})`);
+    await context.close();
+  }
 }
 
 await browser.close();
