@@ -343,6 +343,20 @@ let sinceSend;
   assert.ok(width <= 375, `step 1 is ${width}px wide at 375px`);
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'create-step1-phone-en.png'), fullPage: true });
   check(`phone: step 1 has no horizontal scrolling (${width}px at 375px)`);
+  // Step 2 by touch: tap Signature, then tap the page.
+  await page.locator('.recipient-row').last().getByRole('button').tap();
+  await page.setInputFiles('#files', PDF);
+  await page.fill('#r1-name', 'Zhou Qi');
+  await page.fill('#r1-contact', 'zhou.qi@example.com');
+  await page.getByRole('button', { name: 'Next', exact: true }).tap();
+  await picturesLoaded(page);
+  await page.locator('#palette [data-kind="signature"]').tap();
+  await pageOf(page, 1).tap({ position: { x: 100, y: 200 } });
+  assert.equal(await page.locator('.placed-field[data-kind="signature"]').count(), 1, 'a tap places the field');
+  const width2 = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width2 <= 375, `step 2 is ${width2}px wide at 375px`);
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'create-step2-phone-en.png'), fullPage: false });
+  check(`phone: a tap on Signature then on the page places it; step 2 is ${width2}px wide at 375px`);
   assert.deepEqual(errors, [], 'console errors (phone)');
   await context.close();
 }
