@@ -1,7 +1,8 @@
 //! The sender's and administrator's pages: sign-in (`/login`), the dashboard of contracts
 //! (`/app`), a contract's detail and timeline (`/app/contracts/{id}`), creating a contract
 //! (`/app/contracts/new`: documents, recipients, fields placed on the pages), administration
-//! (`/app/admin`: members, API keys, the SMS outbox) and the member's account (`/app/account`: password, second factor).
+//! (`/app/admin`: members, API keys, the SMS outbox) and the member's account
+//! (`/app/account`: password, second factor).
 //!
 //! The server renders each page's frame in the request's language and decides who may see
 //! it: a page behind the login answers `303 /login` without a live member session, and
