@@ -36,7 +36,8 @@ pub const CODE_WINDOW_MS: u64 = 15 * 60 * 1000;
 /// How long a verified code allows signing.
 pub const SIGN_WINDOW_MS: u64 = 15 * 60 * 1000;
 
-fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+/// Compares secrets (code hashes, CSRF tokens) in time that does not depend on where they differ.
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

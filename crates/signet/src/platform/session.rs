@@ -23,6 +23,7 @@ use signet_store::Session;
 
 use super::api::{AppState, Client};
 use super::error::{ApiError, ApiResult};
+use super::ceremony::ct_eq;
 use super::{App, new_secret, now_ms, secret_hash};
 
 /// The member's session cookie.
@@ -82,10 +83,6 @@ impl Limits {
     fn clear(&self, key: &str) {
         self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
     }
-}
-
-fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The value of cookie `name` in the request, if any.

@@ -140,14 +140,7 @@ fn from_query(query: &str) -> Option<Lang> {
 
 /// The `signet_lang` cookie, when it names a language.
 fn from_cookie(headers: &HeaderMap) -> Option<Lang> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .and_then(|(_, v)| Lang::from_code(v.trim()))
+    crate::platform::session::cookie(headers, COOKIE).and_then(Lang::from_code)
 }
 
 /// The most preferred English (`en`, `en-*`) or Chinese (`zh`, `zh-*`) entry of
