@@ -1402,3 +1402,40 @@ fn a_drafts_fields_are_replaced_then_it_is_sent() {
     assert_eq!(kinds.iter().filter(|k| *k == "fields_set").count(), 3, "{kinds:?}");
     assert!(kinds.iter().position(|k| k == "fields_set") < kinds.iter().position(|k| k == "sent"), "{kinds:?}");
 }
+
+/// Expired signing links and encrypted uploads: both refused with their own codes. The link is
+/// aged in the database (links live at least a day), so this runs on PostgreSQL.
+#[test]
+fn expired_links_and_encrypted_pdfs_are_refused() {
+    let Some(pg) = support::PgSchema::create() else { return };
+    let server = Server::start(&[("SIGNET_DATABASE_URL", &pg.url)]);
+    let client = server.client();
+    let mailbox = Outbox(server.client());
+    let pdf = support::sample_pdf(2);
+
+    // An encrypted PDF (qpdf, installed by .ci/run): 422 encrypted_pdf, nothing created.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (plain, locked) = (dir.path().join("plain.pdf"), dir.path().join("locked.pdf"));
+    std::fs::write(&plain, &pdf).expect("write");
+    let out = std::process::Command::new("qpdf").args(["--encrypt", "user-pw", "owner-pw", "256", "--"]).arg(&plain).arg(&locked).output().expect("qpdf");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let encrypted = std::fs::read(&locked).expect("read");
+    let e = refused(client.create_contract(&[("locked.pdf", &encrypted)], &two_signers("Locked", ("A", "lock-a@example.com"), ("B", "lock-b@example.com"), true)), 422, "encrypted_pdf");
+    assert!(e.to_string().contains("locked.pdf"), "{e}");
+    assert!(client.list_contracts(None, None, None, None).expect("list").items.is_empty());
+
+    // A link past its expiry: the API says so (409 link_expired), the code and the signature
+    // are refused, and opening it in a browser clears any signer session.
+    let (_, token, _, _) = sent_contract(&client, &mailbox, &server.url, &pdf, "expiry");
+    let public = server.client_with(None);
+    public.signing(&token).expect("a fresh link opens");
+    pg.execute("UPDATE signing_links SET expires_at = 1");
+    refused(public.signing(&token), 409, "link_expired");
+    refused(public.request_code(&token, Channel::Email), 409, "link_expired");
+    refused(public.sign(&token, &SignRequest::typed("123456", "First")), 409, "link_expired");
+    let browser = Browser::new(&server.url);
+    let opened = browser.call("GET", &format!("/s/{token}"), None, &[]);
+    assert_eq!((opened.status, opened.location.as_deref()), (303, Some("/sign")));
+    assert!(opened.set_cookies.iter().any(|c| c.starts_with("signet_signer=;") && c.contains("Max-Age=0")), "{:?}", opened.set_cookies);
+    assert_eq!(browser.call("GET", "/api/v1/signer", None, &[]).status, 401);
+}

@@ -394,6 +394,21 @@ impl PgSchema {
         let url = format!("{base}{sep}options=-c%20search_path%3D{name}");
         Some(PgSchema { url, base, name, rt })
     }
+
+    /// Runs one statement in the schema (for tests that must reach past the API, e.g. to age a
+    /// signing link).
+    pub fn execute(&self, sql: &str) {
+        let url = self.url.clone();
+        let sql = sql.to_owned();
+        self.rt
+            .block_on(async move {
+                use sqlx::Connection as _;
+                let mut conn = sqlx::PgConnection::connect(&url).await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await?;
+                conn.close().await
+            })
+            .expect("run SQL in the test schema");
+    }
 }
 
 impl Drop for PgSchema {
