@@ -8,25 +8,18 @@
 //   SIGNER_A, SIGNER_B           the two signers' email addresses
 //   API_KEY                      the demo organisation's API key, to read the outbox (links, codes)
 //   SCREENSHOT_DIR               where the screenshots go (created if missing)
+//   SIGNED_PDF_OUT               where the sender's download of the signed PDF is saved
 //   CHROMIUM                     the browser (default /usr/bin/chromium)
 //
 // It prints `contract: ID` and `placed: JSON` (each field's page and rect in PDF points, as the
 // page showed it) for the Rust side. Then both signers sign on the signer's page (typed names),
-// through the links and codes the platform mailed. Plain Node with node:assert; exit status 0 when all passed.
+// through the links and codes the platform mailed, and the sender downloads the signed PDF from
+// the contract's page. Plain Node with node:assert; exit status 0 when all passed.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { chromium } from 'playwright-core';
-
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`missing environment variable ${name}`);
-    process.exit(2);
-  }
-  return v;
-};
+import { allPassed, check, env, labelledInputs, launch, mailbox, openPage, screenshotDir } from './lib.mjs';
 
 const BASE_URL = env('BASE_URL');
 const ADMIN_EMAIL = env('ADMIN_EMAIL');
@@ -35,78 +28,14 @@ const PDF = env('PDF');
 const SIGNER_A = env('SIGNER_A');
 const SIGNER_B = env('SIGNER_B');
 const API_KEY = env('API_KEY');
-const SCREENSHOT_DIR = env('SCREENSHOT_DIR');
-mkdirSync(SCREENSHOT_DIR, { recursive: true });
+const SCREENSHOT_DIR = screenshotDir();
+const SIGNED_PDF_OUT = env('SIGNED_PDF_OUT');
 
-let checks = 0;
-const check = (label) => {
-  checks += 1;
-  console.log(`ok ${checks} - ${label}`);
-};
+const { mark, waitLink, waitCode } = mailbox(BASE_URL, API_KEY);
+const browser = await launch();
 
-
-// --- the outbox: the mails the platform sent (links and codes), read with the API key ---------
-
-async function outbox() {
-  const res = await fetch(`${BASE_URL}/api/v1/outbox?channel=email&limit=500`, { headers: { Authorization: `Bearer ${API_KEY}` } });
-  assert.equal(res.status, 200, 'GET /api/v1/outbox');
-  return (await res.json()).items;
-}
-
-async function mark() {
-  return new Set((await outbox()).map((m) => m.id));
-}
-
-async function waitFor(address, since, what, pick) {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    for (const m of await outbox()) {
-      if (since.has(m.id) || m.address.toLowerCase() !== address.toLowerCase()) continue;
-      const found = pick(`${m.subject}\n${m.body}`);
-      if (found) return found;
-    }
-    assert.ok(Date.now() < deadline, `no ${what} for ${address} within 20 s`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
-const linkIn = (text) => {
-  const m = new RegExp(`${BASE_URL.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/s/([A-Za-z0-9_-]{20,})`).exec(text);
-  return m ? m[1] : null;
-};
-const codeIn = (text) => {
-  if (linkIn(text)) return null;
-  const m = /(?:验证码|code)[^0-9]{0,40}([0-9]{6})(?![0-9])/i.exec(text);
-  return m ? m[1] : null;
-};
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox'],
-  headless: true,
-});
-
-/** A fresh browser context with its console errors collected. */
-async function open(options = {}) {
-  const context = await browser.newContext({ timezoneId: 'Asia/Shanghai', viewport: { width: 1100, height: 900 }, ...options });
-  const page = await context.newPage();
-  const errors = [];
-  // The API's refusals the test provokes on purpose show as console lines; anything else fails.
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of (401|404|409|422)/.test(m.text())) errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  return { context, page, errors };
-}
-
-async function labelledInputs(page, label) {
-  const unlabelled = await page.evaluate(() =>
-    [...document.querySelectorAll('input, select, textarea')]
-      .filter((i) => i.type !== 'hidden' && (!i.labels || i.labels.length === 0))
-      .map((i) => i.outerHTML));
-  assert.deepEqual(unlabelled, [], `${label}: inputs without a <label>`);
-  assert.equal(await page.locator('main').count(), 1, `${label}: one <main>`);
-}
+/** A fresh browser context; the API's refusals the test provokes on purpose are not errors. */
+const open = (options = {}) => openPage(browser, { viewport: { width: 1100, height: 900 }, ...options }, [401, 404, 409, 422]);
 
 async function signIn(page, lang) {
   await page.goto(`${BASE_URL}/login?lang=${lang}`);
@@ -209,11 +138,11 @@ let sinceSend;
   check(`step 2: a draft ${draftId} with no fields; the two pages as pictures; the palette of five draggable fields`);
 
   // A's signature on page 1, B's on page 2 (dropped at a known point), A's date on page 1.
-  await page.selectOption('#field-recipient', SIGNER_A);
+  await page.selectOption('#field-recipient', { label: 'Alice Wang' });
   const sigA = await dragField(page, 'signature', pageOf(page, 1), 200, 700);
-  await page.selectOption('#field-recipient', SIGNER_B);
+  await page.selectOption('#field-recipient', { label: 'Bob Li 李波' });
   const sigB = await dragField(page, 'signature', pageOf(page, 2), 420, 760);
-  await page.selectOption('#field-recipient', SIGNER_A);
+  await page.selectOption('#field-recipient', { label: 'Alice Wang' });
   const dateA = await dragField(page, 'date', pageOf(page, 1), 420, 700);
   assert.equal(await sigA.getAttribute('data-recipient'), SIGNER_A);
   assert.equal(await sigB.getAttribute('data-recipient'), SIGNER_B);
@@ -272,6 +201,48 @@ let sinceSend;
   assert.equal(await page.locator('.placed-field').count(), 3);
   check('tap a field then the page (touch) places it; × and the Delete key remove stray fields');
 
+  // The keyboard alone: Enter on a palette item, Tab to a page, Enter places the field there and
+  // focuses it; the arrow keys move it, Alt + arrow keys resize it; Delete removes it.
+  await page.locator('#palette [data-kind="text"]').focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await page.locator('#palette [data-kind="text"]').getAttribute('aria-pressed'), 'true');
+  await pageOf(page, 1).focus();
+  assert.match(await pageOf(page, 1).getAttribute('aria-label'), /page 1 of 2: press Enter/);
+  await page.keyboard.press('Enter');
+  const typed = page.locator('.placed-field[data-kind="text"]');
+  assert.equal(await typed.count(), 1, 'Enter on the page placed the Text field');
+  assert.equal(await typed.evaluate((n) => n === document.activeElement), true, 'and focused it');
+  const k0 = (await placedFields(page)).find((f) => f.kind === 'text').rect;
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Alt+ArrowRight');
+  await page.keyboard.press('Shift+Alt+ArrowDown');
+  const k1 = (await placedFields(page)).find((f) => f.kind === 'text').rect;
+  assert.ok(Math.abs(k1[0] - k0[0] - 1) < 0.5, `moved 1 pt right: ${JSON.stringify([k0, k1])}`);
+  assert.ok(Math.abs(k1[2] - k0[2] - 2) < 0.5, `1 pt further and 1 pt wider: ${JSON.stringify([k0, k1])}`);
+  assert.ok(Math.abs(k1[3] - k0[3]) < 0.5 && Math.abs(k0[1] - k1[1] - 10) < 0.5, `10 pt taller, downwards: ${JSON.stringify([k0, k1])}`);
+  await page.keyboard.press('Delete');
+  assert.equal(await typed.count(), 0);
+  // Enter on a page with no field chosen says what to do.
+  await pageOf(page, 1).focus();
+  await page.keyboard.press('Enter');
+  assert.match(await page.locator('#status').innerText(), /First choose a field/);
+  check('keyboard only: a field chosen with Enter, placed with Enter on a page, moved and resized with the arrow keys, deleted');
+
+  // Back to step 1: the uploaded file stays (listed, no file input); the title changes; Next
+  // edits the draft and the placed fields are still there.
+  const placedBefore = await placedFields(page);
+  await page.getByRole('button', { name: 'Back', exact: true }).click();
+  await page.locator('#create-form').waitFor({ state: 'visible' });
+  assert.equal(await page.locator('#files').isVisible(), false, 'the file input is gone');
+  assert.equal((await page.locator('#kept-files').innerText()).trim(), basename(PDF));
+  assert.equal(await page.inputValue('#r2-contact'), SIGNER_B, 'the recipients are kept');
+  await page.fill('#title', `${fileTitle} (rev. 2)`);
+  await page.getByRole('button', { name: 'Next', exact: true }).click();
+  await page.locator('#place-step').waitFor({ state: 'visible' });
+  assert.deepEqual(await placedFields(page), placedBefore, 'the fields stay where they were');
+  assert.equal(await page.locator('#field-recipient option').count(), 2);
+  check('Back keeps the uploaded file and the fields; Next saves the new title to the draft');
+
   const placed = await placedFields(page);
   // A small picture for docs/web.md: the palette and the fields on page 1.
   await page.evaluate(() => window.scrollTo(0, 0));
@@ -289,7 +260,20 @@ let sinceSend;
   await page.locator('#contract-meta .badge').waitFor({ timeout: 30_000 });
   assert.equal((await page.locator('#contract-meta .badge').innerText()).trim(), 'Sent');
   await page.locator('#timeline li[data-type="fields_set"]').waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator('#timeline li[data-type="draft_edited"]').count(), 1);
+  assert.equal(await page.locator('#edit-draft').isVisible(), false, 'a sent contract is not edited');
   check(`Send saves the fields and sends: the contract's page says Sent (${contractId})`);
+
+  // The contract's page shows the pages with the fields on them, in their recipients' colours.
+  await page.locator('#documents summary').first().click();
+  await page.waitForFunction(() => {
+    const imgs = [...document.querySelectorAll('#documents img')];
+    return imgs.length === 2 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+  }, null, { timeout: 60_000 });
+  const shownFields = await page.locator('#documents .field-box').evaluateAll((fs) => fs.map((f) => f.textContent));
+  assert.deepEqual(shownFields.sort(), ['Date — Alice Wang', 'Signature — Alice Wang', 'Signature — Bob Li 李波'], 'the fields over the pages');
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'contract-pages-en.png'), fullPage: true });
+  check('the contract page shows its pages with the placed fields');
   assert.deepEqual(errors, [], 'console errors (en)');
   console.log(`contract: ${contractId}`);
   console.log(`placed: ${JSON.stringify(placed)}`);
@@ -329,6 +313,36 @@ let sinceSend;
   assert.match(said, /no signature or seal field/, said);
   assert.match(new URL(page.url()).pathname, /\/app\/contracts\/new$/, 'still on the page');
   check(`Chinese: 新建合同, 添加签署人, 签名 印章 日期 文本 复选框, 发送; sending without a signature field: "${said}"`);
+
+  // The draft stays a draft: its page offers 继续编辑, which opens step 2 with the draft; a field
+  // placed with the keyboard, then 发送 sends it.
+  const draftId = await page.evaluate(() => document.querySelector('#place-pages img').src.match(/contracts\/([^/]+)\//)[1]);
+  await page.goto(`${BASE_URL}/app/contracts/${draftId}`);
+  const edit = page.getByRole('link', { name: '继续编辑', exact: true });
+  await edit.waitFor({ state: 'visible', timeout: 30_000 });
+  await edit.click();
+  await picturesLoaded(page);
+  assert.equal(await page.locator('#field-recipient option').count(), 1);
+  await page.locator('#palette [data-kind="signature"]').focus();
+  await page.keyboard.press('Enter');
+  await pageOf(page, 1).focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await page.locator('.placed-field[data-kind="signature"]').count(), 1);
+  // A seal needs a company: said at once, nothing placed.
+  await page.locator('#palette [data-kind="seal"]').click();
+  await pageOf(page, 2).click({ position: { x: 100, y: 100 } });
+  assert.match(await alert.innerText(), /单位/);
+  assert.equal(await page.locator('.placed-field').count(), 1);
+  await page.getByRole('button', { name: '上一步', exact: true }).click();
+  assert.equal(await page.inputValue('#title'), '租赁合同 Lease', 'the draft\'s title');
+  assert.equal(await page.inputValue('#r2-role'), 'cc', 'the draft\'s recipients');
+  await page.getByRole('button', { name: '下一步', exact: true }).click();
+  await page.locator('#place-step').waitFor({ state: 'visible' });
+  await page.getByRole('button', { name: '发送', exact: true }).click();
+  await page.waitForURL(/\/app\/contracts\/ct_[^/]+$/, { timeout: 30_000 });
+  await page.locator('#contract-meta .badge').waitFor({ timeout: 30_000 });
+  assert.equal((await page.locator('#contract-meta .badge').innerText()).trim(), '已发送');
+  check('继续编辑 reopens a draft at step 2; a keyboard-placed signature, then 发送 sends it');
   assert.deepEqual(errors, [], 'console errors (zh)');
   await context.close();
 }
@@ -365,14 +379,14 @@ let sinceSend;
   let since = sinceSend;
   for (const [address, name] of [[SIGNER_A, 'Alice Wang'], [SIGNER_B, 'Bob Li 李波']]) {
     const { context, page, errors } = await open({ locale: 'en-US' });
-    const link = await waitFor(address, since, 'signing link', linkIn);
+    const link = await waitLink(address, since);
     await page.goto(`${BASE_URL}/s/${link}`);
     assert.equal(page.url(), `${BASE_URL}/sign`);
     await page.locator('#sign-form').waitFor({ state: 'visible', timeout: 30_000 });
     since = await mark();
     await page.locator('#send-code').click();
     await page.locator('#code-sent').waitFor({ state: 'visible' });
-    const code = await waitFor(address, since, 'one-time code', codeIn);
+    const code = await waitCode(address, since);
     await page.locator('label[for=mode-type]').click();
     await page.fill('#typed-name', name);
     await page.fill('#code', code);
@@ -385,5 +399,23 @@ let sinceSend;
   }
 }
 
+// 5. The sender downloads the signed PDF from the contract's page (to SIGNED_PDF_OUT).
+{
+  const { context, page, errors } = await open({ locale: 'en-US', acceptDownloads: true });
+  await signIn(page, 'en');
+  await page.goto(`${BASE_URL}/app/contracts/${contractId}`);
+  const badge = page.locator('#contract-meta .badge');
+  await badge.waitFor({ timeout: 30_000 });
+  assert.equal((await badge.innerText()).trim(), 'Completed');
+  const link = page.locator('#downloads').getByRole('link', { name: 'Download signed PDF', exact: true });
+  const [file] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  await file.saveAs(SIGNED_PDF_OUT);
+  const pdf = readFileSync(SIGNED_PDF_OUT);
+  assert.equal(pdf.subarray(0, 5).toString('latin1'), '%PDF-', 'the download is a PDF');
+  check(`the sender's contract page says Completed; Download signed PDF saves it (${pdf.length} bytes)`);
+  assert.deepEqual(errors, [], 'console errors (download)');
+  await context.close();
+}
+
 await browser.close();
-console.log(`all ${checks} checks passed; screenshots in ${SCREENSHOT_DIR}`);
+allPassed(SCREENSHOT_DIR);

@@ -13,18 +13,8 @@
 
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`missing environment variable ${name}`);
-    process.exit(2);
-  }
-  return v;
-};
+import { allPassed, check, checkPageShell, env, launch, openPage, screenshotDir } from './lib.mjs';
 
 const BASE_URL = env('BASE_URL');
 const ADMIN_EMAIL = env('ADMIN_EMAIL');
@@ -34,19 +24,12 @@ const SENT_TITLE = env('SENT_TITLE');
 const SENT_NUMBER = env('SENT_NUMBER');
 const DRAFT_ID = env('DRAFT_ID');
 const DRAFT_TITLE = env('DRAFT_TITLE');
-const SCREENSHOT_DIR = env('SCREENSHOT_DIR');
-mkdirSync(SCREENSHOT_DIR, { recursive: true });
+const SCREENSHOT_DIR = screenshotDir();
 
 const VOID_REASON = 'Wrong counterparty 签约方有误';
 const MEMBER_EMAIL = 'new.sender@example.com';
 const MEMBER_NAME = 'New Sender 新成员';
 const MEMBER_NEW_PASSWORD = 'a-new-password-2025';
-
-let checks = 0;
-const check = (label) => {
-  checks += 1;
-  console.log(`ok ${checks} - ${label}`);
-};
 
 // --- TOTP (RFC 6238, SHA-1, 6 digits, 30 s), as an authenticator app computes it -------------
 
@@ -84,45 +67,23 @@ assert.equal(totp('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 1), '287082');
 
 // --- the browser ----------------------------------------------------------------------------------
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox'],
-  headless: true,
-});
+const browser = await launch();
 
-/** A fresh browser context (no cookies) with its console errors collected; dialogs accepted. */
+/**
+ * A fresh browser context (no cookies) with its console errors collected, except the API's
+ * 401/403/404/429 answers the tests provoke on purpose; dialogs accepted.
+ */
 async function open(options = {}) {
-  const context = await browser.newContext({ timezoneId: 'Asia/Shanghai', viewport: { width: 1100, height: 900 }, ...options });
-  const page = await context.newPage();
-  const errors = [];
-  // Console errors (a content-security-policy violation is one), except the browser's own
-  // lines for the API's 401/403/404/429 answers the tests provoke on purpose.
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of (401|403|404|429)/.test(m.text())) errors.push(m.text());
-  });
-  page.on('response', (r) => { if (r.status() === 404 && r.url().includes('/assets/')) errors.push(`404 ${r.url()}`); });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('dialog', (d) => d.accept());
-  return { context, page, errors };
+  const opened = await openPage(browser, { viewport: { width: 1100, height: 900 }, ...options }, [401, 403, 404, 429]);
+  opened.page.on('dialog', (d) => d.accept());
+  return opened;
 }
 
 const LANG = { en: 'en', zh: 'zh-CN' };
 
 /** What every page must have: title, html lang, one main, a label on every input, the switch. */
 async function checkShell(page, lang, label) {
-  const title = await page.title();
-  assert.ok(title.trim().length > 0, `${label}: <title> is empty`);
-  assert.equal(await page.getAttribute('html', 'lang'), LANG[lang], `${label}: html[lang]`);
-  assert.equal(await page.locator('main').count(), 1, `${label}: exactly one <main>`);
-  const unlabelled = await page.evaluate(() =>
-    [...document.querySelectorAll('input, select, textarea')]
-      .filter((i) => i.type !== 'hidden' && (!i.labels || i.labels.length === 0))
-      .map((i) => i.outerHTML));
-  assert.deepEqual(unlabelled, [], `${label}: inputs without a <label>`);
-  for (const name of ['English', '中文']) {
-    const link = page.locator('header nav.langs').getByRole('link', { name, exact: true });
-    assert.ok(await link.isVisible(), `${label}: the language switch link "${name}" is visible`);
-  }
+  const title = await checkPageShell(page, LANG[lang], label);
   check(`${label}: title "${title}", html lang ${LANG[lang]}, one main, labelled inputs, language switch`);
 }
 
@@ -519,4 +480,4 @@ let memberPassword;
 }
 
 await browser.close();
-console.log(`all ${checks} checks passed; screenshots in ${SCREENSHOT_DIR}`);
+allPassed(SCREENSHOT_DIR);

@@ -13,113 +13,32 @@
 // Plain Node with node:assert; exit status 0 when every check passed.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`missing environment variable ${name}`);
-    process.exit(2);
-  }
-  return v;
-};
+import { allPassed, check, env, labelledInputs, launch, mailbox, openPage, screenshotDir } from './lib.mjs';
 
 const BASE_URL = env('BASE_URL');
 const API_KEY = env('API_KEY');
 const SIGNER_1 = env('SIGNER_1');
 const SIGNER_2 = env('SIGNER_2');
 const DECLINER = env('DECLINER');
-const SCREENSHOT_DIR = env('SCREENSHOT_DIR');
-mkdirSync(SCREENSHOT_DIR, { recursive: true });
+const SCREENSHOT_DIR = screenshotDir();
 const PHONE = { width: 375, height: 812 };
 
-let checks = 0;
-const check = (label) => {
-  checks += 1;
-  console.log(`ok ${checks} - ${label}`);
-};
+const { mark, waitLink, waitCode } = mailbox(BASE_URL, API_KEY);
+const browser = await launch();
 
-// --- the outbox: where the platform keeps the mails it sent ------------------------------------
-
-async function outbox() {
-  const res = await fetch(`${BASE_URL}/api/v1/outbox?channel=email&limit=500`, { headers: { Authorization: `Bearer ${API_KEY}` } });
-  assert.equal(res.status, 200, 'GET /api/v1/outbox');
-  return (await res.json()).items;
-}
-
-/** The ids of the messages so far: later ones are new. */
-async function mark() {
-  return new Set((await outbox()).map((m) => m.id));
-}
-
-/** Waits for a new message to `address` that `pick` finds something in; answers that. */
-async function waitFor(address, since, what, pick) {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    for (const m of await outbox()) {
-      if (since.has(m.id) || m.address.toLowerCase() !== address.toLowerCase()) continue;
-      const found = pick(`${m.subject}\n${m.body}`);
-      if (found) return found;
-    }
-    assert.ok(Date.now() < deadline, `no ${what} for ${address} within 20 s`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
-const linkIn = (text) => {
-  const m = new RegExp(`${BASE_URL.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/s/([A-Za-z0-9_-]{20,})`).exec(text);
-  return m ? m[1] : null;
-};
-const codeIn = (text) => {
-  if (linkIn(text)) return null;
-  const m = /(?:验证码|code)[^0-9]{0,40}([0-9]{6})(?![0-9])/i.exec(text);
-  return m ? m[1] : null;
-};
-const waitLink = (address, since) => waitFor(address, since, 'signing link', linkIn);
-const waitCode = (address, since) => waitFor(address, since, 'one-time code', codeIn);
-
-// --- the browser -----------------------------------------------------------------------------
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox'],
-  headless: true,
-});
-
-/** A fresh phone (no cookies) with its console errors collected. */
-async function phone(locale) {
-  const context = await browser.newContext({
-    viewport: PHONE,
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-    locale,
-    timezoneId: 'Asia/Shanghai',
-    acceptDownloads: true,
-  });
-  const page = await context.newPage();
-  const errors = [];
-  // Console errors (a content-security-policy violation is one), except the browser's own
-  // lines for the API's 401 (no session) and 422 (a wrong code), which the page words itself.
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of (401|422)/.test(m.text())) errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  return { context, page, errors };
-}
+/**
+ * A fresh phone (no cookies) with its console errors collected, except the browser's own lines
+ * for the API's 401 (no session) and 422 (a wrong code), which the page words itself.
+ */
+const phone = (locale) => openPage(browser, { viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale, acceptDownloads: true }, [401, 422]);
 
 /** What every page must have: title, html lang, one main, labelled inputs, no sideways scroll. */
 async function checkShell(page, htmlLang, label) {
   assert.ok((await page.title()).trim().length > 0, `${label}: <title> is empty`);
   assert.equal(await page.getAttribute('html', 'lang'), htmlLang, `${label}: html[lang]`);
-  assert.equal(await page.locator('main').count(), 1, `${label}: exactly one <main>`);
-  const unlabelled = await page.evaluate(() =>
-    [...document.querySelectorAll('input, select, textarea')]
-      .filter((i) => i.type !== 'hidden' && (!i.labels || i.labels.length === 0))
-      .map((i) => i.outerHTML));
-  assert.deepEqual(unlabelled, [], `${label}: inputs without a <label>`);
+  await labelledInputs(page, label);
   await noSidewaysScroll(page, label);
 }
 
@@ -339,4 +258,4 @@ let since = new Set();
 }
 
 await browser.close();
-console.log(`all ${checks} checks passed; screenshots in ${SCREENSHOT_DIR}`);
+allPassed(SCREENSHOT_DIR);

@@ -12,18 +12,8 @@
 // Plain Node with node:assert; exit status 0 when every check passed.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`missing environment variable ${name}`);
-    process.exit(2);
-  }
-  return v;
-};
+import { allPassed, check, checkPageShell, env, launch, openPage, screenshotDir } from './lib.mjs';
 
 const BASE_URL = env('BASE_URL');
 const SIGNED_PDF = env('SIGNED_PDF');
@@ -31,56 +21,24 @@ const MODIFIED_PDF = env('MODIFIED_PDF');
 const UNSIGNED_PDF = env('UNSIGNED_PDF');
 const NOT_PDF = env('NOT_PDF');
 const SIGNERS = env('SIGNERS').split(',').map((s) => s.trim()).filter(Boolean);
-const SCREENSHOT_DIR = env('SCREENSHOT_DIR');
-mkdirSync(SCREENSHOT_DIR, { recursive: true });
+const SCREENSHOT_DIR = screenshotDir();
 
 const TEXT = {
   en: { htmlLang: 'en', submit: 'Verify', valid: 'Valid', modified: 'Modified after signing', notPdf: 'not a PDF', signedBy: 'Signed by', unchanged: 'Unchanged since', invalid: 'Invalid', noSignature: 'has no signature' },
   zh: { htmlLang: 'zh-CN', submit: '验证', valid: '有效', modified: '签署后被修改', notPdf: '不是 PDF', signedBy: '签署', unchanged: '未被修改', invalid: '无效', noSignature: '没有签名' },
 };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox'],
-  headless: true,
-});
+const browser = await launch();
 
-let checks = 0;
-const check = (label) => {
-  checks += 1;
-  console.log(`ok ${checks} - ${label}`);
-};
-
-/** A fresh browser context (no cookies) with its console errors collected. */
-async function open(options = {}) {
-  const context = await browser.newContext({ timezoneId: 'Asia/Shanghai', ...options });
-  const page = await context.newPage();
-  const errors = [];
-  // Console errors (a content-security-policy violation is one), except the browser's own line
-  // for the 415 the API answers a non-PDF with, which the page turns into its alert.
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 415/.test(m.text())) errors.push(m.text());
-  });
-  page.on('response', (r) => { if (r.status() === 404) errors.push(`404 ${r.url()}`); });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  return { context, page, errors };
-}
+/**
+ * A fresh browser context (no cookies) with its console errors collected, except the browser's
+ * own line for the 415 the API answers a non-PDF with, which the page turns into its alert.
+ */
+const open = (options = {}) => openPage(browser, options, [415]);
 
 /** What every page must have: title, html lang, one main, labelled inputs, the switch. */
 async function checkShell(page, lang, label) {
-  const title = await page.title();
-  assert.ok(title.trim().length > 0, `${label}: <title> is empty`);
-  assert.equal(await page.getAttribute('html', 'lang'), TEXT[lang].htmlLang, `${label}: html[lang]`);
-  assert.equal(await page.locator('main').count(), 1, `${label}: exactly one <main>`);
-  const unlabelled = await page.evaluate(() =>
-    [...document.querySelectorAll('input, select, textarea')]
-      .filter((i) => i.type !== 'hidden' && (!i.labels || i.labels.length === 0))
-      .map((i) => i.outerHTML));
-  assert.deepEqual(unlabelled, [], `${label}: inputs without a <label>`);
-  for (const name of ['English', '中文']) {
-    const link = page.locator('header nav').getByRole('link', { name, exact: true });
-    assert.ok(await link.isVisible(), `${label}: the language switch link "${name}" is visible`);
-  }
+  const title = await checkPageShell(page, TEXT[lang].htmlLang, label);
   assert.equal((await page.locator('button[type=submit]').innerText()).trim(), TEXT[lang].submit, `${label}: the button`);
   check(`${label}: title "${title}", html lang ${TEXT[lang].htmlLang}, one main, labelled inputs, language switch`);
 }
@@ -197,4 +155,4 @@ for (const lang of ['en', 'zh']) {
 }
 
 await browser.close();
-console.log(`all ${checks} checks passed; screenshots in ${SCREENSHOT_DIR}`);
+allPassed(SCREENSHOT_DIR);

@@ -309,6 +309,17 @@ pub struct NewField {
     pub rect: Rect,
 }
 
+/// A draft's new title, deadline and recipients ([`Contract::edit_draft`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DraftEdit {
+    /// Title.
+    pub title: String,
+    /// Deadline, or none.
+    pub deadline: Option<Millis>,
+    /// Every recipient, in order; an existing recipient is named by their id.
+    pub recipients: Vec<NewRecipient>,
+}
+
 /// Everything needed to create a contract.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewContract {
@@ -357,57 +368,7 @@ impl Contract {
         {
             return Err(DomainError::invalid("deadline", "the deadline is in the past"));
         }
-        let mut recipients = Vec::new();
-        for (i, r) in new.recipients.into_iter().enumerate() {
-            let at = |f: &str| format!("recipients[{i}].{f}");
-            let name = r.name.trim().to_owned();
-            if name.is_empty() || name.chars().count() > 100 {
-                return Err(DomainError::invalid(at("name"), "give a name of 1 to 100 characters"));
-            }
-            let email = r.email.map(|e| e.trim().to_ascii_lowercase()).filter(|e| !e.is_empty());
-            let phone = r.phone.map(|p| p.trim().replace([' ', '-'], "")).filter(|p| !p.is_empty());
-            if email.is_none() && phone.is_none() {
-                return Err(DomainError::invalid(at("email"), "give an email address or a phone number"));
-            }
-            if let Some(e) = &email
-                && !plausible_email(e)
-            {
-                return Err(DomainError::invalid(at("email"), format!("{e:?} is not an email address")));
-            }
-            if let Some(p) = &phone
-                && !plausible_phone(p)
-            {
-                return Err(DomainError::invalid(at("phone"), format!("{p:?} is not a phone number (6 to 15 digits, optional leading +)")));
-            }
-            let lang = r.lang.map(|l| l.trim().to_ascii_lowercase()).filter(|l| !l.is_empty());
-            if lang.as_deref().is_some_and(|l| l != "zh" && l != "en") {
-                return Err(DomainError::invalid(at("lang"), "the language is zh or en (or leave it out to follow the name)"));
-            }
-            if order_is_invalid(r.order) {
-                return Err(DomainError::invalid(at("order"), "the order is a number from 1 to 1000"));
-            }
-            let duplicate = recipients.iter().any(|o: &Recipient| {
-                (email.is_some() && o.email == email) || (phone.is_some() && o.phone == phone)
-            });
-            if duplicate {
-                return Err(DomainError::invalid(at("email"), "two recipients share an email address or phone number"));
-            }
-            recipients.push(Recipient {
-                id: r.id,
-                name,
-                email,
-                phone,
-                role: r.role,
-                order: r.order,
-                status: RecipientStatus::Waiting,
-                verified_at: None,
-                done_at: None,
-                lang,
-            });
-        }
-        if !recipients.iter().any(Recipient::signs) {
-            return Err(DomainError::invalid("recipients", "at least one recipient must sign"));
-        }
+        let recipients = validate_recipients(new.recipients)?;
         let fields = validate_fields(&recipients, &new.documents, new.fields)?;
         let contract = Contract {
             id: new.id,
@@ -438,6 +399,45 @@ impl Contract {
         }
         self.fields = validate_fields(&self.recipients, &self.documents, fields)?;
         Ok(ContractEvent::new(EventKind::FieldsSet, now, &actor.principal).with("fields", self.fields.len().to_string()))
+    }
+
+    /// Changes a draft's title, deadline and recipients, checked as [`Contract::create`] checks
+    /// them. A recipient keeps their id (and so their placed fields) when `edit` gives that id;
+    /// fields of recipients who are gone, or who no longer fill fields of that kind, are
+    /// dropped. Only drafts; the event is `draft_edited`.
+    pub fn edit_draft(&mut self, actor: &Actor, edit: DraftEdit, now: Millis) -> Result<ContractEvent, DomainError> {
+        self.check_visible(actor)?;
+        actor.require(Permission::SendContracts, "editing drafts")?;
+        if self.status != Status::Draft {
+            return Err(self.wrong_state("edited"));
+        }
+        let title = edit.title.trim();
+        if title.is_empty() || title.chars().count() > 200 {
+            return Err(DomainError::invalid("title", "give a title of 1 to 200 characters"));
+        }
+        if let Some(d) = edit.deadline
+            && d <= now
+        {
+            return Err(DomainError::invalid("deadline", "the deadline is in the past"));
+        }
+        if edit.recipients.is_empty() {
+            return Err(DomainError::invalid("recipients", "name at least one recipient"));
+        }
+        let recipients = validate_recipients(edit.recipients)?;
+        let before = self.fields.len();
+        self.fields.retain(|f| {
+            recipients.iter().find(|r| r.id == f.recipient).is_some_and(|r| {
+                r.signs_pdf() && (f.kind != FieldKind::Seal || matches!(r.role, RecipientRole::CompanySigner { .. }))
+            })
+        });
+        let dropped = before - self.fields.len();
+        self.title = title.to_owned();
+        self.deadline = edit.deadline;
+        self.recipients = recipients;
+        Ok(ContractEvent::new(EventKind::DraftEdited, now, &actor.principal)
+            .with("title", self.title.clone())
+            .with("recipients", self.recipients.len().to_string())
+            .with("fields_dropped", dropped.to_string()))
     }
 
     /// Whether `actor` may see this contract: same organisation, and either all contracts are
@@ -673,6 +673,63 @@ impl Contract {
 /// Checks fields given by recipient email or phone against the recipients and documents: each
 /// belongs to a recipient who fills fields, a seal to a company representative, and lies on its
 /// page. Answers the fields with recipient ids, or the first problem, named `fields[i].…`.
+/// Checks the recipients as given by the sender: names, contacts (one of email and phone,
+/// plausible, not shared), languages, orders, and at least one who signs.
+fn validate_recipients(new: Vec<NewRecipient>) -> Result<Vec<Recipient>, DomainError> {
+    let mut recipients = Vec::new();
+    for (i, r) in new.into_iter().enumerate() {
+        let at = |f: &str| format!("recipients[{i}].{f}");
+        let name = r.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(DomainError::invalid(at("name"), "give a name of 1 to 100 characters"));
+        }
+        let email = r.email.map(|e| e.trim().to_ascii_lowercase()).filter(|e| !e.is_empty());
+        let phone = r.phone.map(|p| p.trim().replace([' ', '-'], "")).filter(|p| !p.is_empty());
+        if email.is_none() && phone.is_none() {
+            return Err(DomainError::invalid(at("email"), "give an email address or a phone number"));
+        }
+        if let Some(e) = &email
+            && !plausible_email(e)
+        {
+            return Err(DomainError::invalid(at("email"), format!("{e:?} is not an email address")));
+        }
+        if let Some(p) = &phone
+            && !plausible_phone(p)
+        {
+            return Err(DomainError::invalid(at("phone"), format!("{p:?} is not a phone number (6 to 15 digits, optional leading +)")));
+        }
+        let lang = r.lang.map(|l| l.trim().to_ascii_lowercase()).filter(|l| !l.is_empty());
+        if lang.as_deref().is_some_and(|l| l != "zh" && l != "en") {
+            return Err(DomainError::invalid(at("lang"), "the language is zh or en (or leave it out to follow the name)"));
+        }
+        if order_is_invalid(r.order) {
+            return Err(DomainError::invalid(at("order"), "the order is a number from 1 to 1000"));
+        }
+        let duplicate = recipients.iter().any(|o: &Recipient| {
+            (email.is_some() && o.email == email) || (phone.is_some() && o.phone == phone)
+        });
+        if duplicate {
+            return Err(DomainError::invalid(at("email"), "two recipients share an email address or phone number"));
+        }
+        recipients.push(Recipient {
+            id: r.id,
+            name,
+            email,
+            phone,
+            role: r.role,
+            order: r.order,
+            status: RecipientStatus::Waiting,
+            verified_at: None,
+            done_at: None,
+            lang,
+        });
+    }
+    if !recipients.iter().any(Recipient::signs) {
+        return Err(DomainError::invalid("recipients", "at least one recipient must sign"));
+    }
+    Ok(recipients)
+}
+
 fn validate_fields(recipients: &[Recipient], documents: &[Document], new: Vec<NewField>) -> Result<Vec<Field>, DomainError> {
     let mut fields = Vec::new();
     for (i, f) in new.into_iter().enumerate() {
@@ -812,6 +869,51 @@ mod tests {
         c.send(&sender, T0 + 4).unwrap();
         assert_eq!(c.set_fields(&sender, vec![], T0 + 5).unwrap_err().code(), "wrong_state");
         assert_eq!(EventKind::parse("fields_set"), Some(EventKind::FieldsSet));
+    }
+
+    #[test]
+    fn a_draft_is_edited_keeping_the_fields_of_recipients_who_stay() {
+        let sender = actor("org_a", "usr_s", Role::Sender);
+        let (mut c, _) = Contract::create(&sender, new_contract(), T0).unwrap();
+        let edit = |recipients: Vec<NewRecipient>| DraftEdit { title: " Supply agreement v2 ".into(), deadline: None, recipients };
+        // rcp_a stays (new name and address), rcp_b becomes a plain signer (its seal goes, its
+        // date stays), rcp_c leaves, rcp_d arrives.
+        let mut a = recipient("rcp_a", "a2@example.com", 1, RecipientRole::Signer);
+        a.name = "Renamed".into();
+        let e = c
+            .edit_draft(&sender, edit(vec![a, recipient("rcp_b", "b@example.com", 2, RecipientRole::Signer), recipient("rcp_d", "d@example.com", 3, RecipientRole::Signer)]), T0 + 1)
+            .unwrap();
+        assert_eq!(e.kind.as_str(), "draft_edited");
+        assert_eq!(e.data.get("fields_dropped").map(String::as_str), Some("1"));
+        assert_eq!(c.title, "Supply agreement v2");
+        assert_eq!(c.deadline, None);
+        assert_eq!(c.recipients.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["rcp_a", "rcp_b", "rcp_d"]);
+        assert_eq!(c.recipients[0].email.as_deref(), Some("a2@example.com"));
+        assert_eq!(c.fields.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["fld_1", "fld_2", "fld_4"]);
+        // Bad edits change nothing.
+        let before = c.clone();
+        let dup = vec![recipient("rcp_a", "a@example.com", 1, RecipientRole::Signer), recipient("rcp_x", "A@example.com", 1, RecipientRole::Signer)];
+        assert_eq!(c.edit_draft(&sender, edit(dup), T0 + 2).unwrap_err(), DomainError::invalid("recipients[1].email", "two recipients share an email address or phone number"));
+        assert_eq!(c.edit_draft(&sender, edit(vec![recipient("rcp_c", "c@example.com", 1, RecipientRole::Copy)]), T0 + 2).unwrap_err(), DomainError::invalid("recipients", "at least one recipient must sign"));
+        assert_eq!(c.edit_draft(&sender, edit(vec![]), T0 + 2).unwrap_err().code(), "invalid_input");
+        let mut past = edit(vec![recipient("rcp_a", "a@example.com", 1, RecipientRole::Signer)]);
+        past.deadline = Some(T0);
+        assert_eq!(c.edit_draft(&sender, past, T0 + 2).unwrap_err(), DomainError::invalid("deadline", "the deadline is in the past"));
+        let mut blank = edit(vec![recipient("rcp_a", "a@example.com", 1, RecipientRole::Signer)]);
+        blank.title = "  ".into();
+        assert_eq!(c.edit_draft(&sender, blank, T0 + 2).unwrap_err().code(), "invalid_input");
+        // Other organisations and plain members see nothing; a sent contract is not a draft.
+        let one = || edit(vec![recipient("rcp_a", "a@example.com", 1, RecipientRole::Signer)]);
+        assert_eq!(c.edit_draft(&actor("org_b", "usr_x", Role::Admin), one(), T0 + 2).unwrap_err(), DomainError::NotFound);
+        assert_eq!(c.edit_draft(&actor("org_a", "usr_m", Role::Member), one(), T0 + 2).unwrap_err(), DomainError::NotFound);
+        assert_eq!(c, before);
+        // Sending wants a signature for everyone who signs (b lost their seal, d has nothing).
+        assert_eq!(c.send(&sender, T0 + 3).unwrap_err().code(), "invalid_input");
+        let sigs = ["a2@example.com", "b@example.com", "d@example.com"].map(|e| field(&format!("fld_{e}"), e, FieldKind::Signature));
+        c.set_fields(&sender, sigs.to_vec(), T0 + 3).unwrap();
+        c.send(&sender, T0 + 3).unwrap();
+        assert_eq!(c.edit_draft(&sender, one(), T0 + 4).unwrap_err().code(), "wrong_state");
+        assert_eq!(EventKind::parse("draft_edited"), Some(EventKind::DraftEdited));
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub enum EventKind {
     Created,
     /// The sender placed (replaced) the fields of a draft.
     FieldsSet,
+    /// The sender changed a draft's title, deadline or recipients.
+    DraftEdited,
     /// The sender sent it.
     Sent,
     /// A recipient was sent their link (or, for copies, the result).
@@ -48,7 +50,7 @@ impl EventKind {
     /// Parses an event name.
     pub fn parse(s: &str) -> Option<EventKind> {
         use EventKind::*;
-        [Created, FieldsSet, Sent, Notified, Opened, CodeSent, CodeVerified, CodeFailed, Signed, Approved, Declined, Voided, Expired, Reminded, Completed]
+        [Created, FieldsSet, DraftEdited, Sent, Notified, Opened, CodeSent, CodeVerified, CodeFailed, Signed, Approved, Declined, Voided, Expired, Reminded, Completed]
             .into_iter()
             .find(|k| k.as_str() == s)
     }
@@ -58,6 +60,7 @@ impl EventKind {
         match self {
             EventKind::Created => "created",
             EventKind::FieldsSet => "fields_set",
+            EventKind::DraftEdited => "draft_edited",
             EventKind::Sent => "sent",
             EventKind::Notified => "notified",
             EventKind::Opened => "opened",

@@ -127,6 +127,7 @@ pub(crate) fn event_kind(lang: Lang, kind: &str) -> String {
     let l = match kind {
         "created" => L("创建", "Created"),
         "fields_set" => L("放置签署位置", "Fields placed"),
+        "draft_edited" => L("修改草稿", "Draft edited"),
         "sent" => L("发送", "Sent"),
         "notified" => L("通知签署人", "Notified"),
         "opened" => L("查看", "Opened"),

@@ -1331,16 +1331,17 @@ fn a_drafts_fields_are_replaced_then_it_is_sent() {
     refused(client.send(&draft.id), 422, "invalid_input");
 
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    let post = |key: &str, id: &str, body: &Value| -> (u16, Value) {
+    let post_to = |what: &str, key: &str, id: &str, body: &Value| -> (u16, Value) {
         let mut r = agent
-            .post(&format!("{}/api/v1/contracts/{id}/fields", server.url))
+            .post(&format!("{}/api/v1/contracts/{id}/{what}", server.url))
             .header("Authorization", &format!("Bearer {key}"))
             .header("Content-Type", "application/json")
             .send(body.to_string().as_bytes())
-            .expect("POST …/fields");
+            .expect("POST …/fields or …/draft");
         let text = r.body_mut().read_to_string().unwrap_or_default();
         (r.status().as_u16(), serde_json::from_str(&text).unwrap_or(Value::Null))
     };
+    let post = |key: &str, id: &str, body: &Value| post_to("fields", key, id, body);
     let key = server.creds.api_key.clone();
 
     // Contract JSON lists each page's size, for pages that place fields over page pictures.
@@ -1393,12 +1394,48 @@ fn a_drafts_fields_are_replaced_then_it_is_sent() {
     let (_, missing) = post(&other.api_key, "ct_missing", &fields);
     assert_eq!((status, &theirs), (404, &missing), "{theirs}");
 
-    // Sent: the fields stay as they are.
+    // The draft is edited (POST …/draft): b keeps their id and fields under a new address, a
+    // approver joins, the title changes and the deadline goes. An id of nobody in this draft,
+    // one id twice, or no signer left: 422 and nothing changed. Another organisation: 404.
+    let ids: Vec<String> = c["recipients"].as_array().expect("recipients").iter().map(|r| r["id"].as_str().unwrap_or("").to_owned()).collect();
+    let b2 = "place-b2@example.com";
+    let edit = serde_json::json!({"title": "Placed, edited 已修改", "recipients": [
+        {"id": ids[0], "name": "张三", "email": a, "order": 1},
+        {"id": ids[1], "name": "Li Si", "email": b2, "order": 2},
+        {"name": "Wang Wu", "email": "place-c@example.com", "role": "approver", "order": 3},
+    ]});
+    for (bad, says) in [
+        (serde_json::json!({"title": "x", "recipients": [{"id": "rcp_nobody", "name": "N", "email": a}]}), "recipients[0].id"),
+        (serde_json::json!({"title": "x", "recipients": [{"id": ids[0], "name": "N", "email": a}, {"id": ids[0], "name": "M", "email": b}]}), "recipients[1].id"),
+        (serde_json::json!({"title": "x", "recipients": [{"name": "N", "email": a, "role": "cc"}]}), "recipients"),
+        (serde_json::json!({"title": "x", "recipients": [{"name": "N", "email": a}], "deadline": "2001-01-01T00:00:00Z"}), "deadline"),
+    ] {
+        let (status, e) = post_to("draft", &key, &draft.id, &bad);
+        assert_eq!((status, e["error"]["code"].as_str()), (422, Some("invalid_input")), "{e}");
+        assert!(e["error"]["message"].as_str().unwrap_or("").contains(says), "{says}: {e}");
+    }
+    let (status, theirs) = post_to("draft", &other.api_key, &draft.id, &edit);
+    assert_eq!(status, 404, "{theirs}");
+    let (status, c) = post_to("draft", &key, &draft.id, &edit);
+    assert_eq!(status, 200, "{c}");
+    assert_eq!(c["title"], "Placed, edited 已修改");
+    let emails: Vec<&str> = c["recipients"].as_array().expect("recipients").iter().map(|r| r["email"].as_str().unwrap_or("")).collect();
+    assert_eq!(emails, [a, b2, "place-c@example.com"]);
+    assert_eq!(c["recipients"][1]["id"].as_str(), Some(ids[1].as_str()));
+    let placed: Vec<(&str, &str)> = c["fields"].as_array().expect("fields").iter().map(|f| (f["recipient"].as_str().unwrap_or(""), f["type"].as_str().unwrap_or(""))).collect();
+    assert_eq!(placed, [(a, "signature"), (a, "date"), (b2, "signature")], "b's field follows b to the new address");
+    let listed = client.list_contracts(None, Some("edited"), None, None).expect("search");
+    assert_eq!(listed.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), [draft.id.as_str()], "the new title is searched");
+
+    // Sent: the fields and the recipients stay as they are.
     let sent = client.send(&draft.id).expect("send once every signer has a signature field");
     assert_eq!(sent.status, Status::Sent);
     let (status, e) = post(&key, &draft.id, &fields);
     assert_eq!((status, e["error"]["code"].as_str()), (409, Some("wrong_state")), "{e}");
+    let (status, e) = post_to("draft", &key, &draft.id, &edit);
+    assert_eq!((status, e["error"]["code"].as_str()), (409, Some("wrong_state")), "{e}");
     let kinds: Vec<String> = client.events(&draft.id).expect("events").iter().map(|e| e.kind.clone()).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "draft_edited").count(), 1, "{kinds:?}");
     assert_eq!(kinds.iter().filter(|k| *k == "fields_set").count(), 3, "{kinds:?}");
     assert!(kinds.iter().position(|k| k == "fields_set") < kinds.iter().position(|k| k == "sent"), "{kinds:?}");
 }

@@ -69,6 +69,29 @@ fn asset_urls(html: &str) -> Vec<String> {
         .collect()
 }
 
+/// `node tests/web/NAME.spec.mjs` against `server`, with the browser and the screenshot
+/// directory; the caller adds the script's own variables.
+fn node_script(name: &str, server: &Server, chromium: &Path, shots: &Path) -> Command {
+    let mut cmd = Command::new("node");
+    cmd.arg(workspace().join(format!("tests/web/{name}.spec.mjs")))
+        .env("BASE_URL", &server.url)
+        .env("CHROMIUM", chromium)
+        .env("SCREENSHOT_DIR", shots);
+    cmd
+}
+
+/// Runs a browser script (at most [`BROWSER_TIMEOUT`]), prints what it said, and fails with
+/// that and the server's log unless it passed. Answers its standard output.
+#[track_caller]
+fn run_script(cmd: Command, name: &str, server: &Server) -> String {
+    let out = support::run(cmd, BROWSER_TIMEOUT);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    println!("{text}");
+    assert!(out.status.success(), "tests/web/{name}.spec.mjs failed ({}):\n{text}\nserver:\n{}", out.status, server.stderr());
+    stdout
+}
+
 /// A contract of one document signed by 张三 then Li Si through the API, completed (B-LTA).
 fn completed_contract(server: &Server) -> Vec<u8> {
     let client = server.client();
@@ -246,20 +269,14 @@ fn the_verification_page_in_a_browser() {
     let shots = workspace().join("target/web-screenshots");
     std::fs::create_dir_all(&shots).expect("the screenshot directory");
 
-    let mut cmd = Command::new("node");
-    cmd.arg(workspace().join("tests/web/verify.spec.mjs"))
-        .env("BASE_URL", &server.url)
-        .env("CHROMIUM", &chromium)
+    let mut cmd = node_script("verify", &server, &chromium, &shots);
+    cmd
         .env("SIGNED_PDF", dir.path().join("signed.pdf"))
         .env("MODIFIED_PDF", dir.path().join("modified.pdf"))
         .env("UNSIGNED_PDF", dir.path().join("unsigned.pdf"))
         .env("NOT_PDF", dir.path().join("notes.txt"))
-        .env("SIGNERS", "张三,Li Si")
-        .env("SCREENSHOT_DIR", &shots);
-    let out = support::run(cmd, BROWSER_TIMEOUT);
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    println!("{text}");
-    assert!(out.status.success(), "tests/web/verify.spec.mjs failed ({}):\n{text}\nserver:\n{}", out.status, server.stderr());
+        .env("SIGNERS", "张三,Li Si");
+    run_script(cmd, "verify", &server);
     for shot in ["verify-valid-en.png", "verify-valid-zh.png", "verify-modified-en.png", "verify-mobile-zh.png"] {
         assert!(shots.join(shot).is_file(), "no screenshot {shot}");
     }
@@ -409,22 +426,16 @@ fn the_sender_pages_in_a_browser() {
     let shots = workspace().join("target/web-screenshots");
     std::fs::create_dir_all(&shots).expect("the screenshot directory");
 
-    let mut cmd = Command::new("node");
-    cmd.arg(workspace().join("tests/web/sender.spec.mjs"))
-        .env("BASE_URL", &server.url)
-        .env("CHROMIUM", &chromium)
+    let mut cmd = node_script("sender", &server, &chromium, &shots);
+    cmd
         .env("ADMIN_EMAIL", &server.creds.admin_email)
         .env("ADMIN_PASSWORD", &server.creds.admin_password)
         .env("SENT_ID", &sent.id)
         .env("SENT_TITLE", &sent.title)
         .env("SENT_NUMBER", &sent.number)
         .env("DRAFT_ID", &draft.id)
-        .env("DRAFT_TITLE", &draft.title)
-        .env("SCREENSHOT_DIR", &shots);
-    let out = support::run(cmd, BROWSER_TIMEOUT);
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    println!("{text}");
-    assert!(out.status.success(), "tests/web/sender.spec.mjs failed ({}):\n{text}\nserver:\n{}", out.status, server.stderr());
+        .env("DRAFT_TITLE", &draft.title);
+    run_script(cmd, "sender", &server);
 
     // What the pages did, seen through the API.
     let voided = client.contract(&sent.id).expect("the sent contract");
@@ -475,19 +486,13 @@ fn the_signers_page_in_a_browser() {
 
     let shots = workspace().join("target/web-screenshots");
     std::fs::create_dir_all(&shots).expect("the screenshot directory");
-    let mut cmd = Command::new("node");
-    cmd.arg(workspace().join("tests/web/sign.spec.mjs"))
-        .env("BASE_URL", &server.url)
-        .env("CHROMIUM", &chromium)
+    let mut cmd = node_script("sign", &server, &chromium, &shots);
+    cmd
         .env("API_KEY", &server.creds.api_key)
         .env("SIGNER_1", a)
         .env("SIGNER_2", b)
-        .env("DECLINER", d)
-        .env("SCREENSHOT_DIR", &shots);
-    let out = support::run(cmd, BROWSER_TIMEOUT);
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    println!("{text}");
-    assert!(out.status.success(), "tests/web/sign.spec.mjs failed ({}):\n{text}\nserver:\n{}", out.status, server.stderr());
+        .env("DECLINER", d);
+    run_script(cmd, "sign", &server);
     for shot in ["sign-code-en.png", "sign-draw-en.png", "sign-typed-zh.png", "sign-done-zh.png", "sign-declined-en.png", "sign-dead-link-en.png"] {
         assert!(shots.join(shot).is_file(), "no screenshot {shot}");
     }
@@ -549,32 +554,27 @@ fn creating_a_contract_in_a_browser() {
     let shots = workspace().join("target/web-screenshots");
     std::fs::create_dir_all(&shots).expect("the screenshot directory");
 
-    let mut cmd = Command::new("node");
-    cmd.arg(workspace().join("tests/web/create.spec.mjs"))
-        .env("BASE_URL", &server.url)
-        .env("CHROMIUM", &chromium)
+    let mut cmd = node_script("create", &server, &chromium, &shots);
+    cmd
         .env("ADMIN_EMAIL", &server.creds.admin_email)
         .env("ADMIN_PASSWORD", &server.creds.admin_password)
         .env("PDF", &upload)
         .env("SIGNER_A", a)
         .env("SIGNER_B", b)
         .env("API_KEY", &server.creds.api_key)
-        .env("SCREENSHOT_DIR", &shots);
-    let out = support::run(cmd, BROWSER_TIMEOUT);
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    println!("{text}");
-    assert!(out.status.success(), "tests/web/create.spec.mjs failed ({}):\n{text}\nserver:\n{}", out.status, server.stderr());
-    for shot in ["create-step1-en.png", "create-step2-en.png", "create-step1-zh.png", "create-step2-zh.png", "create-place-en.png"] {
+        .env("SIGNED_PDF_OUT", dir.path().join("downloaded.pdf"));
+    let out = run_script(cmd, "create", &server);
+    for shot in ["create-step1-en.png", "create-step2-en.png", "create-step1-zh.png", "create-step2-zh.png", "create-place-en.png", "contract-pages-en.png"] {
         assert!(shots.join(shot).is_file(), "no screenshot {shot}");
     }
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = out;
     let line = |prefix: &str| stdout.lines().find_map(|l| l.strip_prefix(prefix)).map(str::to_owned).unwrap_or_else(|| panic!("no `{prefix}` line"));
     let id = line("contract: ");
     let shown: Value = serde_json::from_str(&line("placed: ")).expect("the placed fields as JSON");
 
     // The contract as the pages left it: titled after the file, the fields where they were shown.
     let c = client.contract(&id).expect("the contract");
-    assert_eq!(c.title, "lease-2026");
+    assert_eq!(c.title, "lease-2026 (rev. 2)", "titled after the file, then edited after Back");
     let key = format!("Bearer {}", server.creds.api_key);
     let (status, _, body) = get(&format!("{url}/api/v1/contracts/{id}"), &[("authorization", &key)]);
     assert_eq!(status, 200, "{body}");
@@ -600,17 +600,18 @@ fn creating_a_contract_in_a_browser() {
         }
     }
     let kinds: Vec<String> = client.events(&id).expect("events").iter().map(|e| e.kind.clone()).collect();
-    assert_eq!(kinds[..3], ["created".to_owned(), "fields_set".to_owned(), "sent".to_owned()], "{kinds:?}");
+    assert_eq!(kinds[..4], ["created", "draft_edited", "fields_set", "sent"].map(str::to_owned), "{kinds:?}");
 
     // Both signed on the signer's page, through their mailed links.
     assert_eq!(client.contract(&id).expect("the contract").status, Status::Completed);
     let signed: Vec<String> = client.events(&id).expect("events").iter().filter(|e| e.kind == "signed").filter_map(|e| e.recipient.clone()).collect();
     assert_eq!(signed.len(), 2, "{signed:?}");
 
-    // The signed PDF: valid for signet verify and pyHanko.
-    let pdf = client.document(&id, 1).expect("the signed document");
-    let file = dir.path().join("signed.pdf");
-    std::fs::write(&file, &pdf).expect("write the signed PDF");
+    // The signed PDF the sender downloaded from the contract's page (the API's bytes): valid
+    // for signet verify and pyHanko.
+    let file = dir.path().join("downloaded.pdf");
+    let pdf = std::fs::read(&file).expect("the sender's download");
+    assert!(pdf == client.document(&id, 1).expect("the signed document"), "the page's download is the API's signed document");
     let root = server.root_pem();
     let out = server.signet(["verify".as_ref(), "--json".as_ref(), "--trust".as_ref(), root.as_os_str(), file.as_os_str()] as [&std::ffi::OsStr; 5]);
     let report: Value = serde_json::from_slice(&out.stdout).expect("signet.verify/v1 JSON");
@@ -628,17 +629,12 @@ fn creating_a_contract_in_a_browser() {
         std::fs::write(dir.path().join(name), bytes).expect("write a test file");
     }
     let verify_shots = dir.path().join("verify-shots");
-    let mut cmd = Command::new("node");
-    cmd.arg(workspace().join("tests/web/verify.spec.mjs"))
-        .env("BASE_URL", &server.url)
-        .env("CHROMIUM", &chromium)
+    let mut cmd = node_script("verify", &server, &chromium, &verify_shots);
+    cmd
         .env("SIGNED_PDF", &file)
         .env("MODIFIED_PDF", dir.path().join("modified.pdf"))
         .env("UNSIGNED_PDF", dir.path().join("unsigned.pdf"))
         .env("NOT_PDF", dir.path().join("notes.txt"))
-        .env("SIGNERS", "Alice Wang,Bob Li 李波")
-        .env("SCREENSHOT_DIR", &verify_shots);
-    let out = support::run(cmd, BROWSER_TIMEOUT);
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "tests/web/verify.spec.mjs on the created contract failed ({}):\n{text}", out.status);
+        .env("SIGNERS", "Alice Wang,Bob Li 李波");
+    run_script(cmd, "verify", &server);
 }

@@ -2,7 +2,9 @@
 // recipients with their status and the timeline of events (what, when, who, from which address),
 // and the actions: Remind (POST …/remind), Void with a reason (POST …/void, after a
 // confirmation), and downloads that are plain links to the API (the session cookie is enough
-// for a GET): each document, the evidence report and the evidence bundle.
+// for a GET): each document, the evidence report and the evidence bundle. Each document's pages
+// open as pictures (…/documents/{n}/pages/{p}.png, fetched when opened) with the fields over
+// them in their recipient's colour. A draft links to "Continue editing" (/app/contracts/new?draft=ID).
 'use strict';
 
 (function () {
@@ -18,7 +20,8 @@
   const documents = document.getElementById('documents');
   const people = document.getElementById('recipients');
   const timeline = document.getElementById('timeline');
-  if (!root || !title || !meta || !remind || !voidForm || !voidReason || !downloads || !documents || !people || !timeline) return;
+  const editDraft = document.getElementById('edit-draft');
+  if (!root || !title || !meta || !remind || !voidForm || !voidReason || !downloads || !documents || !people || !timeline || !editDraft) return;
 
   const id = root.dataset.contractId || '';
   const base = '/api/v1/contracts/' + encodeURIComponent(id);
@@ -42,9 +45,24 @@
 
     remind.hidden = !open.includes(c.status);
     voidForm.hidden = !voidable.includes(c.status);
+    editDraft.hidden = c.status !== 'draft';
 
     const docs = Array.isArray(c.documents) ? c.documents : [];
-    documents.replaceChildren(...docs.map((d, i) => el('li', {}, [d.name, ' ', el('span', { class: 'hint' }, t('detail.pages', { n: d.pages }))])));
+    // Re-rendered after an action: pages already open stay open.
+    const opened = new Set(Array.from(documents.querySelectorAll('details[open]')).map((d) => d.dataset.document));
+    documents.replaceChildren(...docs.map((d, i) => {
+      const n = String(i + 1);
+      const box = el('div', { class: 'pages doc-pages' });
+      const details = el('details', { 'data-document': n }, [
+        el('summary', {}, [d.name, ' ', el('span', { class: 'hint' }, t('detail.pages', { n: d.pages })), ' — ', t('detail.show_pages')]),
+        box,
+      ]);
+      details.addEventListener('toggle', () => {
+        if (details.open && !box.firstChild) renderPages(c, i, box);
+      });
+      if (opened.has(n)) details.open = true;
+      return el('li', {}, details);
+    }));
 
     const links = docs.map((d, i) => el('li', {}, el('a', {
       href: base + '/document?document=' + (i + 1),
@@ -65,6 +83,46 @@
       r.done_at ? el('span', { class: 'hint' }, ' ' + shortDate(r.done_at)) : null,
     ])));
     return rs;
+  }
+
+  /** Document `i`'s pages as pictures, with the fields placed on them. */
+  function renderPages(c, i, box) {
+    const d = c.documents[i];
+    const rs = Array.isArray(c.recipients) ? c.recipients : [];
+    const colour = new Map(rs.filter((r) => r.role === 'signer').map((r, k) => [r.id, k % 6]));
+    const byId = new Map(rs.map((r) => [r.id, r]));
+    const css = box.clientWidth || 600;
+    const width = Math.min(2000, Math.max(200, Math.ceil((css * (window.devicePixelRatio || 1)) / 100) * 100));
+    const fields = Array.isArray(c.fields) ? c.fields : [];
+    for (let p = 1; p <= d.pages; p += 1) {
+      const size = Array.isArray(d.page_sizes) ? d.page_sizes[p - 1] : null;
+      const img = el('img', {
+        src: `${base}/documents/${i + 1}/pages/${p}.png?width=${width}`,
+        alt: t('create.page_alt', { name: d.name, page: p, pages: d.pages }),
+        loading: p === 1 ? 'eager' : 'lazy',
+      });
+      const figure = el('figure', { class: 'page' }, img);
+      if (size && size[0] > 0 && size[1] > 0) {
+        img.width = width;
+        img.height = Math.round((width * size[1]) / size[0]);
+        const [w, h] = size;
+        const pct = (v) => `${(v * 100).toFixed(3)}%`;
+        fields.filter((f) => f.document === i + 1 && f.page === p && Array.isArray(f.rect)).forEach((f) => {
+          const r = byId.get(f.recipient_id);
+          const [x1, y1, x2, y2] = f.rect;
+          const label = word('create.field.', f.type) + (r ? ' — ' + r.name : '');
+          const done = r && r.status === 'signed';
+          const node = el('div', { class: `field-box shown field-${f.type} who-${colour.get(f.recipient_id) || 0}${done ? ' filled' : ''}`, 'data-field': f.id, title: label }, el('span', { class: 'field-name' }, (done ? '✔ ' : '') + label));
+          node.style.left = pct(x1 / w);
+          node.style.top = pct((h - y2) / h);
+          node.style.width = pct((x2 - x1) / w);
+          node.style.height = pct((y2 - y1) / h);
+          figure.append(node);
+        });
+      }
+      img.addEventListener('error', () => figure.replaceChildren(el('p', { class: 'page-failed' }, t('detail.page_failed', { page: p }))));
+      box.append(figure);
+    }
   }
 
   function renderEvents(items, recipients) {

@@ -3,12 +3,15 @@
 // 1. The PDFs (a file input, several allowed), the title (the first file's name without
 //    ".pdf" until the sender types one), an optional deadline, and the recipients (name, email
 //    or phone, role, order; a company for one who applies a seal). "Next" creates a draft:
-//    multipart POST /api/v1/contracts with `metadata.send = false` and no fields.
+//    multipart POST /api/v1/contracts with `metadata.send = false` and no fields. "Back" from
+//    step 2 returns here with the files kept (they are uploaded); "Next" then edits the draft
+//    (POST …/draft, each row naming its recipient's id, so placed fields follow them).
 // 2. Every page as a picture (GET /api/v1/contracts/{id}/documents/{n}/pages/{p}.png), a
 //    palette of fields whose items are draggable (HTML5 drag and drop onto a page) or, for touch,
 //    tapped and then the page tapped, and a recipient selector deciding whose field it is (each
-//    recipient has a colour). A placed field is an element over its page: drag it (or, focused,
-//    the arrow keys) to move it, drag its corner to resize it; its × button or the Delete key
+//    recipient has a colour). Without a pointer: choose a palette item, Tab to a page and press
+//    Enter. A placed field is an element over its page: drag it (or, focused, the arrow keys) to
+//    move it, drag its corner (or Alt + arrow keys) to resize it; its × button or the Delete key
 //    removes it. Rects are kept in
 //    PDF points from the page's bottom-left corner (the contract's `page_sizes`). "Send" saves
 //    the fields (POST …/fields) and sends (POST …/send), then opens the contract's page.
@@ -32,7 +35,9 @@
   const legend = $('legend');
   const pagesBox = $('place-pages');
   const sendButton = $('send');
-  if (!form || !files || !title || !deadline || !list || !addButton || !placeStep || !who || !palette || !legend || !pagesBox || !sendButton) return;
+  const backButton = $('back');
+  const keptFiles = $('kept-files');
+  if (!form || !files || !title || !deadline || !list || !addButton || !placeStep || !who || !palette || !legend || !pagesBox || !sendButton || !backButton || !keptFiles) return;
 
   /** Default sizes in points, as the API places fields by keyword (docs/platform.md). */
   const SIZES = { signature: [150, 50], seal: [120, 120], date: [110, 20], text: [160, 20], checkbox: [14, 14] };
@@ -133,6 +138,7 @@
         throw new Error(t('create.error.order', { n }));
       }
       const r = { name, role: get('role') || 'signer', order };
+      if (li.dataset.id) r.id = li.dataset.id;
       if (contact.includes('@')) r.email = contact;
       else r.phone = contact;
       const company = get('company');
@@ -182,10 +188,15 @@
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const chosen = Array.from(files.files || []);
+    const chosen = contract ? [] : Array.from(files.files || []);
     let metadata;
     try {
-      if (chosen.length === 0) {
+      if (contract) {
+        if (!title.value.trim()) {
+          title.focus();
+          throw new Error(t('create.error.no_title'));
+        }
+      } else if (chosen.length === 0) {
         files.focus();
         throw new Error(t('create.error.no_file'));
       }
@@ -194,12 +205,13 @@
         files.focus();
         throw new Error(t('create.error.not_pdf', { name: notPdf.name }));
       }
-      if (!title.value.trim()) title.value = chosen[0].name.replace(/\.pdf$/i, '');
+      if (!contract && !title.value.trim()) title.value = chosen[0].name.replace(/\.pdf$/i, '');
       if (!title.value.trim()) {
         title.focus();
         throw new Error(t('create.error.no_title'));
       }
-      metadata = { title: title.value.trim(), recipients: recipients(), send: false };
+      metadata = { title: title.value.trim(), recipients: recipients() };
+      if (!contract) metadata.send = false;
       if (deadline.value) {
         const ms = new Date(deadline.value).getTime();
         if (!isFinite(ms) || ms <= Date.now()) {
@@ -214,16 +226,39 @@
     }
     const next = $('next');
     if (next) next.disabled = true;
-    say(t('create.creating'));
+    say(t(contract ? 'create.saving' : 'create.creating'));
     try {
-      const contract = await createDraft(chosen, metadata);
+      const draft = contract
+        ? await api('POST', '/api/v1/contracts/' + encodeURIComponent(contract.id) + '/draft', { title: metadata.title, recipients: metadata.recipients, deadline: metadata.deadline === undefined ? null : metadata.deadline })
+        : await createDraft(chosen, metadata);
       say('');
-      startPlacing(contract);
+      startPlacing(draft);
     } catch (e) {
       fail(explain(e));
     } finally {
       if (next) next.disabled = false;
     }
+  });
+
+  /** Back to step 1: the files stay (they are uploaded); the rest can be changed. */
+  function lockFiles() {
+    files.hidden = true;
+    files.disabled = true;
+    const label = form.querySelector('label[for="files"]');
+    if (label) label.hidden = true;
+    const hint = $('files-hint');
+    if (hint) hint.textContent = t('create.files_kept');
+    const docs = contract && Array.isArray(contract.documents) ? contract.documents : [];
+    keptFiles.replaceChildren(...docs.map((d) => el('li', {}, d.name)));
+    keptFiles.hidden = false;
+  }
+
+  backButton.addEventListener('click', () => {
+    disarm();
+    lockFiles();
+    say('');
+    showStep(1);
+    title.focus();
   });
 
   // --- step 2 ------------------------------------------------------------------------------
@@ -232,11 +267,12 @@
   let signers = [];
   let armed = null; // the palette kind waiting for a tap on a page
   let seq = 0;
-  const placed = []; // {id, kind, key, document, page, rect, node}
+  const placed = []; // {id, kind, rid (recipient id), document, page, rect, pageNode, node}
 
   const kindWord = (kind) => t('create.field.' + kind);
   const keyOf = (r) => r.email || r.phone || '';
-  const signerOf = (key) => signers.find((s) => s.key === key);
+  const signerOf = (rid) => signers.find((s) => s.id === rid);
+  const fieldLabel = (f, s) => t('create.field_label', { kind: kindWord(f.kind), name: s.name });
 
   function imageWidth() {
     const css = pagesBox.clientWidth || 360;
@@ -244,21 +280,54 @@
     return Math.min(2000, Math.max(200, px));
   }
 
+  /** Which step shows: 1 (the form) or 2 (placing). */
+  function showStep(n) {
+    form.hidden = n !== 1;
+    placeStep.hidden = n !== 2;
+    [1, 2].forEach((k) => {
+      const mark = $(`step-${k}-mark`);
+      if (mark && k === n) mark.setAttribute('aria-current', 'step');
+      else if (mark) mark.removeAttribute('aria-current');
+    });
+  }
+
   function startPlacing(c) {
+    const first = !contract;
     contract = c;
-    form.hidden = true;
-    placeStep.hidden = false;
-    const m1 = $('step-1-mark');
-    const m2 = $('step-2-mark');
-    if (m1) m1.removeAttribute('aria-current');
-    if (m2) m2.setAttribute('aria-current', 'step');
-    signers = (Array.isArray(c.recipients) ? c.recipients : [])
+    const all = Array.isArray(c.recipients) ? c.recipients : [];
+    // Each row now names its recipient (the rows are in the order they were given).
+    Array.from(list.children).forEach((li, i) => {
+      if (all[i] && typeof all[i].id === 'string') li.dataset.id = all[i].id;
+    });
+    signers = all
       .filter((r) => r.role === 'signer')
-      .map((r, i) => ({ key: keyOf(r), name: r.name, colour: i % COLOURS }));
-    who.replaceChildren(...signers.map((s) => el('option', { value: s.key }, s.name)));
+      .map((r, i) => ({ id: r.id, key: keyOf(r), name: r.name, company: !!r.company, colour: i % COLOURS }));
+    const chosen = who.value;
+    who.replaceChildren(...signers.map((s) => el('option', { value: s.id }, s.name)));
+    if (signerOf(chosen)) who.value = chosen;
     legend.replaceChildren(...signers.map((s) => el('li', { class: `who-${s.colour}` }, [el('span', { class: 'swatch', 'aria-hidden': 'true' }), ' ', s.name])));
+    // Fields follow their recipient; those of recipients gone (or no longer sealing) go too.
+    let dropped = 0;
+    placed.slice().forEach((f) => {
+      const s = signerOf(f.rid);
+      if (!s || (f.kind === 'seal' && !s.company)) {
+        placed.splice(placed.indexOf(f), 1);
+        f.node.remove();
+        dropped += 1;
+        return;
+      }
+      f.node.className = `placed-field field-${f.kind} who-${s.colour}`;
+      f.node.setAttribute('aria-label', fieldLabel(f, s));
+      f.node.dataset.recipient = s.key;
+      const name = f.node.querySelector('.field-name');
+      if (name) name.textContent = fieldLabel(f, s);
+      const del = f.node.querySelector('.field-delete');
+      if (del) del.setAttribute('aria-label', t('create.delete_field', { kind: kindWord(f.kind), name: s.name }));
+    });
+    showStep(2);
     if (signers.length === 0) say(t('create.no_signer'));
-    renderPages();
+    else if (dropped > 0) say(t('create.fields_dropped'));
+    if (first) renderPages();
     const heading = $('place-heading');
     if (heading) {
       heading.tabIndex = -1;
@@ -285,7 +354,7 @@
           img.width = width;
           img.height = Math.round((width * size[1]) / size[0]);
         }
-        const page = el('figure', { class: 'page place-page', 'data-document': n, 'data-page': p }, img);
+        const page = el('figure', { class: 'page place-page', 'data-document': n, 'data-page': p, tabindex: '0', 'aria-label': t('create.page_target', { name: d.name, page: p, pages: d.pages }) }, img);
         page.pageSize = size && size[0] > 0 && size[1] > 0 ? size : [595, 842];
         wirePage(page);
         pagesBox.append(page);
@@ -331,16 +400,26 @@
   /** Places a `kind` field for the selected recipient, centred on (x, y) px of `page`. */
   function placeAt(page, kind, x, y) {
     const s = signerOf(who.value);
-    if (!s || !SIZES[kind]) return;
+    if (!s || !SIZES[kind]) return null;
+    if (kind === 'seal' && !s.company) {
+      fail(t('create.error.seal', { name: s.name }));
+      return null;
+    }
     const scale = scaleOf(page);
     const [w, h] = page.pageSize;
     const [fw, fh] = SIZES[kind];
     const cx = x * scale;
     const cy = h - y * scale;
-    const rect = clamp([cx - fw / 2, cy - fh / 2, cx + fw / 2, cy + fh / 2], [w, h]);
+    const f = addField(page, kind, s, clamp([cx - fw / 2, cy - fh / 2, cx + fw / 2, cy + fh / 2], [w, h]));
+    say(t('create.placed', { kind: kindWord(kind), name: s.name, page: f.page }));
+    return f;
+  }
+
+  /** A field element for signer `s` over `page` at `rect` (PDF points). */
+  function addField(page, kind, s, rect) {
     seq += 1;
-    const f = { id: `f${seq}`, kind, key: s.key, document: Number(page.dataset.document), page: Number(page.dataset.page), rect, pageNode: page, node: null };
-    const label = t('create.field_label', { kind: kindWord(kind), name: s.name });
+    const f = { id: `f${seq}`, kind, rid: s.id, document: Number(page.dataset.document), page: Number(page.dataset.page), rect, pageNode: page, node: null };
+    const label = fieldLabel(f, s);
     const remove = el('button', { type: 'button', class: 'field-delete', 'aria-label': t('create.delete_field', { kind: kindWord(kind), name: s.name }) }, '×');
     const handle = el('span', { class: 'field-resize', title: t('create.resize_field'), 'aria-hidden': 'true' });
     f.node = el('div', {
@@ -356,7 +435,8 @@
       e.stopPropagation();
       removeField(f);
     });
-    // The keyboard: Delete removes the field, the arrow keys move it (1 point, 10 with Shift).
+    // The keyboard: Delete removes the field, the arrow keys move it (1 point, 10 with Shift),
+    // and with Alt they resize it from its bottom-right corner.
     const arrows = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
     f.node.addEventListener('keydown', (e) => {
       if (e.target !== f.node) return;
@@ -368,7 +448,15 @@
         const step = e.shiftKey ? 10 : 1;
         const [dx, dy] = arrows[e.key];
         const [x1, y1, x2, y2] = f.rect;
-        f.rect = clamp([x1 + dx * step, y1 + dy * step, x2 + dx * step, y2 + dy * step], f.pageNode.pageSize);
+        const size = f.pageNode.pageSize;
+        if (e.altKey) {
+          // Right/Left: wider/narrower; Down/Up: taller/shorter (downwards, y1 is the bottom).
+          const nx2 = Math.min(Math.max(x2 + dx * step, x1 + MIN), size[0]);
+          const ny1 = Math.max(Math.min(y1 + dy * step, y2 - MIN), 0);
+          f.rect = [x1, ny1, nx2, y2];
+        } else {
+          f.rect = clamp([x1 + dx * step, y1 + dy * step, x2 + dx * step, y2 + dy * step], size);
+        }
         draw(f);
       }
     });
@@ -376,7 +464,6 @@
     page.append(f.node);
     placed.push(f);
     draw(f);
-    say(t('create.placed', { kind: kindWord(kind), name: s.name, page: f.page }));
     return f;
   }
 
@@ -437,6 +524,23 @@
       const box = frameOf(page);
       placeAt(page, kind, e.clientX - box.left, e.clientY - box.top);
     });
+    // The keyboard: Enter (or Space) on a focused page places the chosen field in the middle
+    // of the part of the page on the screen, and focuses it for the arrow keys.
+    page.addEventListener('keydown', (e) => {
+      if (e.target !== page || (e.key !== 'Enter' && e.key !== ' ')) return;
+      e.preventDefault();
+      if (!armed) {
+        say(t('create.choose_first'));
+        return;
+      }
+      const box = frameOf(page);
+      const top = Math.max(box.top, 0);
+      const bottom = Math.min(box.bottom, window.innerHeight || box.bottom);
+      const kind = armed;
+      disarm();
+      const f = placeAt(page, kind, box.width / 2, (bottom > top ? (top + bottom) / 2 : box.top + box.height / 2) - box.top);
+      if (f) f.node.focus();
+    });
     page.addEventListener('click', (e) => {
       if (!armed || (e.target instanceof Element && e.target.closest('.placed-field'))) return;
       const box = frameOf(page);
@@ -480,12 +584,61 @@
     if (e.key === 'Escape' && armed) disarm();
   });
 
+  /**
+   * `?draft=ID` (the contract page's "Continue editing"): the draft's rows and fields, at step 2.
+   * Anything but a draft of one's own organisation says why and stays on an empty step 1.
+   */
+  async function resume(id) {
+    say(t('member.loading'));
+    let c;
+    try {
+      c = await api('GET', '/api/v1/contracts/' + encodeURIComponent(id));
+    } catch (e) {
+      fail(e);
+      return;
+    }
+    if (c.status !== 'draft') {
+      fail(t('create.error.not_draft'));
+      return;
+    }
+    say('');
+    title.value = c.title || '';
+    titleTouched = true;
+    if (typeof c.deadline === 'number') {
+      const d = new Date(c.deadline - new Date(c.deadline).getTimezoneOffset() * 60000);
+      deadline.value = d.toISOString().slice(0, 16);
+    }
+    list.replaceChildren();
+    rowSeq = 0;
+    (Array.isArray(c.recipients) ? c.recipients : []).forEach((r) => {
+      const li = addRecipient();
+      const set = (name, value) => {
+        const node = li.querySelector(`[name="${name}"]`);
+        if (node && value !== undefined && value !== null) node.value = String(value);
+      };
+      set('name', r.name);
+      set('contact', r.email || r.phone);
+      set('role', r.role);
+      set('order', r.order);
+      set('company', r.company);
+    });
+    startPlacing(c);
+    lockFiles(); // the files are kept, as after "Back"
+    // Fields already saved, once their page is in the DOM.
+    (Array.isArray(c.fields) ? c.fields : []).forEach((f) => {
+      const page = pagesBox.querySelector(`.place-page[data-document="${f.document}"][data-page="${f.page}"]`);
+      const s = signerOf(f.recipient_id);
+      if (page && s && Array.isArray(f.rect) && f.rect.length === 4) addField(page, f.type, s, f.rect.map(Number));
+    });
+    showStep(2);
+  }
+
   sendButton.addEventListener('click', async () => {
     if (!contract) return;
     const base = '/api/v1/contracts/' + encodeURIComponent(contract.id);
     // Tenths of a point, rounded inwards so a field at the page's edge stays on it.
     const inward = ([x1, y1, x2, y2]) => [Math.ceil(x1 * 10) / 10, Math.ceil(y1 * 10) / 10, Math.floor(x2 * 10) / 10, Math.floor(y2 * 10) / 10];
-    const fields = placed.map((f) => ({ recipient: f.key, type: f.kind, document: f.document, page: f.page, rect: inward(f.rect) }));
+    const fields = placed.filter((f) => signerOf(f.rid)).map((f) => ({ recipient: signerOf(f.rid).key, type: f.kind, document: f.document, page: f.page, rect: inward(f.rect) }));
     sendButton.disabled = true;
     say(t('create.sending'));
     try {
@@ -497,4 +650,7 @@
       sendButton.disabled = false;
     }
   });
+
+  const draftId = new URLSearchParams(window.location.search).get('draft');
+  if (draftId) resume(draftId);
 })();

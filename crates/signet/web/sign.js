@@ -28,12 +28,16 @@
 
   // --- talking to the API -------------------------------------------------------------------
 
-  /** An answer that is not a success: HTTP status (0: no answer), error code and message. */
+  /**
+   * An answer that is not a success: HTTP status (0: no answer), error code and message, and
+   * the error object's other members (`tries_left` of a wrong code).
+   */
   class Problem extends Error {
-    constructor(status, code, message) {
+    constructor(status, code, message, details) {
       super(message || code || String(status));
       this.status = status;
       this.code = code;
+      this.details = details || {};
     }
   }
 
@@ -58,7 +62,7 @@
     }
     if (!res.ok) {
       const e = (json && typeof json.error === 'object' && json.error) || {};
-      throw new Problem(res.status, typeof e.code === 'string' ? e.code : '', typeof e.message === 'string' ? e.message : '');
+      throw new Problem(res.status, typeof e.code === 'string' ? e.code : '', typeof e.message === 'string' ? e.message : '', e);
     }
     if (json === null || typeof json !== 'object') throw new Problem(res.status, 'bad_answer', '');
     return json;
@@ -453,9 +457,9 @@
       const codeBox = $('code');
       if (deadLink(p)) return showDeadLink();
       if (p.code === 'wrong_code') {
-        const left = /(\d+) tries left/.exec(p.message || '');
+        const left = p.details.tries_left;
         codeBox.select();
-        return showError(left ? t('signer.wrong_code_left', { n: left[1] }) : t('signer.wrong_code'), codeBox);
+        return showError(Number.isInteger(left) ? t('signer.wrong_code_left', { n: left }) : t('signer.wrong_code'), codeBox);
       }
       if (p.code === 'code_expired') return showError(t('signer.code_expired'), $('send-code'));
       if (p.code === 'rate_limited') return showError(t('signer.too_many_tries'), $('send-code'));

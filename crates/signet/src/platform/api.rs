@@ -336,6 +336,7 @@ pub fn router(app: AppState) -> Router {
         .route("/api/v1/contracts/{id}", get(get_contract))
         .route("/api/v1/contracts/{id}/send", post(send_contract))
         .route("/api/v1/contracts/{id}/fields", post(set_contract_fields))
+        .route("/api/v1/contracts/{id}/draft", post(edit_draft))
         .route("/api/v1/contracts/{id}/void", post(void_contract))
         .route("/api/v1/contracts/{id}/remind", post(remind_contract))
         .route("/api/v1/contracts/{id}/events", get(contract_events))
@@ -525,6 +526,7 @@ pub fn contract_json(c: &Contract) -> Value {
         "fields": c.fields.iter().map(|f| json!({
             "id": f.id,
             "recipient": by_id.get(f.recipient.as_str()).and_then(|r| r.email.clone().or_else(|| r.phone.clone())),
+            "recipient_id": f.recipient,
             "type": f.kind.as_str(),
             "document": f.document + 1,
             "page": f.page,
@@ -559,6 +561,9 @@ pub async fn record_evidence(app: &App, c: &Contract, seqs: &[u64], events: &[Co
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MetaRecipient {
+    /// An existing recipient's id, when a draft is edited (`POST …/draft`); not at creation.
+    #[serde(default)]
+    id: Option<String>,
     name: String,
     email: Option<String>,
     phone: Option<String>,
@@ -740,17 +745,7 @@ async fn create_contract(
         let pages = inspect_pdf(name, bytes)?;
         docs.push(Document { id: new_id("doc"), name: name.clone(), sha256: hex::encode(signet_pki::alg::sha256(bytes)), pages, signed_blob: None });
     }
-    let mut recipients = Vec::new();
-    for (i, r) in meta.recipients.into_iter().enumerate() {
-        let role = match (r.role.as_str(), r.company) {
-            ("signer", Some(company)) if !company.trim().is_empty() => RecipientRole::CompanySigner { company },
-            ("signer", _) => RecipientRole::Signer,
-            ("cc", _) => RecipientRole::Copy,
-            ("approver", _) => RecipientRole::Approver,
-            (other, _) => return Err(ApiError::invalid(format!("recipients[{i}].role: {other:?} is not a role; use signer, cc or approver"))),
-        };
-        recipients.push(NewRecipient { id: new_id("rcp"), name: r.name, email: r.email, phone: r.phone, role, order: r.order, lang: r.lang });
-    }
+    let recipients = new_recipients(meta.recipients, &[])?;
     let bytes: Vec<&[u8]> = documents.iter().map(|(_, b)| b.as_slice()).collect();
     let fields = resolve_fields(meta.fields, &bytes)?;
     let deadline = meta.deadline.as_ref().map(parse_deadline).transpose()?;
@@ -789,9 +784,36 @@ async fn create_contract(
     Ok((StatusCode::CREATED, Json(contract_json(&contract))).into_response())
 }
 
+/// The recipients as the API gives them, each with an id: its own `id` when that names one of
+/// `existing` (a draft's recipients, kept with their fields), a new one otherwise.
+fn new_recipients(given: Vec<MetaRecipient>, existing: &[signet_domain::contract::Recipient]) -> ApiResult<Vec<NewRecipient>> {
+    let mut out: Vec<NewRecipient> = Vec::new();
+    for (i, r) in given.into_iter().enumerate() {
+        let role = match (r.role.as_str(), r.company) {
+            ("signer", Some(company)) if !company.trim().is_empty() => RecipientRole::CompanySigner { company },
+            ("signer", _) => RecipientRole::Signer,
+            ("cc", _) => RecipientRole::Copy,
+            ("approver", _) => RecipientRole::Approver,
+            (other, _) => return Err(ApiError::invalid(format!("recipients[{i}].role: {other:?} is not a role; use signer, cc or approver"))),
+        };
+        let id = match r.id {
+            None => new_id("rcp"),
+            Some(id) if existing.iter().any(|e| e.id == id) => {
+                if out.iter().any(|o| o.id == id) {
+                    return Err(ApiError::invalid(format!("recipients[{i}].id: {id:?} is given twice")));
+                }
+                id
+            }
+            Some(id) => return Err(ApiError::invalid(format!("recipients[{i}].id: {id:?} is not a recipient of this draft; leave `id` out for a new recipient"))),
+        };
+        out.push(NewRecipient { id, name: r.name, email: r.email, phone: r.phone, role, order: r.order, lang: r.lang });
+    }
+    Ok(out)
+}
+
 /// Records where the sender acted from on the `created` and `sent` events.
 fn stamp_origin(events: &mut [ContractEvent], from: &Client) {
-    for e in events.iter_mut().filter(|e| matches!(e.kind, signet_domain::event::EventKind::Created | signet_domain::event::EventKind::FieldsSet | signet_domain::event::EventKind::Sent)) {
+    for e in events.iter_mut().filter(|e| matches!(e.kind, signet_domain::event::EventKind::Created | signet_domain::event::EventKind::FieldsSet | signet_domain::event::EventKind::DraftEdited | signet_domain::event::EventKind::Sent)) {
         e.data.insert("ip".into(), from.ip.clone());
         e.data.insert("user_agent".into(), from.user_agent.clone());
     }
@@ -1101,6 +1123,11 @@ async fn send_contract(
     Ok(Json(contract_json(&c)))
 }
 
+/// A JSON request body, or 422 `invalid_input` saying what in it is wrong.
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("body: {e}")))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FieldsBody {
@@ -1115,7 +1142,7 @@ async fn set_contract_fields(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let body: FieldsBody = serde_json::from_slice(&body).map_err(|e| ApiError::invalid(format!("body: {e}")))?;
+    let body: FieldsBody = json_body(&body)?;
     let (mut c, version) = load(&app, &actor, &id).await?;
     // Say "wrong state" before reading documents for keywords that could not be used anyway.
     if c.status != Status::Draft {
@@ -1136,6 +1163,34 @@ async fn set_contract_fields(
     Ok(Json(contract_json(&c)))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DraftBody {
+    title: String,
+    recipients: Vec<MetaRecipient>,
+    deadline: Option<Value>,
+}
+
+/// Changes a draft's title, deadline (absent or null: none) and recipients; recipients given
+/// with their `id` keep it and their fields.
+async fn edit_draft(
+    State(app): State<AppState>,
+    Auth(actor): Auth,
+    axum::Extension(from): axum::Extension<Client>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let body: DraftBody = json_body(&body)?;
+    let (mut c, version) = load(&app, &actor, &id).await?;
+    let recipients = new_recipients(body.recipients, &c.recipients)?;
+    let deadline = body.deadline.as_ref().filter(|v| !v.is_null()).map(parse_deadline).transpose()?;
+    let edit = signet_domain::contract::DraftEdit { title: body.title, deadline, recipients };
+    let mut event = [c.edit_draft(&actor, edit, now_ms())?];
+    stamp_origin(&mut event, &from);
+    save(&app, &c, version, &event).await?;
+    Ok(Json(contract_json(&c)))
+}
+
 #[derive(Deserialize, Default)]
 struct VoidBody {
     #[serde(default)]
@@ -1143,7 +1198,7 @@ struct VoidBody {
 }
 
 async fn void_contract(State(app): State<AppState>, Auth(actor): Auth, Path(id): Path<String>, body: Bytes) -> ApiResult<Json<Value>> {
-    let body: VoidBody = if body.is_empty() { VoidBody::default() } else { serde_json::from_slice(&body).map_err(|e| ApiError::invalid(format!("body: {e}")))? };
+    let body: VoidBody = if body.is_empty() { VoidBody::default() } else { json_body(&body)? };
     let (mut c, version) = load(&app, &actor, &id).await?;
     let event = c.void(&actor, &body.reason, now_ms())?;
     save(&app, &c, version, &[event]).await?;

@@ -334,11 +334,8 @@ async fn check_code(app: &App, c: &Contract, recipient: &str, code: &str) -> Api
         {
             record_evidence(app, &fresh, &seqs, std::slice::from_ref(&event)).await;
         }
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "wrong_code",
-            format!("the code is wrong; {} tries left", CODE_ATTEMPTS.saturating_sub(n)),
-        ));
+        let left = CODE_ATTEMPTS.saturating_sub(n);
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "wrong_code", format!("the code is wrong; {left} tries left")).with("tries_left", left));
     }
     if !app.store.consume_otp(&c.id, recipient, &otp.code_hash).await? {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "wrong_code", "the code was already used: request a new one"));

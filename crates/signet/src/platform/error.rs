@@ -1,5 +1,6 @@
 //! The API's one error shape: `{"error":{"code":"snake_case_code","message":"…"}}`, with a
-//! stable code per kind of mistake and the HTTP status that goes with it.
+//! stable code per kind of mistake and the HTTP status that goes with it. A few errors add
+//! numbers a client shows in its own words (`wrong_code` gives `tries_left`).
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -15,12 +16,20 @@ pub struct ApiError {
     pub code: &'static str,
     /// For people: what was wrong and what to do.
     pub message: String,
+    /// Further members of the `error` object, for clients (none for most errors).
+    pub details: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
+    /// Adds `name: value` to the error object (beside `code` and `message`).
+    pub fn with(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.details.insert(name.to_owned(), value.into());
+        self
+    }
+
     /// An error of any status.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into() }
+        ApiError { status, code, message: message.into(), details: serde_json::Map::new() }
     }
     /// 400.
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -63,7 +72,7 @@ impl From<DomainError> for ApiError {
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         let message = if matches!(e, DomainError::NotFound) { "no such resource".to_owned() } else { e.to_string() };
-        ApiError { status, code: e.code(), message }
+        ApiError { status, code: e.code(), message, details: serde_json::Map::new() }
     }
 }
 
@@ -81,7 +90,10 @@ impl From<signet_store::StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
+        let mut error = self.details;
+        error.insert("code".into(), self.code.into());
+        error.insert("message".into(), self.message.into());
+        let body = serde_json::json!({ "error": error });
         (self.status, Json(body)).into_response()
     }
 }

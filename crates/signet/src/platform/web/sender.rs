@@ -212,7 +212,8 @@ pub async fn new_contract(State(app): State<AppState>, uri: Uri, headers: Header
 <h2>{step1}</h2>
 <label for="files">{files}</label>
 <input id="files" name="document" type="file" accept="application/pdf,.pdf" multiple required>
-<p class="hint">{files_hint}</p>
+<p class="hint" id="files-hint">{files_hint}</p>
+<ul id="kept-files" class="kept-files" hidden></ul>
 <label for="title">{title}</label>
 <input id="title" name="title" type="text" maxlength="200" required>
 <label for="deadline">{deadline}</label>
@@ -236,6 +237,7 @@ pub async fn new_contract(State(app): State<AppState>, uri: Uri, headers: Header
 <p class="hint">{palette_hint}</p>
 <ul id="legend" class="legend"></ul>
 <button type="button" id="send">{send}</button>
+<button type="button" id="back" class="secondary">{back}</button>
 </div>
 <div id="place-pages" class="pages place-pages"></div>
 </div>
@@ -259,6 +261,7 @@ pub async fn new_contract(State(app): State<AppState>, uri: Uri, headers: Header
         palette_label = escape(t(l, "create.palette")),
         palette_hint = escape(t(l, "create.palette_hint")),
         send = escape(t(l, "create.send")),
+        back = escape(t(l, "create.back")),
     );
     let nav = nav(l, &actor, Section::NewContract);
     Page { choice, title: "create.page_title", main, scripts: &["member.js", "new.js"] }.into_response_with_nav(&nav)
@@ -302,6 +305,7 @@ pub async fn contract_page(State(app): State<AppState>, Path(id): Path<String>, 
 {feedback}<section aria-labelledby="actions-heading" class="card">
 <h2 id="actions-heading">{actions}</h2>
 <div class="actions">
+<a id="edit-draft" class="button" href="/app/contracts/new?draft={id}" hidden>{edit_draft}</a>
 <button type="button" id="remind" hidden>{remind}</button>
 </div>
 <form id="void-form" class="void" hidden>
@@ -331,6 +335,7 @@ pub async fn contract_page(State(app): State<AppState>, Path(id): Path<String>, 
         feedback = feedback(),
         actions = escape(t(l, "detail.actions")),
         remind = escape(t(l, "detail.remind")),
+        edit_draft = escape(t(l, "detail.edit_draft")),
         void_reason = escape(t(l, "detail.void_reason")),
         void = escape(t(l, "detail.void")),
         documents = escape(t(l, "detail.documents")),
