@@ -76,9 +76,9 @@ pub enum LogError {
     /// The object store failed.
     #[error("object store: {0}")]
     Objects(String),
-    /// A storage URL that cannot be used.
-    #[error("{0}")]
-    BadUrl(String),
+    /// The object storage settings (URL, credentials) cannot be used.
+    #[error(transparent)]
+    ObjectStorage(#[from] signet_objects::ObjectsError),
     /// The log service has stopped.
     #[error("the log service has stopped")]
     Stopped,

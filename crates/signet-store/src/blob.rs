@@ -3,12 +3,18 @@
 //! The platform stores only sealed bytes here (encrypted by `signet-vault` before they arrive);
 //! this layer knows nothing about keys or PDFs. [`FileBlobs`] is the embedded default (one file
 //! per blob under a root directory, written through a temporary file, `fsync`ed, then linked
-//! into place without replacing anything). An S3-compatible implementation comes with the
-//! scale-out work; it must keep the same contract, which [`suite`] checks.
+//! into place without replacing anything). [`S3Blobs`] keeps them in an S3-compatible bucket
+//! for servers that share one store (each blob an object under the URL's prefix, created with
+//! a conditional put so that concurrent writers never overwrite each other). Both keep the
+//! same contract, which [`suite`] checks.
 
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
+
+mod s3;
+
+pub use s3::S3Blobs;
 
 /// What can go wrong in blob storage.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +34,17 @@ pub enum BlobError {
         /// What failed.
         source: std::io::Error,
     },
+    /// Object storage failed or could not be reached.
+    #[error("blob storage ({key}): {message}")]
+    Remote {
+        /// The key (or prefix) concerned.
+        key: String,
+        /// What was being done and the storage's answer.
+        message: String,
+    },
+    /// The object storage settings (URL, credentials) cannot be used.
+    #[error(transparent)]
+    Config(#[from] signet_objects::ObjectsError),
 }
 
 /// Where sealed documents live.

@@ -235,3 +235,121 @@ async fn the_suite_on_postgres() {
     assert!(again.org("org_a").await.unwrap().is_some());
     admin.execute(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).await.unwrap();
 }
+
+// Blob storage in an S3-compatible bucket: the `moto_server` CI starts, its endpoint in
+// `SIGNET_TEST_S3_ENDPOINT` (default `http://127.0.0.1:5000`). Without a server these tests
+// fail; set `SIGNET_TEST_S3_ENDPOINT` to the empty string to skip them.
+
+mod s3_blobs {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use object_store::ObjectStoreExt as _;
+    use signet_store::blob::{BlobError, BlobStore, S3Blobs, suite};
+
+    fn endpoint() -> Option<String> {
+        match std::env::var("SIGNET_TEST_S3_ENDPOINT") {
+            Ok(e) if e.trim().is_empty() => {
+                println!("note: SIGNET_TEST_S3_ENDPOINT is empty, so this S3 blob test is skipped");
+                None
+            }
+            Ok(e) => Some(e.trim().trim_end_matches('/').to_owned()),
+            Err(_) => Some("http://127.0.0.1:5000".into()),
+        }
+    }
+
+    fn creds() -> Option<(String, String)> {
+        Some(("test".into(), "test".into()))
+    }
+
+    /// A new, empty bucket (named with the process id and a counter); its `s3://` URL with
+    /// `prefix`.
+    fn fresh_bucket(endpoint: &str, prefix: &str) -> String {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let bucket = format!("signet-blobs-{}-{n}-{nanos}", std::process::id());
+        if let Err(e) = ureq::put(&format!("{endpoint}/{bucket}")).send_empty() {
+            panic!(
+                "creating the bucket {bucket} at {endpoint} failed: {e}. The S3 blob tests need an S3-compatible server there: \
+                 start one with `moto_server -H 127.0.0.1 -p 5000` (.ci/run does), point SIGNET_TEST_S3_ENDPOINT at another, \
+                 or set SIGNET_TEST_S3_ENDPOINT to the empty string to skip these tests"
+            );
+        }
+        format!("s3://{bucket}/{prefix}?endpoint={endpoint}&region=us-east-1&path_style=true")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_blob_suite_on_s3() {
+        let Some(endpoint) = endpoint() else { return };
+        let url = fresh_bucket(&endpoint, "blobs/main");
+        let store = S3Blobs::with_credentials(&url, creds()).unwrap();
+        suite(&store, "org_1").await;
+        // Each blob is one object at PREFIX/KEY, and nothing else is in the bucket.
+        let (raw, prefix) = signet_objects::connect(&url, creds()).unwrap();
+        assert_eq!(prefix, "blobs/main");
+        let object = raw.get(&"blobs/main/org_1/c2/x".into()).await.unwrap().bytes().await.unwrap();
+        assert_eq!(&object[..], b"other contract");
+        use futures_util::TryStreamExt as _;
+        let all: Vec<String> = raw.list(None).map_ok(|m| m.location.to_string()).try_collect().await.unwrap();
+        assert_eq!(all, ["blobs/main/org_1/c2/x"]);
+        // Deleting a prefix is per path segment: c1 does not take c10 with it.
+        store.put_new("org_1/c1/a", b"1").await.unwrap();
+        store.put_new("org_1/c10/a", b"10").await.unwrap();
+        store.delete_prefix("org_1/c1").await.unwrap();
+        assert!(store.get("org_1/c1/a").await.unwrap().is_none());
+        assert_eq!(store.get("org_1/c10/a").await.unwrap().as_deref(), Some(&b"10"[..]));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_servers_writing_one_key_have_one_winner() {
+        let Some(endpoint) = endpoint() else { return };
+        let url = fresh_bucket(&endpoint, "");
+        // Two servers: two clients with their own connections.
+        let a = S3Blobs::with_credentials(&url, creds()).unwrap();
+        let b = S3Blobs::with_credentials(&url, creds()).unwrap();
+        for round in 0..10 {
+            let key = format!("org/contract/doc-{round}");
+            let (from_a, from_b) = (vec![b'a'; 200_000], vec![b'b'; 200_000]);
+            let (ra, rb) = tokio::join!(a.put_new(&key, &from_a), b.put_new(&key, &from_b));
+            let winner = match (ra, rb) {
+                (Ok(()), Err(BlobError::Exists(k))) | (Err(BlobError::Exists(k)), Ok(())) if k != key => {
+                    panic!("Exists names {k:?}, not {key:?}")
+                }
+                (Ok(()), Err(BlobError::Exists(_))) => &from_a,
+                (Err(BlobError::Exists(_)), Ok(())) => &from_b,
+                other => panic!("round {round}: exactly one write must succeed and the other get Exists, got {other:?}"),
+            };
+            for server in [&a, &b] {
+                assert_eq!(server.get(&key).await.unwrap().as_ref(), Some(winner), "round {round}: the winner's bytes, whole");
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_missing_bucket_is_an_error_naming_the_key() {
+        let Some(endpoint) = endpoint() else { return };
+        fresh_bucket(&endpoint, ""); // the server is there; only this bucket is not
+        let url = format!("s3://signet-no-such-bucket-{}?endpoint={endpoint}&path_style=true", std::process::id());
+        let store = S3Blobs::with_credentials(&url, creds()).unwrap();
+        let err = store.put_new("org/c/a.pdf", b"x").await.unwrap_err();
+        assert!(matches!(err, BlobError::Remote { ref key, .. } if key == "org/c/a.pdf"), "{err:?}");
+        let text = err.to_string();
+        assert!(text.contains("org/c/a.pdf") && text.contains("storing the blob failed"), "{text}");
+    }
+
+    #[test]
+    fn bad_blob_urls_are_refused_with_the_expected_form() {
+        for (url, why) in [("http://x", "no s3:// scheme"), ("s3://", "no bucket"), ("s3://b?colour=red", "unknown parameter \"colour\"")] {
+            for result in [S3Blobs::from_url(url), S3Blobs::with_credentials(url, creds())] {
+                let err = result.err().unwrap_or_else(|| panic!("{url} must be refused"));
+                assert!(matches!(err, BlobError::Config(_)), "{url}: {err:?}");
+                let text = err.to_string();
+                assert!(text.contains(why), "{url}: {text}");
+                assert!(
+                    text.contains("expected s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT&region=REGION&path_style=true"),
+                    "{url}: {text}"
+                );
+            }
+        }
+    }
+}

@@ -17,6 +17,13 @@ pub struct Config {
     pub public_url: String,
     /// `sqlite://…` (default: `DATA/signet.db`) or `postgres://…` (`SIGNET_DATABASE_URL`).
     pub database_url: String,
+    /// Where sealed documents are kept (`SIGNET_BLOB_URL`): an S3-compatible bucket,
+    /// `s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT&region=REGION&path_style=true`, shared
+    /// by every server of a deployment (credentials from `AWS_ACCESS_KEY_ID` /
+    /// `AWS_SECRET_ACCESS_KEY` or the files named by `AWS_ACCESS_KEY_ID_FILE` /
+    /// `AWS_SECRET_ACCESS_KEY_FILE`). None: files under `DATA/blobs`. A URL that cannot be used
+    /// stops `signet serve` at start.
+    pub blob_url: Option<String>,
     /// Outgoing mail: `smtp://host:port`, `smtps://…`, `?tls=starttls`, `user:pass@`
     /// (`SIGNET_SMTP_URL`). None: mails are kept in the outbox only.
     pub smtp_url: Option<String>,
@@ -51,6 +58,7 @@ struct FileConfig {
     listen: Option<String>,
     public_url: Option<String>,
     database_url: Option<String>,
+    blob_url: Option<String>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     max_upload_mb: Option<u64>,
@@ -121,6 +129,7 @@ impl Config {
             listen,
             public_url,
             database_url,
+            blob_url: pick(None, "SIGNET_BLOB_URL", file.blob_url).filter(|s| !s.trim().is_empty()),
             smtp_url: pick(None, "SIGNET_SMTP_URL", file.smtp_url).filter(|s| !s.trim().is_empty()),
             mail_from: pick(None, "SIGNET_MAIL_FROM", file.mail_from).unwrap_or_else(|| "Signet <no-reply@signet.invalid>".into()),
             max_upload_mb,

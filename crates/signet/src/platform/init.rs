@@ -8,7 +8,7 @@
 //!                             keys as NAME.key.sealed)
 //! DATA/log/                   the evidence log (log.key.sealed, journal, tiles, checkpoint)
 //! DATA/signet.db              the database (unless SIGNET_DATABASE_URL names another)
-//! DATA/blobs/                 sealed documents
+//! DATA/blobs/                 sealed documents (unless SIGNET_BLOB_URL names a bucket)
 //! DATA/demo-credentials.json  the demo organisation's admin and API key (mode 0600)
 //! ```
 
@@ -83,6 +83,16 @@ fn log_origin(cfg: &Config) -> String {
 /// Opens the deployment, creating whatever is missing; returns the application and, on the
 /// very first start, the demo credentials' path.
 pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
+    // The blob storage first: a URL that cannot be used stops the start before anything is
+    // created.
+    let store_of_blobs: Arc<dyn signet_store::blob::BlobStore> = match &cfg.blob_url {
+        Some(url) => Arc::new(
+            signet_store::blob::S3Blobs::from_url(url)
+                .context("the blob storage URL (blob_url in the configuration, SIGNET_BLOB_URL) cannot be used; fix it, or remove it to keep documents under DATA/blobs")?,
+        ),
+        None => Arc::new(signet_store::blob::FileBlobs::new(cfg.data.join("blobs"))),
+    };
+    let blobs = super::blobs::Blobs::new(store_of_blobs);
     let (store, keyring) = open_store_and_keys(&cfg).await?;
     let ca_dir = cfg.data.join("ca");
     // The CA's, TSA's and log's private keys are stored sealed by the master key.
@@ -104,7 +114,6 @@ pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
         crate::log_cmd::create_with(&log_dir, &log_origin(&cfg), None, None, Some(&keyring))?;
     }
     let log = crate::log_cmd::open_with(&log_dir, Vec::new(), Some(&keyring)).await?;
-    let blobs = super::blobs::Blobs::new(std::sync::Arc::new(signet_store::blob::FileBlobs::new(cfg.data.join("blobs"))));
     let creds_path = cfg.data.join("demo-credentials.json");
     if !creds_path.exists() {
         let creds = create_org(&store, &keyring, "Demo Organisation 演示机构", "admin@demo.signet.invalid").await?;
