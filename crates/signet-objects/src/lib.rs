@@ -200,10 +200,23 @@ pub fn connect(
     credentials: Option<(String, String)>,
 ) -> Result<(Arc<dyn ObjectStore>, String), ObjectsError> {
     let u = S3Url::parse(url)?;
+    // Bounded waits: a request to a store that is down fails within about half a minute
+    // (connect 5 s, each try 20 s, retries for at most 15 s) instead of holding the caller
+    // for object_store's default of minutes.
+    let retry = object_store::RetryConfig {
+        max_retries: 3,
+        retry_timeout: std::time::Duration::from_secs(15),
+        ..Default::default()
+    };
+    let client = object_store::ClientOptions::new()
+        .with_connect_timeout(std::time::Duration::from_secs(5))
+        .with_timeout(std::time::Duration::from_secs(20));
     let mut b = AmazonS3Builder::new()
         .with_bucket_name(&u.bucket)
         .with_region(&u.region)
-        .with_virtual_hosted_style_request(!u.path_style);
+        .with_virtual_hosted_style_request(!u.path_style)
+        .with_retry(retry)
+        .with_client_options(client);
     if let Some(ep) = &u.endpoint {
         b = b
             .with_endpoint(ep)

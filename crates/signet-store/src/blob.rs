@@ -62,6 +62,12 @@ pub trait BlobStore: Send + Sync {
 
     /// Removes every blob whose key starts with `prefix` followed by `/`.
     async fn delete_prefix(&self, prefix: &str) -> Result<(), BlobError>;
+
+    /// Checks, at start, that the storage can be written and read (a bucket that does not
+    /// exist, or credentials that are refused, show here rather than at the first upload).
+    async fn check(&self) -> Result<(), BlobError> {
+        Ok(())
+    }
 }
 
 /// Checks a key: one to three `/`-separated parts of `[A-Za-z0-9_.-]`, none empty or starting

@@ -335,6 +335,16 @@ mod s3_blobs {
         assert!(matches!(err, BlobError::Remote { ref key, .. } if key == "org/c/a.pdf"), "{err:?}");
         let text = err.to_string();
         assert!(text.contains("org/c/a.pdf") && text.contains("storing the blob failed"), "{text}");
+        // The start-up check finds it before any upload; an existing bucket passes and keeps nothing.
+        let err = store.check().await.unwrap_err();
+        assert!(err.to_string().contains("does the bucket exist"), "{err}");
+        let good = fresh_bucket(&endpoint, "p");
+        let ok = S3Blobs::with_credentials(&good, creds()).unwrap();
+        ok.check().await.unwrap();
+        let (raw, _) = signet_objects::connect(&good, creds()).unwrap();
+        use futures_util::TryStreamExt as _;
+        let left: Vec<String> = raw.list(None).map_ok(|m| m.location.to_string()).try_collect().await.unwrap();
+        assert!(left.is_empty(), "the probe is removed: {left:?}");
     }
 
     #[test]

@@ -272,6 +272,37 @@ fn whole_flow_on_postgres() {
     assert!(server.client_with(Some(o.api_key)).list_contracts(None, None, None, None).expect("list").items.is_empty());
 }
 
+/// The scale-out storage: PostgreSQL and an S3-compatible bucket. The documents are objects
+/// in the bucket, sealed (no PDF in the clear), and nothing is kept under DATA/blobs.
+#[test]
+fn whole_flow_on_postgres_and_s3() {
+    let Some(pg) = support::PgSchema::create() else { return };
+    let Some(bucket) = support::S3Bucket::create("platform") else { return };
+    let [(k1, v1), (k2, v2)] = support::S3Bucket::CREDENTIALS;
+    let server = Server::start(&[("SIGNET_DATABASE_URL", &pg.url), ("SIGNET_BLOB_URL", &bucket.url), (k1, v1), (k2, v2)]);
+    whole_flow(&server, &Outbox(server.client()));
+    let objects = bucket.objects();
+    assert!(objects.len() >= 2, "the original and the signed document: {:?}", objects.iter().map(|(k, _)| k).collect::<Vec<_>>());
+    for (key, bytes) in &objects {
+        assert!(key.starts_with("org_"), "{key}: org/contract/name");
+        assert!(!bytes.windows(5).any(|w| w == b"%PDF-"), "{key} holds a PDF in the clear");
+    }
+    assert!(!server.data.join("blobs").exists(), "documents went to the bucket, not to DATA/blobs");
+
+    // A bucket that does not exist stops a server at start, saying what to fix.
+    let missing = bucket.url.replacen("s3://", "s3://no-such-bucket-", 1);
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_signet"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data.path())
+        .env("SIGNET_DATABASE_URL", &pg.url)
+        .env("SIGNET_BLOB_URL", &missing)
+        .envs([(k1, v1), (k2, v2)]);
+    let out = support::run(cmd, std::time::Duration::from_secs(60));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && said.contains("SIGNET_BLOB_URL"), "{}: {said}", out.status);
+}
+
 /// The same flow with the links and codes read from mails a real SMTP server received.
 #[test]
 fn whole_flow_with_mail_over_smtp() {

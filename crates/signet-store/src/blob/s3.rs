@@ -111,4 +111,20 @@ impl BlobStore for S3Blobs {
         }
         Ok(())
     }
+
+    /// Writes, reads back and removes a probe object (`signet-probe/…`, outside the
+    /// organisations' keys): a missing bucket or refused credentials fail here.
+    async fn check(&self) -> Result<(), BlobError> {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+        let key = format!("signet-probe/p{}-{nanos}", std::process::id());
+        let location = self.location(&key)?;
+        self.store
+            .put(&location, PutPayload::from_static(b"probe"))
+            .await
+            .map_err(|e| remote(&key, "writing a probe object (does the bucket exist, and may these credentials write to it?)", e))?;
+        let back = self.store.get(&location).await.map_err(|e| remote(&key, "reading the probe object back", e))?;
+        back.bytes().await.map_err(|e| remote(&key, "reading the probe object back", e))?;
+        self.store.delete(&location).await.map_err(|e| remote(&key, "removing the probe object", e))?;
+        Ok(())
+    }
 }

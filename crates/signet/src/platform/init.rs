@@ -92,6 +92,10 @@ pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
         ),
         None => Arc::new(signet_store::blob::FileBlobs::new(cfg.data.join("blobs"))),
     };
+    store_of_blobs
+        .check()
+        .await
+        .context("the blob storage (blob_url in the configuration, SIGNET_BLOB_URL) cannot be written; create the bucket or fix the URL or credentials")?;
     let blobs = super::blobs::Blobs::new(store_of_blobs);
     let (store, keyring) = open_store_and_keys(&cfg).await?;
     let ca_dir = cfg.data.join("ca");

@@ -424,6 +424,57 @@ impl Drop for PgSchema {
     }
 }
 
+// --- S3 ------------------------------------------------------------------------------------------
+
+/// A fresh bucket on the S3-compatible test server (`SIGNET_TEST_S3_ENDPOINT`, default
+/// `http://127.0.0.1:5000`, the moto server `.ci/run` starts), created with a plain `PUT`.
+pub struct S3Bucket {
+    /// `s3://NAME?endpoint=…&region=us-east-1&path_style=true`, as `SIGNET_BLOB_URL` takes it.
+    pub url: String,
+}
+
+impl S3Bucket {
+    /// The credentials the test server accepts (any), as the environment the server gets.
+    pub const CREDENTIALS: [(&'static str, &'static str); 2] = [("AWS_ACCESS_KEY_ID", "signet-test"), ("AWS_SECRET_ACCESS_KEY", "signet-test-secret")];
+
+    /// Creates the bucket; `None` when no S3 server answers (allowed outside CI only).
+    pub fn create(tag: &str) -> Option<S3Bucket> {
+        let endpoint = std::env::var("SIGNET_TEST_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:5000".into());
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_nanos();
+        let name = format!("signet-{tag}-{}-{nanos}", std::process::id());
+        let http = format!("{}/{name}", endpoint.trim_end_matches('/'));
+        let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(10))).http_status_as_error(false).build().into();
+        match agent.put(&http).send_empty() {
+            Ok(r) if r.status().is_success() => {}
+            other => {
+                let msg = format!("the S3 test server at {endpoint} is not usable ({:?}); set SIGNET_TEST_S3_ENDPOINT or run .ci/run", other.map(|r| r.status()));
+                assert!(std::env::var_os("CI").is_none(), "{msg}");
+                eprintln!("SKIPPED: {msg}");
+                return None;
+            }
+        }
+        Some(S3Bucket { url: format!("s3://{name}?endpoint={endpoint}&region=us-east-1&path_style=true") })
+    }
+
+    /// Every object: (key, bytes), read with the test credentials.
+    pub fn objects(&self) -> Vec<(String, Vec<u8>)> {
+        use futures_util::TryStreamExt as _;
+        use object_store::ObjectStoreExt as _;
+        let creds = Self::CREDENTIALS.map(|(_, v)| v.to_owned());
+        let (store, _) = signet_objects::connect(&self.url, Some((creds[0].clone(), creds[1].clone()))).expect("connect to the bucket");
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async {
+            let listed: Vec<object_store::path::Path> = store.list(None).map_ok(|m| m.location).try_collect().await.expect("list the bucket");
+            let mut out = Vec::new();
+            for location in listed {
+                let bytes = store.get(&location).await.expect("get an object").bytes().await.expect("the object");
+                out.push((location.to_string(), bytes.to_vec()));
+            }
+            out
+        })
+    }
+}
+
 // --- pyHanko ---------------------------------------------------------------------------------------
 
 /// The pyHanko CLI: `$SIGNET_PYHANKO`, else the venv `.ci/run` makes. `None` when missing
