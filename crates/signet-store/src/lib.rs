@@ -66,6 +66,7 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
     ("0003_idempotency_expiry", include_str!("../migrations/sqlite/0003_idempotency_expiry.sql")),
     ("0004_unlogged_events", include_str!("../migrations/sqlite/0004_unlogged_events.sql")),
     ("0005_sessions", include_str!("../migrations/sqlite/0005_sessions.sql")),
+    ("0006_deployment", include_str!("../migrations/sqlite/0006_deployment.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     ("0001_platform", include_str!("../migrations/postgres/0001_platform.sql")),
@@ -73,6 +74,7 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     ("0003_idempotency_expiry", include_str!("../migrations/postgres/0003_idempotency_expiry.sql")),
     ("0004_unlogged_events", include_str!("../migrations/postgres/0004_unlogged_events.sql")),
     ("0005_sessions", include_str!("../migrations/postgres/0005_sessions.sql")),
+    ("0006_deployment", include_str!("../migrations/postgres/0006_deployment.sql")),
 ];
 
 /// A member as stored.
@@ -238,6 +240,16 @@ fn search_text(c: &Contract) -> String {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+}
+
+/// The deployment lock ([`Store::deployment_lock`]), released when dropped.
+pub struct DeploymentLock(Option<sqlx::AnyConnection>);
+
+impl Drop for DeploymentLock {
+    fn drop(&mut self) {
+        // Closing the connection ends the PostgreSQL session, and its advisory lock with it.
+        drop(self.0.take());
+    }
 }
 
 impl Store {
@@ -719,6 +731,68 @@ impl Store {
             Ok(SigningLink { org: r.try_get(0)?, contract: r.try_get(1)?, recipient: r.try_get(2)?, expires_at: u64_of(r.try_get(3)?) })
         })
         .transpose()
+    }
+
+    // --- the deployment --------------------------------------------------------------------------
+
+    /// Holds the deployment lock until the guard is dropped: on PostgreSQL a session advisory
+    /// lock on a connection of its own (servers starting together set the deployment up one
+    /// after the other; a server that dies releases it with its connection); on SQLite, whose
+    /// file one server owns, nothing.
+    pub async fn deployment_lock(&self) -> Result<DeploymentLock> {
+        match self.backend {
+            Backend::Sqlite => Ok(DeploymentLock(None)),
+            Backend::Postgres => {
+                let mut conn = self.pool.acquire().await?.detach();
+                sqlx::query("SELECT pg_advisory_lock(hashtext('signet-deployment'))").execute(&mut conn).await?;
+                Ok(DeploymentLock(Some(conn)))
+            }
+        }
+    }
+
+    /// The deployment's files (`name`, bytes), in name order; empty before the first start.
+    pub async fn deployment_files(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let rows = sqlx::query("SELECT name, body FROM deployment_files ORDER BY name").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    }
+
+    /// Stores the deployment's files, all or none; a name already stored is
+    /// [`StoreError::Taken`] (the files are written once).
+    pub async fn put_deployment_files(&self, files: &[(String, Vec<u8>)], now: u64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for (name, body) in files {
+            let done = sqlx::query("INSERT INTO deployment_files (name, body, created_at) VALUES ($1, $2, $3)")
+                .bind(name)
+                .bind(body.as_slice())
+                .bind(i64_of(now))
+                .execute(&mut *tx)
+                .await;
+            match done {
+                Err(e) if is_unique_violation(&e) => return Err(StoreError::Taken("a deployment file")),
+                other => {
+                    other?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a certificate the platform CA issued (serial: upper-case hex, no leading zeros).
+    pub async fn record_cert(&self, serial: &str, pem: &str, now: u64) -> Result<()> {
+        sqlx::query("INSERT INTO ca_certs (serial, pem, issued_at) VALUES ($1, $2, $3) ON CONFLICT (serial) DO NOTHING")
+            .bind(serial)
+            .bind(pem)
+            .bind(i64_of(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether the platform CA issued the certificate with this serial (as [`Store::record_cert`]
+    /// spells it).
+    pub async fn cert_issued(&self, serial: &str) -> Result<bool> {
+        Ok(sqlx::query("SELECT 1 FROM ca_certs WHERE serial = $1").bind(serial).fetch_optional(&self.pool).await?.is_some())
     }
 
     // --- web sessions ----------------------------------------------------------------------------

@@ -345,6 +345,13 @@ impl CaDir {
         Ok((c, key))
     }
 
+    /// A certificate this CA issued, as PEM (from `issued/`), by serial in hex.
+    pub fn issued_pem(&self, serial_hex: &str) -> Result<String> {
+        let serial = normalize_serial(serial_hex)?;
+        let path = self.dir.join("issued").join(format!("{serial}.pem"));
+        fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+    }
+
     /// The chain a signer's PKCS#12 carries: issuing CA and root.
     pub fn chain(&self) -> Vec<Certificate> {
         vec![self.issuing.clone(), self.root.clone()]

@@ -162,6 +162,12 @@ fn read_key_with(dir: &Path, keyring: Option<&signet_vault::Keyring>) -> anyhow:
     Ok(key)
 }
 
+/// Seals the log's key file with the master key if it is in the clear (and removes the plain
+/// file); a sealed key is only checked to open.
+pub fn seal_key_file(dir: &Path, keyring: &signet_vault::Keyring) -> anyhow::Result<()> {
+    read_key_with(dir, Some(keyring)).map(drop)
+}
+
 fn seal_key(dir: &Path, keyring: &signet_vault::Keyring, key: &SignerKey) -> anyhow::Result<()> {
     let text = signet_vault::Zeroizing::new(key.to_private_string());
     let sealed = keyring.seal_secret(text.as_bytes(), KEY_CONTEXT)?;
@@ -186,15 +192,28 @@ pub async fn open(dir: &Path, witnesses: Vec<(String, signet_ledger::VerifierKey
 
 /// [`open`], the key sealed by the master key (see [`read_key_with`]).
 pub async fn open_with(dir: &Path, witnesses: Vec<(String, signet_ledger::VerifierKey)>, keyring: Option<&signet_vault::Keyring>) -> anyhow::Result<Log> {
+    let journal_url = database_url(dir)?;
+    let tiles_url = setting(dir, "blob_url")?;
+    open_on(dir, &journal_url, tiles_url.as_deref(), witnesses, keyring).await
+}
+
+/// Opens the log whose key is in `dir` on the journal at `journal_url` (SQLite or
+/// PostgreSQL) and the tiles in the bucket `tiles_url` (or under `dir` when `None`).
+pub async fn open_on(
+    dir: &Path,
+    journal_url: &str,
+    tiles_url: Option<&str>,
+    witnesses: Vec<(String, signet_ledger::VerifierKey)>,
+    keyring: Option<&signet_vault::Keyring>,
+) -> anyhow::Result<Log> {
     let key = read_key_with(dir, keyring)?;
-    let url = database_url(dir)?;
     let journal: Arc<dyn Journal> = Arc::new(
-        SqlJournal::open(&url, "main", Some(dir.join("integrate.lock")))
+        SqlJournal::open(journal_url, "main", Some(dir.join("integrate.lock")))
             .await
-            .with_context(|| format!("opening the log's journal in {}", dir.display()))?,
+            .with_context(|| format!("opening the journal of the log in {}", dir.display()))?,
     );
-    let tiles: Arc<dyn TileStore> = match setting(dir, "blob_url")? {
-        Some(url) => Arc::new(signet_log::s3::S3Tiles::from_url(&url)?),
+    let tiles: Arc<dyn TileStore> = match tiles_url {
+        Some(url) => Arc::new(signet_log::s3::S3Tiles::from_url(url)?),
         None => Arc::new(FileTiles::new(dir)),
     };
     let mut config = LogConfig::new(key);

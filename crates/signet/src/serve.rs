@@ -23,7 +23,13 @@ use crate::ca::CaDir;
 #[derive(Clone)]
 struct AppState {
     ca: Arc<CaDir>,
+    issued: Option<IssuedLookup>,
 }
+
+/// Asks elsewhere (the platform's database) whether the CA issued a serial (upper-case hex,
+/// as [`crate::ca::normalize_serial`] spells it) that its own `issued/` directory does not
+/// hold: with several servers, each issues certificates, and any of them answers OCSP.
+pub type IssuedLookup = Arc<dyn Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>> + Send + Sync>;
 
 /// Which endpoints to mount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +41,12 @@ pub enum Mount {
 }
 
 pub fn router(ca: Arc<CaDir>, mount: Mount) -> Router {
-    let state = AppState { ca };
+    router_with(ca, mount, None)
+}
+
+/// [`router`], with OCSP also asking `issued` about serials it does not know.
+pub fn router_with(ca: Arc<CaDir>, mount: Mount, issued: Option<IssuedLookup>) -> Router {
+    let state = AppState { ca, issued };
     let mut r = Router::new().route("/tsa", post(tsa)).route("/", get(index));
     if mount == Mount::Ca {
         r = r
@@ -134,26 +145,38 @@ async fn certificate(State(st): State<AppState>, Path(name): Path<String>) -> Re
     der_response("application/pkix-cert", cert::cert_der(c))
 }
 
-fn answer_ocsp(st: &AppState, req: &[u8]) -> Response {
+async fn answer_ocsp(st: &AppState, req: &[u8]) -> Response {
     let revoked = match st.ca.revoked() {
         Ok(r) => r,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
     };
     let ca = &st.ca;
-    let status = |serial: &[u8]| ca.status(serial, &revoked);
+    // Serials issued by another server of the deployment: known to the lookup only.
+    let mut elsewhere = std::collections::HashSet::new();
+    if let (Some(lookup), Ok(parsed)) = (&st.issued, signet_pki::ocsp::parse_request(req)) {
+        for id in parsed.ids {
+            if ca.status(&id.serial, &revoked) == signet_pki::ocsp::CertStatus::Unknown && lookup(hex::encode_upper(&id.serial)).await {
+                elsewhere.insert(id.serial);
+            }
+        }
+    }
+    let status = |serial: &[u8]| match ca.status(serial, &revoked) {
+        signet_pki::ocsp::CertStatus::Unknown if elsewhere.contains(serial) => signet_pki::ocsp::CertStatus::Good,
+        s => s,
+    };
     let resp = ca.ocsp_responder().respond(req, &status, SystemTime::now(), crate::ca::REVOCATION_VALIDITY);
     der_response("application/ocsp-response", resp)
 }
 
 async fn ocsp_post(State(st): State<AppState>, body: Bytes) -> Response {
-    answer_ocsp(&st, &body)
+    answer_ocsp(&st, &body).await
 }
 
 async fn ocsp_get(State(st): State<AppState>, Path(req): Path<String>) -> Response {
     use base64::Engine as _;
     let decoded = percent_decode(&req);
     match base64::engine::general_purpose::STANDARD.decode(decoded.trim_start_matches('/')) {
-        Ok(der) => answer_ocsp(&st, &der),
+        Ok(der) => answer_ocsp(&st, &der).await,
         Err(_) => error(StatusCode::BAD_REQUEST, "GET /ocsp/ expects a base64 DER OCSP request"),
     }
 }

@@ -282,11 +282,15 @@ fn whole_flow_on_postgres_and_s3() {
     let server = Server::start(&[("SIGNET_DATABASE_URL", &pg.url), ("SIGNET_BLOB_URL", &bucket.url), (k1, v1), (k2, v2)]);
     whole_flow(&server, &Outbox(server.client()));
     let objects = bucket.objects();
-    assert!(objects.len() >= 2, "the original and the signed document: {:?}", objects.iter().map(|(k, _)| k).collect::<Vec<_>>());
-    for (key, bytes) in &objects {
-        assert!(key.starts_with("org_"), "{key}: org/contract/name");
+    let keys: Vec<&str> = objects.iter().map(|(k, _)| k.as_str()).collect();
+    let documents: Vec<_> = objects.iter().filter(|(k, _)| k.starts_with("org_")).collect();
+    assert!(documents.len() >= 2, "the original and the signed document: {keys:?}");
+    for (key, bytes) in &documents {
         assert!(!bytes.windows(5).any(|w| w == b"%PDF-"), "{key} holds a PDF in the clear");
     }
+    // The evidence log's tiles and checkpoint are beside them, and nothing else.
+    assert!(keys.contains(&"log/checkpoint"), "{keys:?}");
+    assert!(keys.iter().all(|k| k.starts_with("org_") || k.starts_with("log/")), "{keys:?}");
     assert!(!server.data.join("blobs").exists(), "documents went to the bucket, not to DATA/blobs");
 
     // A bucket that does not exist stops a server at start, saying what to fix.

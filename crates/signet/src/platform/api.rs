@@ -326,7 +326,13 @@ async fn idempotency(State(app): State<AppState>, mut req: axum::extract::Reques
 pub fn router(app: AppState) -> Router {
     let limit = usize::try_from(app.cfg.max_upload_mb * 1024 * 1024).unwrap_or(usize::MAX);
     let log_routes = signet_log::http::router(app.log.tiles(), &app.log.verifier().to_string());
-    let ca_routes = crate::serve::router(app.ca.clone(), crate::serve::Mount::Ca);
+    // OCSP also knows the certificates other servers of the deployment issued (in the database).
+    let store = app.store.clone();
+    let issued: crate::serve::IssuedLookup = Arc::new(move |serial: String| {
+        let store = store.clone();
+        Box::pin(async move { store.cert_issued(&serial).await.unwrap_or(false) })
+    });
+    let ca_routes = crate::serve::router_with(app.ca.clone(), crate::serve::Mount::Ca, Some(issued));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))

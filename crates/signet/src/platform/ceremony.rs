@@ -434,6 +434,10 @@ pub async fn sign(
         })
         .map_err(|e| ApiError::internal(format!("signing {}: {e:#}", doc.id)))?;
         if let Some(serial) = serial {
+            // Any server's OCSP responder must know it: recorded before the signing commits.
+            let pem = app.ca.issued_pem(&serial).map_err(|e| ApiError::internal(format!("{e:#}")))?;
+            let normal = crate::ca::normalize_serial(&serial).map_err(|e| ApiError::internal(format!("{e:#}")))?;
+            app.store.record_cert(&normal, &pem, now_ms()).await?;
             serials.push(serial);
         }
         new_blobs.push((doc.id.clone(), signed));

@@ -24,6 +24,10 @@ pub struct Config {
     /// `AWS_SECRET_ACCESS_KEY_FILE`). None: files under `DATA/blobs`. A URL that cannot be used
     /// stops `signet serve` at start.
     pub blob_url: Option<String>,
+    /// The master key file (`SIGNET_MASTER_KEY_FILE`): several servers of one deployment
+    /// must share one master key (this file, or a PKCS#11 token). Created on first use if
+    /// missing (mode 0600). None: `DATA/keys/master.key`.
+    pub master_key_file: Option<PathBuf>,
     /// Outgoing mail: `smtp://host:port`, `smtps://…`, `?tls=starttls`, `user:pass@`
     /// (`SIGNET_SMTP_URL`). None: mails are kept in the outbox only.
     pub smtp_url: Option<String>,
@@ -59,6 +63,7 @@ struct FileConfig {
     public_url: Option<String>,
     database_url: Option<String>,
     blob_url: Option<String>,
+    master_key_file: Option<PathBuf>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     max_upload_mb: Option<u64>,
@@ -130,6 +135,7 @@ impl Config {
             public_url,
             database_url,
             blob_url: pick(None, "SIGNET_BLOB_URL", file.blob_url).filter(|s| !s.trim().is_empty()),
+            master_key_file: env("SIGNET_MASTER_KEY_FILE").filter(|s| !s.trim().is_empty()).map(PathBuf::from).or(file.master_key_file),
             smtp_url: pick(None, "SIGNET_SMTP_URL", file.smtp_url).filter(|s| !s.trim().is_empty()),
             mail_from: pick(None, "SIGNET_MAIL_FROM", file.mail_from).unwrap_or_else(|| "Signet <no-reply@signet.invalid>".into()),
             max_upload_mb,

@@ -36,17 +36,28 @@ pub struct Credentials {
     pub org_id: String,
 }
 
+/// The master key: `SIGNET_MASTER_KEY_FILE` or `DATA/keys/master.key`, made on first use. Two
+/// servers making a shared file at once both end up with the one that was linked first.
 fn master_key(cfg: &Config) -> anyhow::Result<FileMasterKey> {
-    let path = cfg.data.join("keys").join("master.key");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => FileMasterKey::parse(&text).with_context(|| format!("{} is not a Signet master key", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = FileMasterKey::generate()?;
-            std::fs::create_dir_all(cfg.data.join("keys")).context("creating the keys directory")?;
-            crate::ca::write_secret(&path, key.to_file_text().as_bytes())?;
-            Ok(key)
+    let path = cfg.master_key_file.clone().unwrap_or_else(|| cfg.data.join("keys").join("master.key"));
+    let read = |path: &std::path::Path| -> anyhow::Result<Option<FileMasterKey>> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Ok(Some(FileMasterKey::parse(&text).with_context(|| format!("{} is not a Signet master key", path.display()))?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
         }
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    if let Some(key) = read(&path)? {
+        return Ok(key);
+    }
+    let key = FileMasterKey::generate()?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    match crate::files::write_durable(&path, key.to_file_text().as_bytes(), 0o600, false) {
+        Ok(()) => Ok(key),
+        // Another server made it first: use theirs.
+        Err(e) => read(&path)?.ok_or(e),
     }
 }
 
@@ -59,6 +70,7 @@ fn pepper(cfg: &Config) -> anyhow::Result<Vec<u8>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut p = vec![0u8; 32];
             signet_pki::Rng::fill(&mut signet_pki::SystemRng, &mut p)?;
+            std::fs::create_dir_all(cfg.data.join("keys")).context("creating the keys directory")?;
             crate::ca::write_secret(&path, &p)?;
             Ok(p)
         }
@@ -99,34 +111,64 @@ pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
     let blobs = super::blobs::Blobs::new(store_of_blobs);
     let (store, keyring) = open_store_and_keys(&cfg).await?;
     let ca_dir = cfg.data.join("ca");
+    let log_dir = cfg.data.join("log");
     // The CA's, TSA's and log's private keys are stored sealed by the master key.
     let sealed = crate::ca::KeyFiles::Sealed(&keyring);
-    let ca = if ca_dir.join("ca.json").exists() {
-        CaDir::load_with(&ca_dir, sealed)?
-    } else {
-        CaDir::init_with(
-            &ca_dir,
-            signet_pki::KeyAlgorithm::from_name("p256")?,
-            &format!("{}/ca", cfg.public_url),
-            "Signet Platform",
-            std::time::SystemTime::now(),
-            sealed,
-        )?
+    // Made once per deployment (by the first server, under the database's deployment lock),
+    // then copied from the database by every other server.
+    super::deployment::share(&cfg, &store, &keyring, async || {
+        if ca_dir.join("ca.json").exists() {
+            // Seals private keys found in the clear (an older data directory) before sharing.
+            CaDir::load_with(&ca_dir, crate::ca::KeyFiles::Sealed(&keyring))?;
+        } else {
+            CaDir::init_with(
+                &ca_dir,
+                signet_pki::KeyAlgorithm::from_name("p256")?,
+                &format!("{}/ca", cfg.public_url),
+                "Signet Platform",
+                std::time::SystemTime::now(),
+                crate::ca::KeyFiles::Sealed(&keyring),
+            )?;
+        }
+        if crate::log_cmd::exists(&log_dir) {
+            crate::log_cmd::seal_key_file(&log_dir, &keyring)?;
+        } else {
+            crate::log_cmd::create_with(&log_dir, &log_origin(&cfg), None, None, Some(&keyring))?;
+        }
+        pepper(&cfg)?;
+        let creds_path = cfg.data.join("demo-credentials.json");
+        if !creds_path.exists() {
+            let creds = create_org(&store, &keyring, "Demo Organisation 演示机构", "admin@demo.signet.invalid").await?;
+            crate::ca::write_secret(&creds_path, format!("{}\n", serde_json::to_string_pretty(&creds)?).as_bytes())?;
+        }
+        Ok(())
+    })
+    .await?;
+    let ca = CaDir::load_with(&ca_dir, sealed)?;
+    // On PostgreSQL the log's journal is in the same database, and its tiles beside the
+    // documents (`log/` in the bucket), so that every server sees one log; on the embedded
+    // default both stay under DATA/log.
+    let log = match store.backend() {
+        signet_store::Backend::Postgres => {
+            let tiles = cfg.blob_url.as_deref().map(|u| with_prefix(u, "log"));
+            crate::log_cmd::open_on(&log_dir, &cfg.database_url, tiles.as_deref(), Vec::new(), Some(&keyring)).await?
+        }
+        signet_store::Backend::Sqlite => crate::log_cmd::open_with(&log_dir, Vec::new(), Some(&keyring)).await?,
     };
-    let log_dir = cfg.data.join("log");
-    if !crate::log_cmd::exists(&log_dir) {
-        crate::log_cmd::create_with(&log_dir, &log_origin(&cfg), None, None, Some(&keyring))?;
-    }
-    let log = crate::log_cmd::open_with(&log_dir, Vec::new(), Some(&keyring)).await?;
-    let creds_path = cfg.data.join("demo-credentials.json");
-    if !creds_path.exists() {
-        let creds = create_org(&store, &keyring, "Demo Organisation 演示机构", "admin@demo.signet.invalid").await?;
-        crate::ca::write_secret(&creds_path, format!("{}\n", serde_json::to_string_pretty(&creds)?).as_bytes())?;
-    }
     let pepper = pepper(&cfg)?;
     let mailer = super::mail::mailer(&cfg)?;
     let sms = super::mail::sms(&cfg)?;
     Ok(App { cfg, store, keyring, log, ca: Arc::new(ca), blobs, metrics: Metrics::default(), pepper, mailer, sms, limits: Default::default() })
+}
+
+/// `s3://BUCKET[/PREFIX]?…` with `/NAME` added to its prefix.
+fn with_prefix(url: &str, name: &str) -> String {
+    let (location, query) = url.split_once('?').map_or((url, None), |(l, q)| (l, Some(q)));
+    let location = format!("{}/{name}", location.trim_end_matches('/'));
+    match query {
+        Some(q) => format!("{location}?{q}"),
+        None => location,
+    }
 }
 
 /// Hashes a password (Argon2id, PHC string).

@@ -21,6 +21,7 @@
 
 pub mod api;
 pub mod blobs;
+pub mod deployment;
 pub mod ceremony;
 pub mod config;
 pub mod error;

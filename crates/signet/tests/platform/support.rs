@@ -52,7 +52,8 @@ pub struct Server {
     pub url: String,
     /// The data directory.
     pub data: PathBuf,
-    /// The demo organisation.
+    /// The demo organisation (empty strings for a server that joined a deployment another
+    /// server made).
     pub creds: Credentials,
     env: Vec<(String, String)>,
     child: Child,
@@ -129,9 +130,12 @@ impl Server {
                 }
                 panic!("{last}");
             }
+            // A server that joined a deployment another server made has no credentials file.
             let creds_path = data.join("demo-credentials.json");
-            let creds: Credentials = serde_json::from_slice(&std::fs::read(&creds_path).expect("demo-credentials.json"))
-                .expect("demo-credentials.json has admin_email, admin_password, api_key, org_id");
+            let creds: Credentials = match std::fs::read(&creds_path) {
+                Ok(bytes) => serde_json::from_slice(&bytes).expect("demo-credentials.json has admin_email, admin_password, api_key, org_id"),
+                Err(_) => Credentials { admin_email: String::new(), admin_password: String::new(), api_key: String::new(), org_id: String::new() },
+            };
             return Server { url, data, creds, env, child, stderr, _dir: dir };
         }
         panic!("no free port after 3 attempts: {last}");
