@@ -48,6 +48,23 @@ pub enum StoreError {
     Url(String),
 }
 
+impl StoreError {
+    /// Whether the database is out of reach (down, restarting, refusing or dropping
+    /// connections, or every connection busy for too long) rather than the request being
+    /// wrong: worth a 503 and a retry.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Db(e) = self else { return false };
+        match e {
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed | sqlx::Error::Tls(_) => true,
+            sqlx::Error::Protocol(_) => true,
+            // PostgreSQL's connection exceptions (08…) and operator interventions such as a
+            // shutdown or a server still starting (57P0…).
+            sqlx::Error::Database(d) => d.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P0")),
+            _ => false,
+        }
+    }
+}
+
 /// Result alias.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -265,7 +282,8 @@ impl Store {
         };
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
-            .acquire_timeout(Duration::from_secs(30))
+            // Bounded: with the database down a request fails (503) in seconds rather than hanging.
+            .acquire_timeout(Duration::from_secs(5))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

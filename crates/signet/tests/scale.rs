@@ -160,3 +160,66 @@ fn two_servers_share_one_deployment() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && said.contains("SIGNET_MASTER_KEY_FILE"), "{}: {said}", out.status);
 }
+
+/// Calls `f` until it answers `Ok` (at most `within`); panics with the last error.
+fn eventually<T, E: std::fmt::Debug>(within: Duration, what: &str, mut f: impl FnMut() -> Result<T, E>) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        match f() {
+            Ok(v) => return v,
+            Err(e) if Instant::now() > deadline => panic!("{what} within {within:?}: {e:?}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(250)),
+        }
+    }
+}
+
+/// PostgreSQL goes away under two servers and comes back: meanwhile requests fail with 503
+/// `unavailable` (and `Retry-After`), no server exits, and both recover by themselves.
+#[test]
+fn servers_ride_out_a_database_restart() {
+    let Some(pg) = support::PrivatePg::start() else { return };
+    let Some(bucket) = S3Bucket::create("restart") else { return };
+    let keys = tempfile::tempdir().expect("temp dir");
+    let master = keys.path().join("master.key");
+    let master = master.to_str().expect("a UTF-8 path");
+    let [(k1, v1), (k2, v2)] = S3Bucket::CREDENTIALS;
+    let env = [("SIGNET_DATABASE_URL", pg.url.as_str()), ("SIGNET_BLOB_URL", bucket.url.as_str()), ("SIGNET_MASTER_KEY_FILE", master), (k1, v1), (k2, v2)];
+    let mut a = Server::start(&env);
+    let mut b = Server::start(&env);
+    b.creds = a.creds.clone();
+    let pdf = support::sample_pdf(1);
+    let meta = |title: &str| {
+        let mut m = ContractMetadata::new(title);
+        m.recipients.push(NewRecipient::signer("Xu", "restart-x@example.com", 1));
+        m.fields.push(NewField::signature("restart-x@example.com", 1, RECT_1));
+        m.send = true;
+        m
+    };
+    a.client().create_contract(&[("before.pdf", &pdf)], &meta("Before the restart")).expect("a contract before");
+
+    pg.down();
+    for s in [&a, &b] {
+        let e = s.client().list_contracts(None, None, None, None).expect_err("no database, no list");
+        assert!(e.is(503, "unavailable"), "{}: {e}", s.url);
+        let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(30))).http_status_as_error(false).build().into();
+        let r = agent.get(&format!("{}/api/v1/contracts", s.url)).header("Authorization", &format!("Bearer {}", a.creds.api_key)).call().expect("an answer");
+        assert_eq!(r.status().as_u16(), 503);
+        assert_eq!(r.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("5"));
+        assert_eq!(get(&format!("{}/healthz", s.url)).0, 503, "health says so");
+    }
+    assert!(a.is_running() && b.is_running(), "no server exits while the database is away");
+
+    pg.up();
+    for s in [&a, &b] {
+        eventually(Duration::from_secs(30), "the server answers again", || s.client().list_contracts(None, None, None, None));
+    }
+    let after = eventually(Duration::from_secs(30), "a contract after the restart", || b.client().create_contract(&[("after.pdf", &pdf)], &meta("After the restart")));
+    assert_eq!(after.status, Status::Sent);
+    assert_eq!(a.client().list_contracts(None, None, None, None).expect("list").items.len(), 2);
+    // The log goes on: every event of the new contract gets into it.
+    eventually(Duration::from_secs(30), "the new contract's events in the log", || {
+        let events = a.client().events(&after.id).map_err(|e| e.to_string())?;
+        if events.iter().all(|e| e.log_index.is_some()) { Ok(()) } else { Err(format!("{events:?}")) }
+    });
+    assert!(a.is_running() && b.is_running());
+}

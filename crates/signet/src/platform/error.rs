@@ -56,6 +56,13 @@ impl ApiError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message)
     }
     /// 500, without internals in the message (they go to the server log).
+    /// 503 `unavailable`: the database is out of reach for now (the server keeps running and
+    /// recovers by itself when it returns); the answer carries `Retry-After`.
+    pub fn unavailable(e: impl std::fmt::Display) -> Self {
+        eprintln!("unavailable: {e}");
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the service is briefly unavailable (its database cannot be reached); try again in a few seconds")
+    }
+
     pub fn internal(e: impl std::fmt::Display) -> Self {
         eprintln!("internal error: {e}");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on the server; try again later")
@@ -83,6 +90,7 @@ impl From<signet_store::StoreError> for ApiError {
                 Self::new(StatusCode::CONFLICT, "conflict", format!("{what}; read it again and retry"))
             }
             signet_store::StoreError::Taken(what) => Self::new(StatusCode::CONFLICT, "taken", format!("{what} is already taken")),
+            other if other.is_unavailable() => Self::unavailable(other),
             other => Self::internal(other),
         }
     }
@@ -94,6 +102,9 @@ impl IntoResponse for ApiError {
         error.insert("code".into(), self.code.into());
         error.insert("message".into(), self.message.into());
         let body = serde_json::json!({ "error": error });
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            return (self.status, [(axum::http::header::RETRY_AFTER, "5")], Json(body)).into_response();
+        }
         (self.status, Json(body)).into_response()
     }
 }

@@ -151,6 +151,17 @@ impl Server {
         Client::new(self.url.clone(), key).with_timeout(CALL_TIMEOUT)
     }
 
+    /// Whether the server process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Ends the server at once (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// The end of the server's stderr (for failure messages).
     pub fn stderr(&self) -> String {
         read_tail(&self.stderr)
@@ -425,6 +436,92 @@ impl Drop for PgSchema {
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await?;
             conn.close().await
         });
+    }
+}
+
+// --- a PostgreSQL server of the test's own ----------------------------------------------------------
+
+/// A PostgreSQL server this test starts, stops and starts again (Debian's binaries, a fresh
+/// cluster in a temporary directory, a free port, trust authentication); the shared server
+/// on 5432 is left alone. As root the server runs as the `postgres` user.
+pub struct PrivatePg {
+    /// `postgres://postgres@127.0.0.1:PORT/postgres`.
+    pub url: String,
+    bin: PathBuf,
+    data: PathBuf,
+    port: u16,
+    as_postgres: bool,
+    _dir: tempfile::TempDir,
+}
+
+impl PrivatePg {
+    /// Creates and starts the cluster; `None` when PostgreSQL's binaries are missing (allowed
+    /// outside CI only).
+    pub fn start() -> Option<PrivatePg> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|d| d.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).filter(|p| p.join("pg_ctl").is_file()).max());
+        let Some(bin) = bin else {
+            let msg = "PostgreSQL's server binaries (/usr/lib/postgresql/*/bin) are missing: apt-get install postgresql";
+            assert!(std::env::var_os("CI").is_none(), "{msg}");
+            eprintln!("SKIPPED: {msg}");
+            return None;
+        };
+        let mut id = Command::new("id");
+        id.arg("-u");
+        let as_postgres = run(id, COMMAND_TIMEOUT).stdout.starts_with(b"0\n");
+        let dir = tempfile::Builder::new().prefix("signet-pg-").tempdir().expect("temp dir");
+        let data = dir.path().join("cluster");
+        if as_postgres {
+            let mut chown = Command::new("chown");
+            chown.args(["-R", "postgres:postgres"]).arg(dir.path());
+            let o = run(chown, COMMAND_TIMEOUT);
+            assert!(o.status.success(), "chown for the postgres user: {}", String::from_utf8_lossy(&o.stderr));
+        }
+        let port = free_port();
+        let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+        let pg = PrivatePg { url, bin, data, port, as_postgres, _dir: dir };
+        let o = pg.pg("initdb", &["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync", "-D"], true);
+        assert!(o.status.success(), "initdb: {}", String::from_utf8_lossy(&o.stderr));
+        pg.up();
+        Some(pg)
+    }
+
+    fn pg(&self, tool: &str, args: &[&str], with_data: bool) -> Output {
+        let exe = self.bin.join(tool);
+        let mut cmd = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        };
+        cmd.args(args);
+        if with_data {
+            cmd.arg(&self.data);
+        }
+        run(cmd, COMMAND_TIMEOUT)
+    }
+
+    /// Starts the server and waits until it accepts connections.
+    pub fn up(&self) {
+        let opts = format!("-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off", self.port, self.data.display());
+        let log = self.data.join("server.log");
+        let log = log.to_str().expect("a UTF-8 path");
+        let o = self.pg("pg_ctl", &["-w", "-t", "60", "-l", log, "-o", &opts, "start", "-D"], true);
+        assert!(o.status.success(), "pg_ctl start: {}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    }
+
+    /// Stops the server (fast shutdown: connections are cut).
+    pub fn down(&self) {
+        let o = self.pg("pg_ctl", &["-w", "-t", "60", "-m", "fast", "stop", "-D"], true);
+        assert!(o.status.success(), "pg_ctl stop: {}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    }
+}
+
+impl Drop for PrivatePg {
+    fn drop(&mut self) {
+        let _ = self.pg("pg_ctl", &["-m", "immediate", "stop", "-D"], true);
     }
 }
 
