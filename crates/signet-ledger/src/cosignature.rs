@@ -16,7 +16,7 @@
 
 use crate::LedgerError;
 use crate::checkpoint::Checkpoint;
-use crate::note::{Note, NoteSignature, SignatureType, SignerKey};
+use crate::note::{Note, NoteSignature, NoteSigner, SignatureType};
 
 /// The header line of the signed message.
 pub const HEADER: &str = "cosignature/v1";
@@ -54,9 +54,9 @@ pub fn split_timestamped(signature: &[u8]) -> Result<(u64, [u8; 64]), LedgerErro
 ///
 /// Cosigning states that the cosigner verified the checkpoint's consistency with everything it
 /// saw before; checking that is the caller's job.
-pub fn cosign(
+pub fn cosign<S: NoteSigner + ?Sized>(
     note: &mut Note,
-    signer: &SignerKey,
+    signer: &S,
     timestamp: u64,
 ) -> Result<NoteSignature, LedgerError> {
     if signer.kind() != SignatureType::CosignatureV1 {
@@ -65,7 +65,7 @@ pub fn cosign(
     Checkpoint::parse(note.text())?;
     let msg = signed_message(note.text(), timestamp)?;
     let mut raw = timestamp.to_be_bytes().to_vec();
-    raw.extend_from_slice(&signer.sign_raw(&msg));
+    raw.extend_from_slice(&signer.sign(&msg)?);
     let line = NoteSignature {
         name: signer.name().to_owned(),
         key_id: signer.key_id(),
@@ -78,7 +78,7 @@ pub fn cosign(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::note::{Verifiers, key_id};
+    use crate::note::{SignerKey, Verifiers, key_id};
 
     const CHECKPOINT: &str =
         "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
@@ -196,5 +196,29 @@ mod tests {
             line.line(),
             "\u{2014} witness.example/w1 8e2MRwAAAABkGFDLEqgtDUsneMqeLcGMqk8Xx08OQIVxF72ZJmEtUU5sbo5WiTljN+UF1cQ+vSoh1gRQ0wV3Nz9m8DFvjwHDTDcQBA==\n"
         );
+    }
+
+    #[test]
+    fn an_external_signer_cosigns_like_a_signer_key() {
+        use ed25519_dalek::Signer as _;
+        let seed = [4u8; 32];
+        let inner = SignerKey::from_seed("w.example", SignatureType::CosignatureV1, &seed).unwrap();
+        let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+        let public = key.verifying_key().to_bytes();
+        let outer = crate::note::ExternalSigner::new(
+            "w.example",
+            SignatureType::CosignatureV1,
+            &public,
+            move |msg| Ok(key.sign(msg).to_bytes()),
+        )
+        .unwrap();
+        let mut a = Note::new(CHECKPOINT).unwrap();
+        let mut b = Note::new(CHECKPOINT).unwrap();
+        let line_a = cosign(&mut a, &inner, 1679315147).unwrap();
+        let line_b = cosign(&mut b, &outer, 1679315147).unwrap();
+        assert_eq!(line_a, line_b);
+        let known = Verifiers::new([inner.verifier()]).unwrap();
+        let verified = b.verify(&known).unwrap();
+        assert_eq!(verified.verified[0].timestamp, Some(1679315147));
     }
 }

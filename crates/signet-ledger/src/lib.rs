@@ -40,7 +40,9 @@ pub mod tree;
 pub mod witness;
 
 pub use checkpoint::{Checkpoint, CheckpointVerifier, OpenedCheckpoint};
-pub use note::{Note, NoteSignature, SignatureType, SignerKey, VerifierKey, Verifiers};
+pub use note::{
+    ExternalSigner, Note, NoteSignature, NoteSigner, SignatureType, SignerKey, VerifierKey, Verifiers,
+};
 pub use proof::{
     HashReadError, HashReader, MemoryTree, consistency_proof, inclusion_proof, verify_consistency,
     verify_inclusion,
@@ -136,6 +138,10 @@ pub enum LedgerError {
     /// A key ID that does not match the key.
     #[error("the key ID does not match the key")]
     KeyIdMismatch,
+    /// An external signer (an HSM) could not sign, or returned a signature that does not
+    /// verify with its public key.
+    #[error("the note signer failed: {0}")]
+    ExternalSigner(String),
     /// A key of the wrong signature type for the operation.
     #[error("wrong key type for this operation")]
     WrongKeyType,

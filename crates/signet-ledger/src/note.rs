@@ -214,17 +214,22 @@ impl Note {
         Ok(())
     }
 
-    /// Signs the text with an Ed25519 (type `0x01`) key. Cosigning keys go through
-    /// [`crate::cosignature::cosign`], which adds the timestamp.
-    pub fn sign(&mut self, signer: &SignerKey) -> Result<(), LedgerError> {
-        if signer.kind != SignatureType::Ed25519 {
+    /// Signs the text with an Ed25519 (type `0x01`) key: a [`SignerKey`] in memory or any
+    /// other [`NoteSigner`] (for example an [`ExternalSigner`] whose key is in an HSM).
+    /// Cosigning keys go through [`crate::cosignature::cosign`], which adds the timestamp.
+    ///
+    /// # Errors
+    /// [`LedgerError::WrongKeyType`] for a key that is not of type `0x01`; what the signer
+    /// returns when it fails.
+    pub fn sign<S: NoteSigner + ?Sized>(&mut self, signer: &S) -> Result<(), LedgerError> {
+        if signer.kind() != SignatureType::Ed25519 {
             return Err(LedgerError::WrongKeyType);
         }
-        let sig = signer.signing.sign(self.text.as_bytes());
+        let sig = signer.sign(self.text.as_bytes())?;
         let line = NoteSignature {
-            name: signer.name.clone(),
-            key_id: signer.key_id,
-            signature: sig.to_bytes().to_vec(),
+            name: signer.name().to_owned(),
+            key_id: signer.key_id(),
+            signature: sig.to_vec(),
         };
         self.add_signature(line)
     }
@@ -547,6 +552,28 @@ impl SignerKey {
     }
 }
 
+impl NoteSigner for SignerKey {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn key_id(&self) -> u32 {
+        self.key_id
+    }
+
+    fn kind(&self) -> SignatureType {
+        self.kind
+    }
+
+    fn verifier(&self) -> VerifierKey {
+        SignerKey::verifier(self)
+    }
+
+    fn sign(&self, msg: &[u8]) -> Result<[u8; 64], LedgerError> {
+        Ok(self.sign_raw(msg))
+    }
+}
+
 impl fmt::Debug for SignerKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -554,6 +581,116 @@ impl fmt::Debug for SignerKey {
             "SignerKey({}+{:08x}, <redacted>)",
             self.name, self.key_id
         )
+    }
+}
+
+/// What signs notes and cosignatures: the name, key ID and signature type that go on the
+/// signature line, and raw Ed25519 over a message. [`SignerKey`] (a seed in memory) is one
+/// implementation; [`ExternalSigner`] wraps a key held elsewhere (an HSM, a KMS). The note
+/// format does not depend on where the key is.
+pub trait NoteSigner: Send + Sync {
+    /// Key name.
+    fn name(&self) -> &str;
+    /// Key ID.
+    fn key_id(&self) -> u32;
+    /// Signature type (`0x01` signs notes, `0x04` cosigns checkpoints).
+    fn kind(&self) -> SignatureType;
+    /// The matching verifier key.
+    fn verifier(&self) -> VerifierKey;
+    /// The raw 64-byte Ed25519 signature over `msg` (the note text, or the
+    /// `cosignature/v1` message).
+    ///
+    /// # Errors
+    /// What the key's holder reports when it cannot sign.
+    fn sign(&self, msg: &[u8]) -> Result<[u8; 64], LedgerError>;
+}
+
+/// A reference signs as what it points to, so `note.sign(&signer)` keeps working where
+/// `signer` is itself a reference (as it did when [`Note::sign`] took `&SignerKey`).
+impl<T: NoteSigner + ?Sized> NoteSigner for &T {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+
+    fn key_id(&self) -> u32 {
+        (**self).key_id()
+    }
+
+    fn kind(&self) -> SignatureType {
+        (**self).kind()
+    }
+
+    fn verifier(&self) -> VerifierKey {
+        (**self).verifier()
+    }
+
+    fn sign(&self, msg: &[u8]) -> Result<[u8; 64], LedgerError> {
+        (**self).sign(msg)
+    }
+}
+
+/// The signing function an [`ExternalSigner`] calls: raw Ed25519 over the message, or a
+/// description of why it could not sign (never key material).
+pub type ExternalSignFn = dyn Fn(&[u8]) -> Result<[u8; 64], String> + Send + Sync;
+
+/// A note signer whose private key is held elsewhere (an HSM, a KMS): the public key and a
+/// signing function. Every signature it returns is checked against the public key before it
+/// is used, so a faulty or substituted device cannot put an invalid signature on a note.
+pub struct ExternalSigner {
+    verifier: VerifierKey,
+    sign: Box<ExternalSignFn>,
+}
+
+impl ExternalSigner {
+    /// A signer named `name`, of type `kind`, for the Ed25519 `public_key`, signing through
+    /// `sign`.
+    ///
+    /// # Errors
+    /// [`LedgerError::KeyName`] for an invalid name; [`LedgerError::VerifierKey`] for a
+    /// public key that is not a usable Ed25519 key.
+    pub fn new(
+        name: &str,
+        kind: SignatureType,
+        public_key: &[u8; 32],
+        sign: impl Fn(&[u8]) -> Result<[u8; 64], String> + Send + Sync + 'static,
+    ) -> Result<Self, LedgerError> {
+        Ok(ExternalSigner { verifier: VerifierKey::new(name, kind, public_key)?, sign: Box::new(sign) })
+    }
+}
+
+impl NoteSigner for ExternalSigner {
+    fn name(&self) -> &str {
+        &self.verifier.name
+    }
+
+    fn key_id(&self) -> u32 {
+        self.verifier.key_id
+    }
+
+    fn kind(&self) -> SignatureType {
+        self.verifier.kind
+    }
+
+    fn verifier(&self) -> VerifierKey {
+        self.verifier.clone()
+    }
+
+    fn sign(&self, msg: &[u8]) -> Result<[u8; 64], LedgerError> {
+        let sig = (self.sign)(msg).map_err(LedgerError::ExternalSigner)?;
+        self.verifier.key.verify_strict(msg, &Signature::from_bytes(&sig)).map_err(|_| {
+            LedgerError::ExternalSigner(format!(
+                "the signature returned for key {}+{:08x} does not verify with its public key \
+                 (wrong key, or a faulty device); check which key the signer uses",
+                self.verifier.name, self.verifier.key_id
+            ))
+        })?;
+        Ok(sig)
+    }
+}
+
+impl fmt::Debug for ExternalSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ExternalSigner({}+{:08x})", self.verifier.name, self.verifier.key_id)
     }
 }
 
@@ -816,5 +953,67 @@ mod tests {
         assert!(Note::new("no newline").is_err());
         assert!(Note::new("a\rb\n").is_err());
         assert!(Note::new("a\n").unwrap().to_bytes().is_err());
+    }
+
+    /// An external signer over the same seed a `SignerKey` holds.
+    fn external(name: &str, kind: SignatureType, seed: [u8; 32]) -> ExternalSigner {
+        let key = SigningKey::from_bytes(&seed);
+        let public = key.verifying_key().to_bytes();
+        ExternalSigner::new(name, kind, &public, move |msg| Ok(key.sign(msg).to_bytes())).unwrap()
+    }
+
+    #[test]
+    fn an_external_signer_signs_notes_exactly_as_a_signer_key() {
+        let seed = [5u8; 32];
+        let inner = SignerKey::from_seed("example.com/log", SignatureType::Ed25519, &seed).unwrap();
+        let outer = external("example.com/log", SignatureType::Ed25519, seed);
+        assert_eq!(NoteSigner::key_id(&outer), inner.key_id());
+        assert_eq!(NoteSigner::verifier(&outer), inner.verifier());
+        let mut a = Note::new("hello\n").unwrap();
+        a.sign(&inner).unwrap();
+        let mut b = Note::new("hello\n").unwrap();
+        b.sign(&outer).unwrap();
+        // Ed25519 is deterministic: the same bytes, so the format is the same.
+        assert_eq!(a.to_bytes().unwrap(), b.to_bytes().unwrap());
+        // Through a trait object too, and verified by the ordinary verifier.
+        let dynamic: &dyn NoteSigner = &outer;
+        let mut c = Note::new("hello\n").unwrap();
+        c.sign(dynamic).unwrap();
+        // A reference to a reference, as callers holding `&SignerKey` write it.
+        let by_ref = &inner;
+        let mut d = Note::new("hello\n").unwrap();
+        d.sign(&by_ref).unwrap();
+        assert_eq!(d.to_bytes().unwrap(), a.to_bytes().unwrap());
+        let known = Verifiers::new([inner.verifier()]).unwrap();
+        let parsed = Note::parse(&c.to_bytes().unwrap()).unwrap();
+        assert_eq!(parsed.verify(&known).unwrap().verified.len(), 1);
+        assert!(format!("{outer:?}").contains("example.com/log"));
+    }
+
+    #[test]
+    fn external_signer_failures_are_reported_and_bad_signatures_refused() {
+        let public = SigningKey::from_bytes(&[5u8; 32]).verifying_key().to_bytes();
+        let failing = ExternalSigner::new("log", SignatureType::Ed25519, &public, |_| {
+            Err("the token is not logged in".to_owned())
+        })
+        .unwrap();
+        let err = Note::new("a\n").unwrap().sign(&failing).unwrap_err();
+        assert!(err.to_string().contains("the token is not logged in"), "{err}");
+        // A device signing with another key than the one it claims: refused, nothing added.
+        let other = SigningKey::from_bytes(&[6u8; 32]);
+        let wrong = ExternalSigner::new("log", SignatureType::Ed25519, &public, move |msg| {
+            Ok(other.sign(msg).to_bytes())
+        })
+        .unwrap();
+        let mut note = Note::new("a\n").unwrap();
+        let err = note.sign(&wrong).unwrap_err();
+        assert!(matches!(err, LedgerError::ExternalSigner(_)), "{err:?}");
+        assert!(err.to_string().contains("does not verify"), "{err}");
+        assert!(note.signatures().is_empty());
+        // Cosigning keys are refused for plain notes, and bad keys or names at construction.
+        let cosigner = external("w", SignatureType::CosignatureV1, [1u8; 32]);
+        assert!(matches!(Note::new("a\n").unwrap().sign(&cosigner), Err(LedgerError::WrongKeyType)));
+        assert!(ExternalSigner::new("a b", SignatureType::Ed25519, &public, |_| Ok([0; 64])).is_err());
+        assert!(ExternalSigner::new("log", SignatureType::Ed25519, &[0; 32], |_| Ok([0; 64])).is_err());
     }
 }
