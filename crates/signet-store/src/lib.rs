@@ -380,6 +380,12 @@ impl Store {
         row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
     }
 
+    /// Every organisation's id and wrapped key (for a master key rotation).
+    pub async fn org_keys(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let rows = sqlx::query("SELECT id, org_key FROM organisations ORDER BY id").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    }
+
     /// Replaces an organisation's wrapped key (master key rotation).
     pub async fn set_org_key(&self, org_id: &str, wrapped_key: &[u8]) -> Result<()> {
         sqlx::query("UPDATE organisations SET org_key = $1 WHERE id = $2").bind(wrapped_key.to_vec()).bind(org_id).execute(&self.pool).await?;

@@ -57,13 +57,16 @@ pub struct CaDir {
     pub settings: CaSettings,
     pub tsa_policy: der::asn1::ObjectIdentifier,
     pub root: Certificate,
-    pub root_key: PrivateKey,
+    pub root_key: Box<dyn Signer>,
     pub issuing: Certificate,
-    pub issuing_key: PrivateKey,
+    pub issuing_key: Box<dyn Signer>,
     pub tsa: Certificate,
-    pub tsa_key: PrivateKey,
+    pub tsa_key: Box<dyn Signer>,
     pub ocsp: Certificate,
-    pub ocsp_key: PrivateKey,
+    pub ocsp_key: Box<dyn Signer>,
+    /// Where per-signing keys are made: in the token when the CA's keys are there (session
+    /// objects, destroyed after the signing), else in memory.
+    event_keys: Option<signet_hsm::Token>,
 }
 
 impl std::fmt::Debug for CaDir {
@@ -82,7 +85,7 @@ pub struct IssueParams<'a> {
     pub valid_days: u64,
 }
 
-/// How the CA's private keys are kept in `private/`.
+/// How the CA's private keys are kept: in `private/`, or in a PKCS#11 token.
 #[derive(Clone, Copy)]
 pub enum KeyFiles<'a> {
     /// PKCS#8 PEM files `NAME.key`, mode 0600 (the standalone `signet ca` tools).
@@ -90,12 +93,42 @@ pub enum KeyFiles<'a> {
     /// `NAME.key.sealed`: sealed by the platform's master key (`signet serve`). Plain key
     /// files found on load are sealed and removed.
     Sealed(&'a signet_vault::Keyring),
+    /// In a PKCS#11 token, as objects labelled `signet-ca-NAME` (P-256 only), generated there,
+    /// sensitive and not extractable: nothing is written to `private/`.
+    Token(&'a signet_hsm::Token),
+}
+
+/// The token label of the CA key `name`.
+fn token_label(name: &str) -> String {
+    format!("signet-ca-{name}")
 }
 
 impl KeyFiles<'_> {
+    /// The token, when the keys are in one.
+    fn token(&self) -> Option<signet_hsm::Token> {
+        match self {
+            KeyFiles::Token(t) => Some((*t).clone()),
+            _ => None,
+        }
+    }
+
+    /// A new key `name` for a new CA, kept as `self` says.
+    fn create(&self, dir: &Path, name: &str, alg: KeyAlgorithm) -> Result<Box<dyn Signer>> {
+        if let KeyFiles::Token(token) = self {
+            if alg != KeyAlgorithm::P256 {
+                bail!("keys in a PKCS#11 token are P-256; {} was asked for", alg.name());
+            }
+            return Ok(Box::new(token.signing_key(&token_label(name), signet_hsm::KeyKind::EcP256)?));
+        }
+        let key = PrivateKey::generate(alg)?;
+        self.write(dir, name, &key)?;
+        Ok(Box::new(key))
+    }
+
     fn write(&self, dir: &Path, name: &str, key: &PrivateKey) -> Result<()> {
         let der = signet_vault::Zeroizing::new(key.to_pkcs8_der()?);
         match self {
+            KeyFiles::Token(_) => bail!("a CA whose keys are in a token takes no key files"),
             KeyFiles::Plain => write_secret(&dir.join("private").join(format!("{name}.key")), pem::private_key_to_pem(&der).as_bytes()),
             KeyFiles::Sealed(keyring) => {
                 let sealed = keyring.seal_secret(&der, format!("signet-ca/{name}").as_bytes())?;
@@ -104,7 +137,22 @@ impl KeyFiles<'_> {
         }
     }
 
-    fn read(&self, dir: &Path, name: &str) -> Result<PrivateKey> {
+    fn read(&self, dir: &Path, name: &str) -> Result<Box<dyn Signer>> {
+        if let KeyFiles::Token(token) = self {
+            let label = token_label(name);
+            if !token.contains(&label)? {
+                bail!(
+                    "the PKCS#11 token {:?} holds no key {label:?}: this CA ({}) was made with its keys elsewhere; use the token it was made with",
+                    token.label(),
+                    dir.display()
+                );
+            }
+            return Ok(Box::new(token.signing_key(&label, signet_hsm::KeyKind::EcP256)?));
+        }
+        Ok(Box::new(self.read_file(dir, name)?))
+    }
+
+    fn read_file(&self, dir: &Path, name: &str) -> Result<PrivateKey> {
         let plain = dir.join("private").join(format!("{name}.key"));
         let sealed = dir.join("private").join(format!("{name}.key.sealed"));
         match (self, sealed.exists()) {
@@ -115,6 +163,7 @@ impl KeyFiles<'_> {
                     .with_context(|| format!("opening {} with the master key", sealed.display()))?;
                 Ok(PrivateKey::from_pkcs8_der(&der)?)
             }
+            (KeyFiles::Token(_), _) => bail!("a CA whose keys are in a token reads no key files"),
             (KeyFiles::Plain, true) => bail!(
                 "{} is sealed by a Signet platform's master key; only `signet serve` (with that data directory) can use this CA",
                 sealed.display()
@@ -161,7 +210,7 @@ impl CaDir {
             country: None,
         };
 
-        let root_key = PrivateKey::generate(alg)?;
+        let root_key = keys.create(dir, "root", alg)?;
         let root = cert::issue_certificate(
             &CertRequest {
                 subject: dn(&format!("{org} Root CA")),
@@ -175,9 +224,9 @@ impl CaDir {
                 ca_issuers_url: None,
                 phone: None,
             },
-            Issuer::SelfSigned(&root_key),
+            Issuer::SelfSigned(&*root_key),
         )?;
-        let issuing_key = PrivateKey::generate(alg)?;
+        let issuing_key = keys.create(dir, "issuing", alg)?;
         let issuing = cert::issue_certificate(
             &CertRequest {
                 subject: dn(&format!("{org} Issuing CA")),
@@ -191,9 +240,9 @@ impl CaDir {
                 ca_issuers_url: Some(format!("{base_url}/certs/root.cer")),
                 phone: None,
             },
-            Issuer::Ca { cert: &root, key: &root_key },
+            Issuer::Ca { cert: &root, key: &*root_key },
         )?;
-        let leaf = |cn: &str, profile: CertProfile, key: &PrivateKey, days: u64| -> Result<Certificate> {
+        let leaf = |cn: &str, profile: CertProfile, key: &dyn Signer, days: u64| -> Result<Certificate> {
             let mut rng = SystemRng;
             Ok(cert::issue_certificate(
                 &CertRequest {
@@ -208,12 +257,12 @@ impl CaDir {
                     ca_issuers_url: Some(format!("{base_url}/certs/issuing.cer")),
                     phone: None,
                 },
-                Issuer::Ca { cert: &issuing, key: &issuing_key },
+                Issuer::Ca { cert: &issuing, key: &*issuing_key },
             )?)
         };
-        let tsa_key = PrivateKey::generate(alg)?;
-        let tsa = leaf(&format!("{org} Time-Stamping Authority"), CertProfile::TimeStamping, &tsa_key, 365 * 10)?;
-        let ocsp_key = PrivateKey::generate(alg)?;
+        let tsa_key = keys.create(dir, "tsa", alg)?;
+        let tsa = leaf(&format!("{org} Time-Stamping Authority"), CertProfile::TimeStamping, &*tsa_key, 365 * 10)?;
+        let ocsp_key = keys.create(dir, "ocsp", alg)?;
         let ocsp = {
             let mut rng = SystemRng;
             cert::issue_certificate(
@@ -229,7 +278,7 @@ impl CaDir {
                     ca_issuers_url: None,
                     phone: None,
                 },
-                Issuer::Ca { cert: &issuing, key: &issuing_key },
+                Issuer::Ca { cert: &issuing, key: &*issuing_key },
             )?
         };
 
@@ -239,13 +288,7 @@ impl CaDir {
             base_url,
             tsa_policy: default_tsa_policy(),
         };
-        for (name, c, k) in [
-            ("root", &root, &root_key),
-            ("issuing", &issuing, &issuing_key),
-            ("tsa", &tsa, &tsa_key),
-            ("ocsp", &ocsp, &ocsp_key),
-        ] {
-            keys.write(dir, name, k)?;
+        for (name, c) in [("root", &root), ("issuing", &issuing), ("tsa", &tsa), ("ocsp", &ocsp)] {
             write_atomic(&dir.join(format!("{name}.pem")), pem::cert_to_pem(c).as_bytes())?;
         }
         for c in [&tsa, &ocsp] {
@@ -265,6 +308,7 @@ impl CaDir {
             tsa_key,
             ocsp,
             ocsp_key,
+            event_keys: keys.token(),
         })
     }
 
@@ -305,16 +349,34 @@ impl CaDir {
             tsa_key: key_of("tsa")?,
             ocsp: cert_of("ocsp")?,
             ocsp_key: key_of("ocsp")?,
+            event_keys: keys.token(),
             settings,
         })
     }
 
-    /// Issues a signer certificate with a new key.
+    /// Issues a signer certificate with a new key held in memory (for a PKCS#12 file).
     pub fn issue(&self, p: &IssueParams<'_>, now: SystemTime) -> Result<(Certificate, PrivateKey)> {
+        let key = PrivateKey::generate(p.alg)?;
+        let c = self.issue_to(p, key.public_key_der(), now)?;
+        Ok((c, key))
+    }
+
+    /// Issues a signer certificate for one signing, with a new key made where the CA's keys
+    /// are: in the token (a session object, gone when the returned signer is dropped), or in
+    /// memory. The key is never written anywhere.
+    pub fn issue_event(&self, p: &IssueParams<'_>, now: SystemTime) -> Result<(Certificate, Box<dyn Signer>)> {
+        let key: Box<dyn Signer> = match &self.event_keys {
+            Some(token) => Box::new(token.ephemeral_signing_key()?),
+            None => Box::new(PrivateKey::generate(p.alg)?),
+        };
+        let c = self.issue_to(p, key.public_key_der(), now)?;
+        Ok((c, key))
+    }
+
+    fn issue_to(&self, p: &IssueParams<'_>, public_key_der: &[u8], now: SystemTime) -> Result<Certificate> {
         if p.name.trim().is_empty() {
             bail!("--name must not be empty");
         }
-        let key = PrivateKey::generate(p.alg)?;
         let mut rng = SystemRng;
         let base = &self.settings.base_url;
         let c = cert::issue_certificate(
@@ -327,7 +389,7 @@ impl CaDir {
                     country: None,
                 },
                 profile: CertProfile::Signer,
-                public_key_der: key.public_key_der(),
+                public_key_der,
                 serial: cert::random_serial(&mut rng)?,
                 not_before: now - Duration::from_secs(600),
                 not_after: now + Duration::from_secs(86_400 * p.valid_days),
@@ -336,13 +398,13 @@ impl CaDir {
                 ca_issuers_url: Some(format!("{base}/certs/issuing.cer")),
                 phone: p.phone.map(str::to_string),
             },
-            Issuer::Ca { cert: &self.issuing, key: &self.issuing_key },
+            Issuer::Ca { cert: &self.issuing, key: &*self.issuing_key },
         )?;
         write_atomic(
             &self.dir.join("issued").join(format!("{}.pem", cert::serial_hex(&c))),
             pem::cert_to_pem(&c).as_bytes(),
         )?;
-        Ok((c, key))
+        Ok(c)
     }
 
     /// A certificate this CA issued, as PEM (from `issued/`), by serial in hex.
@@ -410,19 +472,19 @@ impl CaDir {
                 })
             })
             .collect();
-        Ok(crl::build_crl(&self.issuing, &self.issuing_key, now, now + REVOCATION_VALIDITY, crl_number(now), &entries)?)
+        Ok(crl::build_crl(&self.issuing, &*self.issuing_key, now, now + REVOCATION_VALIDITY, crl_number(now), &entries)?)
     }
 
     /// The root's CRL (it revoked nothing: it only ever issued the issuing CA).
     pub fn root_crl(&self, now: SystemTime) -> Result<Vec<u8>> {
-        Ok(crl::build_crl(&self.root, &self.root_key, now, now + REVOCATION_VALIDITY, crl_number(now), &[])?)
+        Ok(crl::build_crl(&self.root, &*self.root_key, now, now + REVOCATION_VALIDITY, crl_number(now), &[])?)
     }
 
     pub fn ocsp_responder(&self) -> OcspResponder<'_> {
         OcspResponder {
             ca: &self.issuing,
             responder_cert: &self.ocsp,
-            key: &self.ocsp_key,
+            key: &*self.ocsp_key,
             chain: vec![self.ocsp.clone()],
         }
     }
@@ -431,7 +493,7 @@ impl CaDir {
         tsp::Tsa {
             cert: &self.tsa,
             chain: std::slice::from_ref(&self.issuing),
-            key: &self.tsa_key,
+            key: &*self.tsa_key,
             policy: self.tsa_policy,
             accuracy_millis: 100,
         }

@@ -1511,3 +1511,105 @@ fn expired_links_and_encrypted_pdfs_are_refused() {
     assert!(opened.set_cookies.iter().any(|c| c.starts_with("signet_signer=;") && c.contains("Max-Age=0")), "{:?}", opened.set_cookies);
     assert_eq!(browser.call("GET", "/api/v1/signer", None, &[]).status, 401);
 }
+
+/// Copies a directory tree (a server's data directory, for a restart on it).
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir").filter_map(Result::ok) {
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        if e.file_type().expect("file type").is_dir() {
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).expect("copy");
+        }
+    }
+}
+
+/// Signs a one-signer contract through the API; answers it (completed).
+fn sign_one(server: &Server, title: &str, email: &str) -> Contract {
+    let client = server.client();
+    let mailbox = Outbox(server.client());
+    let mut meta = ContractMetadata::new(title);
+    meta.recipients.push(NewRecipient::signer("Zhao", email, 1));
+    meta.fields.push(NewField::signature(email, 1, RECT_1));
+    meta.send = true;
+    let before = support::mark(&mailbox);
+    let c = client.create_contract(&[("hsm.pdf", &support::sample_pdf(1))], &meta).expect("create");
+    let token = token_from_link(&support::wait_link(&mailbox, &before, email, &server.url)).expect("a token").to_owned();
+    let public = server.client_with(None);
+    let before = support::mark(&mailbox);
+    public.request_code(&token, Channel::Email).expect("a code");
+    let code = support::wait_code(&mailbox, &before, email, &server.url);
+    assert_eq!(public.sign(&token, &SignRequest::typed(code, "Zhao")).expect("sign").status, Status::Completed);
+    client.contract(&c.id).expect("the contract")
+}
+
+/// Keys in a PKCS#11 token (SoftHSM2). A deployment made with a master key file moves to the
+/// token: its organisation keys are re-wrapped by the token's master key, its documents are
+/// not re-encrypted and still open. A deployment made on the token keeps the master key and
+/// the CA's and TSA's keys there — sensitive, never extractable, used inside the token — and
+/// writes no private key anywhere else; what it signs validates.
+#[test]
+fn keys_in_a_pkcs11_token() {
+    let Some(hsm) = support::SoftHsm::create("signet-keys") else { return };
+    let env: Vec<(&str, &str)> = hsm.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+
+    // 1. Made with a master key file; one contract signed.
+    let mut before = Server::start(&[]);
+    let old = sign_one(&before, "Before the token", "hsm-before@example.com");
+    let old_pdf = before.client().document(&old.id, 1).expect("the signed PDF");
+    let blobs_before: Vec<(std::path::PathBuf, Vec<u8>)> = files_under(&before.data.join("blobs")).into_iter().map(|f| { let b = std::fs::read(&f).expect("read"); (f.strip_prefix(&before.data).expect("under data").to_path_buf(), b) }).collect();
+    let old_data = before.data.clone();
+    before.kill();
+    // Restarted on the same data with the token: the organisation key moves to the token's
+    // master key; the documents stay byte for byte and still open.
+    let after = Server::start_prepared(&env, |data| copy_tree(&old_data, data));
+    drop(before);
+    assert_eq!(after.client().document(&old.id, 1).expect("the old document, after the move"), old_pdf);
+    for (rel, bytes) in &blobs_before {
+        assert_eq!(&std::fs::read(after.data.join(rel)).expect("the blob is still there"), bytes, "{} was not re-encrypted", rel.display());
+    }
+    let again = sign_one(&after, "After the move", "hsm-after@example.com");
+    assert_eq!(again.status, Status::Completed);
+    drop(after);
+
+    // 2. A deployment made on the token.
+    let server = Server::start(&env);
+    let c = sign_one(&server, "Keys in the token 令牌中的密钥", "hsm-new@example.com");
+    let pdf = server.client().document(&c.id, 1).expect("the signed PDF");
+    let private: Vec<_> = std::fs::read_dir(server.data.join("ca/private")).map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
+    assert!(private.is_empty(), "no CA key files: {private:?}");
+    assert!(!server.data.join("keys/master.key").exists(), "no master key file");
+    for f in files_under(&server.data) {
+        let bytes = std::fs::read(&f).expect("read");
+        assert!(!bytes.windows(11).any(|w| w == b"PRIVATE KEY"), "{} holds a private key", f.display());
+    }
+    let objects = hsm.list_objects();
+    for label in ["signet-master", "signet-ca-root", "signet-ca-issuing", "signet-ca-tsa", "signet-ca-ocsp"] {
+        assert!(objects.contains(&format!("label:      {label}")) || objects.contains(label), "{label} is not in the token:\n{objects}");
+    }
+    // Every private or secret key object: sensitive and never extractable.
+    let mut blocks: Vec<String> = Vec::new();
+    for line in objects.lines() {
+        if line.contains(" Object;") || blocks.is_empty() {
+            blocks.push(String::new());
+        }
+        if let Some(b) = blocks.last_mut() {
+            b.push_str(line);
+            b.push('\n');
+        }
+    }
+    let keys: Vec<&String> = blocks.iter().filter(|b| b.starts_with("Private Key Object") || b.starts_with("Secret Key Object")).collect();
+    assert!(keys.len() >= 5, "the master key and four CA keys:\n{objects}");
+    for block in keys {
+        assert!(block.contains("Access:     sensitive") && block.contains("never extractable"), "not locked in the token:\n{block}");
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("signed.pdf");
+    std::fs::write(&file, &pdf).expect("write");
+    let out = server.signet(["verify".as_ref(), "--trust".as_ref(), server.root_pem().as_os_str(), file.as_os_str()] as [&std::ffi::OsStr; 4]);
+    assert_eq!(out.status.code(), Some(0), "signet verify: {}", String::from_utf8_lossy(&out.stdout));
+    if let Some(pyhanko) = support::pyhanko() {
+        support::pyhanko_validate(&pyhanko, &server.root_pem(), &file, &[]);
+    }
+}

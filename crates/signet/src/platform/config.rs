@@ -28,6 +28,10 @@ pub struct Config {
     /// must share one master key (this file, or a PKCS#11 token). Created on first use if
     /// missing (mode 0600). None: `DATA/keys/master.key`.
     pub master_key_file: Option<PathBuf>,
+    /// Keys in a PKCS#11 token: the module (`SIGNET_KEYS_PKCS11_MODULE`), the token's label
+    /// (`SIGNET_KEYS_PKCS11_TOKEN`) and a file holding its user PIN
+    /// (`SIGNET_KEYS_PKCS11_PIN_FILE`, trailing white space ignored). All three or none.
+    pub pkcs11: Pkcs11Settings,
     /// Outgoing mail: `smtp://host:port`, `smtps://…`, `?tls=starttls`, `user:pass@`
     /// (`SIGNET_SMTP_URL`). None: mails are kept in the outbox only.
     pub smtp_url: Option<String>,
@@ -55,6 +59,33 @@ pub struct Config {
     pub trust_proxy: bool,
 }
 
+/// The PKCS#11 settings as given (checked, and the PIN read, when the token is opened).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pkcs11Settings {
+    /// The module (shared library).
+    pub module: Option<String>,
+    /// The token's label.
+    pub token: Option<String>,
+    /// The file holding the user PIN.
+    pub pin_file: Option<String>,
+}
+
+impl Pkcs11Settings {
+    /// The token's configuration (reading the PIN file), or `None` when nothing is set.
+    pub fn hsm_config(&self) -> anyhow::Result<Option<signet_hsm::HsmConfig>> {
+        let value = |name: &str| -> Option<std::ffi::OsString> {
+            let v = match name {
+                signet_hsm::MODULE_VAR => &self.module,
+                signet_hsm::TOKEN_VAR => &self.token,
+                signet_hsm::PIN_FILE_VAR => &self.pin_file,
+                _ => &None,
+            };
+            v.clone().map(Into::into)
+        };
+        Ok(signet_hsm::HsmConfig::from_lookup(value)?)
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
@@ -64,6 +95,9 @@ struct FileConfig {
     database_url: Option<String>,
     blob_url: Option<String>,
     master_key_file: Option<PathBuf>,
+    keys_pkcs11_module: Option<String>,
+    keys_pkcs11_token: Option<String>,
+    keys_pkcs11_pin_file: Option<String>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     max_upload_mb: Option<u64>,
@@ -136,6 +170,11 @@ impl Config {
             database_url,
             blob_url: pick(None, "SIGNET_BLOB_URL", file.blob_url).filter(|s| !s.trim().is_empty()),
             master_key_file: env("SIGNET_MASTER_KEY_FILE").filter(|s| !s.trim().is_empty()).map(PathBuf::from).or(file.master_key_file),
+            pkcs11: Pkcs11Settings {
+                module: pick(None, "SIGNET_KEYS_PKCS11_MODULE", file.keys_pkcs11_module),
+                token: pick(None, "SIGNET_KEYS_PKCS11_TOKEN", file.keys_pkcs11_token),
+                pin_file: pick(None, "SIGNET_KEYS_PKCS11_PIN_FILE", file.keys_pkcs11_pin_file),
+            },
             smtp_url: pick(None, "SIGNET_SMTP_URL", file.smtp_url).filter(|s| !s.trim().is_empty()),
             mail_from: pick(None, "SIGNET_MAIL_FROM", file.mail_from).unwrap_or_else(|| "Signet <no-reply@signet.invalid>".into()),
             max_upload_mb,

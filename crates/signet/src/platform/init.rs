@@ -78,12 +78,55 @@ fn pepper(cfg: &Config) -> anyhow::Result<Vec<u8>> {
     }
 }
 
+/// The label of the master key in a PKCS#11 token.
+const TOKEN_MASTER_KEY: &str = "signet-master";
+
+/// The keyring and, when the keys are in a PKCS#11 token, the token. With a token the master
+/// key is the token's (made there on first use); a master key file found beside it (from
+/// before the token) stays in the keyring as the previous key, so what it sealed still opens.
+pub fn open_keys(cfg: &Config) -> anyhow::Result<(Keyring, Option<signet_hsm::Token>)> {
+    let Some(hsm) = cfg.pkcs11.hsm_config().context("the PKCS#11 settings (SIGNET_KEYS_PKCS11_MODULE, _TOKEN, _PIN_FILE)")? else {
+        return Ok((Keyring::new(Box::new(master_key(cfg)?))?, None));
+    };
+    let token = signet_hsm::Token::open(&hsm).context("opening the PKCS#11 token (SIGNET_KEYS_PKCS11_MODULE, _TOKEN, _PIN_FILE)")?;
+    let master = token.master_key(TOKEN_MASTER_KEY).context("the master key in the PKCS#11 token")?;
+    let mut keyring = Keyring::new(Box::new(master))?;
+    let path = cfg.master_key_file.clone().unwrap_or_else(|| cfg.data.join("keys").join("master.key"));
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let old = FileMasterKey::parse(&text).with_context(|| format!("{} is not a Signet master key", path.display()))?;
+        keyring = keyring.with_previous(Box::new(old))?;
+    }
+    Ok((keyring, Some(token)))
+}
+
 /// Opens (creating on first use) the database and the keyring.
 pub async fn open_store_and_keys(cfg: &Config) -> anyhow::Result<(Store, Keyring)> {
-    std::fs::create_dir_all(&cfg.data).with_context(|| format!("creating the data directory {}", cfg.data.display()))?;
-    let keyring = Keyring::new(Box::new(master_key(cfg)?))?;
-    let store = Store::open(&cfg.database_url).await.context("opening the database")?;
+    let (store, keyring, _) = open_store_keys_and_token(cfg).await?;
     Ok((store, keyring))
+}
+
+/// [`open_store_and_keys`], and the PKCS#11 token when the keys are in one.
+pub async fn open_store_keys_and_token(cfg: &Config) -> anyhow::Result<(Store, Keyring, Option<signet_hsm::Token>)> {
+    std::fs::create_dir_all(&cfg.data).with_context(|| format!("creating the data directory {}", cfg.data.display()))?;
+    let (keyring, token) = open_keys(cfg)?;
+    let store = Store::open(&cfg.database_url).await.context("opening the database")?;
+    Ok((store, keyring, token))
+}
+
+/// Moves every organisation key wrapped by an older master key to the current one (after a
+/// rotation, e.g. to a PKCS#11 token). Documents are not touched: they are sealed by the
+/// organisation keys, which do not change. Returns how many were re-wrapped.
+pub async fn rewrap_org_keys(store: &Store, keyring: &Keyring) -> anyhow::Result<usize> {
+    let mut n = 0;
+    for (org, bytes) in store.org_keys().await? {
+        let wrapped = WrappedOrgKey::from_bytes(&bytes).with_context(|| format!("the stored key of organisation {org}"))?;
+        if keyring.needs_rewrap(&wrapped) {
+            let fresh = keyring.rewrap(&wrapped).with_context(|| format!("re-wrapping the key of organisation {org}"))?;
+            store.set_org_key(&org, &fresh.to_bytes()).await?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// The log's origin: the public URL without its scheme, plus `/log`.
@@ -109,17 +152,22 @@ pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
         .await
         .context("the blob storage (blob_url in the configuration, SIGNET_BLOB_URL) cannot be written; create the bucket or fix the URL or credentials")?;
     let blobs = super::blobs::Blobs::new(store_of_blobs);
-    let (store, keyring) = open_store_and_keys(&cfg).await?;
+    let (store, keyring, token) = open_store_keys_and_token(&cfg).await?;
     let ca_dir = cfg.data.join("ca");
     let log_dir = cfg.data.join("log");
-    // The CA's, TSA's and log's private keys are stored sealed by the master key.
-    let sealed = crate::ca::KeyFiles::Sealed(&keyring);
+    // The CA's and TSA's private keys: in the PKCS#11 token when there is one (and the CA was
+    // made there), else sealed by the master key in files.
+    let made_with_files = ca_dir.join("private").join("root.key.sealed").exists() || ca_dir.join("private").join("root.key").exists();
+    let ca_keys = match &token {
+        Some(t) if !made_with_files => crate::ca::KeyFiles::Token(t),
+        _ => crate::ca::KeyFiles::Sealed(&keyring),
+    };
     // Made once per deployment (by the first server, under the database's deployment lock),
     // then copied from the database by every other server.
     super::deployment::share(&cfg, &store, &keyring, async || {
         if ca_dir.join("ca.json").exists() {
             // Seals private keys found in the clear (an older data directory) before sharing.
-            CaDir::load_with(&ca_dir, crate::ca::KeyFiles::Sealed(&keyring))?;
+            CaDir::load_with(&ca_dir, ca_keys)?;
         } else {
             CaDir::init_with(
                 &ca_dir,
@@ -127,7 +175,7 @@ pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
                 &format!("{}/ca", cfg.public_url),
                 "Signet Platform",
                 std::time::SystemTime::now(),
-                crate::ca::KeyFiles::Sealed(&keyring),
+                ca_keys,
             )?;
         }
         if crate::log_cmd::exists(&log_dir) {
@@ -144,7 +192,17 @@ pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
         Ok(())
     })
     .await?;
-    let ca = CaDir::load_with(&ca_dir, sealed)?;
+    // After the files of a CA made elsewhere arrived: its keys are where its files say.
+    let made_with_files = ca_dir.join("private").join("root.key.sealed").exists();
+    let ca_keys = match &token {
+        Some(t) if !made_with_files => crate::ca::KeyFiles::Token(t),
+        _ => crate::ca::KeyFiles::Sealed(&keyring),
+    };
+    let ca = CaDir::load_with(&ca_dir, ca_keys)?;
+    let rewrapped = rewrap_org_keys(&store, &keyring).await?;
+    if rewrapped > 0 {
+        eprintln!("master key: {rewrapped} organisation key(s) re-wrapped by the current master key ({})", keyring.current_id());
+    }
     // On PostgreSQL the log's journal is in the same database, and its tiles beside the
     // documents (`log/` in the bucket), so that every server sees one log; on the embedded
     // default both stay under DATA/log.

@@ -141,7 +141,7 @@ pub struct Signer<'a> {
 /// Signs `pdf` at `field` for `signer`; returns the whole signed PDF and the event
 /// certificate's serial (hex).
 pub fn sign_pdf(ca: &CaDir, pdf: &[u8], signer: &Signer<'_>, field: &Field, mark: &Mark, now: SystemTime) -> Result<(Vec<u8>, String)> {
-    let (cert, key) = ca.issue(
+    let (cert, key) = ca.issue_event(
         &IssueParams { name: signer.name, email: signer.email, phone: signer.phone, org: signer.company, alg: signet_pki::KeyAlgorithm::from_name("p256")?, valid_days: 1 },
         now,
     )?;
@@ -175,7 +175,7 @@ pub fn sign_pdf(ca: &CaDir, pdf: &[u8], signer: &Signer<'_>, field: &Field, mark
     };
     let tsa = LocalTsa { ca };
     let validation = LocalValidation { ca };
-    let creds = Credentials { key: &key, cert: &cert, chain: &chain };
+    let creds = Credentials { key: &*key, cert: &cert, chain: &chain };
     let level = Level::BLT;
     let source: &[u8] = pdf;
     let appended = signet_pades::sign(&source, &creds, &request, level, Services { tsa: Some(&tsa), validation: Some(&validation) }, now)?;

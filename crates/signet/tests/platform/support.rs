@@ -525,6 +525,65 @@ impl Drop for PrivatePg {
     }
 }
 
+// --- SoftHSM ---------------------------------------------------------------------------------------
+
+/// A SoftHSM2 token of the test's own (a configuration and token directory in a temporary
+/// directory, initialised with `softhsm2-util`), and the environment that points a server at it.
+pub struct SoftHsm {
+    /// `SOFTHSM2_CONF` and the three `SIGNET_KEYS_PKCS11_…` settings.
+    pub env: Vec<(String, String)>,
+    /// The token's label.
+    pub label: String,
+    /// The user PIN.
+    pub pin: String,
+    _dir: tempfile::TempDir,
+}
+
+/// Debian's SoftHSM2 module.
+pub const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
+impl SoftHsm {
+    /// A fresh token labelled `label`; `None` when SoftHSM2 is missing (allowed outside CI only).
+    pub fn create(label: &str) -> Option<SoftHsm> {
+        if !Path::new(SOFTHSM_MODULE).is_file() {
+            let msg = format!("SoftHSM2 is missing ({SOFTHSM_MODULE}): apt-get install softhsm2 (or bash .ci/run)");
+            assert!(std::env::var_os("CI").is_none(), "{msg}");
+            eprintln!("SKIPPED: {msg}");
+            return None;
+        }
+        let dir = tempfile::Builder::new().prefix("signet-hsm-").tempdir().expect("temp dir");
+        let tokens = dir.path().join("tokens");
+        std::fs::create_dir_all(&tokens).expect("token directory");
+        let conf = dir.path().join("softhsm2.conf");
+        std::fs::write(&conf, format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n", tokens.display())).expect("softhsm2.conf");
+        let pin = "735921".to_owned();
+        let mut cmd = Command::new("softhsm2-util");
+        cmd.env("SOFTHSM2_CONF", &conf).args(["--init-token", "--free", "--label", label, "--pin", &pin, "--so-pin", "86420135"]);
+        let o = run(cmd, COMMAND_TIMEOUT);
+        assert!(o.status.success(), "softhsm2-util --init-token: {}", String::from_utf8_lossy(&o.stderr));
+        let pin_file = dir.path().join("pin");
+        std::fs::write(&pin_file, format!("{pin}\n")).expect("the PIN file");
+        let env = vec![
+            ("SOFTHSM2_CONF".to_owned(), conf.display().to_string()),
+            ("SIGNET_KEYS_PKCS11_MODULE".to_owned(), SOFTHSM_MODULE.to_owned()),
+            ("SIGNET_KEYS_PKCS11_TOKEN".to_owned(), label.to_owned()),
+            ("SIGNET_KEYS_PKCS11_PIN_FILE".to_owned(), pin_file.display().to_string()),
+        ];
+        Some(SoftHsm { env, label: label.to_owned(), pin, _dir: dir })
+    }
+
+    /// The labels and attributes of the token's objects, as `pkcs11-tool --list-objects`
+    /// prints them.
+    pub fn list_objects(&self) -> String {
+        let mut cmd = Command::new("pkcs11-tool");
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)))
+            .args(["--module", SOFTHSM_MODULE, "--token-label", &self.label, "--login", "--pin", &self.pin, "--list-objects"]);
+        let o = run(cmd, COMMAND_TIMEOUT);
+        assert!(o.status.success(), "pkcs11-tool --list-objects: {}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+}
+
 // --- S3 ------------------------------------------------------------------------------------------
 
 /// A fresh bucket on the S3-compatible test server (`SIGNET_TEST_S3_ENDPOINT`, default
