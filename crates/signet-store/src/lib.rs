@@ -84,6 +84,7 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
     ("0004_unlogged_events", include_str!("../migrations/sqlite/0004_unlogged_events.sql")),
     ("0005_sessions", include_str!("../migrations/sqlite/0005_sessions.sql")),
     ("0006_deployment", include_str!("../migrations/sqlite/0006_deployment.sql")),
+    ("0008_throttles", include_str!("../migrations/sqlite/0008_throttles.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     ("0001_platform", include_str!("../migrations/postgres/0001_platform.sql")),
@@ -92,6 +93,7 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     ("0004_unlogged_events", include_str!("../migrations/postgres/0004_unlogged_events.sql")),
     ("0005_sessions", include_str!("../migrations/postgres/0005_sessions.sql")),
     ("0006_deployment", include_str!("../migrations/postgres/0006_deployment.sql")),
+    ("0008_throttles", include_str!("../migrations/postgres/0008_throttles.sql")),
 ];
 
 /// A member as stored.
@@ -817,6 +819,54 @@ impl Store {
     /// spells it).
     pub async fn cert_issued(&self, serial: &str) -> Result<bool> {
         Ok(sqlx::query("SELECT 1 FROM ca_certs WHERE serial = $1").bind(serial).fetch_optional(&self.pool).await?.is_some())
+    }
+
+    // --- throttles and one-time steps -------------------------------------------------------------
+
+    /// How many failures `key` has in the window that is open at `now` (`window` ms long).
+    pub async fn throttle_count(&self, key: &str, now: u64, window: u64) -> Result<u64> {
+        let row = sqlx::query("SELECT count, window_start FROM throttles WHERE key = $1").bind(key).fetch_optional(&self.pool).await?;
+        let Some(row) = row else { return Ok(0) };
+        let (count, start): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+        Ok(if now < u64_of(start).saturating_add(window) { u64_of(count) } else { 0 })
+    }
+
+    /// Counts one more failure for `key`: in the open window, or as the first of a new one.
+    /// Atomic, whichever server counts. Returns the count.
+    pub async fn throttle_fail(&self, key: &str, now: u64, window: u64) -> Result<u64> {
+        let row = sqlx::query(
+            "INSERT INTO throttles (key, count, window_start) VALUES ($1, 1, $2)
+             ON CONFLICT (key) DO UPDATE SET
+               count = CASE WHEN throttles.window_start + $3 <= $2 THEN 1 ELSE throttles.count + 1 END,
+               window_start = CASE WHEN throttles.window_start + $3 <= $2 THEN $2 ELSE throttles.window_start END
+             RETURNING count",
+        )
+        .bind(key)
+        .bind(i64_of(now))
+        .bind(i64_of(window))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64_of(row.try_get(0)?))
+    }
+
+    /// Forgets `key`'s failures (after a success).
+    pub async fn throttle_clear(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM throttles WHERE key = $1").bind(key).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Accepts TOTP time step `step` for `user_id` only if it is later than every step
+    /// accepted before (so each code is good once, on any server). Returns whether accepted.
+    pub async fn use_totp_step(&self, user_id: &str, step: u64) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO totp_steps (user_id, step) VALUES ($1, $2)
+             ON CONFLICT (user_id) DO UPDATE SET step = $2 WHERE totp_steps.step < $2",
+        )
+        .bind(user_id)
+        .bind(i64_of(step))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     // --- web sessions ----------------------------------------------------------------------------

@@ -26,7 +26,29 @@ fn new_contract(id: &str, number: &str, title: &str, signer: &str) -> NewContrac
     }
 }
 
+/// Sign-in failures count per key in a window; each TOTP step is accepted once per member.
+async fn throttles_and_totp_steps(store: &Store) {
+    let w = 1000;
+    let key = format!("account:{}", std::process::id());
+    assert_eq!(store.throttle_count(&key, 10, w).await.unwrap(), 0);
+    for n in 1..=3 {
+        assert_eq!(store.throttle_fail(&key, 10, w).await.unwrap(), n);
+    }
+    assert_eq!(store.throttle_count(&key, 500, w).await.unwrap(), 3);
+    assert_eq!(store.throttle_count(&key, 10 + w, w).await.unwrap(), 0, "the window passed");
+    assert_eq!(store.throttle_fail(&key, 10 + w, w).await.unwrap(), 1, "a new window starts at one failure");
+    store.throttle_clear(&key).await.unwrap();
+    assert_eq!(store.throttle_count(&key, 10 + w, w).await.unwrap(), 0);
+    let user = format!("usr_{}", std::process::id());
+    assert!(store.use_totp_step(&user, 5).await.unwrap());
+    assert!(!store.use_totp_step(&user, 5).await.unwrap(), "the same step twice");
+    assert!(!store.use_totp_step(&user, 4).await.unwrap(), "an older step");
+    assert!(store.use_totp_step(&user, 6).await.unwrap());
+    assert!(store.use_totp_step(&format!("{user}_other"), 5).await.unwrap(), "per member");
+}
+
 async fn suite(store: Store) {
+    throttles_and_totp_steps(&store).await;
     // Organisations and members.
     let alice = store.create_org("org_a", "Alpha 甲", b"wrapped-a", &user("usr_alice", "alice@example.com"), T0).await.unwrap();
     assert_eq!(alice, "usr_alice");

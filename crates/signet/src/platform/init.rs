@@ -216,7 +216,7 @@ pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
     let pepper = pepper(&cfg)?;
     let mailer = super::mail::mailer(&cfg)?;
     let sms = super::mail::sms(&cfg)?;
-    Ok(App { cfg, store, keyring, log, ca: Arc::new(ca), blobs, metrics: Metrics::default(), pepper, mailer, sms, limits: Default::default() })
+    Ok(App { cfg, store, keyring, log, ca: Arc::new(ca), blobs, metrics: Metrics::default(), pepper, mailer, sms })
 }
 
 /// `s3://BUCKET[/PREFIX]?…` with `/NAME` added to its prefix.

@@ -110,8 +110,6 @@ pub struct App {
     pub mailer: Option<signet_notify::Mailer>,
     /// An SMS gateway, when configured.
     pub sms: Option<Box<dyn signet_notify::SmsProvider>>,
-    /// Failed sign-ins, for their rate limits.
-    pub limits: session::Limits,
 }
 
 /// Milliseconds since 1970.

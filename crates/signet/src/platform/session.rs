@@ -9,7 +9,6 @@
 //! address and per account. What this module does not do: pages (see `web`), API keys (`api`).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
@@ -35,54 +34,17 @@ pub const USER_TTL_MS: u64 = 12 * 3600 * 1000;
 /// How long a signer's session lasts (never beyond their link).
 pub const SIGNER_TTL_MS: u64 = 2 * 3600 * 1000;
 /// Failed sign-ins allowed per account, and per client address, in [`LIMIT_WINDOW_MS`].
-pub const FAILURES_PER_ACCOUNT: u32 = 10;
+pub const FAILURES_PER_ACCOUNT: u64 = 10;
 /// See [`FAILURES_PER_ACCOUNT`].
-pub const FAILURES_PER_ADDRESS: u32 = 30;
+pub const FAILURES_PER_ADDRESS: u64 = 30;
 /// The window of the sign-in limits.
 pub const LIMIT_WINDOW_MS: u64 = 15 * 60 * 1000;
 /// The shortest password accepted.
 pub const MIN_PASSWORD: usize = 10;
 
-/// Failed sign-ins per key (`account:…`, `address:…`) in the current window.
-#[derive(Default)]
-pub struct Limits {
-    failures: Mutex<HashMap<String, (u32, u64)>>,
-    /// The last TOTP time step accepted per member: a code is good once.
-    totp_steps: Mutex<HashMap<String, u64>>,
-}
-
-impl Limits {
-    fn use_totp_step(&self, user_id: &str, step: u64) -> bool {
-        let mut map = self.totp_steps.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        match map.get(user_id) {
-            Some(&last) if step <= last => false,
-            _ => {
-                map.insert(user_id.to_owned(), step);
-                true
-            }
-        }
-    }
-
-    fn blocked(&self, key: &str, limit: u32, now: u64) -> bool {
-        let map = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(key).is_some_and(|(n, start)| now < start + LIMIT_WINDOW_MS && *n >= limit)
-    }
-
-    fn fail(&self, key: &str, now: u64) {
-        let mut map = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() > 100_000 {
-            map.retain(|_, (_, start)| now < *start + LIMIT_WINDOW_MS);
-        }
-        let e = map.entry(key.to_owned()).or_insert((0, now));
-        if now >= e.1 + LIMIT_WINDOW_MS {
-            *e = (0, now);
-        }
-        e.0 += 1;
-    }
-
-    fn clear(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
-    }
+/// The throttle key of an account or an address: a hash, so the table holds no email or IP.
+fn throttle_key(kind: &str, value: &str) -> String {
+    hex::encode(signet_pki::alg::sha256(format!("signet-throttle/{kind}:{value}").as_bytes()))
 }
 
 /// The value of cookie `name` in the request, if any.
@@ -219,8 +181,10 @@ fn decoy_hash() -> &'static str {
 pub async fn sign_in(State(app): State<AppState>, axum::Extension(from): axum::Extension<Client>, Json(body): Json<SignInBody>) -> ApiResult<Response> {
     let now = now_ms();
     let email = body.email.trim().to_lowercase();
-    let (by_account, by_address) = (format!("account:{email}"), format!("address:{}", from.ip));
-    if app.limits.blocked(&by_account, FAILURES_PER_ACCOUNT, now) || app.limits.blocked(&by_address, FAILURES_PER_ADDRESS, now) {
+    let (by_account, by_address) = (throttle_key("account", &email), throttle_key("address", &from.ip));
+    let blocked = app.store.throttle_count(&by_account, now, LIMIT_WINDOW_MS).await? >= FAILURES_PER_ACCOUNT
+        || app.store.throttle_count(&by_address, now, LIMIT_WINDOW_MS).await? >= FAILURES_PER_ADDRESS;
+    if blocked {
         return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many failed sign-ins; wait 15 minutes and try again"));
     }
     let user = app.store.user_by_email(&email).await?;
@@ -228,8 +192,8 @@ pub async fn sign_in(State(app): State<AppState>, axum::Extension(from): axum::E
     let password = body.password.clone();
     let ok = tokio::task::block_in_place(|| verify_password(&hash, &password));
     let Some(user) = user.filter(|_| ok) else {
-        app.limits.fail(&by_account, now);
-        app.limits.fail(&by_address, now);
+        app.store.throttle_fail(&by_account, now, LIMIT_WINDOW_MS).await?;
+        app.store.throttle_fail(&by_address, now, LIMIT_WINDOW_MS).await?;
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "the email or the password is wrong"));
     };
     let (totp, _) = app.store.totp(&user.id).await?;
@@ -237,9 +201,9 @@ pub async fn sign_in(State(app): State<AppState>, axum::Extension(from): axum::E
         let Some(code) = body.totp_code.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
             return Err(ApiError::new(StatusCode::UNAUTHORIZED, "second_factor_required", "enter the 6-digit code from your authenticator app"));
         };
-        if !totp_matches(&app, &user.id, &sealed, code, now)? {
-            app.limits.fail(&by_account, now);
-            app.limits.fail(&by_address, now);
+        if !totp_matches(&app, &user.id, &sealed, code, now).await? {
+            app.store.throttle_fail(&by_account, now, LIMIT_WINDOW_MS).await?;
+            app.store.throttle_fail(&by_address, now, LIMIT_WINDOW_MS).await?;
             return Err(ApiError::new(StatusCode::UNAUTHORIZED, "wrong_code", "the authenticator code is wrong or too old; enter the current one"));
         }
     }
@@ -248,7 +212,7 @@ pub async fn sign_in(State(app): State<AppState>, axum::Extension(from): axum::E
         Some(want) => memberships.iter().find(|(o, _)| o == want).map(|(o, _)| o.clone()).ok_or_else(ApiError::not_found)?,
         None => memberships.first().map(|(o, _)| o.clone()).ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this account belongs to no organisation any more"))?,
     };
-    app.limits.clear(&by_account);
+    app.store.throttle_clear(&by_account).await?;
     let csrf = new_secret().map_err(ApiError::internal)?;
     let s = Session { kind: "user".into(), user_id: Some(user.id.clone()), org_id: Some(org.clone()), link_hash: None, csrf: csrf.clone(), created_at: now, expires_at: now + USER_TTL_MS };
     let secret = open_session(&app, &s).await?;
@@ -302,14 +266,15 @@ fn totp_of(secret: &[u8]) -> ApiResult<totp_rs::Totp> {
         .map_err(|e| ApiError::internal(format!("TOTP: {e}")))
 }
 
-/// Whether `code` is the member's current TOTP code; each time step is accepted once.
-fn totp_matches(app: &App, user_id: &str, sealed: &[u8], code: &str, now: u64) -> ApiResult<bool> {
+/// Whether `code` is the member's current TOTP code; each time step is accepted once (on any
+/// server: the last accepted step is in the database).
+async fn totp_matches(app: &App, user_id: &str, sealed: &[u8], code: &str, now: u64) -> ApiResult<bool> {
     let secret = app.keyring.open_secret(sealed, &totp_context(user_id)).map_err(ApiError::internal)?;
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(false);
     }
     let Some(step) = totp_of(&secret)?.check(code, now / 1000) else { return Ok(false) };
-    Ok(app.limits.use_totp_step(user_id, step))
+    Ok(app.store.use_totp_step(user_id, step).await?)
 }
 
 /// RFC 4648 base32 without padding (what authenticator apps read).
@@ -362,7 +327,7 @@ pub async fn totp_confirm(State(app): State<AppState>, method: Method, headers: 
     let user_id = s.user_id.clone().unwrap_or_default();
     let (_, pending) = app.store.totp(&user_id).await?;
     let pending = pending.ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "wrong_state", "start the set-up first (POST /api/v1/session/totp/setup)"))?;
-    if !totp_matches(&app, &user_id, &pending, body.code.trim(), now_ms())? {
+    if !totp_matches(&app, &user_id, &pending, body.code.trim(), now_ms()).await? {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "wrong_code", "the authenticator code is wrong or too old; enter the current one"));
     }
     app.store.set_totp(&user_id, Some(&pending), None).await?;
@@ -377,7 +342,7 @@ pub async fn totp_disable(State(app): State<AppState>, method: Method, headers: 
     let user_id = s.user_id.clone().unwrap_or_default();
     let (active, _) = app.store.totp(&user_id).await?;
     let active = active.ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "wrong_state", "the second factor is not on"))?;
-    if !totp_matches(&app, &user_id, &active, body.code.trim(), now_ms())? {
+    if !totp_matches(&app, &user_id, &active, body.code.trim(), now_ms()).await? {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "wrong_code", "the authenticator code is wrong or too old; enter the current one"));
     }
     app.store.set_totp(&user_id, None, None).await?;
@@ -505,29 +470,11 @@ mod tests {
     }
 
     #[test]
-    fn failures_block_within_the_window_only() {
-        let l = Limits::default();
-        for _ in 0..3 {
-            assert!(!l.blocked("k", 3, 1000));
-            l.fail("k", 1000);
-        }
-        assert!(l.blocked("k", 3, 1000));
-        assert!(!l.blocked("k", 3, 1000 + LIMIT_WINDOW_MS), "the window passed");
-        l.fail("k", 1000 + LIMIT_WINDOW_MS);
-        assert!(!l.blocked("k", 3, 1000 + LIMIT_WINDOW_MS), "a new window starts at one failure");
-        l.clear("k");
-        assert!(!l.blocked("k", 1, 0));
-    }
-
-    #[test]
     fn totp_codes_follow_rfc6238() {
         // RFC 6238 appendix B, SHA-1, 8 digits at T=59 is 94287082: 6 digits are its last six.
         let t = totp_of(b"12345678901234567890").expect("totp");
         assert_eq!(t.generate(59).to_string(), "287082");
         assert!(t.check("287082", 59).is_some() && t.check("287082", 59 + 30).is_some(), "one step of skew");
         assert!(t.check("287082", 59 + 90).is_none());
-        let l = Limits::default();
-        assert!(l.use_totp_step("u", 5) && !l.use_totp_step("u", 5) && !l.use_totp_step("u", 4) && l.use_totp_step("u", 6), "each step once");
-        assert!(l.use_totp_step("v", 5), "per member");
     }
 }
