@@ -10,7 +10,8 @@
 //! - [`tree`] — the right edge of the tree kept in memory, and integration of journal entries
 //!   into tiles;
 //! - [`log`] — [`log::Log`]: group-committed appends, integration, checkpoint signing at most
-//!   once a second, the never-two-inconsistent-checkpoints rule, proofs;
+//!   once a second, the never-two-inconsistent-checkpoints rule, proofs; one sequencer at a
+//!   time among processes sharing a journal (a lease with a fencing epoch);
 //! - [`witness_client`] — sending checkpoints to `tlog-witness` witnesses;
 //! - [`http`] — the read-only `tlog-tiles` routes (`/checkpoint`, `/tile/…`).
 //!
@@ -29,7 +30,7 @@ pub mod store;
 pub mod tree;
 pub mod witness_client;
 
-pub use log::{Log, LogConfig};
+pub use log::{Log, LogConfig, SequencerStatus};
 
 /// Everything that can go wrong in the log service.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +66,16 @@ pub enum LogError {
     /// Another process changed the log's state concurrently; retry.
     #[error("the log's state changed concurrently: {0}")]
     Conflict(String),
+    /// This process no longer holds the sequencer lease it acted under: another process took
+    /// it over (the lease lapsed while this one was stalled). Nothing was written; the write
+    /// belongs to the new holder now.
+    #[error("this process ({holder}) no longer holds the log's sequencer lease of epoch {epoch}; another process took over, and nothing was written")]
+    LeaseLost {
+        /// This process's holder name.
+        holder: String,
+        /// The epoch it acted under.
+        epoch: u64,
+    },
     /// The entry asked for is not yet covered by a checkpoint.
     #[error("entry {index} is not covered by the latest checkpoint (size {size}); wait a second for the next checkpoint")]
     NotYetCovered {

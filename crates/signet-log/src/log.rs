@@ -7,9 +7,36 @@
 //! [`LogConfig::checkpoint_interval`] when the tree grew, and only after checking — against the
 //! stored tiles — that the new tree contains the last signed checkpoint; the new checkpoint is
 //! stored in the journal before it is published or sent to witnesses.
+//!
+//! # One sequencer at a time
+//!
+//! Every process may append (appends only write the journal), but only the holder of the
+//! log's *sequencer lease* (a row in the journal, see [`crate::sql`]) integrates and signs. A
+//! [`Log::run`] loop takes the lease when it is free or expired, renews it while it works
+//! (every fifth of [`LogConfig::lease_duration`]), and gives it up when stopped; a process that
+//! cannot take it does nothing and tries again at every tick ([`LEASE_RETRY`]), so when the
+//! holder dies or stalls another process takes over once its lease has lapsed (within
+//! [`DEFAULT_LEASE_DURATION`] plus a tick). A single [`Log::step`] outside `run` takes the
+//! lease for that step and gives it up afterwards.
+//!
+//! Each acquisition gets a new epoch, the fencing token: the journal refuses
+//! `set_integrated`, `save_checkpoint` and `save_cosigned` from anyone but the current holder
+//! with its current epoch ([`LogError::LeaseLost`]), in the same transaction as the write. A
+//! stalled holder that wakes up after a takeover can therefore neither record integration nor
+//! store, publish or cosign a checkpoint (a checkpoint is published only after it is stored).
+//! The tiles it may still write are harmless: a tile's path fixes its contents, since the
+//! entries behind it sit at fixed indices in the journal, so a full tile it writes is the
+//! very tile the new holder writes (and a different one would be refused), and a partial one
+//! has the same bytes, or is superseded by the full tile readers are sent to instead. The
+//! compare-and-set on the stored checkpoint's size stays as a second line: two checkpoints
+//! are never stored from the same predecessor. One window remains: a holder that stalls
+//! between storing a checkpoint (while it still held the lease) and publishing it may, on
+//! waking, publish that checkpoint over a newer one — an older checkpoint that the newer one
+//! is consistent with, never a conflicting one — until the next checkpoint is published.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use signet_ledger::note::Note;
 use signet_ledger::proof::{consistency_proof, inclusion_proof, tree_root};
@@ -17,7 +44,7 @@ use signet_ledger::tile::push_bundle_entry;
 use signet_ledger::{Checkpoint, SignerKey, TlogProof, VerifierKey};
 use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 
-use crate::store::{Journal, Kind, StoredCheckpoint, TileStore};
+use crate::store::{Fence, Journal, Kind, LeaseRecord, StoredCheckpoint, TileStore};
 use crate::tree::{Object, TreeEdge, split_framed, with_tiles};
 use crate::witness_client::WitnessClient;
 use crate::{LogError, Result};
@@ -29,6 +56,18 @@ const MAX_BATCH_BYTES: usize = 32 << 20;
 /// Entries folded into tiles per journal read.
 const INTEGRATE_CHUNK: u64 = 262_144;
 
+/// How long a sequencer lease lasts unless renewed ([`LogConfig::lease_duration`]'s
+/// default). A holder that dies or stalls is replaced once it has lapsed: within this plus
+/// [`LEASE_RETRY`] and one step, well inside 15 seconds.
+pub const DEFAULT_LEASE_DURATION: Duration = Duration::from_secs(10);
+
+/// How often [`Log::run`] looks for new work, and so how often a process that does not hold
+/// the lease tries to take it (at most).
+pub const LEASE_RETRY: Duration = Duration::from_millis(250);
+
+/// The holder renews its lease once this fraction of it has passed (every 2 s by default).
+const RENEW_FRACTION: u32 = 5;
+
 /// How a log runs.
 pub struct LogConfig {
     /// The log's signing key; its name is the log's origin.
@@ -37,13 +76,71 @@ pub struct LogConfig {
     pub witnesses: Vec<(String, VerifierKey)>,
     /// Least time between two checkpoints.
     pub checkpoint_interval: Duration,
+    /// This process's name in the sequencer lease; must differ between processes (and between
+    /// two `Log`s on one journal in one process). Default: host name, process id and a random
+    /// number ([`default_holder`]).
+    pub holder: String,
+    /// How long the sequencer lease lasts unless renewed ([`DEFAULT_LEASE_DURATION`]).
+    pub lease_duration: Duration,
 }
 
 impl LogConfig {
-    /// A log signing with `key`, no witnesses, a checkpoint at most every second.
+    /// A log signing with `key`, no witnesses, a checkpoint at most every second, a lease of
+    /// [`DEFAULT_LEASE_DURATION`] under [`default_holder`]'s name.
     pub fn new(key: SignerKey) -> Self {
-        LogConfig { key, witnesses: Vec::new(), checkpoint_interval: Duration::from_secs(1) }
+        LogConfig {
+            key,
+            witnesses: Vec::new(),
+            checkpoint_interval: Duration::from_secs(1),
+            holder: default_holder(),
+            lease_duration: DEFAULT_LEASE_DURATION,
+        }
     }
+}
+
+/// A holder name unique to this process and call: `HOST:PID:RANDOM`.
+pub fn default_holder() -> String {
+    use std::hash::BuildHasher as _;
+    // `RandomState` is seeded from the operating system's randomness.
+    let random = std::collections::hash_map::RandomState::new().hash_one(now_ms());
+    format!("{}:{}:{random:016x}", host_name(), std::process::id())
+}
+
+fn host_name() -> String {
+    #[cfg(unix)]
+    {
+        let mut buf = [0u8; 256];
+        // SAFETY: the buffer is valid for its length; gethostname writes at most that much.
+        let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+        if rc == 0 {
+            let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+            if end > 0 {
+                return String::from_utf8_lossy(&buf[..end]).into_owned();
+            }
+        }
+    }
+    std::env::var("HOSTNAME").or_else(|_| std::env::var("COMPUTERNAME")).unwrap_or_else(|_| "host".into())
+}
+
+/// Who is the log's sequencer, for a health or admin endpoint ([`Log::sequencer_status`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SequencerStatus {
+    /// This process's holder name.
+    pub holder: String,
+    /// Whether this process holds the lease (by its own clock, conservatively).
+    pub is_sequencer: bool,
+    /// The lease as stored: who holds it, its epoch and how long it has left.
+    pub lease: Option<LeaseRecord>,
+}
+
+/// This process's view of the lease.
+struct LeaseState {
+    /// The epoch this process holds the lease under, if it believes it does.
+    epoch: Option<u64>,
+    /// When the last successful acquisition or renewal was sent (the lease runs from later).
+    renewed: Instant,
+    /// When an acquisition last failed because another process holds the lease.
+    refused: Option<Instant>,
 }
 
 struct Pending {
@@ -61,6 +158,13 @@ struct Inner {
     edge: Mutex<TreeEdge>,
     /// Woken when a batch is committed.
     committed: Notify,
+    holder: String,
+    lease_duration: Duration,
+    lease: std::sync::Mutex<LeaseState>,
+    /// Serialises integration and signing within this process.
+    stepping: Mutex<()>,
+    /// Number of [`Log::run`] loops active: while one is, the lease is kept between steps.
+    running: AtomicUsize,
 }
 
 /// The evidence log. Cheap to clone.
@@ -87,11 +191,15 @@ impl Log {
             witnesses,
             edge: Mutex::new(TreeEdge::new()),
             committed: Notify::new(),
+            holder: config.holder,
+            lease_duration: config.lease_duration,
+            lease: std::sync::Mutex::new(LeaseState { epoch: None, renewed: Instant::now(), refused: None }),
+            stepping: Mutex::new(()),
+            running: AtomicUsize::new(0),
         });
         {
             let _lock = inner.journal.lock_integration().await?;
-            let state = inner.journal.state().await?;
-            let edge = TreeEdge::load(&*inner.tiles, state.integrated).await?;
+            let (state, edge) = inner.load_edge().await?;
             if let Some(cp) = &state.checkpoint {
                 inner.check_contains(&edge, cp).await?;
             }
@@ -148,23 +256,54 @@ impl Log {
         Ok(start)
     }
 
-    /// Folds committed entries into tiles; returns the integrated size.
+    /// Folds committed entries into tiles, if this process holds (or can take, waiting up to
+    /// a lease's length) the sequencer lease; returns the integrated size (another process's
+    /// progress, if it holds the lease).
     pub async fn integrate(&self) -> Result<u64> {
-        let _lock = self.inner.journal.lock_integration().await?;
-        self.inner.integrate_locked().await
+        let keep = self.inner.running.load(Ordering::SeqCst) > 0;
+        let result = async {
+            let _serial = self.inner.stepping.lock().await;
+            let _lock = self.inner.journal.lock_integration().await?;
+            match self.inner.obtain_lease(true).await? {
+                Some(fence) => self.inner.integrate_locked(&fence).await,
+                None => Ok(self.inner.journal.state().await?.integrated),
+            }
+        }
+        .await;
+        if !keep {
+            self.inner.release_quietly().await;
+        }
+        result
     }
 
     /// Integrates, then signs and publishes a checkpoint if the tree grew and the interval has
     /// passed since the last one (waiting out the rest of it when `wait` is set), then gathers
     /// witness cosignatures. Returns the checkpoint signed, if any.
+    ///
+    /// Only the holder of the sequencer lease integrates and signs. Without `wait`, a process
+    /// that cannot take the lease at once returns `Ok(None)` without waiting; with `wait` it
+    /// waits for the lease up to a lease's length (a holder that stopped renewing has lapsed
+    /// by then) and returns `Ok(None)` if a live holder keeps it (that one signs). Outside
+    /// [`Log::run`] the lease is given up again when the step ends.
     pub async fn step(&self, wait: bool) -> Result<Option<StoredCheckpoint>> {
-        let signed = {
+        let keep = self.inner.running.load(Ordering::SeqCst) > 0;
+        let result = self.step_held(wait).await;
+        if !keep {
+            self.inner.release_quietly().await;
+        }
+        result
+    }
+
+    async fn step_held(&self, wait: bool) -> Result<Option<StoredCheckpoint>> {
+        let (signed, fence) = {
+            let _serial = self.inner.stepping.lock().await;
             let _lock = self.inner.journal.lock_integration().await?;
-            let size = self.inner.integrate_locked().await?;
+            let Some(fence) = self.inner.obtain_lease(wait).await? else { return Ok(None) };
+            let size = self.inner.integrate_locked(&fence).await?;
             let state = self.inner.journal.state().await?;
             let last = state.checkpoint;
             if last.as_ref().is_some_and(|cp| cp.size == size) {
-                None
+                (None, fence)
             } else {
                 if let Some(cp) = &last {
                     let due = cp.time_ms + self.inner.interval.as_millis() as u64;
@@ -176,44 +315,96 @@ impl Log {
                         tokio::time::sleep(Duration::from_millis(due - now)).await;
                     }
                 }
-                Some(self.inner.sign_locked(last.as_ref()).await?)
+                // Renewed if due (the wait may have been long); refused if it was lost.
+                let fence = self.inner.keep_lease(&fence).await?;
+                (Some(self.inner.sign_locked(last.as_ref(), &fence).await?), fence)
             }
         };
         let Some(cp) = signed else { return Ok(None) };
-        let cosigned = self.inner.gather_cosignatures(&cp).await;
+        let cosigned = self.inner.gather_cosignatures(&cp, &fence).await;
         Ok(Some(StoredCheckpoint { cosigned, ..cp }))
     }
 
     /// Runs integration and signing until `stop` resolves: after each commit, and at least
-    /// every 250 ms (to pick up appends by other processes). Errors are reported to `on_error`
-    /// and retried; an inconsistency stops the loop.
+    /// every [`LEASE_RETRY`] (to pick up appends by other processes). Only while this process
+    /// holds the sequencer lease does it integrate and sign; otherwise it tries to take the
+    /// lease at every tick, so it takes over when the holder dies or stalls. The lease is kept
+    /// (renewed) between steps and given up when `stop` resolves.
+    ///
+    /// Errors — a database that is down or restarting, a lost lease — are reported to
+    /// `on_error` and retried at the next tick (the lease lapses meanwhile and is taken again
+    /// when the database is back); only an inconsistency of the stored state stops the loop.
     pub async fn run(&self, stop: impl std::future::Future<Output = ()>, on_error: impl Fn(&LogError)) -> Result<()> {
+        let _running = Running::enter(&self.inner.running);
         tokio::pin!(stop);
         // A checkpoint signed while no server ran (by `signet log append`) has not been seen
-        // by the witnesses yet.
-        if !self.inner.witnesses.is_empty() {
-            if let Some(cp) = self.checkpoint().await? {
-                let have = Note::parse(cp.cosigned.as_bytes()).map(|n| n.signatures().len()).unwrap_or(0);
-                if have < 1 + self.inner.witnesses.len() {
-                    self.inner.gather_cosignatures(&cp).await;
-                }
-            }
-        }
-        loop {
+        // by the witnesses yet; the sequencer catches up once it holds the lease.
+        let mut witnesses_current = self.inner.witnesses.is_empty();
+        let result = loop {
             tokio::select! {
-                _ = &mut stop => return Ok(()),
+                _ = &mut stop => break Ok(()),
                 _ = self.inner.committed.notified() => {}
-                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                _ = tokio::time::sleep(LEASE_RETRY) => {}
             }
-            match self.step(false).await {
-                Ok(_) => {}
+            match self.step_held(false).await {
+                Ok(signed) => {
+                    if signed.is_some() {
+                        witnesses_current = true;
+                    } else if !witnesses_current && self.is_sequencer() {
+                        match self.catch_up_witnesses().await {
+                            Ok(()) => witnesses_current = true,
+                            Err(e) => on_error(&e),
+                        }
+                    }
+                }
                 Err(e @ LogError::Inconsistent(_)) => {
                     on_error(&e);
-                    return Err(e);
+                    break Err(e);
                 }
                 Err(e) => on_error(&e),
             }
+        };
+        if let Err(e) = self.inner.release().await {
+            // It lapses by itself within a lease's length.
+            on_error(&e);
         }
+        result
+    }
+
+    /// Sends the stored checkpoint to the witnesses if it lacks some of their cosignatures.
+    async fn catch_up_witnesses(&self) -> Result<()> {
+        let Some(cp) = self.checkpoint().await? else { return Ok(()) };
+        let have = Note::parse(cp.cosigned.as_bytes()).map(|n| n.signatures().len()).unwrap_or(0);
+        if have < 1 + self.inner.witnesses.len() {
+            let fence = self.inner.held_fence().ok_or_else(|| self.inner.lost(None))?;
+            self.inner.gather_cosignatures(&cp, &fence).await;
+        }
+        Ok(())
+    }
+
+    /// This process's name in the sequencer lease ([`LogConfig::holder`]).
+    pub fn holder(&self) -> &str {
+        &self.inner.holder
+    }
+
+    /// Whether this process holds the sequencer lease, by its own (conservative) clock: it
+    /// acquired or renewed the lease less than a lease's length ago. Asks no database.
+    pub fn is_sequencer(&self) -> bool {
+        self.inner.held_fence().is_some()
+    }
+
+    /// Who holds the sequencer lease, as stored, and whether it is this process.
+    pub async fn sequencer_status(&self) -> Result<SequencerStatus> {
+        Ok(SequencerStatus {
+            holder: self.inner.holder.clone(),
+            is_sequencer: self.is_sequencer(),
+            lease: self.inner.journal.lease().await?,
+        })
+    }
+
+    /// The fence this process acts under while it holds the lease (for checks and tests).
+    pub fn fence(&self) -> Option<Fence> {
+        self.inner.held_fence()
     }
 
     /// The last signed checkpoint with the cosignatures gathered, if any.
@@ -259,6 +450,22 @@ impl Log {
     }
 }
 
+/// Counts a running [`Log::run`] for as long as it lives (also if its future is dropped).
+struct Running<'a>(&'a AtomicUsize);
+
+impl<'a> Running<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Running(count)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 async fn sequencer(inner: Arc<Inner>, mut rx: mpsc::Receiver<Pending>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
@@ -295,15 +502,125 @@ async fn sequencer(inner: Arc<Inner>, mut rx: mpsc::Receiver<Pending>) {
 }
 
 impl Inner {
-    /// Folds everything committed into tiles. The caller holds the integration lock.
-    async fn integrate_locked(&self) -> Result<u64> {
+    /// The fence of the lease this process holds, if it acquired or renewed it less than a
+    /// lease's length ago.
+    fn held_fence(&self) -> Option<Fence> {
+        let st = self.lease.lock().unwrap_or_else(|p| p.into_inner());
+        let epoch = st.epoch?;
+        (st.renewed.elapsed() < self.lease_duration).then(|| Fence { holder: self.holder.clone(), epoch })
+    }
+
+    fn lost(&self, epoch: Option<u64>) -> LogError {
+        let epoch = epoch.or_else(|| self.lease.lock().unwrap_or_else(|p| p.into_inner()).epoch).unwrap_or(0);
+        LogError::LeaseLost { holder: self.holder.clone(), epoch }
+    }
+
+    /// Acquires the lease, or renews it when a fifth of it has passed; returns the fence, or
+    /// `None` if another process holds it. With `rate_limited`, a process that was refused
+    /// less than [`LEASE_RETRY`] ago does not ask again yet.
+    async fn try_lease(&self, rate_limited: bool) -> Result<Option<Fence>> {
+        {
+            let st = self.lease.lock().unwrap_or_else(|p| p.into_inner());
+            match st.epoch {
+                Some(epoch) if st.renewed.elapsed() < self.lease_duration / RENEW_FRACTION => {
+                    return Ok(Some(Fence { holder: self.holder.clone(), epoch }));
+                }
+                None if rate_limited && st.refused.is_some_and(|t| t.elapsed() < LEASE_RETRY) => return Ok(None),
+                _ => {}
+            }
+        }
+        let sent = Instant::now();
+        let got = self.journal.acquire_lease(&self.holder, self.lease_duration).await;
+        let mut st = self.lease.lock().unwrap_or_else(|p| p.into_inner());
+        match got {
+            Ok(Some(epoch)) => {
+                st.epoch = Some(epoch);
+                st.renewed = sent;
+                st.refused = None;
+                Ok(Some(Fence { holder: self.holder.clone(), epoch }))
+            }
+            Ok(None) => {
+                st.epoch = None;
+                st.refused = Some(Instant::now());
+                Ok(None)
+            }
+            // Unknown whether it was renewed: the old epoch stays until its time is up, and
+            // the fenced writes decide.
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The lease for one step: asked once (`wait` unset) or until a live holder's lease would
+    /// have lapsed (`wait` set).
+    async fn obtain_lease(&self, wait: bool) -> Result<Option<Fence>> {
+        let deadline = Instant::now() + self.lease_duration + LEASE_RETRY * 4;
+        loop {
+            if let Some(fence) = self.try_lease(!wait).await? {
+                return Ok(Some(fence));
+            }
+            if !wait || Instant::now() >= deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(LEASE_RETRY).await;
+        }
+    }
+
+    /// Renews the lease if due during a long step; fails with [`LogError::LeaseLost`] if it is
+    /// no longer held under `fence`'s epoch.
+    async fn keep_lease(&self, fence: &Fence) -> Result<Fence> {
+        match self.try_lease(false).await? {
+            Some(now) if now.epoch == fence.epoch => Ok(now),
+            _ => Err(self.lost(Some(fence.epoch))),
+        }
+    }
+
+    /// Gives the lease up, if this process holds it.
+    async fn release(&self) -> Result<()> {
+        let epoch = self.lease.lock().unwrap_or_else(|p| p.into_inner()).epoch.take();
+        match epoch {
+            Some(epoch) => self.journal.release_lease(&Fence { holder: self.holder.clone(), epoch }).await,
+            None => Ok(()),
+        }
+    }
+
+    /// [`Inner::release`] where a failure does not matter: the lease lapses by itself.
+    async fn release_quietly(&self) {
+        let _ = self.release().await;
+    }
+
+    /// Reads the state and the tree edge at its integrated size. A concurrent integrator (a
+    /// stale holder finishing its step) may move on between the two reads; then it reads
+    /// again.
+    async fn load_edge(&self) -> Result<(crate::store::JournalState, TreeEdge)> {
+        let mut attempts = 0;
+        loop {
+            let state = self.journal.state().await?;
+            match TreeEdge::load(&*self.tiles, state.integrated).await {
+                Ok(edge) => return Ok((state, edge)),
+                Err(e) => {
+                    attempts += 1;
+                    if attempts >= 3 || self.journal.state().await?.integrated == state.integrated {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Folds everything committed into tiles. The caller holds the integration lock and the
+    /// lease under `fence`.
+    async fn integrate_locked(&self, fence: &Fence) -> Result<u64> {
         let mut edge = self.edge.lock().await;
-        let state = self.journal.state().await?;
+        let mut state = self.journal.state().await?;
         if edge.size() != state.integrated {
             // Another process integrated since: pick up its edge.
-            *edge = TreeEdge::load(&*self.tiles, state.integrated).await?;
+            let (now, loaded) = self.load_edge().await?;
+            state = now;
+            *edge = loaded;
         }
+        let mut fence = fence.clone();
         while edge.size() < state.next_index {
+            fence = self.keep_lease(&fence).await?;
             let from = edge.size();
             let to = state.next_index.min(from + INTEGRATE_CHUNK);
             let batches = self.journal.read_batches(from, to).await?;
@@ -314,26 +631,29 @@ impl Inner {
                 if entries.len() as u64 != *count {
                     return Err(LogError::Inconsistent(format!("journal batch at {start} holds {} entries, not {count}", entries.len())));
                 }
+                if *start > work.size() && *start < to {
+                    return Err(self.gap(from, format!("journal gap: expected entry {}, found {start}", work.size())).await);
+                }
                 for (i, entry) in entries.iter().enumerate() {
                     let index = start + i as u64;
                     if index < work.size() || index >= to {
                         continue;
                     }
                     if index != work.size() {
-                        return Err(LogError::Inconsistent(format!("journal gap: expected entry {}, found {index}", work.size())));
+                        return Err(self.gap(from, format!("journal gap: expected entry {}, found {index}", work.size())).await);
                     }
                     work.push(entry, &mut objects)?;
                 }
             }
             if work.size() != to {
-                return Err(LogError::Inconsistent(format!("journal holds entries up to {}, expected {to}", work.size())));
+                return Err(self.gap(from, format!("journal holds entries up to {}, expected {to}", work.size())).await);
             }
             work.partial_objects(&mut objects)?;
             for (path, data, kind) in &objects {
                 self.tiles.put(path, data, *kind).await?;
             }
             self.tiles.sync().await?;
-            self.journal.set_integrated(to).await?;
+            self.journal.set_integrated(to, &fence).await?;
             *edge = work;
             // Partial versions of what is now full are garbage (readers get the full object).
             for (path, _, kind) in &objects {
@@ -343,6 +663,19 @@ impl Inner {
             }
         }
         Ok(edge.size())
+    }
+
+    /// Batches missing from the journal: forgotten because another process (a stale holder
+    /// finishing its step) integrated past `from` meanwhile — a conflict to retry — or else
+    /// an inconsistency.
+    async fn gap(&self, from: u64, what: String) -> LogError {
+        match self.journal.state().await {
+            Ok(state) if state.integrated > from => {
+                LogError::Conflict(format!("another process integrated past entry {from} meanwhile ({what})"))
+            }
+            Ok(_) => LogError::Inconsistent(what),
+            Err(e) => e,
+        }
     }
 
     /// Checks that the tree behind `edge` contains checkpoint `cp`.
@@ -372,8 +705,9 @@ impl Inner {
     }
 
     /// Signs a checkpoint for the integrated tree, after the containment check, and stores it
-    /// before publishing it. The caller holds the integration lock.
-    async fn sign_locked(&self, last: Option<&StoredCheckpoint>) -> Result<StoredCheckpoint> {
+    /// before publishing it (refused unless `fence` still holds the lease). The caller holds the
+    /// integration lock.
+    async fn sign_locked(&self, last: Option<&StoredCheckpoint>, fence: &Fence) -> Result<StoredCheckpoint> {
         let edge = self.edge.lock().await.clone();
         if let Some(cp) = last {
             self.check_contains(&edge, cp).await?;
@@ -383,15 +717,15 @@ impl Inner {
         note.sign(&self.key)?;
         let text = String::from_utf8(note.to_bytes()?).map_err(|_| LogError::Inconsistent("note is not UTF-8".into()))?;
         let stored = StoredCheckpoint { size: edge.size(), signed: text.clone(), cosigned: text.clone(), time_ms: now_ms() };
-        self.journal.save_checkpoint(last.map(|c| c.size), &stored).await?;
+        self.journal.save_checkpoint(last.map(|c| c.size), &stored, fence).await?;
         self.tiles.put("checkpoint", text.as_bytes(), Kind::Mutable).await?;
         Ok(stored)
     }
 
     /// Sends the checkpoint to every witness in parallel and publishes it with the
     /// cosignatures that came back. Witness failures are reported on stderr and do not stop
-    /// the log.
-    async fn gather_cosignatures(&self, cp: &StoredCheckpoint) -> String {
+    /// the log. The cosigned form is stored and published only while `fence` holds the lease.
+    async fn gather_cosignatures(&self, cp: &StoredCheckpoint, fence: &Fence) -> String {
         if self.witnesses.is_empty() {
             return cp.signed.clone();
         }
@@ -423,9 +757,13 @@ impl Inner {
             None => return cp.signed.clone(),
         };
         if cosigned != cp.signed {
-            let stored = self.journal.save_cosigned(cp.size, &cosigned).await;
-            let published = self.tiles.put("checkpoint", cosigned.as_bytes(), Kind::Mutable).await;
-            if let Err(e) = stored.and(published) {
+            // Published only once stored: a stale holder publishes nothing.
+            let stored = self.journal.save_cosigned(cp.size, &cosigned, fence).await;
+            let published = match stored {
+                Ok(()) => self.tiles.put("checkpoint", cosigned.as_bytes(), Kind::Mutable).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = published {
                 eprintln!("log: publishing the cosigned checkpoint: {e}");
             }
         }

@@ -5,7 +5,23 @@
 //!
 //! - `ledger_meta(log, next_index, integrated, cp_size, cp_signed, cp_cosigned, cp_time_ms)`;
 //! - `ledger_batches(log, start_index, count, data)`: one row per group commit, `data` the
-//!   entries framed as in an entry bundle. Rows are deleted once tiles hold them.
+//!   entries framed as in an entry bundle. Rows are deleted once tiles hold them;
+//! - `log_lease(log, holder, epoch, expires_at)`: the sequencer lease. `expires_at` is in
+//!   milliseconds since 1970 by the database's clock (never a process's); `epoch` is the
+//!   fencing token, incremented by every new acquisition.
+//!
+//! The lease is taken and renewed by one atomic upsert (`INSERT … ON CONFLICT … DO UPDATE …
+//! WHERE` the holder is the same or the lease expired). Every write only the sequencer may make
+//! (`set_integrated`, `save_checkpoint`, `save_cosigned`) runs in a transaction whose first
+//! statement touches the lease row `WHERE holder = $me AND epoch = $mine`: if that matches no
+//! row the transaction is rolled back and the write refused ([`LogError::LeaseLost`]); if it
+//! matches, the row stays locked until commit, so no other process can take the lease between
+//! the check and the write.
+//!
+//! On SQLite the lease is taken unconditionally: SQLite is a single machine's journal, the
+//! `flock` of [`Journal::lock_integration`] is what excludes other processes there (and a dead
+//! process's `flock` is released by the kernel at once), so the lease only numbers the
+//! tenures and fences the writes the same way.
 //!
 //! An append is one transaction whose first statement bumps `next_index` (taking the write
 //! lock at once, so concurrent appenders in other processes queue instead of deadlocking) and
@@ -19,7 +35,7 @@ use async_trait::async_trait;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row as _};
 
-use crate::store::{IntegrationGuard, Journal, JournalState, StoredCheckpoint};
+use crate::store::{Fence, IntegrationGuard, Journal, JournalState, LeaseRecord, StoredCheckpoint};
 use crate::{LogError, Result};
 
 /// Which SQL server is behind the pool.
@@ -97,6 +113,12 @@ impl SqlJournal {
                 data {blob} NOT NULL,
                 PRIMARY KEY (log, start_index))"
             ),
+            "CREATE TABLE IF NOT EXISTS log_lease (
+                log TEXT PRIMARY KEY,
+                holder TEXT NOT NULL,
+                epoch BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL)"
+                .to_string(),
         ] {
             create_table(&pool, &ddl).await?;
         }
@@ -118,6 +140,35 @@ impl SqlJournal {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+
+    /// The database's clock in milliseconds since 1970, as an SQL expression.
+    fn now_ms_sql(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
+            Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+        }
+    }
+
+    /// Begins a transaction that holds the sequencer lease row locked until it ends, or fails
+    /// with [`LogError::LeaseLost`] if `fence` no longer holds the lease.
+    async fn begin_fenced(&self, fence: &Fence) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.pool.begin().await?;
+        let held = sqlx::query("UPDATE log_lease SET epoch = epoch WHERE log = $1 AND holder = $2 AND epoch = $3")
+            .bind(&self.log)
+            .bind(&fence.holder)
+            .bind(to_i64(fence.epoch)?)
+            .execute(&mut *tx)
+            .await?;
+        if held.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Err(lease_lost(fence));
+        }
+        Ok(tx)
+    }
+}
+
+fn lease_lost(fence: &Fence) -> LogError {
+    LogError::LeaseLost { holder: fence.holder.clone(), epoch: fence.epoch }
 }
 
 /// `CREATE TABLE IF NOT EXISTS` races between servers starting together on PostgreSQL (a
@@ -199,8 +250,8 @@ impl Journal for SqlJournal {
             .collect()
     }
 
-    async fn set_integrated(&self, size: u64) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+    async fn set_integrated(&self, size: u64, fence: &Fence) -> Result<()> {
+        let mut tx = self.begin_fenced(fence).await?;
         sqlx::query("UPDATE ledger_meta SET integrated = $1 WHERE log = $2 AND integrated <= $1")
             .bind(to_i64(size)?)
             .bind(&self.log)
@@ -219,8 +270,9 @@ impl Journal for SqlJournal {
         Ok(())
     }
 
-    async fn save_checkpoint(&self, previous: Option<u64>, cp: &StoredCheckpoint) -> Result<()> {
+    async fn save_checkpoint(&self, previous: Option<u64>, cp: &StoredCheckpoint, fence: &Fence) -> Result<()> {
         let previous = previous.map(to_i64).transpose()?.unwrap_or(-1);
+        let mut tx = self.begin_fenced(fence).await?;
         let done = sqlx::query(
             "UPDATE ledger_meta SET cp_size = $1, cp_signed = $2, cp_cosigned = $3, cp_time_ms = $4
              WHERE log = $5 AND COALESCE(cp_size, -1) = $6",
@@ -231,22 +283,77 @@ impl Journal for SqlJournal {
         .bind(to_i64(cp.time_ms)?)
         .bind(&self.log)
         .bind(previous)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
+            tx.rollback().await?;
             return Err(LogError::Conflict("another process signed a checkpoint first".into()));
         }
+        tx.commit().await?;
         Ok(())
     }
 
-    async fn save_cosigned(&self, size: u64, cosigned: &str) -> Result<()> {
+    async fn save_cosigned(&self, size: u64, cosigned: &str, fence: &Fence) -> Result<()> {
+        let mut tx = self.begin_fenced(fence).await?;
         sqlx::query("UPDATE ledger_meta SET cp_cosigned = $1 WHERE log = $2 AND cp_size = $3")
             .bind(cosigned)
             .bind(&self.log)
             .bind(to_i64(size)?)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn acquire_lease(&self, holder: &str, duration: Duration) -> Result<Option<u64>> {
+        let now = self.now_ms_sql();
+        let ms = i64::try_from(duration.as_millis())
+            .map_err(|_| LogError::Inconsistent(format!("a lease of {duration:?} is too long")))?;
+        // SQLite: taken unconditionally (the caller holds the `flock`; see the module docs).
+        let only_if_free = match self.backend {
+            Backend::Sqlite => String::new(),
+            Backend::Postgres => format!("WHERE log_lease.holder = excluded.holder OR log_lease.expires_at < {now}"),
+        };
+        let sql = format!(
+            "INSERT INTO log_lease (log, holder, epoch, expires_at) VALUES ($1, $2, 1, {now} + $3)
+             ON CONFLICT (log) DO UPDATE SET
+                epoch = CASE WHEN log_lease.holder = excluded.holder AND log_lease.expires_at >= {now}
+                             THEN log_lease.epoch ELSE log_lease.epoch + 1 END,
+                holder = excluded.holder,
+                expires_at = excluded.expires_at
+             {only_if_free}
+             RETURNING epoch"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&self.log)
+            .bind(holder)
+            .bind(ms)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| to_u64(r.try_get::<i64, _>(0)?)).transpose()
+    }
+
+    async fn release_lease(&self, fence: &Fence) -> Result<()> {
+        sqlx::query("UPDATE log_lease SET expires_at = 0 WHERE log = $1 AND holder = $2 AND epoch = $3")
+            .bind(&self.log)
+            .bind(&fence.holder)
+            .bind(to_i64(fence.epoch)?)
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn lease(&self) -> Result<Option<LeaseRecord>> {
+        let sql = format!("SELECT holder, epoch, expires_at - {} FROM log_lease WHERE log = $1", self.now_ms_sql());
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&self.log).fetch_optional(&self.pool).await?;
+        match row {
+            None => Ok(None),
+            Some(r) => Ok(Some(LeaseRecord {
+                holder: r.try_get(0)?,
+                epoch: to_u64(r.try_get(1)?)?,
+                remaining_ms: r.try_get(2)?,
+            })),
+        }
     }
 
     async fn lock_integration(&self) -> Result<IntegrationGuard> {
@@ -261,26 +368,9 @@ impl Journal for SqlJournal {
                     .map_err(|e| LogError::Inconsistent(format!("lock task failed: {e}")))??;
                 Ok(Box::new(file))
             }
-            Backend::Postgres => {
-                // A session-level advisory lock on a connection of its own: released when the
-                // guard drops the connection (or the server loses it).
-                let mut conn = self.pool.acquire().await?.detach();
-                sqlx::query("SELECT pg_advisory_lock(hashtext($1))")
-                    .bind(format!("signet-ledger:{}", self.log))
-                    .execute(&mut conn)
-                    .await?;
-                Ok(Box::new(PgLockGuard(Some(conn))))
-            }
+            // No lock that could be held forever by a stalled process: the sequencer lease
+            // (which lapses) excludes, and fenced writes refuse a stale holder.
+            Backend::Postgres => Ok(Box::new(())),
         }
-    }
-}
-
-struct PgLockGuard(Option<sqlx::AnyConnection>);
-
-impl Drop for PgLockGuard {
-    fn drop(&mut self) {
-        // Dropping the connection closes its socket; PostgreSQL ends the session and releases
-        // the advisory lock with it.
-        drop(self.0.take());
     }
 }

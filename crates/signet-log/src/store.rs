@@ -39,6 +39,31 @@ pub struct JournalState {
 /// Held while a process integrates and signs; dropping it releases the lock.
 pub type IntegrationGuard = Box<dyn Send>;
 
+/// Proof that a process holds the sequencer lease: its holder name and the epoch (fencing
+/// token) its acquisition was given. Every write only the sequencer may make carries one, and
+/// the journal refuses it with [`crate::LogError::LeaseLost`] unless the lease still names this
+/// holder with this epoch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fence {
+    /// Who holds the lease (unique per process: [`crate::LogConfig::holder`]).
+    pub holder: String,
+    /// The lease's epoch at acquisition; every acquisition by a new holder (or after the lease
+    /// lapsed) increments it.
+    pub epoch: u64,
+}
+
+/// The sequencer lease as stored in the journal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaseRecord {
+    /// The last process to acquire the lease.
+    pub holder: String,
+    /// Its epoch.
+    pub epoch: u64,
+    /// Milliseconds until it expires by the database's clock; zero or negative when it has
+    /// expired or was released.
+    pub remaining_ms: i64,
+}
+
 /// The sequencing journal and durable state of a log.
 #[async_trait]
 pub trait Journal: Send + Sync {
@@ -55,18 +80,35 @@ pub trait Journal: Send + Sync {
     async fn read_batches(&self, from: u64, to: u64) -> Result<Vec<(u64, u64, Vec<u8>)>>;
 
     /// Records that tiles now durably cover `[0, size)` and forgets the batches they hold.
-    async fn set_integrated(&self, size: u64) -> Result<()>;
+    /// Fenced: fails with [`crate::LogError::LeaseLost`] (changing nothing) unless `fence`
+    /// still holds the sequencer lease.
+    async fn set_integrated(&self, size: u64, fence: &Fence) -> Result<()>;
 
     /// Stores a newly signed checkpoint, only if the stored one still has size `previous`
     /// (`None`: no checkpoint yet); otherwise fails with [`crate::LogError::Conflict`].
-    async fn save_checkpoint(&self, previous: Option<u64>, cp: &StoredCheckpoint) -> Result<()>;
+    /// Fenced like [`Journal::set_integrated`].
+    async fn save_checkpoint(&self, previous: Option<u64>, cp: &StoredCheckpoint, fence: &Fence) -> Result<()>;
 
     /// Replaces the cosigned form of the stored checkpoint of `size` (no-op if a newer one
-    /// has been stored since).
-    async fn save_cosigned(&self, size: u64, cosigned: &str) -> Result<()>;
+    /// has been stored since). Fenced like [`Journal::set_integrated`].
+    async fn save_cosigned(&self, size: u64, cosigned: &str, fence: &Fence) -> Result<()>;
 
-    /// Waits until this process is the only one integrating and signing.
+    /// Serialises integration between processes where the backend has a local lock (SQLite: a
+    /// `flock`, waited for); elsewhere a no-op, the sequencer lease being what excludes.
     async fn lock_integration(&self) -> Result<IntegrationGuard>;
+
+    /// Acquires the sequencer lease for `holder` for `duration`, or renews it if `holder`
+    /// already holds it; returns the epoch, or `None` if another holder's lease is still
+    /// live. The database's clock decides expiry. A new acquisition (another holder before,
+    /// or the lease had lapsed) increments the epoch; a renewal keeps it.
+    async fn acquire_lease(&self, holder: &str, duration: std::time::Duration) -> Result<Option<u64>>;
+
+    /// Gives the lease up at once (it expires now) if `fence` still holds it; otherwise does
+    /// nothing.
+    async fn release_lease(&self, fence: &Fence) -> Result<()>;
+
+    /// The stored lease, if any process ever acquired it.
+    async fn lease(&self) -> Result<Option<LeaseRecord>>;
 }
 
 /// Where a stored object's lifetime is decided.

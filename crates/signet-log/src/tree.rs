@@ -53,11 +53,28 @@ impl TreeEdge {
             let mut hashes = Vec::new();
             if width > 0 {
                 let tile = Tile::new(level, index, width)?;
-                let data = get_required(store, &tile.path()).await?;
+                // The partial tile may have been completed (and its partial versions removed)
+                // by a concurrent integrator since the caller read `size`: the full tile's
+                // first `width` hashes are the same.
+                let mut data = fetch_tile(store, &tile).await?;
+                data.truncate(usize::from(width) * 32);
                 hashes = tile.hashes(&data)?;
                 if level == 0 {
                     let path = tile.entries_path().unwrap_or_default();
-                    let bundle = get_required(store, &path).await?;
+                    let bundle = match store.get(&path).await? {
+                        Some(bundle) => bundle,
+                        None => {
+                            let full = signet_ledger::tile::entries_path(index, 256);
+                            let whole = store.get(&full).await?.ok_or_else(|| {
+                                LogError::Inconsistent(format!("{path} is missing from the tile store"))
+                            })?;
+                            let mut prefix = Vec::new();
+                            for entry in split_framed(&whole)?.into_iter().take(usize::from(width)) {
+                                push_bundle_entry(&mut prefix, entry)?;
+                            }
+                            prefix
+                        }
+                    };
                     let entries = signet_ledger::tile::parse_entry_bundle(&bundle)?;
                     signet_ledger::tile::check_bundle_against_tile(&entries, &tile, &data)
                         .map_err(|e| LogError::Inconsistent(format!("{path} does not match its tile: {e}")))?;
@@ -144,13 +161,6 @@ fn concat(hashes: &[Hash]) -> Vec<u8> {
         out.extend_from_slice(&h.0);
     }
     out
-}
-
-async fn get_required(store: &dyn TileStore, path: &str) -> Result<Vec<u8>> {
-    store
-        .get(path)
-        .await?
-        .ok_or_else(|| LogError::Inconsistent(format!("{path} is missing from the tile store")))
 }
 
 /// Splits framed entries (2-byte big-endian length, bytes) of any count.
