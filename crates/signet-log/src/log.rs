@@ -41,7 +41,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use signet_ledger::note::Note;
 use signet_ledger::proof::{consistency_proof, inclusion_proof, tree_root};
 use signet_ledger::tile::push_bundle_entry;
-use signet_ledger::{Checkpoint, SignerKey, TlogProof, VerifierKey};
+use signet_ledger::note::NoteSigner;
+use signet_ledger::{Checkpoint, TlogProof, VerifierKey};
 use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 
 use crate::store::{Fence, Journal, Kind, LeaseRecord, StoredCheckpoint, TileStore};
@@ -70,8 +71,9 @@ const RENEW_FRACTION: u32 = 5;
 
 /// How a log runs.
 pub struct LogConfig {
-    /// The log's signing key; its name is the log's origin.
-    pub key: SignerKey,
+    /// The log's signing key (in memory, or held elsewhere such as a PKCS#11 token); its name
+    /// is the log's origin.
+    pub key: Arc<dyn NoteSigner>,
     /// Witnesses to send checkpoints to.
     pub witnesses: Vec<(String, VerifierKey)>,
     /// Least time between two checkpoints.
@@ -87,9 +89,9 @@ pub struct LogConfig {
 impl LogConfig {
     /// A log signing with `key`, no witnesses, a checkpoint at most every second, a lease of
     /// [`DEFAULT_LEASE_DURATION`] under [`default_holder`]'s name.
-    pub fn new(key: SignerKey) -> Self {
+    pub fn new(key: impl NoteSigner + 'static) -> Self {
         LogConfig {
-            key,
+            key: Arc::new(key),
             witnesses: Vec::new(),
             checkpoint_interval: Duration::from_secs(1),
             holder: default_holder(),
@@ -151,7 +153,7 @@ struct Pending {
 struct Inner {
     journal: Arc<dyn Journal>,
     tiles: Arc<dyn TileStore>,
-    key: SignerKey,
+    key: Arc<dyn NoteSigner>,
     interval: Duration,
     witnesses: Vec<WitnessClient>,
     /// The tree's right edge as of the last integration by this process.
@@ -714,7 +716,7 @@ impl Inner {
         }
         let cp = Checkpoint::new(self.key.name(), edge.size(), edge.root())?;
         let mut note = cp.to_note()?;
-        note.sign(&self.key)?;
+        note.sign(&*self.key)?;
         let text = String::from_utf8(note.to_bytes()?).map_err(|_| LogError::Inconsistent("note is not UTF-8".into()))?;
         let stored = StoredCheckpoint { size: edge.size(), signed: text.clone(), cosigned: text.clone(), time_ms: now_ms() };
         self.journal.save_checkpoint(last.map(|c| c.size), &stored, fence).await?;

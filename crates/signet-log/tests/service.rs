@@ -480,6 +480,10 @@ async fn two_servers_share_one_journal_with_one_sequencer_and_consistent_checkpo
     };
 
     let (from_a, from_b) = tokio::join!(append_concurrently(&a.log, 0, 400), append_concurrently(&b.log, 10_000, 400));
+    // A checkpoint covers the first appends before the sequencer changes (so at least two are
+    // signed, whatever the machine's speed).
+    let first = (from_a.len() + from_b.len()) as u64;
+    wait_for(Duration::from_secs(20), || async { a.log.checkpoint().await.unwrap().is_some_and(|c| c.size >= first) }).await;
     // A shuts down (giving the lease up); its process still appends; B takes over.
     let errors_a = a.stop().await;
     let (more_a, more_b) = tokio::join!(append_concurrently(&a.log, 20_000, 200), append_concurrently(&b.log, 30_000, 200));

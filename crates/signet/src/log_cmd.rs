@@ -207,6 +207,17 @@ pub async fn open_on(
     keyring: Option<&signet_vault::Keyring>,
 ) -> anyhow::Result<Log> {
     let key = read_key_with(dir, keyring)?;
+    open_signing_with(dir, journal_url, tiles_url, witnesses, key).await
+}
+
+/// [`open_on`], signing with `key` (a key held elsewhere, such as in a PKCS#11 token).
+pub async fn open_signing_with(
+    dir: &Path,
+    journal_url: &str,
+    tiles_url: Option<&str>,
+    witnesses: Vec<(String, signet_ledger::VerifierKey)>,
+    key: impl signet_ledger::note::NoteSigner + 'static,
+) -> anyhow::Result<Log> {
     let journal: Arc<dyn Journal> = Arc::new(
         SqlJournal::open(journal_url, "main", Some(dir.join("integrate.lock")))
             .await
@@ -270,6 +281,34 @@ pub fn create_with(dir: &Path, origin: &str, database_url: Option<&str>, blob_ur
     let vkey = key.verifier().to_string();
     crate::ca::write_atomic(&dir.join(VKEY_FILE), format!("{vkey}\n").as_bytes())?;
     Ok(vkey)
+}
+
+/// The log's Ed25519 key in a PKCS#11 token (labelled [`TOKEN_KEY`], made there on first
+/// use), as the signer of the log named `origin`.
+pub fn token_signer(token: &signet_hsm::Token, origin: &str) -> anyhow::Result<signet_ledger::note::ExternalSigner> {
+    let key = token.ed25519_key(TOKEN_KEY).context("the log's key in the PKCS#11 token")?;
+    Ok(key.note_signer(origin, SignatureType::Ed25519)?)
+}
+
+/// The token label of the log's key.
+pub const TOKEN_KEY: &str = "signet-log";
+
+/// Makes the platform's log in `dir` with its key in `token`: only the verifier key is
+/// written (`log.vkey`). Returns it.
+pub fn create_in_token(dir: &Path, origin: &str, token: &signet_hsm::Token) -> anyhow::Result<String> {
+    signet_ledger::note::check_key_name(origin)
+        .map_err(|_| anyhow::anyhow!("the log origin {origin:?} is not a valid log name: use a non-empty name without spaces or '+'"))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let vkey = signet_ledger::note::NoteSigner::verifier(&token_signer(token, origin)?).to_string();
+    crate::ca::write_atomic(&dir.join(VKEY_FILE), format!("{vkey}\n").as_bytes())?;
+    Ok(vkey)
+}
+
+/// The log's origin as its verifier key file names it (`dir/log.vkey`).
+pub fn origin_of(dir: &Path) -> anyhow::Result<String> {
+    let path = dir.join(VKEY_FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(read_vkey(text.trim()).with_context(|| format!("{} is not a verifier key", path.display()))?.name().to_owned())
 }
 
 pub fn key(a: DirArgs) -> anyhow::Result<()> {

@@ -1580,12 +1580,26 @@ fn keys_in_a_pkcs11_token() {
     let private: Vec<_> = std::fs::read_dir(server.data.join("ca/private")).map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
     assert!(private.is_empty(), "no CA key files: {private:?}");
     assert!(!server.data.join("keys/master.key").exists(), "no master key file");
+    assert!(!server.data.join("log/log.key.sealed").exists() && !server.data.join("log/log.key").exists(), "no log key file");
+    // The log signs checkpoints with its key in the token; they verify with its verifier key.
+    let started = Instant::now();
+    while checkpoint_size(&server.url) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the log signs no checkpoint with its key in the token");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (_, _, _, vkey) = get_bytes(&server.url, "/log/log.vkey", &[]);
+    let vkey = String::from_utf8_lossy(&vkey).trim().to_owned();
+    let state = tempfile::tempdir().expect("temp dir");
+    let state = state.path().join("audit.state");
+    let log_url = format!("{}/log", server.url);
+    let out = server.signet(["log", "audit", log_url.as_str(), "--log-key", vkey.as_str(), "--state", state.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "signet log audit: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     for f in files_under(&server.data) {
         let bytes = std::fs::read(&f).expect("read");
         assert!(!bytes.windows(11).any(|w| w == b"PRIVATE KEY"), "{} holds a private key", f.display());
     }
     let objects = hsm.list_objects();
-    for label in ["signet-master", "signet-ca-root", "signet-ca-issuing", "signet-ca-tsa", "signet-ca-ocsp"] {
+    for label in ["signet-master", "signet-ca-root", "signet-ca-issuing", "signet-ca-tsa", "signet-ca-ocsp", "signet-log"] {
         assert!(objects.contains(&format!("label:      {label}")) || objects.contains(label), "{label} is not in the token:\n{objects}");
     }
     // Every private or secret key object: sensitive and never extractable.
@@ -1600,7 +1614,7 @@ fn keys_in_a_pkcs11_token() {
         }
     }
     let keys: Vec<&String> = blocks.iter().filter(|b| b.starts_with("Private Key Object") || b.starts_with("Secret Key Object")).collect();
-    assert!(keys.len() >= 5, "the master key and four CA keys:\n{objects}");
+    assert!(keys.len() >= 6, "the master key, four CA keys and the log's key:\n{objects}");
     for block in keys {
         assert!(block.contains("Access:     sensitive") && block.contains("never extractable"), "not locked in the token:\n{block}");
     }

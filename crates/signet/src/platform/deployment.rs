@@ -26,8 +26,10 @@ const SEALED_PEPPER: &str = "keys/code.pepper.sealed";
 /// What the pepper is sealed for.
 const PEPPER_CONTEXT: &[u8] = b"signet-platform/code.pepper";
 /// The log's files that are shared (its journal and tiles are in the database and bucket,
-/// or local to a single server).
+/// or local to a single server); the sealed key is absent when the key is in a token.
 const LOG_FILES: &[&str] = &["log/log.key.sealed", "log/log.vkey"];
+/// The one of [`LOG_FILES`] that is not always there.
+const OPTIONAL_LOG_FILE: &str = "log/log.key.sealed";
 
 /// What [`share`] found.
 #[derive(Debug, PartialEq, Eq)]
@@ -70,6 +72,9 @@ fn collect(data: &Path, keyring: &Keyring) -> anyhow::Result<Vec<(String, Vec<u8
     }
     for name in LOG_FILES {
         let path = data.join(name);
+        if *name == OPTIONAL_LOG_FILE && !path.exists() {
+            continue;
+        }
         files.push((name.to_string(), std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?));
     }
     let pepper = std::fs::read(data.join("keys/code.pepper")).context("reading the code pepper")?;

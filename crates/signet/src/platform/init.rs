@@ -180,6 +180,8 @@ pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
         }
         if crate::log_cmd::exists(&log_dir) {
             crate::log_cmd::seal_key_file(&log_dir, &keyring)?;
+        } else if let Some(t) = &token {
+            crate::log_cmd::create_in_token(&log_dir, &log_origin(&cfg), t)?;
         } else {
             crate::log_cmd::create_with(&log_dir, &log_origin(&cfg), None, None, Some(&keyring))?;
         }
@@ -206,12 +208,17 @@ pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
     // On PostgreSQL the log's journal is in the same database, and its tiles beside the
     // documents (`log/` in the bucket), so that every server sees one log; on the embedded
     // default both stay under DATA/log.
-    let log = match store.backend() {
-        signet_store::Backend::Postgres => {
-            let tiles = cfg.blob_url.as_deref().map(|u| with_prefix(u, "log"));
-            crate::log_cmd::open_on(&log_dir, &cfg.database_url, tiles.as_deref(), Vec::new(), Some(&keyring)).await?
+    let (journal_url, tiles) = match store.backend() {
+        signet_store::Backend::Postgres => (cfg.database_url.clone(), cfg.blob_url.as_deref().map(|u| with_prefix(u, "log"))),
+        signet_store::Backend::Sqlite => (super::config::sqlite_url(&log_dir.join("log.db"))?, None),
+    };
+    // The log's key: in the token when the log was made there (no key file), else sealed.
+    let log = match &token {
+        Some(t) if !crate::log_cmd::exists(&log_dir) => {
+            let signer = crate::log_cmd::token_signer(t, &crate::log_cmd::origin_of(&log_dir)?)?;
+            crate::log_cmd::open_signing_with(&log_dir, &journal_url, tiles.as_deref(), Vec::new(), signer).await?
         }
-        signet_store::Backend::Sqlite => crate::log_cmd::open_with(&log_dir, Vec::new(), Some(&keyring)).await?,
+        _ => crate::log_cmd::open_on(&log_dir, &journal_url, tiles.as_deref(), Vec::new(), Some(&keyring)).await?,
     };
     let pepper = pepper(&cfg)?;
     let mailer = super::mail::mailer(&cfg)?;
