@@ -4,9 +4,12 @@
 //! default keeps every message there).
 //!
 //! ```text
-//! cargo run --release -p signet-client --example platform_bench -- URL API_KEY PDF CONTRACTS CONCURRENCY
+//! cargo run --release -p signet-client --example platform_bench -- URL[,URL…] API_KEY PDF CONTRACTS CONCURRENCY
 //! ```
-//! `bench/platform_bench.sh` starts a release server and runs this.
+//! With several URLs (servers of one deployment), client `k` sends its API calls to server
+//! `k mod n` and its signers' calls to the next one, as a load balancer would spread them.
+//! `bench/platform_bench.sh` starts a release server and runs this; `bench/scale_bench.sh`
+//! compares the embedded default with one and two servers on PostgreSQL + S3.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -49,10 +52,11 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() != 6 {
-        eprintln!("usage: platform_bench URL API_KEY PDF CONTRACTS CONCURRENCY");
+        eprintln!("usage: platform_bench URL[,URL…] API_KEY PDF CONTRACTS CONCURRENCY");
         std::process::exit(2);
     }
-    let (url, key, pdf) = (args[1].clone(), args[2].clone(), std::fs::read(&args[3]).expect("the PDF"));
+    let urls: Vec<String> = args[1].split(',').filter(|u| !u.is_empty()).map(str::to_owned).collect();
+    let (key, pdf) = (args[2].clone(), std::fs::read(&args[3]).expect("the PDF"));
     let contracts: usize = args[4].parse().expect("CONTRACTS");
     let concurrency: usize = args[5].parse().expect("CONCURRENCY");
     let pdf = Arc::new(pdf);
@@ -62,11 +66,12 @@ fn main() {
     let run = std::process::id();
     let started = Instant::now();
     let threads: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (url, key, pdf, next, sign_ms, create_ms) = (url.clone(), key.clone(), pdf.clone(), next.clone(), sign_ms.clone(), create_ms.clone());
+        .map(|k| {
+            let (api_url, signer_url) = (urls[k % urls.len()].clone(), urls[(k + 1) % urls.len()].clone());
+            let (key, pdf, next, sign_ms, create_ms) = (key.clone(), pdf.clone(), next.clone(), sign_ms.clone(), create_ms.clone());
             std::thread::spawn(move || {
-                let api = Client::new(url.clone(), Some(key));
-                let signer_side = Client::new(url, None);
+                let api = Client::new(api_url, Some(key));
+                let signer_side = Client::new(signer_url, None);
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= contracts {
@@ -105,7 +110,8 @@ fn main() {
     signs.sort_by(f64::total_cmp);
     creates.sort_by(f64::total_cmp);
     println!(
-        "{contracts} contracts (2 signers each, B-LT signatures, B-LTA at completion) with {concurrency} concurrent clients in {elapsed:.2} s: {:.2} contracts/s completed end to end",
+        "{contracts} contracts (2 signers each, B-LT signatures, B-LTA at completion) with {concurrency} concurrent clients on {} server(s) in {elapsed:.2} s: {:.2} contracts/s completed end to end",
+        urls.len(),
         contracts as f64 / elapsed
     );
     println!("signing call: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} calls)", percentile(&signs, 0.5), percentile(&signs, 0.99), signs.last().copied().unwrap_or(0.0), signs.len());
