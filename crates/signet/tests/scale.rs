@@ -74,6 +74,17 @@ fn two_servers_share_one_deployment() {
     assert_eq!(root_a, root_b, "both serve the deployment's root");
     assert_eq!(get(&format!("{}/log/log.vkey", a.url)), get(&format!("{}/log/log.vkey", b.url)), "one log key");
 
+    // Exactly one of them sequences the evidence log (a lease in PostgreSQL), and says so.
+    let sequencers = eventually(Duration::from_secs(15), "one sequencer", || {
+        let flags: Vec<bool> = [&a, &b]
+            .iter()
+            .map(|s| serde_json::from_slice::<serde_json::Value>(&get(&format!("{}/healthz", s.url)).1).ok().and_then(|h| h["log"]["sequencer"].as_bool()).unwrap_or(false))
+            .collect();
+        if flags.iter().filter(|f| **f).count() == 1 { Ok(flags) } else { Err(flags) }
+    });
+    let metrics = String::from_utf8_lossy(&get(&format!("{}/metrics", if sequencers[0] { &a.url } else { &b.url })).1).into_owned();
+    assert!(metrics.contains("signet_log_is_sequencer 1"), "{metrics}");
+
     // A contract made on A with an Idempotency-Key; the retry goes to B and gets the same.
     let pdf = support::sample_pdf(2);
     let (x, y) = ("scale-x@example.com", "scale-y@example.com");

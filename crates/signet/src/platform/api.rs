@@ -431,7 +431,8 @@ async fn presented_key(app: &App, headers: &axum::http::HeaderMap, extensions: &
 
 async fn healthz(State(app): State<AppState>) -> Response {
     match app.store.org("org_healthz_probe").await {
-        Ok(_) => Json(json!({"status": "ok"})).into_response(),
+        // Which server sequences the evidence log (one at a time, by a lease in the journal).
+        Ok(_) => Json(json!({"status": "ok", "log": {"holder": app.log.holder(), "sequencer": app.log.is_sequencer()}})).into_response(),
         Err(e) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("the database does not answer: {e}")).into_response(),
     }
 }
@@ -444,11 +445,13 @@ async fn metrics(State(app): State<AppState>) -> Response {
          # HELP signet_contracts_created_total Contracts created.\n# TYPE signet_contracts_created_total counter\nsignet_contracts_created_total {}\n\
          # HELP signet_contracts_sent_total Contracts sent.\n# TYPE signet_contracts_sent_total counter\nsignet_contracts_sent_total {}\n\
          # HELP signet_evidence_events_total Evidence events appended to the log.\n# TYPE signet_evidence_events_total counter\nsignet_evidence_events_total {}\n\
-         # HELP signet_log_checkpoint_size Size of the evidence log's latest checkpoint.\n# TYPE signet_log_checkpoint_size gauge\nsignet_log_checkpoint_size {size}\n",
+         # HELP signet_log_checkpoint_size Size of the evidence log's latest checkpoint.\n# TYPE signet_log_checkpoint_size gauge\nsignet_log_checkpoint_size {size}\n\
+         # HELP signet_log_is_sequencer 1 while this server holds the evidence log's sequencer lease.\n# TYPE signet_log_is_sequencer gauge\nsignet_log_is_sequencer {}\n",
         m.requests.load(Ordering::Relaxed),
         m.contracts_created.load(Ordering::Relaxed),
         m.contracts_sent.load(Ordering::Relaxed),
         m.evidence_events.load(Ordering::Relaxed),
+        u8::from(app.log.is_sequencer()),
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
