@@ -1123,9 +1123,10 @@ impl Store {
 
     // --- outbox ----------------------------------------------------------------------------------
 
-    /// Keeps a message for an administrator to read.
+    /// Keeps a message for an administrator to read; a message already kept under the same id
+    /// (a retried job's) is kept once, the first time.
     pub async fn put_outbox(&self, org_id: &str, m: &OutboxMessage) -> Result<()> {
-        sqlx::query("INSERT INTO outbox (id, org_id, channel, address, subject, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        sqlx::query("INSERT INTO outbox (id, org_id, channel, address, subject, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING")
             .bind(&m.id)
             .bind(org_id)
             .bind(&m.channel)
