@@ -299,6 +299,10 @@ let memberPassword;
   await page.selectOption('#outbox-channel', 'sms');
   await page.waitForFunction(() => !document.querySelector('#outbox li[data-channel="email"]'));
   check('admin: the outbox lists the messages, filtered by channel');
+  await page.locator('#jobs tr[data-kind="notify"]').first().waitFor();
+  assert.match(await page.locator('#jobs-counts').innerText(), /Done \d+/);
+  assert.ok((await page.locator('#jobs').innerText()).includes('Messages'), 'the jobs are named in the page language');
+  check('admin: the background jobs are listed with their counts per state');
 
   await page.locator('header').getByRole('button', { name: 'Sign out' }).click();
   await page.waitForURL(/\/login$/);

@@ -84,6 +84,7 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
     ("0004_unlogged_events", include_str!("../migrations/sqlite/0004_unlogged_events.sql")),
     ("0005_sessions", include_str!("../migrations/sqlite/0005_sessions.sql")),
     ("0006_deployment", include_str!("../migrations/sqlite/0006_deployment.sql")),
+    ("0007_jobs", include_str!("../migrations/sqlite/0007_jobs.sql")),
     ("0008_throttles", include_str!("../migrations/sqlite/0008_throttles.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
@@ -93,6 +94,7 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     ("0004_unlogged_events", include_str!("../migrations/postgres/0004_unlogged_events.sql")),
     ("0005_sessions", include_str!("../migrations/postgres/0005_sessions.sql")),
     ("0006_deployment", include_str!("../migrations/postgres/0006_deployment.sql")),
+    ("0007_jobs", include_str!("../migrations/postgres/0007_jobs.sql")),
     ("0008_throttles", include_str!("../migrations/postgres/0008_throttles.sql")),
 ];
 
@@ -202,6 +204,124 @@ pub struct OutboxMessage {
     /// When.
     pub created_at: u64,
 }
+
+/// The state of a job in the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    /// Waiting for its `run_at`.
+    Queued,
+    /// Claimed by a worker whose lease has not run out.
+    Running,
+    /// Done.
+    Done,
+    /// Gave up after its last attempt (kept for administrators).
+    Failed,
+}
+
+impl JobState {
+    /// Every state, in the order lists show them.
+    pub const ALL: [JobState; 4] = [JobState::Queued, JobState::Running, JobState::Done, JobState::Failed];
+
+    /// The state's name in the database and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+        }
+    }
+
+    /// A state by name.
+    pub fn parse(s: &str) -> Option<JobState> {
+        JobState::ALL.into_iter().find(|j| j.as_str() == s)
+    }
+}
+
+/// A job to enqueue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    /// `job_…`.
+    pub id: String,
+    /// What to do (the worker's dispatch key).
+    pub kind: String,
+    /// The organisation it belongs to; `None` for deployment-wide work.
+    pub org_id: Option<String>,
+    /// JSON text the worker reads.
+    pub payload: String,
+    /// Enqueued at most once per key (`None`: always).
+    pub dedupe_key: Option<String>,
+    /// Not before (milliseconds since 1970).
+    pub run_at: u64,
+}
+
+/// A job as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Job {
+    /// `job_…`.
+    pub id: String,
+    /// What to do.
+    pub kind: String,
+    /// Its organisation, if any.
+    pub org_id: Option<String>,
+    /// JSON text.
+    pub payload: String,
+    /// Its dedupe key, if any.
+    pub dedupe_key: Option<String>,
+    /// Where it is.
+    pub state: JobState,
+    /// Attempts started so far (a claim is an attempt).
+    pub attempts: u64,
+    /// When it is (or was) due.
+    pub run_at: u64,
+    /// The worker holding it, while running.
+    pub locked_by: Option<String>,
+    /// Its lease, while running.
+    pub locked_until: Option<u64>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// Enqueued.
+    pub created_at: u64,
+    /// Done or failed.
+    pub finished_at: Option<u64>,
+}
+
+/// How failed jobs are retried: after `base_ms`, then twice as long each time up to `cap_ms`;
+/// after `max_attempts` attempts a job is [`JobState::Failed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// The first delay.
+    pub base_ms: u64,
+    /// The longest delay.
+    pub cap_ms: u64,
+    /// Attempts before giving up (at least 1).
+    pub max_attempts: u64,
+}
+
+impl Backoff {
+    /// The delay after the `attempts`-th failed attempt (from 1).
+    pub fn delay(&self, attempts: u64) -> u64 {
+        let doublings = u32::try_from(attempts.saturating_sub(1).min(40)).unwrap_or(40);
+        self.base_ms.saturating_mul(1u64 << doublings).min(self.cap_ms)
+    }
+}
+
+/// A page of jobs, newest first, with the count of each state over all pages.
+#[derive(Debug, Clone)]
+pub struct JobPage {
+    /// The jobs.
+    pub items: Vec<Job>,
+    /// Pass back to get the next page; `None` at the end.
+    pub next_cursor: Option<String>,
+    /// How many jobs are in each state (every state present, zeros too).
+    pub counts: std::collections::BTreeMap<String, u64>,
+}
+
+/// Longest stored error text of a failed attempt, in characters.
+const JOB_ERROR_MAX: usize = 1000;
+
+const JOB_COLUMNS: &str = "id, kind, org_id, payload, dedupe_key, state, attempts, run_at, locked_by, locked_until, last_error, created_at, finished_at";
 
 /// Filters of a contract list.
 #[derive(Debug, Clone, Default)]
@@ -570,6 +690,13 @@ impl Store {
     /// Stores a new contract and its first events, atomically. Returns the events' sequence
     /// numbers.
     pub async fn insert_contract(&self, c: &Contract, events: &[ContractEvent]) -> Result<Vec<u64>> {
+        self.insert_contract_with_jobs(c, events, &[], 0).await
+    }
+
+    /// As [`Store::insert_contract`], with `jobs` enqueued in the same transaction (the
+    /// messages the events call for): the contract is stored with its jobs or not at all.
+    /// `now` is the jobs' creation time.
+    pub async fn insert_contract_with_jobs(&self, c: &Contract, events: &[ContractEvent], jobs: &[NewJob], now: u64) -> Result<Vec<u64>> {
         let body = serde_json::to_string(c).map_err(|e| StoreError::Corrupt { id: c.id.clone(), reason: e.to_string() })?;
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(
@@ -595,6 +722,9 @@ impl Store {
             }
         }
         let seqs = Self::insert_events(&mut tx, c, 1, events).await?;
+        for job in jobs {
+            Self::insert_job(&mut tx, job, now).await?;
+        }
         tx.commit().await?;
         Ok(seqs)
     }
@@ -616,6 +746,12 @@ impl Store {
     /// Saves a changed contract with the events the change produced, only if it is still at
     /// `version`; otherwise [`StoreError::Conflict`] and nothing is written.
     pub async fn update_contract(&self, c: &Contract, version: u64, events: &[ContractEvent], now: u64) -> Result<Vec<u64>> {
+        self.update_contract_with_jobs(c, version, events, now, &[]).await
+    }
+
+    /// As [`Store::update_contract`], with `jobs` enqueued in the same transaction: a committed
+    /// change always has its jobs, and a refused one (a conflict) enqueues nothing.
+    pub async fn update_contract_with_jobs(&self, c: &Contract, version: u64, events: &[ContractEvent], now: u64, jobs: &[NewJob]) -> Result<Vec<u64>> {
         let body = serde_json::to_string(c).map_err(|e| StoreError::Corrupt { id: c.id.clone(), reason: e.to_string() })?;
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
@@ -642,6 +778,9 @@ impl Store {
             .await?;
         let first = u64_of(last.try_get(0)?) + 1;
         let seqs = Self::insert_events(&mut tx, c, first, events).await?;
+        for job in jobs {
+            Self::insert_job(&mut tx, job, now).await?;
+        }
         tx.commit().await?;
         Ok(seqs)
     }
@@ -1040,9 +1179,10 @@ impl Store {
 
     // --- outbox ----------------------------------------------------------------------------------
 
-    /// Keeps a message for an administrator to read.
+    /// Keeps a message for an administrator to read; a message already kept under the same id
+    /// (a retried job's) is kept once, the first time.
     pub async fn put_outbox(&self, org_id: &str, m: &OutboxMessage) -> Result<()> {
-        sqlx::query("INSERT INTO outbox (id, org_id, channel, address, subject, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        sqlx::query("INSERT INTO outbox (id, org_id, channel, address, subject, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING")
             .bind(&m.id)
             .bind(org_id)
             .bind(&m.channel)
@@ -1181,5 +1321,226 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    }
+    // --- jobs --------------------------------------------------------------------------------------
+
+    fn job_of(r: &sqlx::any::AnyRow) -> Result<Job> {
+        let id: String = r.try_get(0)?;
+        let state: String = r.try_get(5)?;
+        let state = JobState::parse(&state).ok_or_else(|| StoreError::Corrupt { id: id.clone(), reason: format!("unknown job state {state:?}") })?;
+        Ok(Job {
+            id,
+            kind: r.try_get(1)?,
+            org_id: r.try_get(2)?,
+            payload: r.try_get(3)?,
+            dedupe_key: r.try_get(4)?,
+            state,
+            attempts: u64_of(r.try_get(6)?),
+            run_at: u64_of(r.try_get(7)?),
+            locked_by: r.try_get(8)?,
+            locked_until: r.try_get::<Option<i64>, _>(9)?.map(u64_of),
+            last_error: r.try_get(10)?,
+            created_at: u64_of(r.try_get(11)?),
+            finished_at: r.try_get::<Option<i64>, _>(12)?.map(u64_of),
+        })
+    }
+
+    async fn insert_job(conn: &mut sqlx::AnyConnection, job: &NewJob, now: u64) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO jobs (id, kind, org_id, payload, dedupe_key, state, attempts, run_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(&job.id)
+        .bind(&job.kind)
+        .bind(job.org_id.clone())
+        .bind(&job.payload)
+        .bind(job.dedupe_key.clone())
+        .bind(i64_of(job.run_at))
+        .bind(i64_of(now))
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Enqueues a job; `false` when a job with its dedupe key exists already (nothing is
+    /// written then).
+    pub async fn enqueue_job(&self, job: &NewJob, now: u64) -> Result<bool> {
+        let mut conn = self.pool.acquire().await?;
+        Self::insert_job(&mut conn, job, now).await
+    }
+
+    /// Claims up to `limit` (≤ 100) due jobs for `worker`, oldest due first, each with a lease
+    /// until `now + lease_ms`, and counts the attempt. Due: queued with `run_at <= now`, or
+    /// running with a lease that ran out (its worker died). On PostgreSQL the rows are picked
+    /// with `FOR UPDATE SKIP LOCKED`, so workers claiming at once get disjoint jobs; SQLite
+    /// runs the one statement alone.
+    pub async fn claim_jobs(&self, worker: &str, limit: u32, lease_ms: u64, now: u64) -> Result<Vec<Job>> {
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE jobs SET state = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1
+             WHERE id IN (SELECT id FROM jobs
+                          WHERE (state = 'queued' AND run_at <= $3) OR (state = 'running' AND locked_until <= $3)
+                          ORDER BY run_at, id LIMIT $4{lock})
+             RETURNING {JOB_COLUMNS}"
+        );
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(worker)
+            .bind(i64_of(now.saturating_add(lease_ms)))
+            .bind(i64_of(now))
+            .bind(i64::from(limit.clamp(1, 100)))
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let mut jobs = rows.iter().map(Self::job_of).collect::<Result<Vec<_>>>()?;
+        jobs.sort_by(|a, b| (a.run_at, &a.id).cmp(&(b.run_at, &b.id)));
+        Ok(jobs)
+    }
+
+    /// Extends the lease of every job `worker` is running to `until`; returns how many.
+    pub async fn renew_job_leases(&self, worker: &str, until: u64) -> Result<u64> {
+        let done = sqlx::query("UPDATE jobs SET locked_until = $1 WHERE locked_by = $2 AND state = 'running'")
+            .bind(i64_of(until))
+            .bind(worker)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Replaces the payload of a job `worker` runs (progress a retry resumes from); `false`
+    /// when the worker no longer holds it.
+    pub async fn set_job_payload(&self, id: &str, worker: &str, payload: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE jobs SET payload = $1 WHERE id = $2 AND locked_by = $3 AND state = 'running'")
+            .bind(payload)
+            .bind(id)
+            .bind(worker)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Marks a job `worker` runs as done; `false` when the worker no longer holds it (its
+    /// lease ran out and another worker claimed it).
+    pub async fn complete_job(&self, id: &str, worker: &str, now: u64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'done', finished_at = $1, locked_by = NULL, locked_until = NULL
+             WHERE id = $2 AND locked_by = $3 AND state = 'running'",
+        )
+        .bind(i64_of(now))
+        .bind(id)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records a failed attempt of a job `worker` runs: queued again after the backoff's delay,
+    /// or [`JobState::Failed`] after its last attempt. Returns the new state, or `None` when the
+    /// worker no longer holds the job.
+    pub async fn fail_job(&self, id: &str, worker: &str, error: &str, now: u64, backoff: &Backoff) -> Result<Option<JobState>> {
+        let error: String = error.chars().take(JOB_ERROR_MAX).collect();
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT attempts FROM jobs WHERE id = $1 AND locked_by = $2 AND state = 'running'")
+            .bind(id)
+            .bind(worker)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let attempts = u64_of(row.try_get(0)?);
+        let (state, run_at, finished) = if attempts >= backoff.max_attempts.max(1) {
+            (JobState::Failed, now, Some(i64_of(now)))
+        } else {
+            (JobState::Queued, now.saturating_add(backoff.delay(attempts)), None)
+        };
+        sqlx::query(
+            "UPDATE jobs SET state = $1, run_at = $2, finished_at = $3, last_error = $4, locked_by = NULL, locked_until = NULL
+             WHERE id = $5 AND locked_by = $6 AND state = 'running'",
+        )
+        .bind(state.as_str())
+        .bind(i64_of(run_at))
+        .bind(finished)
+        .bind(error)
+        .bind(id)
+        .bind(worker)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(state))
+    }
+
+    /// Gives back every job `worker` is running (a graceful shutdown): queued again, due at
+    /// once, the interrupted attempt not counted. Returns how many.
+    pub async fn release_jobs(&self, worker: &str) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'queued', locked_by = NULL, locked_until = NULL,
+               attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
+             WHERE locked_by = $1 AND state = 'running'",
+        )
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// A job by id.
+    pub async fn job(&self, id: &str) -> Result<Option<Job>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(Self::job_of).transpose()
+    }
+
+    /// The jobs an organisation's administrators see — its own and the deployment-wide ones
+    /// (no organisation) —, newest first, optionally in one state; `cursor` is the previous
+    /// page's `next_cursor`, `limit` is capped at 100. The counts per state cover all of them.
+    pub async fn list_jobs(&self, org_id: &str, state: Option<JobState>, cursor: Option<&str>, limit: u32) -> Result<JobPage> {
+        let limit = limit.clamp(1, 100);
+        let (before_at, before_id) = match cursor.and_then(|c| c.split_once('.')) {
+            Some((at, id)) => (at.parse::<i64>().unwrap_or(i64::MAX), id.to_owned()),
+            None => (i64::MAX, String::new()),
+        };
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs
+             WHERE (org_id = $1 OR org_id IS NULL)
+               AND ($2 = '' OR state = $2)
+               AND (created_at < $3 OR (created_at = $3 AND ($4 = '' OR id < $4)))
+             ORDER BY created_at DESC, id DESC
+             LIMIT $5"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org_id)
+            .bind(state.map(JobState::as_str).unwrap_or(""))
+            .bind(before_at)
+            .bind(before_id)
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut items = Vec::new();
+        let mut next_cursor = None;
+        for (i, r) in rows.iter().enumerate() {
+            if i == limit as usize {
+                break;
+            }
+            let job = Self::job_of(r)?;
+            if i + 1 == limit as usize && rows.len() > limit as usize {
+                next_cursor = Some(format!("{}.{}", job.created_at, job.id));
+            }
+            items.push(job);
+        }
+        let mut counts: std::collections::BTreeMap<String, u64> = JobState::ALL.iter().map(|s| (s.as_str().to_owned(), 0)).collect();
+        let rows = sqlx::query("SELECT state, COUNT(*) FROM jobs WHERE org_id = $1 OR org_id IS NULL GROUP BY state").bind(org_id).fetch_all(&self.pool).await?;
+        for r in rows {
+            let state: String = r.try_get(0)?;
+            counts.insert(state, u64_of(r.try_get(1)?));
+        }
+        Ok(JobPage { items, next_cursor, counts })
+    }
+
+    /// Forgets done jobs that finished before `before` (failed ones stay for administrators);
+    /// returns how many.
+    pub async fn prune_jobs(&self, before: u64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM jobs WHERE state = 'done' AND finished_at < $1").bind(i64_of(before)).execute(&self.pool).await?;
+        Ok(done.rows_affected())
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use signet_domain::contract::{Contract, Document, FieldKind, NewContract, NewField, NewRecipient, RecipientRole, Status};
 use signet_domain::org::{Actor, Role};
-use signet_store::{ApiKey, ContractFilter, OtpCode, OutboxMessage, Session, SigningLink, Store, StoreError, User};
+use signet_store::{ApiKey, Backoff, ContractFilter, JobState, NewJob, OtpCode, OutboxMessage, Session, SigningLink, Store, StoreError, User};
 
 const T0: u64 = 1_764_300_000_000;
 
@@ -231,11 +231,149 @@ async fn suite(store: Store) {
     assert!(store.idle_open_contracts(T0, 10).await.unwrap().is_empty());
 }
 
+fn job(id: &str, org: Option<&str>, dedupe: Option<&str>, run_at: u64) -> NewJob {
+    NewJob { id: id.into(), kind: "notify".into(), org_id: org.map(str::to_owned), payload: format!("{{\"n\":\"{id}\"}}"), dedupe_key: dedupe.map(str::to_owned), run_at }
+}
+
+const BACKOFF: Backoff = Backoff { base_ms: 1000, cap_ms: 5000, max_attempts: 4 };
+
+/// The job queue: enqueue (deduplicated, and with a contract change in one transaction), claim
+/// with a lease, leases that run out, renewal, completion, retries with backoff, giving up,
+/// release, the administrators' list. Runs after [`suite`] (its organisations exist).
+async fn jobs_suite(store: Store) {
+    assert_eq!(BACKOFF.delay(1), 1000);
+    assert_eq!(BACKOFF.delay(2), 2000);
+    assert_eq!(BACKOFF.delay(3), 4000);
+    assert_eq!(BACKOFF.delay(4), 5000, "capped");
+    assert_eq!(BACKOFF.delay(u64::MAX), 5000, "no overflow");
+
+    // Enqueue; a dedupe key enqueues once, no key always.
+    let t = T0 + 10_000_000;
+    assert!(store.enqueue_job(&job("job_a", Some("org_a"), None, t), t).await.unwrap());
+    assert!(store.enqueue_job(&job("job_s1", None, Some("sweep:expiry:1"), t), t).await.unwrap());
+    assert!(!store.enqueue_job(&job("job_s2", None, Some("sweep:expiry:1"), t), t).await.unwrap(), "one sweep per period");
+    assert!(store.job("job_s2").await.unwrap().is_none());
+    assert!(store.enqueue_job(&job("job_later", Some("org_b"), None, t + 60_000), t).await.unwrap());
+    let a = store.job("job_a").await.unwrap().unwrap();
+    assert_eq!((a.state, a.attempts, a.run_at, a.created_at, a.org_id.as_deref()), (JobState::Queued, 0, t, t, Some("org_a")));
+
+    // Claim: due jobs only, oldest first, each attempt counted, a lease set.
+    assert!(store.claim_jobs("w1", 10, 20_000, t - 1).await.unwrap().is_empty(), "nothing due yet");
+    let claimed = store.claim_jobs("w1", 10, 20_000, t).await.unwrap();
+    assert_eq!(claimed.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["job_a", "job_s1"]);
+    assert!(claimed.iter().all(|j| j.state == JobState::Running && j.attempts == 1 && j.locked_by.as_deref() == Some("w1") && j.locked_until == Some(t + 20_000)));
+    assert!(store.claim_jobs("w2", 10, 20_000, t + 1000).await.unwrap().is_empty(), "held jobs are not claimed again");
+
+    // Renewal keeps the lease; a lease that runs out (a dead worker) makes the job claimable.
+    assert_eq!(store.renew_job_leases("w1", t + 30_000).await.unwrap(), 2);
+    assert!(store.claim_jobs("w2", 10, 20_000, t + 25_000).await.unwrap().is_empty(), "renewed");
+    let taken = store.claim_jobs("w2", 1, 20_000, t + 30_000).await.unwrap();
+    assert_eq!(taken.iter().map(|j| (j.id.as_str(), j.attempts)).collect::<Vec<_>>(), [("job_a", 2)]);
+    assert!(!store.complete_job("job_a", "w1", t + 30_001).await.unwrap(), "w1 lost it: its completion changes nothing");
+    assert!(store.fail_job("job_a", "w1", "late", t + 30_001, &BACKOFF).await.unwrap().is_none());
+    assert!(!store.set_job_payload("job_a", "w1", "{}").await.unwrap());
+    assert!(store.set_job_payload("job_a", "w2", "{\"done\":1}").await.unwrap());
+    assert!(store.complete_job("job_a", "w2", t + 30_002).await.unwrap());
+    let a = store.job("job_a").await.unwrap().unwrap();
+    assert_eq!((a.state, a.finished_at, a.locked_by, a.payload.as_str()), (JobState::Done, Some(t + 30_002), None, "{\"done\":1}"));
+    assert!(!store.complete_job("job_a", "w2", t + 30_003).await.unwrap(), "done once");
+
+    // Failures: queued again after the backoff, with the error; failed after the last attempt.
+    let mut now = t + 30_000;
+    for attempt in 1..=4u64 {
+        let claimed = store.claim_jobs("w1", 10, 20_000, now).await.unwrap();
+        let s1: Vec<_> = claimed.iter().filter(|j| j.id == "job_s1").collect();
+        assert_eq!(s1.len(), 1, "attempt {attempt}");
+        assert_eq!(s1[0].attempts, attempt + 1, "the first claim of w1 counted too");
+        let state = store.fail_job("job_s1", "w1", &format!("connection refused {attempt}"), now, &BACKOFF).await.unwrap();
+        let j = store.job("job_s1").await.unwrap().unwrap();
+        if attempt + 1 < BACKOFF.max_attempts {
+            assert_eq!(state, Some(JobState::Queued));
+            assert_eq!(j.run_at, now + BACKOFF.delay(attempt + 1));
+            assert!(store.claim_jobs("w1", 10, 20_000, j.run_at - 1).await.unwrap().iter().all(|x| x.id != "job_s1"), "not before its backoff");
+            now = j.run_at;
+        } else {
+            assert_eq!(state, Some(JobState::Failed));
+            assert_eq!((j.finished_at, j.last_error.as_deref()), (Some(now), Some("connection refused 3")));
+            break;
+        }
+        assert_eq!(j.last_error.as_deref(), Some(format!("connection refused {attempt}").as_str()));
+    }
+    assert!(store.claim_jobs("w1", 10, 20_000, now + 10_000_000).await.unwrap().iter().all(|j| j.id != "job_s1"), "a failed job stays failed");
+    let long = "x".repeat(5000);
+    assert!(store.enqueue_job(&job("job_long", None, None, now), now).await.unwrap());
+    store.claim_jobs("w1", 10, 20_000, now).await.unwrap();
+    store.fail_job("job_long", "w1", &long, now, &BACKOFF).await.unwrap();
+    assert_eq!(store.job("job_long").await.unwrap().unwrap().last_error.unwrap().len(), 1000, "errors are bounded");
+
+    // Release (graceful shutdown): queued again at once, the interrupted attempt not counted.
+    let held = store.claim_jobs("w3", 10, 20_000, now + 100_000).await.unwrap();
+    assert!(!held.is_empty());
+    assert_eq!(store.release_jobs("w3").await.unwrap(), held.len() as u64);
+    for h in &held {
+        let j = store.job(&h.id).await.unwrap().unwrap();
+        assert_eq!((j.state, j.attempts, j.locked_by), (JobState::Queued, h.attempts - 1, None));
+    }
+
+    // Transactional outbox: a contract change commits with its jobs, a refused one enqueues
+    // nothing.
+    let sender = Actor { org: "org_a".into(), principal: "usr_alice".into(), role: Role::Owner };
+    let (mut c, created) = Contract::create(&sender, new_contract("ct_jobs", "HT-800001", "Jobs", "li@example.com"), now).unwrap();
+    store.insert_contract_with_jobs(&c, &[created], &[job("job_c1", Some("org_a"), None, now)], now).await.unwrap();
+    assert!(store.job("job_c1").await.unwrap().is_some());
+    let taken = Contract::create(&sender, new_contract("ct_jobs2", "HT-800001", "Jobs", "li@example.com"), now).unwrap().0;
+    assert!(matches!(store.insert_contract_with_jobs(&taken, &[], &[job("job_c2", Some("org_a"), None, now)], now).await, Err(StoreError::Taken(_))));
+    assert!(store.job("job_c2").await.unwrap().is_none(), "no contract, no job");
+    let sent = c.send(&sender, now + 1).unwrap();
+    assert!(matches!(store.update_contract_with_jobs(&c, 7, &sent, now + 1, &[job("job_c3", Some("org_a"), None, now)]).await, Err(StoreError::Conflict(_))));
+    assert!(store.job("job_c3").await.unwrap().is_none(), "a conflict enqueues nothing");
+    store.update_contract_with_jobs(&c, 1, &sent, now + 1, &[job("job_c3", Some("org_a"), None, now)]).await.unwrap();
+    assert_eq!(store.job("job_c3").await.unwrap().unwrap().state, JobState::Queued);
+
+    // The administrators' list: their organisation's and deployment-wide jobs, newest first,
+    // paginated, with counts per state; another organisation's are not there.
+    for i in 0..12u64 {
+        store.enqueue_job(&job(&format!("job_p{i:02}"), Some("org_a"), None, now), now + 1_000_000 + i).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.list_jobs("org_a", None, cursor.as_deref(), 5).await.unwrap();
+        assert!(page.items.len() <= 5);
+        seen.extend(page.items.iter().map(|j| j.id.clone()));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(&seen[..3], ["job_p11", "job_p10", "job_p09"], "newest first");
+    assert!(seen.contains(&"job_s1".to_owned()) && seen.contains(&"job_a".to_owned()), "deployment-wide and own jobs");
+    assert!(!seen.contains(&"job_later".to_owned()), "another organisation's job is not listed");
+    let unique: std::collections::BTreeSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "no repeats across pages");
+    let page = store.list_jobs("org_a", Some(JobState::Failed), None, 50).await.unwrap();
+    assert_eq!(page.items.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["job_s1"]);
+    assert_eq!(page.counts["failed"], 1);
+    assert_eq!(page.counts["done"], 1);
+    assert_eq!(page.counts.values().sum::<u64>(), seen.len() as u64);
+    assert_eq!(page.counts.len(), 4, "every state, zeros too");
+    let other = store.list_jobs("org_b", None, None, 50).await.unwrap();
+    assert!(other.items.iter().all(|j| j.org_id.as_deref() != Some("org_a")));
+    assert!(other.items.iter().any(|j| j.id == "job_later"));
+
+    // Pruning forgets done jobs only.
+    assert_eq!(store.prune_jobs(now + 10_000_000).await.unwrap(), 1);
+    assert!(store.job("job_a").await.unwrap().is_none());
+    assert!(store.job("job_s1").await.unwrap().is_some(), "failed jobs stay");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_suite_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("signet.db").display());
-    suite(Store::open(&url).await.unwrap()).await;
+    let store = Store::open(&url).await.unwrap();
+    suite(store.clone()).await;
+    jobs_suite(store).await;
     // Reopening runs no migration twice.
     let again = Store::open(&url).await.unwrap();
     assert!(again.org("org_a").await.unwrap().is_some());
@@ -252,10 +390,43 @@ async fn the_suite_on_postgres() {
     admin.execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).await.unwrap();
     let sep = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-    suite(Store::open(&url).await.unwrap()).await;
+    let store = Store::open(&url).await.unwrap();
+    suite(store.clone()).await;
+    jobs_suite(store).await;
     let again = Store::open(&url).await.unwrap();
     assert!(again.org("org_a").await.unwrap().is_some());
+    concurrent_claimers(&url).await;
     admin.execute(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).await.unwrap();
+}
+
+/// Two workers (each its own pool) claiming at once from the same queue on PostgreSQL get
+/// disjoint jobs, and between them every job (`FOR UPDATE SKIP LOCKED`).
+async fn concurrent_claimers(url: &str) {
+    let setup = Store::open(url).await.unwrap();
+    let now = T0 + 50_000_000;
+    for i in 0..60 {
+        setup.enqueue_job(&job(&format!("job_cc{i:02}"), None, None, now), now).await.unwrap();
+    }
+    let claimer = |name: &'static str| {
+        let url = url.to_owned();
+        tokio::spawn(async move {
+            let store = Store::open(&url).await.unwrap();
+            let mut got = Vec::new();
+            loop {
+                let batch = store.claim_jobs(name, 3, 60_000, now + 1).await.unwrap();
+                if batch.is_empty() {
+                    break;
+                }
+                got.extend(batch.into_iter().filter(|j| j.id.starts_with("job_cc")).map(|j| j.id));
+            }
+            got
+        })
+    };
+    let (a, b) = (claimer("wa"), claimer("wb"));
+    let (a, b) = (a.await.unwrap(), b.await.unwrap());
+    let all: std::collections::BTreeSet<_> = a.iter().chain(&b).cloned().collect();
+    assert_eq!(a.len() + b.len(), 60, "each job claimed once: {} + {}", a.len(), b.len());
+    assert_eq!(all.len(), 60, "every job claimed");
 }
 
 // Blob storage in an S3-compatible bucket: the `moto_server` CI starts, its endpoint in

@@ -7,7 +7,9 @@
 //! - what the API must refuse: uploads, metadata, the ceremony's order and limits, unknown
 //!   links, reuse of an `Idempotency-Key`;
 //! - tenant isolation: another organisation's key sees nothing, and "not yours" is the same
-//!   404 as "does not exist".
+//!   404 as "does not exist";
+//! - background jobs: mail that cannot be sent is retried with backoff, visible to
+//!   administrators in `GET /api/v1/jobs` with its error, and arrives once SMTP is up.
 //!
 //! Every server has its own data directory and port and is killed when its test ends.
 
@@ -1626,4 +1628,95 @@ fn keys_in_a_pkcs11_token() {
     if let Some(pyhanko) = support::pyhanko() {
         support::pyhanko_validate(&pyhanko, &server.root_pem(), &file, &[]);
     }
+}
+
+// --- background jobs ------------------------------------------------------------------------------
+
+/// `GET /api/v1/jobs{query}` with `key`: the status and the JSON answer.
+fn jobs_of(server: &Server, key: &str, query: &str) -> (u16, Value) {
+    let (status, _, _, body) = get_bytes(&server.url, &format!("/api/v1/jobs{query}"), &[("Authorization", &format!("Bearer {key}"))]);
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+/// The `notify` job of a contract in a jobs answer.
+fn notify_job_of<'a>(answer: &'a Value, contract: &str) -> Option<&'a Value> {
+    answer["items"].as_array()?.iter().find(|j| j["kind"] == "notify" && j["contract"] == contract)
+}
+
+/// Mail to an SMTP server that is not there yet: the `notify` job's attempts fail and are
+/// retried with backoff, administrators see it queued with its last error, and the mail
+/// arrives, once, when the SMTP server comes up. Other roles get 403; another organisation's
+/// administrators do not see the job.
+#[test]
+fn mail_that_cannot_be_sent_is_retried_until_smtp_is_up() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("its address").port();
+    let smtp_url = format!("smtp://127.0.0.1:{port}");
+    let server = Server::start(&[("SIGNET_SMTP_URL", &smtp_url), ("SIGNET_MAIL_FROM", "Signet <signet@example.com>")]);
+    let client = server.client();
+    let pdf = support::sample_pdf(2);
+    let meta = two_signers("Retried mail", ("First", "retry-a@example.com"), ("Second", "retry-b@example.com"), true);
+    let c = client.create_contract(&[("c.pdf", &pdf)], &meta).expect("create and send");
+    let key = server.creds.api_key.clone();
+
+    // The first attempts fail: the job is queued again, later, with the SMTP error.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let failed = loop {
+        let (status, answer) = jobs_of(&server, &key, "");
+        assert_eq!(status, 200, "{answer}");
+        if let Some(job) = notify_job_of(&answer, &c.id).filter(|j| j["attempts"].as_u64() >= Some(1) && j["last_error"].is_string() && j["state"] == "queued") {
+            break job.clone();
+        }
+        assert!(Instant::now() < deadline, "no failed attempt seen: {answer}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(failed["last_error"].as_str().unwrap_or("").contains("mail"), "{failed}");
+    assert!(failed["run_at"].as_u64() > failed["created_at"].as_u64(), "retried later, not at once: {failed}");
+    assert_eq!(failed["organisation"], server.creds.org_id.as_str());
+    let (_, queued) = jobs_of(&server, &key, "?state=queued");
+    assert!(notify_job_of(&queued, &c.id).is_some(), "the state filter: {queued}");
+    assert!(queued["items"].as_array().is_some_and(|items| items.iter().all(|j| j["state"] == "queued")));
+    assert!(queued["counts"]["queued"].as_u64() >= Some(1), "{queued}");
+    assert_eq!(jobs_of(&server, &key, "?state=later").0, 422);
+
+    // SMTP comes up: the next attempt delivers the link, once.
+    let mail = smtp::SmtpServer::start_on(&format!("127.0.0.1:{port}"));
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let (_, answer) = jobs_of(&server, &key, "");
+        if notify_job_of(&answer, &c.id).is_some_and(|j| j["state"] == "done") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the job did not finish: {answer}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let to_first = |m: &smtp::Received| m.rcpt_to.iter().any(|r| r == "retry-a@example.com");
+    let received = mail.messages();
+    assert_eq!(received.iter().filter(|m| to_first(m)).count(), 1, "the link arrives once");
+    assert!(received.iter().filter(|m| to_first(m)).all(|m| support::link_in(&m.text(), &server.url).is_some()), "with the signing link");
+    let (_, answer) = jobs_of(&server, &key, "");
+    let done = notify_job_of(&answer, &c.id).expect("the job is still listed");
+    assert!(done["attempts"].as_u64() >= Some(2) && done["finished_at"].is_u64(), "{done}");
+    let outbox = client.outbox(Some(Channel::Email), Some(500)).expect("the outbox");
+    assert_eq!(outbox.iter().filter(|m| m.address == "retry-a@example.com").count(), 1, "kept once in the outbox too");
+
+    // Only administrators and owners see the jobs; another organisation sees none of these.
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut r = agent
+        .post(&format!("{}/api/v1/api-keys", server.url))
+        .header("Authorization", &format!("Bearer {key}"))
+        .header("Content-Type", "application/json")
+        .send(serde_json::json!({"name": "a sender", "role": "sender"}).to_string())
+        .expect("create a sender key");
+    let created: Value = serde_json::from_str(&r.body_mut().read_to_string().unwrap_or_default()).unwrap_or(Value::Null);
+    let sender_key = created["key"].as_str().expect("the new key's secret").to_owned();
+    let (status, answer) = jobs_of(&server, &sender_key, "");
+    assert_eq!(status, 403, "{answer}");
+    assert!(answer["error"]["code"].is_string(), "the error envelope: {answer}");
+    assert_eq!(jobs_of(&server, "sk_not_a_key", "").0, 401);
+    let other = server.create_org("Other jobs", "other-jobs@example.com");
+    let (status, theirs) = jobs_of(&server, &other.api_key, "?limit=100");
+    assert_eq!(status, 200);
+    let items = theirs["items"].as_array().expect("items");
+    assert!(items.iter().all(|j| j["organisation"].is_null()), "only deployment-wide jobs: {theirs}");
+    assert!(notify_job_of(&theirs, &c.id).is_none());
 }

@@ -1,6 +1,6 @@
 // Administration: members (GET/POST /api/v1/members, …/{user_id}/role, …/{user_id}/remove),
 // API keys (GET/POST /api/v1/api-keys, …/{id}/revoke) and the SMS outbox of the embedded
-// default (GET /api/v1/outbox?channel=). A new member's first password and a new key's secret
+// default (GET /api/v1/outbox?channel=) and the background jobs (GET /api/v1/jobs?state=). A new member's first password and a new key's secret
 // are in the API's answer once: they are shown once, with a copy button, and kept nowhere.
 'use strict';
 
@@ -16,7 +16,12 @@
   const outboxForm = document.getElementById('outbox-form');
   const outboxChannel = document.getElementById('outbox-channel');
   const outbox = document.getElementById('outbox');
+  const jobsForm = document.getElementById('jobs-form');
+  const jobsState = document.getElementById('jobs-state');
+  const jobsCounts = document.getElementById('jobs-counts');
+  const jobs = document.getElementById('jobs');
   if (!members || !memberForm || !memberSecret || !keys || !keyForm || !keySecret || !outboxForm || !outboxChannel || !outbox) return;
+  if (!jobsForm || !jobsState || !jobsCounts || !jobs) return;
 
   const ROLES = ['owner', 'admin', 'sender', 'member'];
 
@@ -170,5 +175,49 @@
   });
   outboxChannel.addEventListener('change', () => loadOutbox().catch(fail));
 
-  Promise.all([loadMembers(), loadKeys(), loadOutbox()]).catch(fail);
+  // --- background jobs -------------------------------------------------------------------------
+
+  function wordOr(key, fallback) {
+    return t(key) === key ? String(fallback) : t(key);
+  }
+
+  async function loadJobs() {
+    const q = new URLSearchParams({ limit: '20' });
+    if (jobsState.value) q.set('state', jobsState.value);
+    const answer = await api('GET', '/api/v1/jobs?' + q.toString());
+    const counts = answer.counts || {};
+    jobsCounts.textContent = t('admin.job_counts', {
+      queued: String(counts.queued || 0), running: String(counts.running || 0),
+      done: String(counts.done || 0), failed: String(counts.failed || 0),
+    });
+    const items = Array.isArray(answer.items) ? answer.items : [];
+    if (items.length === 0) {
+      jobs.replaceChildren(el('p', { class: 'hint' }, t('admin.jobs_empty')));
+      return;
+    }
+    const rows = items.map((j) => {
+      const pending = j.state === 'queued' || j.state === 'running';
+      return el('tr', { 'data-job': j.id, 'data-kind': j.kind, 'data-state': j.state }, [
+        el('td', { 'data-label': t('admin.job_kind') }, wordOr('admin.job_kind_' + j.kind, j.kind)),
+        el('td', { 'data-label': t('admin.job_state') }, wordOr('admin.job_state_' + j.state, j.state)),
+        el('td', { 'data-label': t('admin.job_attempts') }, String(j.attempts)),
+        el('td', { 'data-label': t('admin.job_next_run') }, pending ? shortDate(j.run_at) : ''),
+        el('td', { 'data-label': t('admin.job_last_error'), class: 'job-error' }, j.last_error || ''),
+        el('td', { 'data-label': t('admin.created') }, shortDate(j.created_at)),
+      ]);
+    });
+    jobs.replaceChildren(el('table', {}, [
+      el('thead', {}, el('tr', {}, ['admin.job_kind', 'admin.job_state', 'admin.job_attempts', 'admin.job_next_run', 'admin.job_last_error', 'admin.created']
+        .map((k) => el('th', { scope: 'col' }, t(k))))),
+      el('tbody', {}, rows),
+    ]));
+  }
+
+  jobsForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    loadJobs().catch(fail);
+  });
+  jobsState.addEventListener('change', () => loadJobs().catch(fail));
+
+  Promise.all([loadMembers(), loadKeys(), loadOutbox(), loadJobs()]).catch(fail);
 })();

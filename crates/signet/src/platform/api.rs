@@ -37,31 +37,18 @@ pub async fn run(cfg: super::config::Config) -> anyhow::Result<()> {
     println!("Signet is running at http://{local}/ (public URL {})", app.cfg.public_url);
     println!("  demo credentials: {}", data.join("demo-credentials.json").display());
     println!("  API: http://{local}/api/v1/   evidence log: http://{local}/log/checkpoint   root CA: http://{local}/api/v1/ca/root.pem");
-    let sweeper = {
-        let app = app.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(std::time::Duration::from_secs(app.cfg.sweep_secs)).await;
-                if let Err(e) = expire_due(&app).await {
-                    eprintln!("expiry sweep: {e:#}");
-                }
-                if let Err(e) = reconcile_evidence(&app).await {
-                    eprintln!("evidence sweep: {e:#}");
-                }
-                if let Err(e) = remind_idle(&app).await {
-                    eprintln!("reminder sweep: {e:#}");
-                }
-            }
-        })
-    };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let background = {
         let log = app.log.clone();
         tokio::spawn(async move { log.run(async { let _ = stop_rx.await; }, |e| eprintln!("log: {e}")).await })
     };
+    // Background work (messages, sweeps) as jobs in the database queue, run by every server.
+    let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(super::jobs::run_worker(app.clone(), jobs_stopped));
     let service = router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let result = axum::serve(listener, service).with_graceful_shutdown(crate::serve::shutdown_signal()).await;
-    sweeper.abort();
+    let _ = stop_jobs.send(true);
+    let _ = worker.await;
     let _ = stop_tx.send(());
     let _ = background.await;
     result.map_err(anyhow::Error::from)
@@ -373,6 +360,7 @@ pub fn router(app: AppState) -> Router {
         .route("/api/v1/session/totp/disable", post(super::session::totp_disable))
         .route("/s/{token}", get(super::session::open_signing_link))
         .route("/api/v1/outbox", get(outbox))
+        .route("/api/v1/jobs", get(list_jobs))
         .route("/api/v1/members", post(add_member).get(list_members))
         .route("/api/v1/members/{user_id}/role", post(change_member_role))
         .route("/api/v1/members/{user_id}/remove", post(remove_member))
@@ -775,7 +763,9 @@ async fn create_contract(
             return Err(ApiError::internal(e));
         }
     }
-    let seqs = match app.store.insert_contract(&contract, &events).await {
+    let now = now_ms();
+    let jobs: Vec<_> = super::jobs::notify_job(&contract, &events, now).into_iter().collect();
+    let seqs = match app.store.insert_contract_with_jobs(&contract, &events, &jobs, now).await {
         Ok(s) => s,
         Err(e) => {
             app.blobs.remove_contract(&actor.org, &contract.id).await;
@@ -786,10 +776,10 @@ async fn create_contract(
     if meta.send {
         app.metrics.contracts_sent.fetch_add(1, Ordering::Relaxed);
     }
-    record_evidence(&app, &contract, &seqs, &events).await;
-    if let Err(e) = super::ceremony::issue_links(&app, &contract, &events).await {
-        eprintln!("ceremony: messages for contract {} not sent: {e:#}", contract.id);
+    if !jobs.is_empty() {
+        super::jobs::wake();
     }
+    record_evidence(&app, &contract, &seqs, &events).await;
     Ok((StatusCode::CREATED, Json(contract_json(&contract))).into_response())
 }
 
@@ -1101,20 +1091,70 @@ async fn outbox(State(app): State<AppState>, Auth(actor): Auth, Query(q): Query<
     Ok(Json(json!({ "items": items })))
 }
 
+#[derive(Deserialize)]
+struct JobsQuery {
+    state: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+/// A job as the API shows it (not its payload, which only the worker reads; a `notify` job's
+/// contract is named).
+fn job_json(j: &signet_store::Job) -> Value {
+    let contract = if j.kind == super::jobs::NOTIFY {
+        serde_json::from_str::<super::jobs::NotifyPayload>(&j.payload).ok().map(|p| p.contract)
+    } else {
+        None
+    };
+    json!({
+        "id": j.id,
+        "kind": j.kind,
+        "organisation": j.org_id,
+        "contract": contract,
+        "state": j.state.as_str(),
+        "attempts": j.attempts,
+        "run_at": j.run_at,
+        "locked_until": j.locked_until,
+        "last_error": j.last_error,
+        "created_at": j.created_at,
+        "finished_at": j.finished_at,
+    })
+}
+
+/// `GET /api/v1/jobs?state=&cursor=&limit=`: the background jobs of the caller's organisation
+/// and the deployment-wide ones, newest first, with the count of each state; administrators
+/// and owners only.
+async fn list_jobs(State(app): State<AppState>, Auth(actor): Auth, Query(q): Query<JobsQuery>) -> ApiResult<Json<Value>> {
+    actor.require(signet_domain::org::Permission::ManageMembers, "reading the background jobs")?;
+    let state = match q.state.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(signet_store::JobState::parse(s).ok_or_else(|| ApiError::invalid(format!("state: {s:?} is not queued, running, done or failed")))?),
+    };
+    let page = app.store.list_jobs(&actor.org, state, q.cursor.as_deref().filter(|c| !c.is_empty()), q.limit.unwrap_or(50)).await?;
+    Ok(Json(json!({
+        "items": page.items.iter().map(job_json).collect::<Vec<_>>(),
+        "next_cursor": page.next_cursor,
+        "counts": page.counts,
+    })))
+}
+
 // --- state changes ----------------------------------------------------------------------------------
 
 async fn save(app: &App, c: &Contract, version: u64, events: &[ContractEvent]) -> ApiResult<()> {
     Ok(commit(app, c, version, events).await?)
 }
 
-/// Stores a change of `c` (still at `version`) with its events, appends them to the evidence
-/// log and sends the messages they call for.
+/// Stores a change of `c` (still at `version`) with its events and, in the same transaction,
+/// the `notify` job for the messages they call for (sent by a worker of any server); then
+/// appends the events to the evidence log.
 async fn commit(app: &App, c: &Contract, version: u64, events: &[ContractEvent]) -> Result<(), signet_store::StoreError> {
-    let seqs = app.store.update_contract(c, version, events, now_ms()).await?;
-    record_evidence(app, c, &seqs, events).await;
-    if let Err(e) = super::ceremony::issue_links(app, c, events).await {
-        eprintln!("ceremony: messages for contract {} not sent: {e:#}", c.id);
+    let now = now_ms();
+    let jobs: Vec<_> = super::jobs::notify_job(c, events, now).into_iter().collect();
+    let seqs = app.store.update_contract_with_jobs(c, version, events, now, &jobs).await?;
+    if !jobs.is_empty() {
+        super::jobs::wake();
     }
+    record_evidence(app, c, &seqs, events).await;
     Ok(())
 }
 

@@ -79,7 +79,14 @@ pub async fn deliver(app: &App, org: &str, channel: &str, address: &str, subject
 
 /// As [`deliver`], with an HTML alternative for mail.
 pub async fn deliver_html(app: &App, org: &str, channel: &str, address: &str, subject: &str, body: &str, html: Option<&str>) -> anyhow::Result<()> {
-    let m = OutboxMessage { id: new_id("msg"), channel: channel.into(), address: address.into(), subject: subject.into(), body: body.into(), created_at: now_ms() };
+    deliver_as(app, &new_id("msg"), org, channel, address, subject, body, html).await
+}
+
+/// As [`deliver_html`], kept in the outbox under `id`: a message already kept under that id
+/// (an earlier attempt of the same job) is not kept twice, but is sent again.
+#[allow(clippy::too_many_arguments)]
+async fn deliver_as(app: &App, id: &str, org: &str, channel: &str, address: &str, subject: &str, body: &str, html: Option<&str>) -> anyhow::Result<()> {
+    let m = OutboxMessage { id: id.to_owned(), channel: channel.into(), address: address.into(), subject: subject.into(), body: body.into(), created_at: now_ms() };
     app.store.put_outbox(org, &m).await?;
     match channel {
         "email" => super::mail::send(app, address, subject, body, html).await?,
@@ -106,10 +113,11 @@ pub fn lang_for(name: &str) -> signet_notify::Lang {
 }
 
 /// Mails a templated message (or, without email, sends `sms` by SMS).
-async fn tell_email(app: &App, c: &Contract, r: &signet_domain::contract::Recipient, email: signet_notify::Email, sms: &str) -> anyhow::Result<()> {
+/// The message is kept in the outbox as `id`.
+async fn tell_email(app: &App, id: &str, c: &Contract, r: &signet_domain::contract::Recipient, email: signet_notify::Email, sms: &str) -> anyhow::Result<()> {
     match (&r.email, &r.phone) {
-        (Some(address), _) => deliver_html(app, &c.org, "email", address, &email.subject, &email.text, Some(&email.html)).await,
-        (None, Some(phone)) => deliver(app, &c.org, "sms", phone, "", &format!("【Signet】{sms}")).await,
+        (Some(address), _) => deliver_as(app, id, &c.org, "email", address, &email.subject, &email.text, Some(&email.html)).await,
+        (None, Some(phone)) => deliver_as(app, id, &c.org, "sms", phone, "", &format!("【Signet】{sms}"), None).await,
         (None, None) => Ok(()),
     }
 }
@@ -123,10 +131,18 @@ async fn new_link(app: &App, c: &Contract, recipient: &str) -> anyhow::Result<St
     Ok(format!("{}/s/{token}", app.cfg.public_url))
 }
 
+/// Whether an event of this kind calls for messages ([`issue_links`]); a committed change
+/// with such an event gets a `notify` job in its transaction.
+pub fn announces(kind: EventKind) -> bool {
+    matches!(kind, EventKind::Notified | EventKind::Reminded | EventKind::Completed | EventKind::Declined | EventKind::Voided)
+}
+
 /// The messages the events call for: a link to the signers whose turn came (and to those
 /// reminded); on completion, a download link to everyone; on decline or void, word to the
-/// signers already asked.
-pub async fn issue_links(app: &App, c: &Contract, events: &[ContractEvent]) -> anyhow::Result<()> {
+/// signers already asked. Run by a `notify` job: `sent` skips the messages an earlier attempt
+/// delivered and records each one delivered now; a link or reminder for a signer who has
+/// signed or declined meanwhile is not sent.
+pub async fn issue_links(app: &App, c: &Contract, events: &[ContractEvent], sent: &mut super::jobs::Deliveries<'_>) -> anyhow::Result<()> {
     let org_name = app.store.org(&c.org).await?.map(|(n, _)| n).unwrap_or_default();
     let (title, number) = (&c.title, &c.number);
     for e in events {
@@ -136,16 +152,22 @@ pub async fn issue_links(app: &App, c: &Contract, events: &[ContractEvent]) -> a
                 if !r.signs() {
                     continue; // copies hear at completion
                 }
+                let Some(id) = sent.due() else { continue };
+                if matches!(r.status, signet_domain::contract::RecipientStatus::Signed | signet_domain::contract::RecipientStatus::Declined) {
+                    continue; // acted already: the link would come too late
+                }
                 let url = new_link(app, c, &r.id).await?;
                 let deadline = c.deadline.and_then(|ms| time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok());
                 let request = signet_notify::SigningRequest { org: &org_name, sender: &org_name, title, recipient: &r.name, link: &url, deadline };
                 let lang = lang_of(r);
                 let email = if e.kind == EventKind::Reminded { signet_notify::reminder(lang, &request) } else { signet_notify::signing_request(lang, &request) };
                 let sms = format!("{org_name}邀请您签署《{title}》：{url} / Please sign \"{title}\": {url}");
-                tell_email(app, c, r, email, &sms).await?;
+                tell_email(app, &id, c, r, email, &sms).await?;
+                sent.delivered().await?;
             }
             EventKind::Completed => {
                 for r in &c.recipients {
+                    let Some(id) = sent.due() else { continue };
                     // A fresh link: its token downloads the signed PDF and the evidence report.
                     let url = new_link(app, c, &r.id).await?;
                     let token = url.rsplit('/').next().unwrap_or_default();
@@ -153,7 +175,8 @@ pub async fn issue_links(app: &App, c: &Contract, events: &[ContractEvent]) -> a
                     let evidence_report = format!("{}/api/v1/signing/{token}/evidence", app.cfg.public_url);
                     let email = signet_notify::completed(lang_of(r), &signet_notify::Completed { title, recipient: &r.name, signed_pdf: &signed_pdf, evidence_report: &evidence_report });
                     let sms = format!("《{title}》（{number}）已完成，下载：{url} / \"{title}\" is complete: {url}");
-                    tell_email(app, c, r, email, &sms).await?;
+                    tell_email(app, &id, c, r, email, &sms).await?;
+                    sent.delivered().await?;
                 }
             }
             EventKind::Declined | EventKind::Voided => {
@@ -164,6 +187,7 @@ pub async fn issue_links(app: &App, c: &Contract, events: &[ContractEvent]) -> a
                     if e.recipient.as_deref() == Some(r.id.as_str()) {
                         continue;
                     }
+                    let Some(id) = sent.due() else { continue };
                     let lang = lang_of(r);
                     let email = if e.kind == EventKind::Declined {
                         signet_notify::declined(lang, &signet_notify::Declined { title, recipient: &r.name, who: &who, reason: reason.as_deref() })
@@ -171,7 +195,8 @@ pub async fn issue_links(app: &App, c: &Contract, events: &[ContractEvent]) -> a
                         signet_notify::voided(lang, &signet_notify::Voided { title, recipient: &r.name, org: &org_name, reason: reason.as_deref() })
                     };
                     let sms = format!("《{title}》（{number}）{zh} / \"{title}\" {en}");
-                    tell_email(app, c, r, email, &sms).await?;
+                    tell_email(app, &id, c, r, email, &sms).await?;
+                    sent.delivered().await?;
                 }
             }
             _ => {}
@@ -466,7 +491,9 @@ pub async fn sign(
             d.signed_blob = Some(name);
         }
     }
-    let seqs = match app.store.update_contract(&c, version, &events, now_ms()).await {
+    let now = now_ms();
+    let jobs: Vec<_> = super::jobs::notify_job(&c, &events, now).into_iter().collect();
+    let seqs = match app.store.update_contract_with_jobs(&c, version, &events, now, &jobs).await {
         Ok(s) => s,
         Err(e) => {
             // Not committed: the new versions are orphans; the previous ones stay current.
@@ -476,10 +503,10 @@ pub async fn sign(
             return Err(e.into());
         }
     };
-    record_evidence(&app, &c, &seqs, &events).await;
-    if let Err(e) = issue_links(&app, &c, &events).await {
-        eprintln!("ceremony: messages for contract {} not sent: {e:#}", c.id);
+    if !jobs.is_empty() {
+        super::jobs::wake();
     }
+    record_evidence(&app, &c, &seqs, &events).await;
     app.metrics.signatures.fetch_add(1, Ordering::Relaxed);
     Ok(Json(json!({ "status": c.status.as_str(), "contract": contract_json_public(&c) })))
 }
@@ -501,11 +528,14 @@ pub struct DeclineBody {
 pub async fn decline(State(app): State<AppState>, link_ref: LinkRef, Json(body): Json<DeclineBody>) -> ApiResult<Json<Value>> {
     let (link, mut c, version) = open_link(&app, &link_ref.hash).await?;
     let event = c.decline(&link.recipient, &body.reason, now_ms())?;
-    let seqs = app.store.update_contract(&c, version, std::slice::from_ref(&event), now_ms()).await?;
-    record_evidence(&app, &c, &seqs, std::slice::from_ref(&event)).await;
-    if let Err(e) = issue_links(&app, &c, std::slice::from_ref(&event)).await {
-        eprintln!("ceremony: messages for contract {} not sent: {e:#}", c.id);
+    let now = now_ms();
+    let events = std::slice::from_ref(&event);
+    let jobs: Vec<_> = super::jobs::notify_job(&c, events, now).into_iter().collect();
+    let seqs = app.store.update_contract_with_jobs(&c, version, events, now, &jobs).await?;
+    if !jobs.is_empty() {
+        super::jobs::wake();
     }
+    record_evidence(&app, &c, &seqs, events).await;
     Ok(Json(json!({ "status": c.status.as_str() })))
 }
 

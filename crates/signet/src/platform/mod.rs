@@ -7,6 +7,8 @@
 //!   organisation and its credentials; `create_org` (also for `signet org create`);
 //! - `error.rs` — the one error envelope `{"error":{"code","message"}}` and its statuses;
 //! - `api.rs` — the `/api/v1` routes, authentication by API key, and the service calls;
+//! - `jobs.rs` — background work (messages, sweeps) as jobs in the database queue, and the
+//!   worker every server runs;
 //! - `blobs.rs` — documents at rest: each sealed with its own data key under the
 //!   organisation's key;
 //! - `render.rs` — page images: a page of a contract's PDF drawn as a PNG (`hayro`);
@@ -27,6 +29,7 @@ pub mod config;
 pub mod error;
 pub mod evidence;
 pub mod init;
+pub mod jobs;
 pub mod mail;
 pub mod render;
 pub mod session;

@@ -48,7 +48,12 @@ impl Drop for SmtpServer {
 
 impl SmtpServer {
     pub fn start() -> SmtpServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the SMTP server");
+        Self::start_on("127.0.0.1:0")
+    }
+
+    /// A server on a given address (one a server was told about before it listened there).
+    pub fn start_on(addr: &str) -> SmtpServer {
+        let listener = TcpListener::bind(addr).expect("bind the SMTP server");
         let addr = listener.local_addr().expect("SMTP address");
         let messages = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));

@@ -356,7 +356,8 @@ fn role_options(lang: Lang, selected: Role) -> String {
         .collect()
 }
 
-/// `GET /app/admin`: members, API keys and the SMS outbox, for administrators and owners.
+/// `GET /app/admin`: members, API keys, the SMS outbox and the background jobs, for
+/// administrators and owners.
 pub async fn admin_page(State(app): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     let (choice, actor) = match member_or_login(&app, &uri, &headers).await {
         Ok(m) => m,
@@ -414,6 +415,17 @@ pub async fn admin_page(State(app): State<AppState>, uri: Uri, headers: HeaderMa
 </form>
 <ol id="outbox" class="outbox"></ol>
 </section>
+<section aria-labelledby="jobs-heading" class="card">
+<h2 id="jobs-heading">{jobs}</h2>
+<p class="hint">{jobs_intro}</p>
+<form id="jobs-form" class="row">
+<label for="jobs-state">{job_state}</label>
+<select id="jobs-state" name="state"><option value="">{all}</option>{job_states}</select>
+<button type="submit" class="secondary">{refresh}</button>
+</form>
+<p id="jobs-counts" class="meta"></p>
+<div id="jobs" class="list"></div>
+</section>
 "#,
         heading = escape(t(l, "admin.heading")),
         feedback = feedback(),
@@ -436,6 +448,13 @@ pub async fn admin_page(State(app): State<AppState>, uri: Uri, headers: HeaderMa
         sms = escape(t(l, "admin.channel_sms")),
         email_channel = escape(t(l, "admin.channel_email")),
         refresh = escape(t(l, "admin.refresh")),
+        jobs = escape(t(l, "admin.jobs")),
+        jobs_intro = escape(t(l, "admin.jobs_intro")),
+        job_state = escape(t(l, "admin.job_state")),
+        job_states = ["queued", "running", "done", "failed"]
+            .iter()
+            .map(|s| format!("<option value=\"{s}\">{}</option>", escape(t(l, &format!("admin.job_state_{s}")))))
+            .collect::<String>(),
     );
     Page { choice, title: "admin.page_title", main, scripts: &["member.js", "admin.js"] }.into_response_with_nav(&nav)
 }
