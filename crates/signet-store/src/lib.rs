@@ -68,6 +68,10 @@ impl StoreError {
 /// Result alias.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// How long an `Idempotency-Key` claim may stay "in progress" before a retry of the same
+/// request takes it over (its server died mid-request). Far longer than any request takes.
+pub const IDEMPOTENCY_STALE_MS: u64 = 60_000;
+
 /// Which server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -1253,6 +1257,22 @@ impl Store {
         .execute(&self.pool)
         .await?;
         if inserted.rows_affected() == 1 {
+            return Ok(None);
+        }
+        // A claim still "in progress" long after it was made belongs to a server that died
+        // mid-request (nothing it did was committed with the key's answer): the same request
+        // takes it over.
+        let taken = sqlx::query(
+            "UPDATE idempotency_keys SET created_at = $4 WHERE org_id = $1 AND key = $2 AND request_hash = $3 AND status = 0 AND created_at < $5",
+        )
+        .bind(org_id)
+        .bind(key)
+        .bind(request_hash)
+        .bind(i64_of(now))
+        .bind(i64_of(now.saturating_sub(IDEMPOTENCY_STALE_MS)))
+        .execute(&self.pool)
+        .await?;
+        if taken.rows_affected() == 1 {
             return Ok(None);
         }
         let row = sqlx::query("SELECT request_hash, status, body FROM idempotency_keys WHERE org_id = $1 AND key = $2")

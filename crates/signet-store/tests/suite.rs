@@ -217,6 +217,14 @@ async fn suite(store: Store) {
     assert!(store.claim_idempotency("org_b", "k1", "req-1", T0).await.unwrap().is_none());
     store.finish_idempotent("org_b", "k1", 0, "").await.unwrap();
     assert!(store.claim_idempotency("org_b", "k1", "req-2", T0).await.unwrap().is_none());
+    // A claim left "in progress" by a server that died: the same request takes it over once it
+    // is stale (not before), another request never does.
+    let stale = signet_store::IDEMPOTENCY_STALE_MS;
+    assert!(store.claim_idempotency("org_a", "k2", "req-9", T0).await.unwrap().is_none());
+    assert_eq!(store.claim_idempotency("org_a", "k2", "req-9", T0 + stale - 1).await.unwrap(), Some(("req-9".into(), 0, String::new())));
+    assert_eq!(store.claim_idempotency("org_a", "k2", "req-8", T0 + stale + 1).await.unwrap(), Some(("req-9".into(), 0, String::new())));
+    assert!(store.claim_idempotency("org_a", "k2", "req-9", T0 + stale + 1).await.unwrap().is_none(), "taken over");
+    assert_eq!(store.claim_idempotency("org_a", "k2", "req-9", T0 + stale + 2).await.unwrap(), Some(("req-9".into(), 0, String::new())), "and held again");
 
     // Expiry sweep: open contracts past their deadline.
     let (mut due, e) = Contract::create(&sender, NewContract { deadline: Some(T0 + 50_000), ..new_contract("ct_due", "HT-900001", "Due", "li@example.com") }, T0).unwrap();

@@ -234,3 +234,188 @@ fn servers_ride_out_a_database_restart() {
     });
     assert!(a.is_running() && b.is_running());
 }
+
+/// One client of the load: calls its server, and after a connection failure (its server was
+/// killed) the other one, retrying the call there.
+struct Failover {
+    urls: [String; 2],
+    current: std::sync::atomic::AtomicUsize,
+    key: String,
+}
+
+impl Failover {
+    fn call<T>(&self, public: bool, f: impl Fn(&signet_client::Client) -> Result<T, signet_client::ClientError>) -> Result<T, signet_client::ClientError> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let at = self.current.load(std::sync::atomic::Ordering::SeqCst);
+            let key = (!public).then(|| self.key.clone());
+            let client = signet_client::Client::new(self.urls[at].clone(), key).with_timeout(Duration::from_secs(60));
+            match f(&client) {
+                // No answer: the server is gone (or going); the other one serves the retry.
+                Err(e) if e.status().is_none() && Instant::now() < deadline => {
+                    eprintln!("{}: {e}; the other server takes over", self.urls[at]);
+                    self.current.store(1 - at, std::sync::atomic::Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                // The database or a dying server: try again.
+                Err(e) if e.status() == Some(503) && Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
+                // The first attempt is still running — or its server died with the key claimed,
+                // which a retry takes over once the claim is stale (a minute).
+                Err(e) if e.is(409, "idempotency_in_progress") && Instant::now() < deadline + Duration::from_secs(90) => {
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Waits for a new message to `address` in which `pick` finds something.
+    fn wait_message(&self, address: &str, seen: &std::collections::HashSet<String>, what: &str, pick: impl Fn(&signet_client::OutboxMessage) -> Option<String>) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let messages = self.call(false, |c| c.outbox(Some(Channel::Email), Some(500))).expect("the outbox");
+            if let Some(found) = messages.iter().filter(|m| m.address == address && !seen.contains(&m.id)).find_map(&pick) {
+                return found;
+            }
+            assert!(Instant::now() < deadline, "no {what} for {address} within 60 s: a message was lost");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn seen(&self, address: &str) -> std::collections::HashSet<String> {
+        self.call(false, |c| c.outbox(Some(Channel::Email), Some(500))).expect("the outbox").into_iter().filter(|m| m.address == address).map(|m| m.id).collect()
+    }
+}
+
+/// The token of the signing link (`…/s/TOKEN`) in a message.
+fn link_token(body: &str) -> Option<String> {
+    let at = body.find("/s/")? + 3;
+    let token: String = body[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    (token.len() >= 20).then_some(token)
+}
+
+fn six_digits(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(5))
+        .find(|&i| b[i..i + 6].iter().all(u8::is_ascii_digit) && (i == 0 || !b[i - 1].is_ascii_digit()) && b.get(i + 6).is_none_or(|c| !c.is_ascii_digit()))
+        .map(|i| text[i..i + 6].to_owned())
+}
+
+/// Two servers under a signing load; one is killed with SIGKILL midway. Afterwards every
+/// acknowledged signing is complete and its document downloadable, every message the
+/// contracts called for arrived (none lost; the dead server's jobs are taken over), nothing
+/// happened twice (one `signed` event per signer), and the log is consistent with the last
+/// checkpoint from before the kill (`signet log audit`, run before and after).
+#[test]
+fn a_server_killed_under_load_loses_nothing() {
+    let Some(pg) = PgSchema::create() else { return };
+    let Some(bucket) = S3Bucket::create("kill") else { return };
+    let keys = tempfile::tempdir().expect("temp dir");
+    let master = keys.path().join("master.key");
+    let master = master.to_str().expect("a UTF-8 path");
+    let [(k1, v1), (k2, v2)] = S3Bucket::CREDENTIALS;
+    let env = [("SIGNET_DATABASE_URL", pg.url.as_str()), ("SIGNET_BLOB_URL", bucket.url.as_str()), ("SIGNET_MASTER_KEY_FILE", master), (k1, v1), (k2, v2)];
+    let mut a = Server::start(&env);
+    let mut b = Server::start(&env);
+    b.creds = a.creds.clone();
+    let pdf = support::sample_pdf(1);
+    let (vkey_status, vkey) = get(&format!("{}/log/log.vkey", b.url));
+    assert_eq!(vkey_status, 200);
+    let vkey = String::from_utf8_lossy(&vkey).trim().to_owned();
+    let state = keys.path().join("audit.state");
+    let audit = |server: &Server| {
+        let log = format!("{}/log", b.url);
+        let out = server.signet(["log", "audit", log.as_str(), "--log-key", vkey.as_str(), "--state", state.to_str().expect("utf-8")]);
+        assert!(out.status.success(), "signet log audit: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    };
+
+    const CONTRACTS: usize = 12;
+    const CLIENTS: usize = 4;
+    let completed = std::sync::atomic::AtomicUsize::new(0);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: std::sync::Mutex<Vec<(String, [String; 2])>> = std::sync::Mutex::new(Vec::new());
+    let run = std::process::id();
+    std::thread::scope(|s| {
+        for k in 0..CLIENTS {
+            let urls = if k % 2 == 0 { [a.url.clone(), b.url.clone()] } else { [b.url.clone(), a.url.clone()] };
+            let client = Failover { urls, current: std::sync::atomic::AtomicUsize::new(0), key: a.creds.api_key.clone() };
+            let (next, completed, done, pdf) = (&next, &completed, &done, &pdf);
+            s.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    if i >= CONTRACTS {
+                        return;
+                    }
+                    let signers = [format!("kill-{run}-{i}-x@example.com"), format!("kill-{run}-{i}-y@example.com")];
+                    let mut meta = ContractMetadata::new(format!("Under load {i}"));
+                    meta.recipients.push(NewRecipient::signer("Xu", signers[0].as_str(), 1));
+                    meta.recipients.push(NewRecipient::signer("Yang", signers[1].as_str(), 2));
+                    meta.fields.push(NewField::signature(signers[0].as_str(), 1, RECT_1));
+                    meta.fields.push(NewField::signature(signers[1].as_str(), 1, RECT_2));
+                    meta.send = true;
+                    let seen: Vec<_> = signers.iter().map(|s| client.seen(s)).collect();
+                    let key = format!("kill-{run}-{i}");
+                    let c = client.call(false, |api| api.create_contract_idempotent(&[("load.pdf", pdf)], &meta, &key)).expect("create").contract;
+                    for (n, who) in signers.iter().enumerate() {
+                        let token = client.wait_message(who, &seen[n], "signing link", |m| link_token(&m.body));
+                        for attempt in 1.. {
+                            let before = client.seen(who);
+                            client.call(true, |p| p.request_code(&token, Channel::Email)).expect("a code");
+                            let code = client.wait_message(who, &before, "one-time code", |m| if m.body.contains("/s/") { None } else { six_digits(&m.body) });
+                            match client.call(true, |p| p.sign(&token, &SignRequest::typed(code.clone(), if n == 0 { "Xu" } else { "Yang" }))) {
+                                Ok(_) => break,
+                                // Signed on the dying server, the answer lost: the retry finds it done.
+                                Err(e) if e.is(409, "already_done") => break,
+                                // The dying server used the code up but did not sign (nothing was
+                                // acknowledged): the signer asks for a new code, as on the page.
+                                Err(e) if e.is(422, "wrong_code") && attempt < 3 => {}
+                                Err(e) => panic!("contract {}: signer {who}: {e}", c.id),
+                            }
+                        }
+                    }
+                    completed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    done.lock().expect("lock").push((c.id, signers));
+                }
+            });
+        }
+        // A third of the way through: the last checkpoint is audited, then A dies.
+        let waiting = Instant::now();
+        while completed.load(std::sync::atomic::Ordering::SeqCst) < CONTRACTS / 3 {
+            assert!(waiting.elapsed() < Duration::from_secs(180), "the load made no progress (a client failed: see its panic above)");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        audit(&b);
+        a.kill();
+    });
+    assert!(!a.is_running());
+
+    let done = done.into_inner().expect("lock");
+    assert_eq!(done.len(), CONTRACTS, "every contract went through");
+    let api = b.client();
+    for (id, signers) in &done {
+        let c = api.contract(id).expect("the contract");
+        assert_eq!(c.status, Status::Completed, "{id}");
+        let pdf = api.document(id, 1).expect("the signed PDF, from the surviving server");
+        assert!(pdf.starts_with(b"%PDF-"));
+        let events = api.events(id).expect("events");
+        for who in signers {
+            let signed = events.iter().filter(|e| e.kind == "signed" && e.recipient_email.as_deref() == Some(who.as_str())).count();
+            assert_eq!(signed, 1, "{id}: {who} signed once, not {signed} times");
+        }
+        assert_eq!(events.iter().filter(|e| e.kind == "completed").count(), 1, "{id}: completed once");
+        // The completion mails (queued as jobs, some on the killed server) all arrive.
+        for who in signers {
+            eventually(Duration::from_secs(60), "the completion mail", || {
+                let n = api.outbox(Some(Channel::Email), Some(500)).map_err(|e| e.to_string())?.iter().filter(|m| &m.address == who && m.body.contains("/document")).count();
+                if n >= 1 { Ok(()) } else { Err(format!("{who}: no completion mail for {id}")) }
+            });
+        }
+    }
+    // Every event reaches the log, and the log is consistent with the audited checkpoint.
+    eventually(Duration::from_secs(60), "every event in the log", || {
+        let missing: Vec<String> = done.iter().flat_map(|(id, _)| api.events(id).unwrap_or_default().into_iter().filter(|e| e.log_index.is_none()).map(move |e| format!("{id}:{}", e.kind))).collect();
+        if missing.is_empty() { Ok(()) } else { Err(missing) }
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    audit(&b);
+}
