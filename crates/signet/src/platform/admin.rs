@@ -344,7 +344,7 @@ async fn tiles_ahead(log: &signet_log::Log) -> anyhow::Result<Option<String>> {
         if tiles.get(&path).await.with_context(|| format!("reading the log's {path}"))?.is_some() {
             return Ok(Some(format!(
                 "the evidence log's storage holds {path}, entries past the {next} the database records: the objects were copied after events the database backup does not hold; \
-                 restore the database to a later point, or the objects to an earlier one (see docs/backup.md), before a server runs on this copy"
+                 restore the log's tiles (log/… in the bucket, or DATA/log) as they were when the database backup started, and check again before a server runs on this copy (docs/backup.md)"
             )));
         }
     }
