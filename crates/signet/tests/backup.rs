@@ -309,3 +309,82 @@ fn check_without_a_deployment_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("holds no Signet deployment"), "{}", describe(&out));
     assert!(!data.join("ca").exists() && !data.join("log").exists(), "no CA or log was made");
 }
+
+#[test]
+fn check_on_the_embedded_default() {
+    let mut server = Server::start(&[]);
+    let client = server.client();
+    let mut meta = ContractMetadata::new("Embedded 内置");
+    meta.recipients.push(NewRecipient::signer("Signer", "embedded@example.com", 1));
+    meta.fields.push(NewField::signature("embedded@example.com", 1, RECT));
+    meta.send = true;
+    let c = client.create_contract(&[("contract.pdf", &support::sample_pdf(1))], &meta).expect("create and send");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let events = loop {
+        let events = client.events(&c.id).expect("events");
+        let (_, note) = get(&format!("{}/log/checkpoint", server.url));
+        if events.iter().all(|e| e.log_index.is_some_and(|i| i < checkpoint_size(&note))) {
+            break events;
+        }
+        assert!(Instant::now() < deadline, "events not logged within 60 s");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    // Stopped, as docs/backup.md asks for the embedded default; its data directory is the
+    // whole deployment.
+    server.kill();
+    let data = server.data.to_str().expect("a UTF-8 path").to_owned();
+    let out = signet(&["admin", "check", "--data", &data, "--json"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let report = json_of(&out);
+    assert_eq!((report["contracts"].as_u64(), report["documents"].as_u64(), report["blobs"].as_u64()), (Some(1), Some(1), Some(1)), "{report}");
+    assert_eq!(report["proofs"], events.len() as u64, "{report}");
+
+    // A sealed file changed on disk is caught the same way.
+    let blob = server.data.join("blobs").join(&server.creds.org_id).join(&c.id).join(format!("{}.pdf", c.documents[0].id));
+    let mut bytes = std::fs::read(&blob).unwrap_or_else(|e| panic!("{}: {e}", blob.display()));
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x80;
+    std::fs::write(&blob, &bytes).expect("rewrite the blob");
+    let out = signet(&["admin", "check", "--data", &data], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&c.id), "{}", describe(&out));
+}
+
+#[test]
+fn copy_objects_keeps_names_under_prefixes_and_streams_large_objects() {
+    use object_store::ObjectStoreExt as _;
+    let Some(from) = S3Bucket::create("copy-from") else { return };
+    let to = S3Bucket::create("copy-to").expect("a second bucket on the same S3 server");
+    let creds = S3Bucket::CREDENTIALS.map(|(_, v)| v.to_owned());
+    let (store, _) = signet_objects::connect(&from.url, Some((creds[0].clone(), creds[1].clone()))).expect("connect");
+    let big: Vec<u8> = (0..(17u32 << 20)).map(|i| (i % 251) as u8).collect();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        for (key, body) in [("p/small", b"small".to_vec()), ("p/deep/er/big", big.clone()), ("other/x", b"not under p".to_vec())] {
+            store.put(&object_store::path::Path::from(key), body.into()).await.expect("put");
+        }
+    });
+    // The source's credentials from a file, the destination's from the environment.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("from.env");
+    std::fs::write(&file, format!("AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}\n", creds[0], creds[1])).expect("write");
+    let with_prefix = |url: &str, prefix: &str| url.replacen('?', &format!("/{prefix}?"), 1);
+    let [(k1, v1), (k2, v2)] = S3Bucket::CREDENTIALS;
+    let (src, dst) = (with_prefix(&from.url, "p"), with_prefix(&to.url, "q/r"));
+    let args = ["admin", "copy-objects", "--from", &src, "--to", &dst, "--from-credentials", file.to_str().expect("UTF-8")];
+    let out = signet(&args, &[(k1, v1), (k2, v2)]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("objects: 2") && text.contains("copied: 2"), "{text}");
+    let mut copied = to.objects();
+    copied.sort();
+    assert_eq!(copied, vec![("q/r/deep/er/big".to_owned(), big), ("q/r/small".to_owned(), b"small".to_vec())]);
+    // A source object changed since (same size, newer): copied again; the rest skipped.
+    std::thread::sleep(Duration::from_millis(1100));
+    rt.block_on(async { store.put(&object_store::path::Path::from("p/small"), b"SMALL".to_vec().into()).await.expect("put") });
+    let out = signet(&args, &[(k1, v1), (k2, v2)]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("copied: 1") && text.contains("skipped (already there): 1"), "{text}");
+    assert!(to.objects().contains(&("q/r/small".to_owned(), b"SMALL".to_vec())));
+}

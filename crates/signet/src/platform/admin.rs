@@ -144,6 +144,20 @@ pub struct CheckReport {
     pub log_size: u64,
     /// Everything that did not check.
     pub problems: Vec<Problem>,
+    /// Events past the log's checkpoint, tried again once at the end (a live deployment signs
+    /// a newer checkpoint within seconds).
+    #[serde(skip)]
+    uncovered: Vec<Uncovered>,
+}
+
+/// An event whose leaf the log's checkpoint did not cover yet.
+#[derive(Debug)]
+struct Uncovered {
+    org: String,
+    contract: String,
+    what: String,
+    index: u64,
+    entry: Vec<u8>,
 }
 
 /// `signet admin check`.
@@ -245,6 +259,8 @@ pub async fn check_deployment(cfg: Config) -> anyhow::Result<CheckReport> {
             }
         }
     }
+    recheck_uncovered(&mut r, &log, &verifier).await;
+    r.log_size = log.checkpoint().await.context("reading the log's checkpoint")?.map_or(r.log_size, |c| c.size);
     r.ok = r.problems.is_empty();
     Ok(r)
 }
@@ -320,14 +336,34 @@ async fn check_contract(
                 Ok(_) => r.proofs += 1,
                 Err(err) => r.problems.push(problem(None, format!("{what}: the inclusion proof does not verify for this event ({err}): the log or the event was changed"))),
             },
-            Err(signet_log::LogError::NotYetCovered { size, .. }) => r.problems.push(problem(
-                None,
-                format!("{what}: not covered by the log's checkpoint (size {size}); start a server on this deployment so that it signs a newer checkpoint, then check again"),
-            )),
+            Err(signet_log::LogError::NotYetCovered { .. }) => r.uncovered.push(Uncovered { org: c.org.clone(), contract: c.id.clone(), what, index, entry }),
             Err(err) => r.problems.push(problem(None, format!("{what}: no inclusion proof: {err}"))),
         }
     }
     Ok(())
+}
+
+/// Tries the events past the checkpoint again, once, after a pause long enough for a running
+/// sequencer to sign a newer checkpoint; those still past it are problems.
+async fn recheck_uncovered(r: &mut CheckReport, log: &signet_log::Log, verifier: &signet_ledger::CheckpointVerifier) {
+    if r.uncovered.is_empty() {
+        return;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for u in std::mem::take(&mut r.uncovered) {
+        let problem = |text: String| Problem { org: u.org.clone(), contract: Some(u.contract.clone()), document: None, problem: text };
+        match log.proof(u.index).await {
+            Ok(proof) => match proof.verify(&u.entry, verifier) {
+                Ok(_) => r.proofs += 1,
+                Err(err) => r.problems.push(problem(format!("{}: the inclusion proof does not verify for this event ({err}): the log or the event was changed", u.what))),
+            },
+            Err(signet_log::LogError::NotYetCovered { size, .. }) => r.problems.push(problem(format!(
+                "{}: not covered by the log's checkpoint (size {size}); start a server on this deployment so that it signs a newer checkpoint, then check again",
+                u.what
+            ))),
+            Err(err) => r.problems.push(problem(format!("{}: no inclusion proof: {err}", u.what))),
+        }
+    }
 }
 
 /// Whether the log's stored tiles hold entries past the last one the database knows of: the
