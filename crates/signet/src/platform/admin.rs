@@ -107,7 +107,8 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// One thing that did not check.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Problem {
-    /// The organisation.
+    /// The organisation (empty for a problem of the whole deployment, such as the log's).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub org: String,
     /// The contract, when the problem is one contract's.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -184,7 +185,8 @@ fn summary(r: &CheckReport) -> String {
     } else {
         s.push_str(&format!("{} problem(s):\n", r.problems.len()));
         for p in &r.problems {
-            let place = [Some(p.org.as_str()), p.contract.as_deref(), p.document.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+            let place = [Some(p.org.as_str()), p.contract.as_deref(), p.document.as_deref()].into_iter().flatten().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
+            let place = if place.is_empty() { "deployment".to_owned() } else { place };
             s.push_str(&format!("  {place}: {}\n", p.problem));
         }
     }
@@ -596,9 +598,12 @@ mod tests {
         assert!(summary(&r).contains("OK"));
         r.problems.push(Problem { org: "org_a".into(), contract: Some("ct_b".into()), document: Some("doc_c".into()), problem: "broken".into() });
         let s = summary(&r);
-        assert!(s.contains("1 problem(s)") && s.contains("org_a ct_b doc_c: broken"), "{s}");
+        assert!(s.contains("1 problem(s)") && s.contains("  org_a ct_b doc_c: broken"), "{s}");
+        r.problems.push(Problem { org: String::new(), contract: None, document: None, problem: "the log".into() });
+        assert!(summary(&r).contains("  deployment: the log"), "{}", summary(&r));
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["problems"][0]["contract"], "ct_b");
+        assert!(json["problems"][1].get("org").is_none(), "{json}");
         assert_eq!(json["contracts"], 2);
     }
 
