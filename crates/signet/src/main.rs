@@ -1,6 +1,6 @@
 //! `signet`: the command line of the Signet e-contract platform.
 //!
-//! Subcommands: `serve` (the platform) and `org create`; `ca` (a built-in CA with CRL/OCSP/TSA
+//! Subcommands: `serve` (the platform), `org create` and `admin check|copy-objects`; `ca` (a built-in CA with CRL/OCSP/TSA
 //! service), `tsa serve`, `sign` (PAdES B-B…B-LTA), `verify`; `log` and `witness` (the
 //! evidence ledger); and `demo` (the signing story in one command). This crate is the only
 //! place that touches files, sockets, the environment and the clock; the cores it calls are
@@ -84,6 +84,11 @@ enum Command {
     Org {
         #[command(subcommand)]
         command: OrgCommand,
+    },
+    /// Operator tasks beside the servers: check a deployment (after a restore), copy a bucket.
+    Admin {
+        #[command(subcommand)]
+        command: platform::admin::AdminCommand,
     },
     /// The evidence ledger: an append-only, witnessed transparency log (C2SP tlog-tiles).
     Log {
@@ -235,6 +240,7 @@ fn main() -> ExitCode {
         },
         Command::Serve(args) => platform::serve(args).map(|_| ExitCode::SUCCESS),
         Command::Org { command: OrgCommand::Create(args) } => platform::org_create(args).map(|_| ExitCode::SUCCESS),
+        Command::Admin { command } => return platform::admin::run(command),
         Command::Witness { command } => witness_cmd::run(command).map(|_| ExitCode::SUCCESS),
     };
     match result {

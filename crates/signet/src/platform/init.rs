@@ -140,13 +140,7 @@ fn log_origin(cfg: &Config) -> String {
 pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
     // The blob storage first: a URL that cannot be used stops the start before anything is
     // created.
-    let store_of_blobs: Arc<dyn signet_store::blob::BlobStore> = match &cfg.blob_url {
-        Some(url) => Arc::new(
-            signet_store::blob::S3Blobs::from_url(url)
-                .context("the blob storage URL (blob_url in the configuration, SIGNET_BLOB_URL) cannot be used; fix it, or remove it to keep documents under DATA/blobs")?,
-        ),
-        None => Arc::new(signet_store::blob::FileBlobs::new(cfg.data.join("blobs"))),
-    };
+    let store_of_blobs = open_blob_store(&cfg)?;
     store_of_blobs
         .check()
         .await
@@ -205,25 +199,44 @@ pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
     if rewrapped > 0 {
         eprintln!("master key: {rewrapped} organisation key(s) re-wrapped by the current master key ({})", keyring.current_id());
     }
-    // On PostgreSQL the log's journal is in the same database, and its tiles beside the
-    // documents (`log/` in the bucket), so that every server sees one log; on the embedded
-    // default both stay under DATA/log.
+    let log = open_log(&cfg, &store, &keyring, token.as_ref()).await?;
+    let pepper = pepper(&cfg)?;
+    let mailer = super::mail::mailer(&cfg)?;
+    let sms = super::mail::sms(&cfg)?;
+    Ok(App { cfg, store, keyring, log, ca: Arc::new(ca), blobs, metrics: Metrics::default(), pepper, mailer, sms })
+}
+
+/// The blob storage the configuration names (`blob_url`, else files under `DATA/blobs`);
+/// nothing is read or written yet.
+pub fn open_blob_store(cfg: &Config) -> anyhow::Result<Arc<dyn signet_store::blob::BlobStore>> {
+    Ok(match &cfg.blob_url {
+        Some(url) => Arc::new(
+            signet_store::blob::S3Blobs::from_url(url)
+                .context("the blob storage URL (blob_url in the configuration, SIGNET_BLOB_URL) cannot be used; fix it, or remove it to keep documents under DATA/blobs")?,
+        ),
+        None => Arc::new(signet_store::blob::FileBlobs::new(cfg.data.join("blobs"))),
+    })
+}
+
+/// Opens the deployment's evidence log (its files must be under `DATA/log` already). On
+/// PostgreSQL the log's journal is in the same database, and its tiles beside the documents
+/// (`log/` in the bucket), so that every server sees one log; on the embedded default both
+/// stay under `DATA/log`. Opening checks that the stored tiles contain the last checkpoint;
+/// it does not sequence or sign anything by itself.
+pub async fn open_log(cfg: &Config, store: &Store, keyring: &Keyring, token: Option<&signet_hsm::Token>) -> anyhow::Result<signet_log::Log> {
+    let log_dir = cfg.data.join("log");
     let (journal_url, tiles) = match store.backend() {
         signet_store::Backend::Postgres => (cfg.database_url.clone(), cfg.blob_url.as_deref().map(|u| with_prefix(u, "log"))),
         signet_store::Backend::Sqlite => (super::config::sqlite_url(&log_dir.join("log.db"))?, None),
     };
     // The log's key: in the token when the log was made there (no key file), else sealed.
-    let log = match &token {
+    Ok(match token {
         Some(t) if !crate::log_cmd::exists(&log_dir) => {
             let signer = crate::log_cmd::token_signer(t, &crate::log_cmd::origin_of(&log_dir)?)?;
             crate::log_cmd::open_signing_with(&log_dir, &journal_url, tiles.as_deref(), Vec::new(), signer).await?
         }
-        _ => crate::log_cmd::open_on(&log_dir, &journal_url, tiles.as_deref(), Vec::new(), Some(&keyring)).await?,
-    };
-    let pepper = pepper(&cfg)?;
-    let mailer = super::mail::mailer(&cfg)?;
-    let sms = super::mail::sms(&cfg)?;
-    Ok(App { cfg, store, keyring, log, ca: Arc::new(ca), blobs, metrics: Metrics::default(), pepper, mailer, sms })
+        _ => crate::log_cmd::open_on(&log_dir, &journal_url, tiles.as_deref(), Vec::new(), Some(keyring)).await?,
+    })
 }
 
 /// `s3://BUCKET[/PREFIX]?…` with `/NAME` added to its prefix.

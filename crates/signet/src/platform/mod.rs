@@ -21,6 +21,7 @@
 //! `signet-store`'s; keys are `signet-vault`'s; evidence goes to `signet-log`. This module only
 //! wires them to HTTP, files and the clock.
 
+pub mod admin;
 pub mod api;
 pub mod blobs;
 pub mod deployment;
