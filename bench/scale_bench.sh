@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 CONTRACTS="${CONTRACTS:-40}"
 CONCURRENCY="${CONCURRENCY:-8}"
 PG="${SIGNET_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+export PGOPTIONS="--client-min-messages=warning"
 S3="${SIGNET_BENCH_S3_ENDPOINT:-http://127.0.0.1:5000}"
 export AWS_ACCESS_KEY_ID=signet-bench AWS_SECRET_ACCESS_KEY=signet-bench-secret
 cargo build --release --quiet -p signet

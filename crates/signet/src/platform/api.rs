@@ -768,7 +768,12 @@ async fn create_contract(
     let seqs = match app.store.insert_contract_with_jobs(&contract, &events, &jobs, now).await {
         Ok(s) => s,
         Err(e) => {
-            app.blobs.remove_contract(&actor.org, &contract.id).await;
+            // Refused: the documents are orphans. Out of reach: the commit may have happened
+            // (the answer was lost), so the documents stay — an orphan costs space, a missing
+            // document would cost the contract.
+            if !e.is_unavailable() {
+                app.blobs.remove_contract(&actor.org, &contract.id).await;
+            }
             return Err(e.into());
         }
     };

@@ -460,9 +460,13 @@ pub async fn sign(
         .map_err(|e| ApiError::internal(format!("signing {}: {e:#}", doc.id)))?;
         if let Some(serial) = serial {
             // Any server's OCSP responder must know it: recorded before the signing commits.
-            let pem = app.ca.issued_pem(&serial).map_err(|e| ApiError::internal(format!("{e:#}")))?;
-            let normal = crate::ca::normalize_serial(&serial).map_err(|e| ApiError::internal(format!("{e:#}")))?;
-            app.store.record_cert(&normal, &pem, now_ms()).await?;
+            // With SQLite there is one server, whose `issued/` directory already knows it (and
+            // one commit less per signing is a disk flush less).
+            if app.store.backend() == signet_store::Backend::Postgres {
+                let pem = app.ca.issued_pem(&serial).map_err(|e| ApiError::internal(format!("{e:#}")))?;
+                let normal = crate::ca::normalize_serial(&serial).map_err(|e| ApiError::internal(format!("{e:#}")))?;
+                app.store.record_cert(&normal, &pem, now_ms()).await?;
+            }
             serials.push(serial);
         }
         new_blobs.push((doc.id.clone(), signed));
@@ -496,9 +500,13 @@ pub async fn sign(
     let seqs = match app.store.update_contract_with_jobs(&c, version, &events, now, &jobs).await {
         Ok(s) => s,
         Err(e) => {
-            // Not committed: the new versions are orphans; the previous ones stay current.
-            for n in &written {
-                app.blobs.remove(&c.org, &c.id, n).await;
+            // Refused (e.g. a conflicting change): the new versions are orphans; the previous
+            // ones stay current. Out of reach: the commit may have happened with its answer
+            // lost, so the new versions stay (an orphan costs space, a missing one the document).
+            if !e.is_unavailable() {
+                for n in &written {
+                    app.blobs.remove(&c.org, &c.id, n).await;
+                }
             }
             return Err(e.into());
         }
