@@ -41,15 +41,33 @@ fn ocsp_status(server: &str, data: &Path, cert_pem: &[u8]) -> signet_pki::ocsp::
     parsed.find(&cert, &issuing).expect("a status for the certificate").status
 }
 
+/// What the servers of one deployment share: the database, the bucket (with the test
+/// server's credentials) and a master key file in `keys` (made by the first server).
+struct Shared {
+    vars: Vec<(&'static str, String)>,
+}
+
+impl Shared {
+    fn new(database_url: &str, bucket: &S3Bucket, keys: &Path) -> Shared {
+        let master = keys.join("master.key").to_str().expect("a UTF-8 path").to_owned();
+        let mut vars = vec![("SIGNET_DATABASE_URL", database_url.to_owned()), ("SIGNET_BLOB_URL", bucket.url.clone()), ("SIGNET_MASTER_KEY_FILE", master)];
+        vars.extend(S3Bucket::CREDENTIALS.map(|(k, v)| (k, v.to_owned())));
+        Shared { vars }
+    }
+
+    /// The environment for `Server::start`.
+    fn env(&self) -> Vec<(&str, &str)> {
+        self.vars.iter().map(|(k, v)| (*k, v.as_str())).collect()
+    }
+}
+
 #[test]
 fn two_servers_share_one_deployment() {
     let Some(pg) = PgSchema::create() else { return };
     let Some(bucket) = S3Bucket::create("scale") else { return };
     let keys = tempfile::tempdir().expect("temp dir");
-    let master = keys.path().join("master.key");
-    let master = master.to_str().expect("a UTF-8 path");
-    let [(k1, v1), (k2, v2)] = S3Bucket::CREDENTIALS;
-    let env = [("SIGNET_DATABASE_URL", pg.url.as_str()), ("SIGNET_BLOB_URL", bucket.url.as_str()), ("SIGNET_MASTER_KEY_FILE", master), (k1, v1), (k2, v2)];
+    let shared = Shared::new(&pg.url, &bucket, keys.path());
+    let env = shared.env();
 
     // Started together: the deployment (CA, log key, demo organisation, master key) is made
     // exactly once.
@@ -191,10 +209,8 @@ fn servers_ride_out_a_database_restart() {
     let Some(pg) = support::PrivatePg::start() else { return };
     let Some(bucket) = S3Bucket::create("restart") else { return };
     let keys = tempfile::tempdir().expect("temp dir");
-    let master = keys.path().join("master.key");
-    let master = master.to_str().expect("a UTF-8 path");
-    let [(k1, v1), (k2, v2)] = S3Bucket::CREDENTIALS;
-    let env = [("SIGNET_DATABASE_URL", pg.url.as_str()), ("SIGNET_BLOB_URL", bucket.url.as_str()), ("SIGNET_MASTER_KEY_FILE", master), (k1, v1), (k2, v2)];
+    let shared = Shared::new(&pg.url, &bucket, keys.path());
+    let env = shared.env();
     let mut a = Server::start(&env);
     let mut b = Server::start(&env);
     b.creds = a.creds.clone();
@@ -311,10 +327,8 @@ fn a_server_killed_under_load_loses_nothing() {
     let Some(pg) = PgSchema::create() else { return };
     let Some(bucket) = S3Bucket::create("kill") else { return };
     let keys = tempfile::tempdir().expect("temp dir");
-    let master = keys.path().join("master.key");
-    let master = master.to_str().expect("a UTF-8 path");
-    let [(k1, v1), (k2, v2)] = S3Bucket::CREDENTIALS;
-    let env = [("SIGNET_DATABASE_URL", pg.url.as_str()), ("SIGNET_BLOB_URL", bucket.url.as_str()), ("SIGNET_MASTER_KEY_FILE", master), (k1, v1), (k2, v2)];
+    let shared = Shared::new(&pg.url, &bucket, keys.path());
+    let env = shared.env();
     let mut a = Server::start(&env);
     let mut b = Server::start(&env);
     b.creds = a.creds.clone();
