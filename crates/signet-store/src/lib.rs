@@ -12,7 +12,10 @@
 //! of another organisation is simply not found.
 
 pub mod blob;
+mod sealed;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -21,6 +24,8 @@ use signet_domain::event::{ContractEvent, EventKind};
 use signet_domain::org::Role;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row as _};
+
+use sealed::{RowKey, SEALED};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +51,17 @@ pub enum StoreError {
     /// A database URL this store does not handle.
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
     Url(String),
+    /// An organisation's key could not be used to seal or open its rows.
+    #[error("the key of organisation {org} cannot be used: {reason}")]
+    Keys {
+        /// The organisation.
+        org: String,
+        /// Why.
+        reason: String,
+    },
+    /// Contract data was to be read or written by a store opened without the keys.
+    #[error("the store was opened without the organisation keys (Store::with_keys); contract data is never stored in the clear")]
+    NoKeys,
 }
 
 impl StoreError {
@@ -322,6 +338,38 @@ pub struct JobPage {
     pub counts: std::collections::BTreeMap<String, u64>,
 }
 
+/// The most blind-index tokens one text filter is matched by in the database (the exact check
+/// after opening does the rest).
+const SEARCH_TOKENS_MAX: usize = 8;
+
+/// The mark of a value sealed by the master key (a scope that is no organisation).
+const MASTER_SEALED: &str = "m1:";
+
+/// The row a contract's sealed body belongs to.
+fn contract_context(org: &str, id: &str) -> String {
+    format!("contract:{org}/{id}")
+}
+
+/// The row of a contract event's sealed details.
+fn event_context(org: &str, contract: &str, seq: u64) -> String {
+    format!("event:{org}/{contract}/{seq}")
+}
+
+/// The row of a sealed job payload.
+fn job_context(org: &str, id: &str) -> String {
+    format!("job:{org}/{id}")
+}
+
+/// The row of a sealed outbox field (`address`, `subject`, `body`).
+fn outbox_context(org: &str, id: &str, field: &str) -> String {
+    format!("outbox:{org}/{id}/{field}")
+}
+
+/// The row of a sealed stored answer.
+fn answer_context(org: &str, key: &str) -> String {
+    format!("answer:{org}/{key}")
+}
+
 /// Longest stored error text of a failed attempt, in characters.
 const JOB_ERROR_MAX: usize = 1000;
 
@@ -383,6 +431,11 @@ fn search_text(c: &Contract) -> String {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Opens the organisation keys that seal contract data ([`Store::with_keys`]).
+    keys: Option<Arc<signet_vault::Keyring>>,
+    /// Organisation keys opened so far. A key's material never changes (a new master key
+    /// re-wraps it), so an entry stays right for the store's life.
+    opened: Arc<Mutex<HashMap<String, Arc<RowKey>>>>,
 }
 
 /// The deployment lock ([`Store::deployment_lock`]), released when dropped.
@@ -422,9 +475,72 @@ impl Store {
             })
             .connect(url)
             .await?;
-        let store = Store { pool, backend };
+        let store = Store { pool, backend, keys: None, opened: Arc::default() };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// This store with the keyring that opens the organisation keys: contract bodies, event
+    /// details, outbox messages, job payloads and stored answers are sealed with them, and
+    /// the contracts' search text is kept only as a blind index. Without it those reads and
+    /// writes fail with [`StoreError::NoKeys`].
+    pub fn with_keys(mut self, keys: Arc<signet_vault::Keyring>) -> Store {
+        self.keys = Some(keys);
+        self.opened = Arc::default();
+        self
+    }
+
+    /// The key that seals `org`'s rows.
+    async fn row_key(&self, org: &str) -> Result<Arc<RowKey>> {
+        self.row_key_if_org(org)
+            .await?
+            .ok_or_else(|| StoreError::Keys { org: org.to_owned(), reason: "there is no such organisation".into() })
+    }
+
+    /// [`Store::row_key`], or `None` when `org` names no organisation.
+    async fn row_key_if_org(&self, org: &str) -> Result<Option<Arc<RowKey>>> {
+        if let Some(k) = self.opened.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(org) {
+            return Ok(Some(k.clone()));
+        }
+        let keys = self.keys.as_ref().ok_or(StoreError::NoKeys)?;
+        let Some((_, wrapped)) = self.org(org).await? else {
+            return Ok(None);
+        };
+        let key = signet_vault::WrappedOrgKey::from_bytes(&wrapped)
+            .and_then(|w| keys.open_org_key(&w))
+            .map_err(|e| StoreError::Keys { org: org.to_owned(), reason: e.to_string() })?;
+        let key = Arc::new(RowKey::new(org, key));
+        self.opened.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(org.to_owned(), key.clone());
+        Ok(Some(key))
+    }
+
+    /// Seals a value of a scope that is an organisation with its key, and of any other scope
+    /// (the signers' public requests) with the master key ([`signet_vault::Keyring::seal_secret`]).
+    async fn seal_scoped(&self, scope: &str, context: &str, plain: &str) -> Result<String> {
+        if let Some(key) = self.row_key_if_org(scope).await? {
+            return key.seal(context, plain);
+        }
+        let keys = self.keys.as_ref().ok_or(StoreError::NoKeys)?;
+        let sealed = keys
+            .seal_secret(plain.as_bytes(), context.as_bytes())
+            .map_err(|e| StoreError::Keys { org: scope.to_owned(), reason: format!("sealing {context}: {e}") })?;
+        Ok(format!("{MASTER_SEALED}{}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, sealed)))
+    }
+
+    /// Opens what [`Store::seal_scoped`] sealed (a value stored unsealed is returned as it is).
+    async fn open_scoped(&self, scope: &str, context: &str, stored: &str) -> Result<String> {
+        let Some(b64) = stored.strip_prefix(MASTER_SEALED) else {
+            return match self.row_key_if_org(scope).await? {
+                Some(key) => key.open(context, stored),
+                None if !stored.starts_with(SEALED) => Ok(stored.to_owned()),
+                None => Err(StoreError::Keys { org: scope.to_owned(), reason: "there is no such organisation".into() }),
+            };
+        };
+        let corrupt = |reason: String| StoreError::Corrupt { id: context.to_owned(), reason };
+        let keys = self.keys.as_ref().ok_or(StoreError::NoKeys)?;
+        let sealed = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).map_err(|e| corrupt(format!("the sealed value is not base64 ({e})")))?;
+        let plain = keys.open_secret(&sealed, context.as_bytes()).map_err(|e| corrupt(format!("it does not open ({e})")))?;
+        String::from_utf8(plain.to_vec()).map_err(|_| corrupt("the opened value is not UTF-8".into()))
     }
 
     /// The backend in use.
@@ -668,11 +784,12 @@ impl Store {
         Ok(format!("{prefix}{n:06}"))
     }
 
-    async fn insert_events(tx: &mut sqlx::Transaction<'_, sqlx::Any>, c: &Contract, first_seq: u64, events: &[ContractEvent]) -> Result<Vec<u64>> {
+    async fn insert_events(tx: &mut sqlx::Transaction<'_, sqlx::Any>, key: &RowKey, c: &Contract, first_seq: u64, events: &[ContractEvent]) -> Result<Vec<u64>> {
         let mut seqs = Vec::new();
         for (i, e) in events.iter().enumerate() {
             let seq = first_seq + i as u64;
             let data = serde_json::to_string(&e.data).map_err(|e| StoreError::Corrupt { id: c.id.clone(), reason: e.to_string() })?;
+            let data = key.seal(&event_context(&c.org, &c.id, seq), &data)?;
             sqlx::query(
                 "INSERT INTO contract_events (contract_id, seq, org_id, kind, at, actor, recipient, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
@@ -701,7 +818,10 @@ impl Store {
     /// messages the events call for): the contract is stored with its jobs or not at all.
     /// `now` is the jobs' creation time.
     pub async fn insert_contract_with_jobs(&self, c: &Contract, events: &[ContractEvent], jobs: &[NewJob], now: u64) -> Result<Vec<u64>> {
+        let key = self.row_key(&c.org).await?;
         let body = serde_json::to_string(c).map_err(|e| StoreError::Corrupt { id: c.id.clone(), reason: e.to_string() })?;
+        let body = key.seal(&contract_context(&c.org, &c.id), &body)?;
+        let jobs = self.sealed_jobs(jobs).await?;
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO contracts (id, org_id, sender, status, title, number, search, created_at, updated_at, version, body, deadline)
@@ -711,9 +831,10 @@ impl Store {
         .bind(&c.org)
         .bind(&c.sender)
         .bind(c.status.as_str())
-        .bind(&c.title)
+        // The title is in the sealed body only; the column stays for the schema's sake.
+        .bind("")
         .bind(&c.number)
-        .bind(search_text(c))
+        .bind(key.index(&search_text(c)))
         .bind(i64_of(c.created_at))
         .bind(body)
         .bind(c.deadline.map(i64_of))
@@ -725,8 +846,8 @@ impl Store {
                 other?;
             }
         }
-        let seqs = Self::insert_events(&mut tx, c, 1, events).await?;
-        for job in jobs {
+        let seqs = Self::insert_events(&mut tx, &key, c, 1, events).await?;
+        for job in &jobs {
             Self::insert_job(&mut tx, job, now).await?;
         }
         tx.commit().await?;
@@ -743,6 +864,7 @@ impl Store {
             .await?;
         let Some(row) = row else { return Ok(None) };
         let body: String = row.try_get(0)?;
+        let body = self.row_key(org_id).await?.open(&contract_context(org_id, id), &body)?;
         let c: Contract = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt { id: id.to_owned(), reason: e.to_string() })?;
         Ok(Some((c, u64_of(row.try_get(1)?))))
     }
@@ -756,15 +878,18 @@ impl Store {
     /// As [`Store::update_contract`], with `jobs` enqueued in the same transaction: a committed
     /// change always has its jobs, and a refused one (a conflict) enqueues nothing.
     pub async fn update_contract_with_jobs(&self, c: &Contract, version: u64, events: &[ContractEvent], now: u64, jobs: &[NewJob]) -> Result<Vec<u64>> {
+        let key = self.row_key(&c.org).await?;
         let body = serde_json::to_string(c).map_err(|e| StoreError::Corrupt { id: c.id.clone(), reason: e.to_string() })?;
+        let body = key.seal(&contract_context(&c.org, &c.id), &body)?;
+        let jobs = self.sealed_jobs(jobs).await?;
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE contracts SET status = $1, title = $2, search = $3, updated_at = $4, version = version + 1, body = $5, deadline = $9
              WHERE id = $6 AND org_id = $7 AND version = $8",
         )
         .bind(c.status.as_str())
-        .bind(&c.title)
-        .bind(search_text(c))
+        .bind("")
+        .bind(key.index(&search_text(c)))
         .bind(i64_of(now))
         .bind(body)
         .bind(&c.id)
@@ -781,57 +906,206 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let first = u64_of(last.try_get(0)?) + 1;
-        let seqs = Self::insert_events(&mut tx, c, first, events).await?;
-        for job in jobs {
+        let seqs = Self::insert_events(&mut tx, &key, c, first, events).await?;
+        for job in &jobs {
             Self::insert_job(&mut tx, job, now).await?;
         }
         tx.commit().await?;
         Ok(seqs)
     }
 
+    /// Seals what an earlier release stored in the clear: contract bodies (and their search
+    /// text, turned into the blind index), event details, outbox messages, organisations' job
+    /// payloads and stored answers. Safe to run on several servers at once (each row is
+    /// rewritten only if it is still as read). Returns how many rows were sealed.
+    pub async fn seal_plaintext_rows(&self) -> Result<u64> {
+        let mut sealed = 0;
+        loop {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT org_id, id, body, version FROM contracts WHERE body NOT LIKE '{SEALED}%' LIMIT 200")))
+                .fetch_all(&self.pool)
+                .await?;
+            let mut changed = 0;
+            for r in &rows {
+                let (org, id, body): (String, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                let c: Contract = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
+                let key = self.row_key(&org).await?;
+                changed += sqlx::query("UPDATE contracts SET body = $1, search = $2, title = '' WHERE id = $3 AND org_id = $4 AND version = $5")
+                    .bind(key.seal(&contract_context(&org, &id), &body)?)
+                    .bind(key.index(&search_text(&c)))
+                    .bind(&id)
+                    .bind(&org)
+                    .bind(r.try_get::<i64, _>(3)?)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+            }
+            sealed += changed;
+            if rows.len() < 200 || changed == 0 {
+                break;
+            }
+        }
+        loop {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT org_id, contract_id, seq, data FROM contract_events WHERE data NOT LIKE '{SEALED}%' LIMIT 500")))
+                .fetch_all(&self.pool)
+                .await?;
+            let mut changed = 0;
+            for r in &rows {
+                let (org, contract, data): (String, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(3)?);
+                let seq: i64 = r.try_get(2)?;
+                let value = self.row_key(&org).await?.seal(&event_context(&org, &contract, u64_of(seq)), &data)?;
+                changed += sqlx::query("UPDATE contract_events SET data = $1 WHERE contract_id = $2 AND seq = $3 AND data = $4")
+                    .bind(value)
+                    .bind(&contract)
+                    .bind(seq)
+                    .bind(&data)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+            }
+            sealed += changed;
+            if rows.len() < 500 || changed == 0 {
+                break;
+            }
+        }
+        loop {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT org_id, id, address, subject, body FROM outbox WHERE body NOT LIKE '{SEALED}%' LIMIT 500")))
+                .fetch_all(&self.pool)
+                .await?;
+            let mut changed = 0;
+            for r in &rows {
+                let (org, id): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+                let key = self.row_key(&org).await?;
+                let field = |name: &str, at: usize| -> Result<String> { key.seal(&outbox_context(&org, &id, name), &r.try_get::<String, _>(at)?) };
+                let old_body: String = r.try_get(4)?;
+                changed += sqlx::query("UPDATE outbox SET address = $1, subject = $2, body = $3 WHERE id = $4 AND body = $5")
+                    .bind(field("address", 2)?)
+                    .bind(field("subject", 3)?)
+                    .bind(field("body", 4)?)
+                    .bind(&id)
+                    .bind(old_body)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+            }
+            sealed += changed;
+            if rows.len() < 500 || changed == 0 {
+                break;
+            }
+        }
+        loop {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT org_id, id, payload FROM jobs WHERE org_id IS NOT NULL AND payload NOT LIKE '{SEALED}%' LIMIT 500")))
+                .fetch_all(&self.pool)
+                .await?;
+            let mut changed = 0;
+            for r in &rows {
+                let (org, id, payload): (String, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                let value = self.row_key(&org).await?.seal(&job_context(&org, &id), &payload)?;
+                changed += sqlx::query("UPDATE jobs SET payload = $1 WHERE id = $2 AND payload = $3")
+                    .bind(value)
+                    .bind(&id)
+                    .bind(&payload)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+            }
+            sealed += changed;
+            if rows.len() < 500 || changed == 0 {
+                break;
+            }
+        }
+        loop {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT org_id, key, body FROM idempotency_keys WHERE status <> 0 AND body <> '' AND body NOT LIKE '{SEALED}%' AND body NOT LIKE '{MASTER_SEALED}%' LIMIT 500"
+            )))
+            .fetch_all(&self.pool)
+            .await?;
+            let mut changed = 0;
+            for r in &rows {
+                let (org, key, body): (String, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                let value = self.seal_scoped(&org, &answer_context(&org, &key), &body).await?;
+                changed += sqlx::query("UPDATE idempotency_keys SET body = $1 WHERE org_id = $2 AND key = $3 AND body = $4")
+                    .bind(value)
+                    .bind(&org)
+                    .bind(&key)
+                    .bind(&body)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+            }
+            sealed += changed;
+            if rows.len() < 500 || changed == 0 {
+                break;
+            }
+        }
+        Ok(sealed)
+    }
+
     /// A page of an organisation's contracts, newest first. `cursor` is the `next_cursor` of
     /// the previous page; `limit` is capped at 100.
+    ///
+    /// A text filter is matched in two steps: the database picks the rows whose blind index
+    /// has every token of the text's pieces, then each candidate is opened and kept only if
+    /// its search text really contains the filter text. Batches are read until the page is
+    /// full or the rows run out.
     pub async fn list_contracts(&self, org_id: &str, filter: &ContractFilter, cursor: Option<&str>, limit: u32) -> Result<Page> {
-        let limit = limit.clamp(1, 100);
-        let (before_at, before_id) = match cursor.and_then(|c| c.split_once('.')) {
+        let limit = limit.clamp(1, 100) as usize;
+        let (mut before_at, mut before_id) = match cursor.and_then(|c| c.split_once('.')) {
             Some((at, id)) => (at.parse::<i64>().unwrap_or(i64::MAX), id.to_owned()),
             None => (i64::MAX, String::new()),
         };
-        let text = filter.text.as_deref().map(|t| format!("%{}%", t.trim().to_lowercase().replace(['%', '_'], "")));
-        let rows = sqlx::query(
+        let key = self.row_key(org_id).await?;
+        let text = filter.text.as_deref().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty());
+        let tokens = text.as_deref().map(|t| key.query(t, SEARCH_TOKENS_MAX)).unwrap_or_default();
+        let mut sql = String::from(
             "SELECT body, created_at, id FROM contracts
              WHERE org_id = $1
                AND ($2 = '' OR status = $2)
-               AND ($3 = '' OR search LIKE $3)
-               AND ($4 = '' OR sender = $4)
-               AND (created_at < $5 OR (created_at = $5 AND ($6 = '' OR id < $6)))
-             ORDER BY created_at DESC, id DESC
-             LIMIT $7",
-        )
-        .bind(org_id)
-        .bind(filter.status.map(Status::as_str).unwrap_or(""))
-        .bind(text.unwrap_or_default())
-        .bind(filter.sender.clone().unwrap_or_default())
-        .bind(before_at)
-        .bind(before_id)
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut items = Vec::new();
-        let mut next_cursor = None;
-        for (i, r) in rows.iter().enumerate() {
-            let id: String = r.try_get(2)?;
-            if i == limit as usize {
+               AND ($3 = '' OR sender = $3)
+               AND (created_at < $4 OR (created_at = $4 AND ($5 = '' OR id < $5)))",
+        );
+        for i in 0..tokens.len() {
+            sql.push_str(&format!(" AND search LIKE ${}", 7 + i));
+        }
+        sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT $6");
+        // Without a text filter every row is a match, so one batch fills the page.
+        let batch = if text.is_some() { (limit + 1).max(50) } else { limit + 1 };
+        let mut items: Vec<(Contract, i64)> = Vec::new();
+        loop {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(org_id)
+                .bind(filter.status.map(Status::as_str).unwrap_or(""))
+                .bind(filter.sender.clone().unwrap_or_default())
+                .bind(before_at)
+                .bind(before_id.clone())
+                .bind(i64::try_from(batch).unwrap_or(i64::MAX));
+            for t in &tokens {
+                query = query.bind(format!("% {t} %"));
+            }
+            let rows = query.fetch_all(&self.pool).await?;
+            for r in &rows {
+                let id: String = r.try_get(2)?;
+                let at: i64 = r.try_get(1)?;
+                let body: String = r.try_get(0)?;
+                let body = key.open(&contract_context(org_id, &id), &body)?;
+                let c: Contract = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
+                (before_at, before_id) = (at, id);
+                if text.as_deref().is_none_or(|t| search_text(&c).contains(t)) {
+                    items.push((c, at));
+                    if items.len() > limit {
+                        break;
+                    }
+                }
+            }
+            if items.len() > limit || rows.len() < batch {
                 break;
             }
-            let body: String = r.try_get(0)?;
-            let c: Contract = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
-            if i + 1 == limit as usize && rows.len() > limit as usize {
-                next_cursor = Some(format!("{}.{}", r.try_get::<i64, _>(1)?, id));
-            }
-            items.push(c);
         }
-        Ok(Page { items, next_cursor })
+        let next_cursor = (items.len() > limit).then(|| {
+            let (c, at) = &items[limit - 1];
+            format!("{at}.{}", c.id)
+        });
+        items.truncate(limit);
+        Ok(Page { items: items.into_iter().map(|(c, _)| c).collect(), next_cursor })
     }
 
     /// A contract's events in order (the organisation must match).
@@ -843,13 +1117,19 @@ impl Store {
         .bind(org_id)
         .fetch_all(&self.pool)
         .await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let key = self.row_key(org_id).await?;
         rows.into_iter()
             .map(|r| {
                 let kind: String = r.try_get(1)?;
+                let seq = u64_of(r.try_get(0)?);
                 let data: String = r.try_get(5)?;
+                let data = key.open(&event_context(org_id, contract_id, seq), &data)?;
                 let corrupt = |reason: String| StoreError::Corrupt { id: contract_id.to_owned(), reason };
                 Ok(StoredEvent {
-                    seq: u64_of(r.try_get(0)?),
+                    seq,
                     event: ContractEvent {
                         kind: EventKind::parse(&kind).ok_or_else(|| corrupt(format!("unknown event kind {kind:?}")))?,
                         at: u64_of(r.try_get(2)?),
@@ -1186,13 +1466,16 @@ impl Store {
     /// Keeps a message for an administrator to read; a message already kept under the same id
     /// (a retried job's) is kept once, the first time.
     pub async fn put_outbox(&self, org_id: &str, m: &OutboxMessage) -> Result<()> {
+        let key = self.row_key(org_id).await?;
+        let sealed = |field: &str, value: &str| key.seal(&outbox_context(org_id, &m.id, field), value);
+        let (address, subject, body) = (sealed("address", &m.address)?, sealed("subject", &m.subject)?, sealed("body", &m.body)?);
         sqlx::query("INSERT INTO outbox (id, org_id, channel, address, subject, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING")
             .bind(&m.id)
             .bind(org_id)
             .bind(&m.channel)
-            .bind(&m.address)
-            .bind(&m.subject)
-            .bind(&m.body)
+            .bind(address)
+            .bind(subject)
+            .bind(body)
             .bind(i64_of(m.created_at))
             .execute(&self.pool)
             .await?;
@@ -1210,15 +1493,21 @@ impl Store {
         .bind(i64::from(limit.clamp(1, 200)))
         .fetch_all(&self.pool)
         .await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let key = self.row_key(org_id).await?;
         rows.into_iter()
             .map(|r| {
+                let id: String = r.try_get(0)?;
+                let opened = |field: &str, at: usize| -> Result<String> { key.open(&outbox_context(org_id, &id, field), &r.try_get::<String, _>(at)?) };
                 Ok(OutboxMessage {
-                    id: r.try_get(0)?,
                     channel: r.try_get(1)?,
-                    address: r.try_get(2)?,
-                    subject: r.try_get(3)?,
-                    body: r.try_get(4)?,
+                    address: opened("address", 2)?,
+                    subject: opened("subject", 3)?,
+                    body: opened("body", 4)?,
                     created_at: u64_of(r.try_get(5)?),
+                    id,
                 })
             })
             .collect()
@@ -1281,7 +1570,9 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         let status: i64 = row.try_get(1)?;
-        Ok(Some((row.try_get(0)?, u16::try_from(status).unwrap_or(0), row.try_get(2)?)))
+        let body: String = row.try_get(2)?;
+        let body = if body.is_empty() { body } else { self.open_scoped(org_id, &answer_context(org_id, key), &body).await? };
+        Ok(Some((row.try_get(0)?, u16::try_from(status).unwrap_or(0), body)))
     }
 
     /// Records the answer of a claimed request (or forgets the claim when `status` is 0, so a
@@ -1290,6 +1581,7 @@ impl Store {
         if status == 0 {
             sqlx::query("DELETE FROM idempotency_keys WHERE org_id = $1 AND key = $2").bind(org_id).bind(key).execute(&self.pool).await?;
         } else {
+            let body = self.seal_scoped(org_id, &answer_context(org_id, key), body).await?;
             sqlx::query("UPDATE idempotency_keys SET status = $1, body = $2 WHERE org_id = $3 AND key = $4")
                 .bind(i64::from(status))
                 .bind(body)
@@ -1312,11 +1604,13 @@ impl Store {
         .bind(i64::from(limit.clamp(1, 1000)))
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter()
-            .map(|r| {
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+                let org: String = r.try_get(0)?;
                 let contract: String = r.try_get(1)?;
                 let kind: String = r.try_get(3)?;
                 let data: String = r.try_get(7)?;
+                let data = self.row_key(&org).await?.open(&event_context(&org, &contract, u64_of(r.try_get(2)?)), &data)?;
                 let corrupt = |reason: String| StoreError::Corrupt { id: contract.clone(), reason };
                 let event = ContractEvent {
                     kind: EventKind::parse(&kind).ok_or_else(|| corrupt(format!("unknown event kind {kind:?}")))?,
@@ -1325,9 +1619,9 @@ impl Store {
                     recipient: r.try_get(6)?,
                     data: serde_json::from_str(&data).map_err(|e| corrupt(e.to_string()))?,
                 };
-                Ok((r.try_get(0)?, contract.clone(), StoredEvent { seq: u64_of(r.try_get(2)?), event, log_index: None }))
-            })
-            .collect()
+                out.push((org, contract.clone(), StoredEvent { seq: u64_of(r.try_get(2)?), event, log_index: None }));
+        }
+        Ok(out)
     }
 
     /// Open contracts (sent or in progress) untouched since `before` (no event, no signature):
@@ -1365,6 +1659,29 @@ impl Store {
         })
     }
 
+    /// `jobs` with the payloads of organisations' jobs sealed by their keys.
+    async fn sealed_jobs(&self, jobs: &[NewJob]) -> Result<Vec<NewJob>> {
+        let mut out = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let mut job = job.clone();
+            if let Some(org) = &job.org_id {
+                job.payload = self.row_key(org).await?.seal(&job_context(org, &job.id), &job.payload)?;
+            }
+            out.push(job);
+        }
+        Ok(out)
+    }
+
+    /// `jobs` with their payloads opened.
+    async fn opened_jobs(&self, mut jobs: Vec<Job>) -> Result<Vec<Job>> {
+        for job in &mut jobs {
+            if let Some(org) = &job.org_id {
+                job.payload = self.row_key(org).await?.open(&job_context(org, &job.id), &job.payload)?;
+            }
+        }
+        Ok(jobs)
+    }
+
     async fn insert_job(conn: &mut sqlx::AnyConnection, job: &NewJob, now: u64) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO jobs (id, kind, org_id, payload, dedupe_key, state, attempts, run_at, created_at)
@@ -1385,8 +1702,9 @@ impl Store {
     /// Enqueues a job; `false` when a job with its dedupe key exists already (nothing is
     /// written then).
     pub async fn enqueue_job(&self, job: &NewJob, now: u64) -> Result<bool> {
+        let sealed = self.sealed_jobs(std::slice::from_ref(job)).await?;
         let mut conn = self.pool.acquire().await?;
-        Self::insert_job(&mut conn, job, now).await
+        Self::insert_job(&mut conn, &sealed[0], now).await
     }
 
     /// Claims up to `limit` (≤ 100) due jobs for `worker`, oldest due first, each with a lease
@@ -1417,7 +1735,7 @@ impl Store {
         tx.commit().await?;
         let mut jobs = rows.iter().map(Self::job_of).collect::<Result<Vec<_>>>()?;
         jobs.sort_by(|a, b| (a.run_at, &a.id).cmp(&(b.run_at, &b.id)));
-        Ok(jobs)
+        self.opened_jobs(jobs).await
     }
 
     /// Extends the lease of every job `worker` is running to `until`; returns how many.
@@ -1433,6 +1751,14 @@ impl Store {
     /// Replaces the payload of a job `worker` runs (progress a retry resumes from); `false`
     /// when the worker no longer holds it.
     pub async fn set_job_payload(&self, id: &str, worker: &str, payload: &str) -> Result<bool> {
+        let org: Option<String> = match sqlx::query("SELECT org_id FROM jobs WHERE id = $1").bind(id).fetch_optional(&self.pool).await? {
+            Some(row) => row.try_get(0)?,
+            None => return Ok(false),
+        };
+        let payload = match &org {
+            Some(org) => self.row_key(org).await?.seal(&job_context(org, id), payload)?,
+            None => payload.to_owned(),
+        };
         let done = sqlx::query("UPDATE jobs SET payload = $1 WHERE id = $2 AND locked_by = $3 AND state = 'running'")
             .bind(payload)
             .bind(id)
@@ -1508,7 +1834,8 @@ impl Store {
     /// A job by id.
     pub async fn job(&self, id: &str) -> Result<Option<Job>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(Self::job_of).transpose()
+        let Some(job) = row.as_ref().map(Self::job_of).transpose()? else { return Ok(None) };
+        Ok(self.opened_jobs(vec![job]).await?.pop())
     }
 
     /// The jobs an organisation's administrators see — its own and the deployment-wide ones
@@ -1548,6 +1875,7 @@ impl Store {
             }
             items.push(job);
         }
+        let items = self.opened_jobs(items).await?;
         let mut counts: std::collections::BTreeMap<String, u64> = JobState::ALL.iter().map(|s| (s.as_str().to_owned(), 0)).collect();
         let rows = sqlx::query("SELECT state, COUNT(*) FROM jobs WHERE org_id = $1 OR org_id IS NULL GROUP BY state").bind(org_id).fetch_all(&self.pool).await?;
         for r in rows {

@@ -6,9 +6,26 @@ use std::collections::BTreeMap;
 
 use signet_domain::contract::{Contract, Document, FieldKind, NewContract, NewField, NewRecipient, RecipientRole, Status};
 use signet_domain::org::{Actor, Role};
+use signet_vault::{FileMasterKey, Keyring, WrappedOrgKey};
 use signet_store::{ApiKey, Backoff, ContractFilter, JobState, NewJob, OtpCode, OutboxMessage, Session, SigningLink, Store, StoreError, User};
 
 const T0: u64 = 1_764_300_000_000;
+
+/// The tests' keyring (one master key for the whole run).
+fn keys() -> std::sync::Arc<Keyring> {
+    static KEYS: std::sync::OnceLock<std::sync::Arc<Keyring>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| std::sync::Arc::new(Keyring::new(Box::new(FileMasterKey::generate().unwrap())).unwrap())).clone()
+}
+
+/// A new organisation key, wrapped, as stored.
+fn wrapped_key() -> Vec<u8> {
+    keys().new_org_key().unwrap().1.to_bytes()
+}
+
+/// The store at `url` with the tests' keys.
+async fn open(url: &str) -> Store {
+    Store::open(url).await.unwrap().with_keys(keys())
+}
 
 fn user(id: &str, email: &str) -> User {
     User { id: id.into(), email: email.into(), name: format!("User {id}"), password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into() }
@@ -50,15 +67,17 @@ async fn throttles_and_totp_steps(store: &Store) {
 async fn suite(store: Store) {
     throttles_and_totp_steps(&store).await;
     // Organisations and members.
-    let alice = store.create_org("org_a", "Alpha 甲", b"wrapped-a", &user("usr_alice", "alice@example.com"), T0).await.unwrap();
+    let wrapped_a = wrapped_key();
+    let alice = store.create_org("org_a", "Alpha 甲", &wrapped_a, &user("usr_alice", "alice@example.com"), T0).await.unwrap();
     assert_eq!(alice, "usr_alice");
     // The same person owning a second organisation keeps one account.
-    let again = store.create_org("org_b", "Beta", b"wrapped-b", &user("usr_other", "alice@example.com"), T0).await.unwrap();
+    let again = store.create_org("org_b", "Beta", &wrapped_key(), &user("usr_other", "alice@example.com"), T0).await.unwrap();
     assert_eq!(again, "usr_alice");
-    assert_eq!(store.org("org_a").await.unwrap().unwrap(), ("Alpha 甲".to_string(), b"wrapped-a".to_vec()));
+    assert_eq!(store.org("org_a").await.unwrap().unwrap(), ("Alpha 甲".to_string(), wrapped_a.clone()));
     assert!(store.org("org_zzz").await.unwrap().is_none());
-    store.set_org_key("org_a", b"rewrapped").await.unwrap();
-    assert_eq!(store.org("org_a").await.unwrap().unwrap().1, b"rewrapped");
+    let rewrapped = keys().rewrap(&WrappedOrgKey::from_bytes(&wrapped_a).unwrap()).unwrap().to_bytes();
+    store.set_org_key("org_a", &rewrapped).await.unwrap();
+    assert_eq!(store.org("org_a").await.unwrap().unwrap().1, rewrapped);
     assert_eq!(store.role("org_a", "usr_alice").await.unwrap(), Some(Role::Owner));
     let bob = store.set_member("org_a", &user("usr_bob", "bob@example.com"), Role::Sender, T0).await.unwrap();
     assert_eq!(store.role("org_a", &bob).await.unwrap(), Some(Role::Sender));
@@ -173,7 +192,30 @@ async fn suite(store: Store) {
     let by_signer = ContractFilter { text: Some("WANG@example".into()), ..Default::default() };
     assert_eq!(store.list_contracts("org_a", &by_signer, None, 50).await.unwrap().items.len(), 24);
     let wildcard = ContractFilter { text: Some("%".into()), ..Default::default() };
-    assert_eq!(store.list_contracts("org_a", &wildcard, None, 50).await.unwrap().items.len(), 25, "a % is not a wildcard");
+    assert!(store.list_contracts("org_a", &wildcard, None, 50).await.unwrap().items.is_empty(), "a % is not a wildcard: no title has one");
+    let short = ContractFilter { text: Some("2".into()), ..Default::default() };
+    let twos: Vec<String> = store.list_contracts("org_a", &short, None, 50).await.unwrap().items.into_iter().map(|c| c.id).collect();
+    let want: Vec<String> = (1..=25).rev().filter(|i| i.to_string().contains('2')).map(|i| format!("ct_{i}")).collect();
+    assert_eq!(twos, want, "one character finds the contracts holding it (numbers and titles)");
+    let title = ContractFilter { text: Some("contract 2".into()), ..Default::default() };
+    let found: Vec<String> = store.list_contracts("org_a", &title, None, 50).await.unwrap().items.into_iter().map(|c| c.id).collect();
+    let want: Vec<String> = (2..=25).rev().filter(|i| i.to_string().starts_with('2')).map(|i| format!("ct_{i}")).collect();
+    assert_eq!(found, want, "pieces found in another order (\"ract\" ... \"2\") do not match");
+    // Filtered pages: no gaps, no repeats.
+    let mut paged = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.list_contracts("org_a", &title, cursor.as_deref(), 2).await.unwrap();
+        assert!(page.items.len() <= 2);
+        paged.extend(page.items.into_iter().map(|c| c.id));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(paged, want);
+    let nothing = ContractFilter { text: Some("no such words".into()), ..Default::default() };
+    assert!(store.list_contracts("org_a", &nothing, None, 50).await.unwrap().items.is_empty());
     let by_sender = ContractFilter { sender: Some("usr_bob".into()), ..Default::default() };
     assert!(store.list_contracts("org_a", &by_sender, None, 50).await.unwrap().items.is_empty());
     assert!(store.list_contracts("org_b", &ContractFilter::default(), None, 50).await.unwrap().items.is_empty());
@@ -375,15 +417,151 @@ async fn jobs_suite(store: Store) {
     assert!(store.job("job_s1").await.unwrap().is_some(), "failed jobs stay");
 }
 
+/// Bytes of the SQLite database and its write-ahead log, as a disk would show them.
+fn raw_database(dir: &std::path::Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for name in ["signet.db", "signet.db-wal"] {
+        if let Ok(bytes) = std::fs::read(dir.join(name)) {
+            all.extend(bytes);
+        }
+    }
+    all
+}
+
+fn holds(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// What the database holds about a contract — its body and search text, event details,
+/// outbox messages, job payloads, stored answers — is sealed with the organisation's key:
+/// none of it is on disk in the clear; it opens only in its own row and organisation; rows an
+/// earlier release wrote in the clear stay readable and are sealed by
+/// `seal_plaintext_rows`; a new master key re-wraps the organisation key and every row still
+/// opens, with the old master key retired.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contract_data_is_sealed_at_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("signet.db").display());
+    let old_master = FileMasterKey::generate().unwrap();
+    let old_text = old_master.to_file_text();
+    let keyring = std::sync::Arc::new(Keyring::new(Box::new(old_master)).unwrap());
+    let store = Store::open(&url).await.unwrap().with_keys(keyring.clone());
+    store.create_org("org_x", "X", &keyring.new_org_key().unwrap().1.to_bytes(), &user("usr_x", "x@example.com"), T0).await.unwrap();
+    store.create_org("org_y", "Y", &keyring.new_org_key().unwrap().1.to_bytes(), &user("usr_y", "y@example.com"), T0).await.unwrap();
+    let sender = Actor { org: "org_x".into(), principal: "usr_x".into(), role: Role::Owner };
+    let mut new = new_contract("ct_secret", "HT-000777", "Secret lease 机密租赁", "zhang.wei@example.com");
+    new.recipients[0].name = "Zhang Wei 张伟".into();
+    let (mut c, created) = Contract::create(&sender, new, T0).unwrap();
+    store.insert_contract(&c, &[created]).await.unwrap();
+    let sent = c.send(&sender, T0 + 1).unwrap();
+    let mut voided = c.clone();
+    let void = voided.void(&sender, "Confidential reason 保密理由", T0 + 2).unwrap();
+    let mut void_with_ip = void.clone();
+    void_with_ip.data.insert("ip".into(), "203.0.113.77".into());
+    let job = NewJob { id: "job_secret".into(), kind: "notify".into(), org_id: Some("org_x".into()), payload: "{\"reason\":\"Confidential reason 保密理由\"}".into(), dedupe_key: None, run_at: T0 };
+    store.update_contract_with_jobs(&c, 1, &sent, T0 + 1, std::slice::from_ref(&job)).await.unwrap();
+    store.update_contract(&voided, 2, std::slice::from_ref(&void_with_ip), T0 + 2).await.unwrap();
+    let message = OutboxMessage { id: "msg_secret".into(), channel: "sms".into(), address: "+8613912345678".into(), subject: "Secret lease 机密租赁".into(), body: "Sign at https://example.invalid/s/tok".into(), created_at: T0 };
+    store.put_outbox("org_x", &message).await.unwrap();
+    assert!(store.claim_idempotency("org_x", "k", "h", T0).await.unwrap().is_none());
+    store.finish_idempotent("org_x", "k", 201, "{\"title\":\"Secret lease 机密租赁\"}").await.unwrap();
+    assert!(store.claim_idempotency("public", "k", "h", T0).await.unwrap().is_none());
+    store.finish_idempotent("public", "k", 200, "{\"signer\":\"Zhang Wei 张伟\"}").await.unwrap();
+
+    // Nothing of it is on disk in the clear.
+    let secrets = ["Secret lease", "机密租赁", "Zhang Wei", "张伟", "zhang.wei@example.com", "Confidential reason", "保密理由", "203.0.113.77", "+8613912345678", "example.invalid/s/tok"];
+    let disk = raw_database(dir.path());
+    for secret in secrets {
+        assert!(!holds(&disk, secret), "{secret:?} is in the database file in the clear");
+    }
+    // And all of it reads back.
+    let (read, _) = store.contract("org_x", "ct_secret").await.unwrap().unwrap();
+    assert_eq!(read, voided);
+    let events = store.events("org_x", "ct_secret").await.unwrap();
+    assert_eq!(events.last().unwrap().event.data.get("ip").map(String::as_str), Some("203.0.113.77"));
+    assert_eq!(store.outbox("org_x", None, 10).await.unwrap(), [message.clone()]);
+    assert_eq!(store.job("job_secret").await.unwrap().unwrap().payload, job.payload);
+    assert_eq!(store.claim_idempotency("org_x", "k", "h", T0).await.unwrap().unwrap().2, "{\"title\":\"Secret lease 机密租赁\"}");
+    assert_eq!(store.claim_idempotency("public", "k", "h", T0).await.unwrap().unwrap().2, "{\"signer\":\"Zhang Wei 张伟\"}");
+    // Found by any piece of its text, in its organisation only.
+    for term in ["张伟", "机密", "zhang.wei@", "LEASE", "777"] {
+        let filter = ContractFilter { text: Some(term.into()), ..Default::default() };
+        assert_eq!(store.list_contracts("org_x", &filter, None, 10).await.unwrap().items.len(), 1, "{term}");
+        assert!(store.list_contracts("org_y", &filter, None, 10).await.unwrap().items.is_empty(), "{term}");
+    }
+
+    // A sealed value opens only in its own row: copied into another contract, it is refused.
+    let (other, e) = Contract::create(&sender, new_contract("ct_other", "HT-000778", "Other", "o@example.com"), T0).unwrap();
+    store.insert_contract(&other, &[e]).await.unwrap();
+    sqlx::any::install_default_drivers();
+    let raw = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE contracts SET body = (SELECT body FROM contracts WHERE id = 'ct_secret') WHERE id = 'ct_other'").execute(&raw).await.unwrap();
+    assert!(matches!(store.contract("org_x", "ct_other").await, Err(StoreError::Corrupt { .. })));
+    // A store without the keys reads and writes no contract data.
+    let keyless = Store::open(&url).await.unwrap();
+    assert!(matches!(keyless.contract("org_x", "ct_secret").await, Err(StoreError::NoKeys)));
+    assert!(matches!(keyless.put_outbox("org_x", &message).await, Err(StoreError::NoKeys)));
+
+    // Rows an earlier release wrote in the clear: read as they are, sealed by the sweep.
+    let (legacy, e) = Contract::create(&sender, new_contract("ct_legacy", "HT-000779", "Old plain deed 旧契约", "old@example.com"), T0).unwrap();
+    store.insert_contract(&legacy, &[e]).await.unwrap();
+    sqlx::query("UPDATE contracts SET body = $1, search = 'old plain deed 旧契约', title = 'Old plain deed 旧契约' WHERE id = 'ct_legacy'")
+        .bind(serde_json::to_string(&legacy).unwrap())
+        .execute(&raw)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE contract_events SET data = '{\"reason\":\"old reason\"}' WHERE contract_id = 'ct_legacy'").execute(&raw).await.unwrap();
+    sqlx::query("INSERT INTO outbox (id, org_id, channel, address, subject, body, created_at) VALUES ('msg_old', 'org_x', 'email', 'old@example.com', 'Old', 'old body', 1)")
+        .execute(&raw)
+        .await
+        .unwrap();
+    assert_eq!(store.contract("org_x", "ct_legacy").await.unwrap().unwrap().0, legacy, "an unsealed body still reads");
+    assert_eq!(store.events("org_x", "ct_legacy").await.unwrap()[0].event.data.get("reason").map(String::as_str), Some("old reason"));
+    assert!(store.outbox("org_x", None, 10).await.unwrap().iter().any(|m| m.body == "old body"));
+    assert!(store.seal_plaintext_rows().await.unwrap() >= 3);
+    assert_eq!(store.seal_plaintext_rows().await.unwrap(), 0, "nothing is left to seal");
+    for (sql, what) in [
+        ("SELECT body || search || title FROM contracts WHERE id = 'ct_legacy'", "the contract"),
+        ("SELECT data FROM contract_events WHERE contract_id = 'ct_legacy'", "its event"),
+        ("SELECT address || subject || body FROM outbox WHERE id = 'msg_old'", "the message"),
+    ] {
+        let value: String = sqlx::Row::get(&sqlx::query(sql).fetch_one(&raw).await.unwrap(), 0);
+        for plain in ["old plain", "旧契约", "old reason", "old@example.com", "old body"] {
+            assert!(!value.contains(plain), "{what} still holds {plain:?}");
+        }
+    }
+    assert_eq!(store.contract("org_x", "ct_legacy").await.unwrap().unwrap().0, legacy);
+    let filter = ContractFilter { text: Some("旧契约".into()), ..Default::default() };
+    assert_eq!(store.list_contracts("org_x", &filter, None, 10).await.unwrap().items.len(), 1, "found by the blind index once sealed");
+
+    // A new master key: the organisation keys are re-wrapped, no row is rewritten, and every
+    // row opens with the old master key gone.
+    let contracts_before: Vec<String> = sqlx::query("SELECT body FROM contracts ORDER BY id").fetch_all(&raw).await.unwrap().iter().map(|r| sqlx::Row::get(r, 0)).collect();
+    let rotated = Keyring::new(Box::new(FileMasterKey::generate().unwrap())).unwrap().with_previous(Box::new(FileMasterKey::parse(&old_text).unwrap())).unwrap();
+    for (org, bytes) in store.org_keys().await.unwrap() {
+        let fresh = rotated.rewrap(&WrappedOrgKey::from_bytes(&bytes).unwrap()).unwrap();
+        store.set_org_key(&org, &fresh.to_bytes()).await.unwrap();
+    }
+    let mut retired = rotated;
+    let old_id = retired.ids().find(|id| *id != retired.current_id()).unwrap().to_owned();
+    retired.retire(&old_id).unwrap();
+    let after = Store::open(&url).await.unwrap().with_keys(std::sync::Arc::new(retired));
+    assert_eq!(after.contract("org_x", "ct_secret").await.unwrap().unwrap().0, voided);
+    assert_eq!(after.outbox("org_x", Some("sms"), 10).await.unwrap(), [message]);
+    assert_eq!(after.list_contracts("org_x", &ContractFilter { text: Some("张伟".into()), ..Default::default() }, None, 10).await.unwrap().items.len(), 1);
+    let contracts_after: Vec<String> = sqlx::query("SELECT body FROM contracts ORDER BY id").fetch_all(&raw).await.unwrap().iter().map(|r| sqlx::Row::get(r, 0)).collect();
+    assert_eq!(contracts_before, contracts_after, "no contract row was re-encrypted");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_suite_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("signet.db").display());
-    let store = Store::open(&url).await.unwrap();
+    let store = open(&url).await;
     suite(store.clone()).await;
     jobs_suite(store).await;
     // Reopening runs no migration twice.
-    let again = Store::open(&url).await.unwrap();
+    let again = open(&url).await;
     assert!(again.org("org_a").await.unwrap().is_some());
 }
 
@@ -398,10 +576,10 @@ async fn the_suite_on_postgres() {
     admin.execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).await.unwrap();
     let sep = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-    let store = Store::open(&url).await.unwrap();
+    let store = open(&url).await;
     suite(store.clone()).await;
     jobs_suite(store).await;
-    let again = Store::open(&url).await.unwrap();
+    let again = open(&url).await;
     assert!(again.org("org_a").await.unwrap().is_some());
     concurrent_claimers(&url).await;
     admin.execute(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).await.unwrap();
@@ -410,7 +588,7 @@ async fn the_suite_on_postgres() {
 /// Two workers (each its own pool) claiming at once from the same queue on PostgreSQL get
 /// disjoint jobs, and between them every job (`FOR UPDATE SKIP LOCKED`).
 async fn concurrent_claimers(url: &str) {
-    let setup = Store::open(url).await.unwrap();
+    let setup = open(url).await;
     let now = T0 + 50_000_000;
     for i in 0..60 {
         setup.enqueue_job(&job(&format!("job_cc{i:02}"), None, None, now), now).await.unwrap();
@@ -418,7 +596,7 @@ async fn concurrent_claimers(url: &str) {
     let claimer = |name: &'static str| {
         let url = url.to_owned();
         tokio::spawn(async move {
-            let store = Store::open(&url).await.unwrap();
+            let store = open(&url).await;
             let mut got = Vec::new();
             loop {
                 let batch = store.claim_jobs(name, 3, 60_000, now + 1).await.unwrap();

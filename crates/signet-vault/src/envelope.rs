@@ -8,6 +8,7 @@
 use std::fmt;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, NONCE_LEN, Nonce, RandomizedNonceKey};
+use aws_lc_rs::hmac;
 use zeroize::Zeroizing;
 
 use crate::{KEY_LEN, Result, VaultError, kw_unwrap, kw_wrap, random};
@@ -120,6 +121,15 @@ impl OrgKey {
         Ok(buf)
     }
 
+    /// The organisation's search key: a key of its own, derived from this one, that turns
+    /// the pieces of text a contract is found by into opaque tokens (a blind index), so that
+    /// the database can match them without holding the text.
+    pub fn search_key(&self) -> SearchKey {
+        let derive = hmac::Key::new(hmac::HMAC_SHA256, self.key.as_ref());
+        let tag = hmac::sign(&derive, SEARCH_KEY_LABEL);
+        SearchKey { key: hmac::Key::new(hmac::HMAC_SHA256, tag.as_ref()) }
+    }
+
     /// An organisation key from its raw bytes (as unwrapped by a master key).
     pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut key = Zeroizing::new([0u8; KEY_LEN]);
@@ -133,6 +143,33 @@ impl OrgKey {
     /// The raw key, for wrapping by a master key.
     pub(crate) fn as_bytes(&self) -> &[u8] {
         self.key.as_ref()
+    }
+}
+
+/// What the search key is derived for (HMAC-SHA-256 of this under the organisation key).
+const SEARCH_KEY_LABEL: &[u8] = b"signet/search-index/v1";
+/// How many bytes of a term's HMAC a token keeps (48 bits: a collision only adds a candidate
+/// that the exact check after opening drops).
+const SEARCH_TOKEN_BYTES: usize = 6;
+
+/// Turns search terms into an organisation's blind-index tokens ([`OrgKey::search_key`]).
+/// The same term gives the same token within one organisation, and unrelated tokens in
+/// another.
+pub struct SearchKey {
+    key: hmac::Key,
+}
+
+impl SearchKey {
+    /// The token of `term`: 12 lowercase hex digits.
+    pub fn token(&self, term: &str) -> String {
+        let tag = hmac::sign(&self.key, term.as_bytes());
+        tag.as_ref()[..SEARCH_TOKEN_BYTES].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl fmt::Debug for SearchKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SearchKey(..)")
     }
 }
 
@@ -186,6 +223,20 @@ mod tests {
 
     fn document(len: usize) -> Vec<u8> {
         (0..len).map(|i| (i * 31 % 251) as u8).collect()
+    }
+
+    #[test]
+    fn search_tokens_are_stable_per_key_and_unrelated_across_keys() {
+        let (a, b) = (org_key(), org_key());
+        let (ka, kb) = (a.search_key(), b.search_key());
+        let t = ka.token("张三");
+        assert_eq!(t.len(), 12);
+        assert!(t.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert_eq!(ka.token("张三"), t, "the same term, the same token");
+        assert_eq!(a.search_key().token("张三"), t, "derived again, the same key");
+        assert_ne!(ka.token("张四"), t);
+        assert_ne!(kb.token("张三"), t, "another organisation's token differs");
+        assert!(!format!("{ka:?}").contains(&t));
     }
 
     #[test]

@@ -74,7 +74,7 @@ mod envelope;
 mod keyring;
 mod master;
 
-pub use envelope::{ENVELOPE_OVERHEAD, OrgKey};
+pub use envelope::{ENVELOPE_OVERHEAD, OrgKey, SearchKey};
 pub use keyring::{Keyring, WrappedOrgKey};
 pub use master::{FileMasterKey, MasterKey, check_master_key_id};
 pub use zeroize::Zeroizing;

@@ -100,16 +100,18 @@ pub fn open_keys(cfg: &Config) -> anyhow::Result<(Keyring, Option<signet_hsm::To
 }
 
 /// Opens (creating on first use) the database and the keyring.
-pub async fn open_store_and_keys(cfg: &Config) -> anyhow::Result<(Store, Keyring)> {
+pub async fn open_store_and_keys(cfg: &Config) -> anyhow::Result<(Store, Arc<Keyring>)> {
     let (store, keyring, _) = open_store_keys_and_token(cfg).await?;
     Ok((store, keyring))
 }
 
-/// [`open_store_and_keys`], and the PKCS#11 token when the keys are in one.
-pub async fn open_store_keys_and_token(cfg: &Config) -> anyhow::Result<(Store, Keyring, Option<signet_hsm::Token>)> {
+/// [`open_store_and_keys`], and the PKCS#11 token when the keys are in one. The store seals
+/// contract data with the organisation keys the keyring opens.
+pub async fn open_store_keys_and_token(cfg: &Config) -> anyhow::Result<(Store, Arc<Keyring>, Option<signet_hsm::Token>)> {
     std::fs::create_dir_all(&cfg.data).with_context(|| format!("creating the data directory {}", cfg.data.display()))?;
     let (keyring, token) = open_keys(cfg)?;
-    let store = Store::open(&cfg.database_url).await.context("opening the database")?;
+    let keyring = Arc::new(keyring);
+    let store = Store::open(&cfg.database_url).await.context("opening the database")?.with_keys(keyring.clone());
     Ok((store, keyring, token))
 }
 
@@ -198,6 +200,10 @@ pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
     let rewrapped = rewrap_org_keys(&store, &keyring).await?;
     if rewrapped > 0 {
         eprintln!("master key: {rewrapped} organisation key(s) re-wrapped by the current master key ({})", keyring.current_id());
+    }
+    let sealed = store.seal_plaintext_rows().await.context("sealing contract data an earlier release stored in the clear")?;
+    if sealed > 0 {
+        eprintln!("at rest: {sealed} row(s) of contract data an earlier release stored in the clear are now sealed");
     }
     let log = open_log(&cfg, &store, &keyring, token.as_ref()).await?;
     let pepper = pepper(&cfg)?;

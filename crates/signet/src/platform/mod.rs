@@ -98,8 +98,9 @@ pub struct App {
     pub cfg: config::Config,
     /// The database.
     pub store: signet_store::Store,
-    /// Master key(s).
-    pub keyring: signet_vault::Keyring,
+    /// Master key(s), shared with the store (which seals contract data with the
+    /// organisation keys they open).
+    pub keyring: Arc<signet_vault::Keyring>,
     /// The evidence log.
     pub log: signet_log::Log,
     /// The platform CA (signer certificates, TSA, OCSP, CRL).

@@ -36,6 +36,9 @@ pub struct SmtpServer {
     pub addr: SocketAddr,
     messages: Arc<Mutex<Vec<Received>>>,
     stop: Arc<AtomicBool>,
+    /// While false, every connection is greeted with `421` and closed: a relay that is
+    /// there but not taking mail, so senders fail at once and the port stays ours.
+    up: Arc<AtomicBool>,
 }
 
 impl Drop for SmtpServer {
@@ -53,24 +56,45 @@ impl SmtpServer {
 
     /// A server on a given address (one a server was told about before it listened there).
     pub fn start_on(addr: &str) -> SmtpServer {
+        let server = Self::start_down_on(addr);
+        server.set_up(true);
+        server
+    }
+
+    /// A server that refuses mail (`421` at the greeting) until [`SmtpServer::set_up`].
+    pub fn start_down() -> SmtpServer {
+        Self::start_down_on("127.0.0.1:0")
+    }
+
+    fn start_down_on(addr: &str) -> SmtpServer {
         let listener = TcpListener::bind(addr).expect("bind the SMTP server");
         let addr = listener.local_addr().expect("SMTP address");
         let messages = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
-        let (m, s) = (messages.clone(), stop.clone());
+        let up = Arc::new(AtomicBool::new(false));
+        let (m, s, u) = (messages.clone(), stop.clone(), up.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
                     return;
                 }
-                let Ok(stream) = stream else { continue };
+                let Ok(mut stream) = stream else { continue };
+                if !u.load(Ordering::SeqCst) {
+                    let _ = stream.write_all(b"421 test.invalid not taking mail now, try again later\r\n");
+                    continue;
+                }
                 let m = m.clone();
                 std::thread::spawn(move || {
                     let _ = session(stream, &m);
                 });
             }
         });
-        SmtpServer { addr, messages, stop }
+        SmtpServer { addr, messages, stop, up }
+    }
+
+    /// Starts (or stops) taking mail.
+    pub fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::SeqCst);
     }
 
     /// `smtp://127.0.0.1:PORT` (no TLS).
