@@ -32,24 +32,41 @@ pub struct HsmMasterKey {
 }
 
 impl Token {
+    /// The master key labelled `label`, if the token holds it; nothing is made.
+    ///
+    /// # Errors
+    /// As [`Token::master_key`].
+    pub fn find_master_key(&self, label: &str) -> Result<Option<HsmMasterKey>> {
+        check_key_label(label)?;
+        let key = self.with_session(|session| {
+            let Some(key) =
+                self.find_one(session, label, ObjectClass::SECRET_KEY, KeyType::AES, "an AES key")?
+            else {
+                return Ok(None);
+            };
+            self.check_custody(session, key, label)?;
+            check_aes_256(session, key, label)?;
+            Ok(Some(key))
+        })?;
+        Ok(key.map(|key| HsmMasterKey { token: self.clone(), label: label.to_owned(), key }))
+    }
+
     /// The master key labelled `label`: found in the token, or generated there (AES-256,
-    /// token object, private, sensitive, not extractable, wrap and unwrap only).
+    /// token object, private, sensitive, not extractable, wrap and unwrap only). Generation is
+    /// serialised within this process only: processes that may start together on a new
+    /// token must hold a lock of their own around it (the platform takes its deployment
+    /// lock).
     ///
     /// # Errors
     /// [`HsmError::BadLabel`] for a label that cannot be a master key id;
     /// [`HsmError::KeyRefused`] when the object found could leave the token or is not AES;
     /// [`HsmError::AmbiguousKey`], [`HsmError::Unsupported`], [`HsmError::Pkcs11`].
     pub fn master_key(&self, label: &str) -> Result<HsmMasterKey> {
-        check_key_label(label)?;
         let _generating = self.generation_lock();
+        if let Some(found) = self.find_master_key(label)? {
+            return Ok(found);
+        }
         let key = self.with_session(|session| {
-            if let Some(key) =
-                self.find_one(session, label, ObjectClass::SECRET_KEY, KeyType::AES, "an AES key")?
-            {
-                self.check_custody(session, key, label)?;
-                check_aes_256(session, key, label)?;
-                return Ok(key);
-            }
             self.require(MechanismType::AES_KEY_GEN, "CKM_AES_KEY_GEN", "the master key")?;
             self.require(
                 MechanismType::AES_KEY_WRAP_PAD,

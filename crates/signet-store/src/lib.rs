@@ -1108,6 +1108,18 @@ impl Store {
         Ok(Page { items: items.into_iter().map(|(c, _)| c).collect(), next_cursor })
     }
 
+    /// The ids of an organisation's contracts after `after` (in id order), at most `limit`
+    /// (≤ 1000): for going through every contract one by one, each opened on its own.
+    pub async fn contract_ids(&self, org_id: &str, after: Option<&str>, limit: u32) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT id FROM contracts WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+            .bind(org_id)
+            .bind(after.unwrap_or(""))
+            .bind(i64::from(limit.clamp(1, 1000)))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
     /// A contract's events in order (the organisation must match).
     pub async fn events(&self, org_id: &str, contract_id: &str) -> Result<Vec<StoredEvent>> {
         let rows = sqlx::query(

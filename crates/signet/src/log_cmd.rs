@@ -283,9 +283,21 @@ pub fn create_with(dir: &Path, origin: &str, database_url: Option<&str>, blob_ur
     Ok(vkey)
 }
 
-/// The log's Ed25519 key in a PKCS#11 token (labelled [`TOKEN_KEY`], made there on first
-/// use), as the signer of the log named `origin`.
+/// The log's Ed25519 key in a PKCS#11 token (labelled [`TOKEN_KEY`]), as the signer of the
+/// log named `origin`. The key must be there: a log is opened with the key it was made with
+/// ([`create_in_token`] makes it), never with a new one.
 pub fn token_signer(token: &signet_hsm::Token, origin: &str) -> anyhow::Result<signet_ledger::note::ExternalSigner> {
+    if !token.contains(TOKEN_KEY)? {
+        anyhow::bail!(
+            "the PKCS#11 token {:?} holds no log key {TOKEN_KEY:?}: this log was made with its key elsewhere; use the token it was made with",
+            token.label()
+        );
+    }
+    signer_in_token(token, origin)
+}
+
+/// The log's key in the token, made there if missing.
+fn signer_in_token(token: &signet_hsm::Token, origin: &str) -> anyhow::Result<signet_ledger::note::ExternalSigner> {
     let key = token.ed25519_key(TOKEN_KEY).context("the log's key in the PKCS#11 token")?;
     Ok(key.note_signer(origin, SignatureType::Ed25519)?)
 }
@@ -299,7 +311,7 @@ pub fn create_in_token(dir: &Path, origin: &str, token: &signet_hsm::Token) -> a
     signet_ledger::note::check_key_name(origin)
         .map_err(|_| anyhow::anyhow!("the log origin {origin:?} is not a valid log name: use a non-empty name without spaces or '+'"))?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let vkey = signet_ledger::note::NoteSigner::verifier(&token_signer(token, origin)?).to_string();
+    let vkey = signet_ledger::note::NoteSigner::verifier(&signer_in_token(token, origin)?).to_string();
     crate::ca::write_atomic(&dir.join(VKEY_FILE), format!("{vkey}\n").as_bytes())?;
     Ok(vkey)
 }

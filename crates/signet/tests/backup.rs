@@ -348,6 +348,34 @@ fn check_on_the_embedded_default() {
     let out = signet(&["admin", "check", "--data", &data], &[]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains(&c.id), "{}", describe(&out));
+
+    // The database holds the contract sealed: its title and its signer's address are not in
+    // the file; a changed record is reported as a problem of that contract.
+    let db_file = server.data.join("signet.db");
+    let mut disk = std::fs::read(&db_file).expect("the database file");
+    disk.extend(std::fs::read(server.data.join("signet.db-wal")).unwrap_or_default());
+    for plain in ["Embedded 内置", "embedded@example.com"] {
+        assert!(!disk.windows(plain.len()).any(|w| w == plain.as_bytes()), "{plain:?} is in the database file in the clear");
+    }
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime").block_on(async {
+        use sqlx::Row as _;
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db_file.display())).await.expect("open the database");
+        let body: String = sqlx::query("SELECT body FROM contracts WHERE id = $1").bind(&c.id).fetch_one(&pool).await.expect("the row").get(0);
+        assert!(body.starts_with("s1:"), "sealed: {}", &body[..body.len().min(40)]);
+        let mut changed = body.into_bytes();
+        let at = changed.len() / 2;
+        changed[at] = if changed[at] == b'A' { b'B' } else { b'A' };
+        sqlx::query("UPDATE contracts SET body = $1 WHERE id = $2").bind(String::from_utf8(changed).expect("base64")).bind(&c.id).execute(&pool).await.expect("change the row");
+        pool.close().await;
+    });
+    let out = signet(&["admin", "check", "--data", &data, "--json"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let report = json_of(&out);
+    let problems = report["problems"].as_array().expect("problems");
+    assert!(
+        problems.iter().any(|p| p["contract"] == c.id.as_str() && p["problem"].as_str().is_some_and(|t| t.contains("record in the database does not open"))),
+        "{report}"
+    );
 }
 
 #[test]

@@ -1628,6 +1628,16 @@ fn keys_in_a_pkcs11_token() {
     if let Some(pyhanko) = support::pyhanko() {
         support::pyhanko_validate(&pyhanko, &server.root_pem(), &file, &[]);
     }
+
+    // 3. `admin check` pointed at another (new) token: refused, and nothing is made in it.
+    let Some(other) = support::SoftHsm::create("signet-other") else { return };
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_signet"));
+    cmd.args(["admin", "check", "--data"]).arg(&server.data).envs(other.env.iter().map(|(k, v)| (k, v))).env_remove("SIGNET_MASTER_KEY_FILE");
+    let out = cmd.output().expect("run signet admin check");
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no master key"), "{}", String::from_utf8_lossy(&out.stderr));
+    let objects = other.list_objects();
+    assert!(!objects.contains("signet-"), "the check made keys in the other token:\n{objects}");
 }
 
 // --- background jobs ------------------------------------------------------------------------------

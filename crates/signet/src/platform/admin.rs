@@ -24,7 +24,6 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use signet_domain::contract::Contract;
-use signet_store::ContractFilter;
 
 use super::config::{Config, Overrides};
 
@@ -245,19 +244,34 @@ pub async fn check_deployment(cfg: Config) -> anyhow::Result<CheckReport> {
             }
         };
         r.organisations += 1;
-        let mut cursor: Option<String> = None;
+        // One contract at a time, so that one whose record does not open is reported and
+        // the others are still checked.
+        let mut after: Option<String> = None;
         loop {
-            let page = store.list_contracts(org, &ContractFilter::default(), cursor.as_deref(), 100).await.with_context(|| format!("listing the contracts of {org}"))?;
-            for c in &page.items {
-                check_contract(&mut r, &store, &blobs, &key, &log, &verifier, c).await?;
+            let ids = store.contract_ids(org, after.as_deref(), 500).await.with_context(|| format!("listing the contracts of {org}"))?;
+            for id in &ids {
+                match store.contract(org, id).await {
+                    Ok(Some((c, _))) => check_contract(&mut r, &store, &blobs, &key, &log, &verifier, &c).await?,
+                    Ok(None) => {}
+                    Err(e) if e.is_unavailable() => return Err(anyhow::Error::from(e).context(format!("reading contract {id}"))),
+                    Err(e) => {
+                        r.contracts += 1;
+                        r.problems.push(Problem {
+                            org: org.clone(),
+                            contract: Some(id.clone()),
+                            document: None,
+                            problem: format!("its record in the database does not open: {e} (changed or damaged in the database)"),
+                        });
+                    }
+                }
                 if last_progress.elapsed() > Duration::from_secs(5) {
                     eprintln!("checked {} contracts, {} proofs ({} s)…", r.contracts, r.proofs, started.elapsed().as_secs());
                     last_progress = Instant::now();
                 }
             }
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => break,
+            match ids.last() {
+                Some(last) if ids.len() == 500 => after = Some(last.clone()),
+                _ => break,
             }
         }
     }
@@ -317,7 +331,14 @@ async fn check_contract(
         }
     }
 
-    let events = store.events(&c.org, &c.id).await.with_context(|| format!("reading the events of {}", c.id))?;
+    let events = match store.events(&c.org, &c.id).await {
+        Ok(events) => events,
+        Err(e) if e.is_unavailable() => return Err(anyhow::Error::from(e).context(format!("reading the events of {}", c.id))),
+        Err(e) => {
+            r.problems.push(problem(None, format!("its events in the database do not open: {e} (changed or damaged in the database)")));
+            return Ok(());
+        }
+    };
     let subject = super::evidence::subject(c);
     for e in &events {
         r.events += 1;

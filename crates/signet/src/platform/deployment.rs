@@ -135,16 +135,24 @@ fn materialise(data: &Path, keyring: &Keyring, files: &[(String, Vec<u8>)]) -> a
             );
         }
     }
+    // A cache already holding a file's bytes keeps it (no rewrite at every start).
+    let unchanged = |path: &Path, body: &[u8]| std::fs::read(path).is_ok_and(|held| held == body);
     for (name, body) in files {
         if name == MASTER_ID {
             continue;
         }
         if name == SEALED_PEPPER {
             let pepper = keyring.open_secret(body, PEPPER_CONTEXT).context("opening the deployment's code pepper with the master key")?;
-            write_private(&data.join("keys/code.pepper"), &pepper)?;
+            let path = data.join("keys/code.pepper");
+            if !unchanged(&path, &pepper) {
+                write_private(&path, &pepper)?;
+            }
             continue;
         }
         let path = path_of(data, name)?;
+        if unchanged(&path, body) {
+            continue;
+        }
         if name.contains("/private/") || name.ends_with(".sealed") {
             write_private(&path, body)?;
         } else {

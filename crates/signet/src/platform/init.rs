@@ -82,14 +82,28 @@ fn pepper(cfg: &Config) -> anyhow::Result<Vec<u8>> {
 const TOKEN_MASTER_KEY: &str = "signet-master";
 
 /// The keyring and, when the keys are in a PKCS#11 token, the token. With a token the master
-/// key is the token's (made there on first use); a master key file found beside it (from
-/// before the token) stays in the keyring as the previous key, so what it sealed still opens.
-pub fn open_keys(cfg: &Config) -> anyhow::Result<(Keyring, Option<signet_hsm::Token>)> {
+/// key is the token's; a master key file found beside it (from before the token) stays in the
+/// keyring as the previous key, so what it sealed still opens. A missing token master key is
+/// made only when `store` is given (a server starting), under the deployment's lock, so that
+/// servers starting together on a new token make one; otherwise it is an error, and nothing
+/// is made in a token that may not be the deployment's.
+pub async fn open_keys(cfg: &Config, store: Option<&Store>) -> anyhow::Result<(Keyring, Option<signet_hsm::Token>)> {
     let Some(hsm) = cfg.pkcs11.hsm_config().context("the PKCS#11 settings (SIGNET_KEYS_PKCS11_MODULE, _TOKEN, _PIN_FILE)")? else {
         return Ok((Keyring::new(Box::new(master_key(cfg)?))?, None));
     };
     let token = signet_hsm::Token::open(&hsm).context("opening the PKCS#11 token (SIGNET_KEYS_PKCS11_MODULE, _TOKEN, _PIN_FILE)")?;
-    let master = token.master_key(TOKEN_MASTER_KEY).context("the master key in the PKCS#11 token")?;
+    let found = token.find_master_key(TOKEN_MASTER_KEY).context("the master key in the PKCS#11 token")?;
+    let master = match (found, store) {
+        (Some(key), _) => key,
+        (None, Some(store)) => {
+            let _lock = store.deployment_lock().await.context("taking the deployment lock to make the master key")?;
+            token.master_key(TOKEN_MASTER_KEY).context("making the master key in the PKCS#11 token")?
+        }
+        (None, None) => anyhow::bail!(
+            "the PKCS#11 token {:?} holds no master key {TOKEN_MASTER_KEY:?}: check SIGNET_KEYS_PKCS11_TOKEN names the deployment's token; a server makes the key when it first starts on a new one",
+            token.label()
+        ),
+    };
     let mut keyring = Keyring::new(Box::new(master))?;
     let path = cfg.master_key_file.clone().unwrap_or_else(|| cfg.data.join("keys").join("master.key"));
     if let Ok(text) = std::fs::read_to_string(&path) {
@@ -106,13 +120,20 @@ pub async fn open_store_and_keys(cfg: &Config) -> anyhow::Result<(Store, Arc<Key
 }
 
 /// [`open_store_and_keys`], and the PKCS#11 token when the keys are in one. The store seals
-/// contract data with the organisation keys the keyring opens.
+/// contract data with the organisation keys the keyring opens. A token's master key must
+/// exist already ([`open_keys`]).
 pub async fn open_store_keys_and_token(cfg: &Config) -> anyhow::Result<(Store, Arc<Keyring>, Option<signet_hsm::Token>)> {
+    open_store_keys_and_token_with(cfg, false).await
+}
+
+/// [`open_store_keys_and_token`]; with `make`, a token's missing master key is made (a server
+/// starting on a new token).
+async fn open_store_keys_and_token_with(cfg: &Config, make: bool) -> anyhow::Result<(Store, Arc<Keyring>, Option<signet_hsm::Token>)> {
     std::fs::create_dir_all(&cfg.data).with_context(|| format!("creating the data directory {}", cfg.data.display()))?;
-    let (keyring, token) = open_keys(cfg)?;
+    let store = Store::open(&cfg.database_url).await.context("opening the database")?;
+    let (keyring, token) = open_keys(cfg, make.then_some(&store)).await?;
     let keyring = Arc::new(keyring);
-    let store = Store::open(&cfg.database_url).await.context("opening the database")?.with_keys(keyring.clone());
-    Ok((store, keyring, token))
+    Ok((store.with_keys(keyring.clone()), keyring, token))
 }
 
 /// Moves every organisation key wrapped by an older master key to the current one (after a
@@ -148,7 +169,7 @@ pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
         .await
         .context("the blob storage (blob_url in the configuration, SIGNET_BLOB_URL) cannot be written; create the bucket or fix the URL or credentials")?;
     let blobs = super::blobs::Blobs::new(store_of_blobs);
-    let (store, keyring, token) = open_store_keys_and_token(&cfg).await?;
+    let (store, keyring, token) = open_store_keys_and_token_with(&cfg, true).await?;
     let ca_dir = cfg.data.join("ca");
     let log_dir = cfg.data.join("log");
     // The CA's and TSA's private keys: in the PKCS#11 token when there is one (and the CA was
