@@ -133,6 +133,9 @@ fn verify_p256(spki: &[u8], message: &[u8], signature: &[u8]) -> bool {
 fn master_key_wraps_unwraps_and_refuses_changed_or_foreign_bytes() {
     let Some(world) = world() else { return };
     let token = Token::open(&world.token("t-master")).unwrap();
+    // Looking makes nothing.
+    assert!(token.find_master_key("signet-master").unwrap().is_none());
+    assert!(!token.contains("signet-master").unwrap(), "a lookup made no key");
     let master = token.master_key("signet-master").unwrap();
     assert_eq!(master.id(), "signet-master");
     let org_key = [0x5a; 32];
@@ -143,6 +146,8 @@ fn master_key_wraps_unwraps_and_refuses_changed_or_foreign_bytes() {
     // Found again by label: the same key.
     let again = token.master_key("signet-master").unwrap();
     assert_eq!(again.unwrap(&wrapped).unwrap().as_slice(), &org_key);
+    let found = token.find_master_key("signet-master").unwrap().expect("found by label");
+    assert_eq!(found.unwrap(&wrapped).unwrap().as_slice(), &org_key);
 
     let refused = VaultError::OrgKeyUnwrap { master_id: "signet-master".into() };
     for at in 0..wrapped.len() {
