@@ -30,7 +30,7 @@ pub mod store;
 pub mod tree;
 pub mod witness_client;
 
-pub use log::{Log, LogConfig, SequencerStatus};
+pub use log::{Log, LogConfig, SequencerStatus, WitnessReport, Witnessing};
 
 /// Everything that can go wrong in the log service.
 #[derive(Debug, thiserror::Error)]

@@ -84,6 +84,34 @@ pub struct LogConfig {
     pub holder: String,
     /// How long the sequencer lease lasts unless renewed ([`DEFAULT_LEASE_DURATION`]).
     pub lease_duration: Duration,
+    /// Who sends checkpoints to the witnesses.
+    pub witnessing: Witnessing,
+}
+
+/// Who sends checkpoints to the witnesses ([`LogConfig::witnessing`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Witnessing {
+    /// The sequencer, right after signing each checkpoint (and, when it starts, for a stored
+    /// checkpoint that lacks cosignatures).
+    #[default]
+    Sequencer,
+    /// Whoever calls [`Log::witness`] — any process, for example a job of a queue that
+    /// retries it. The sequencer then only publishes the cosignatures stored.
+    External,
+}
+
+/// What one [`Log::witness`] call did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WitnessReport {
+    /// The size of the checkpoint sent.
+    pub size: u64,
+    /// How many of the witnesses have cosigned it now.
+    pub cosigned: usize,
+    /// The witnesses that did not cosign it, and why.
+    pub failed: Vec<String>,
+    /// Whether the cosignatures gathered were stored (false: a newer checkpoint was signed
+    /// meanwhile, or nothing new was gathered).
+    pub stored: bool,
 }
 
 impl LogConfig {
@@ -96,6 +124,7 @@ impl LogConfig {
             checkpoint_interval: Duration::from_secs(1),
             holder: default_holder(),
             lease_duration: DEFAULT_LEASE_DURATION,
+            witnessing: Witnessing::Sequencer,
         }
     }
 }
@@ -167,6 +196,10 @@ struct Inner {
     stepping: Mutex<()>,
     /// Number of [`Log::run`] loops active: while one is, the lease is kept between steps.
     running: AtomicUsize,
+    witnessing: Witnessing,
+    /// The checkpoint text this process published last (the sequencer publishes stored
+    /// cosignatures it has not published yet).
+    published: std::sync::Mutex<Option<String>>,
 }
 
 /// The evidence log. Cheap to clone.
@@ -198,6 +231,8 @@ impl Log {
             lease: std::sync::Mutex::new(LeaseState { epoch: None, renewed: Instant::now(), refused: None }),
             stepping: Mutex::new(()),
             running: AtomicUsize::new(0),
+            witnessing: config.witnessing,
+            published: std::sync::Mutex::new(None),
         });
         {
             let _lock = inner.journal.lock_integration().await?;
@@ -323,6 +358,9 @@ impl Log {
             }
         };
         let Some(cp) = signed else { return Ok(None) };
+        if self.inner.witnessing == Witnessing::External {
+            return Ok(Some(cp));
+        }
         let cosigned = self.inner.gather_cosignatures(&cp, &fence).await;
         Ok(Some(StoredCheckpoint { cosigned, ..cp }))
     }
@@ -341,7 +379,7 @@ impl Log {
         tokio::pin!(stop);
         // A checkpoint signed while no server ran (by `signet log append`) has not been seen
         // by the witnesses yet; the sequencer catches up once it holds the lease.
-        let mut witnesses_current = self.inner.witnesses.is_empty();
+        let mut witnesses_current = self.inner.witnesses.is_empty() || self.inner.witnessing == Witnessing::External;
         let result = loop {
             tokio::select! {
                 _ = &mut stop => break Ok(()),
@@ -350,6 +388,12 @@ impl Log {
             }
             match self.step_held(false).await {
                 Ok(signed) => {
+                    if self.inner.witnessing == Witnessing::External
+                        && self.is_sequencer()
+                        && let Err(e) = self.publish_stored().await
+                    {
+                        on_error(&e);
+                    }
                     if signed.is_some() {
                         witnesses_current = true;
                     } else if !witnesses_current && self.is_sequencer() {
@@ -371,6 +415,64 @@ impl Log {
             on_error(&e);
         }
         result
+    }
+
+    /// Publishes the stored checkpoint (with the cosignatures stored by [`Log::witness`]) if
+    /// this process has not published that text yet. Sequencer only.
+    async fn publish_stored(&self) -> Result<()> {
+        let Some(cp) = self.checkpoint().await? else { return Ok(()) };
+        let current = self.inner.published.lock().map(|p| p.as_deref() == Some(cp.cosigned.as_str())).unwrap_or(false);
+        if current || self.inner.held_fence().is_none() {
+            return Ok(());
+        }
+        self.inner.tiles.put("checkpoint", cp.cosigned.as_bytes(), Kind::Mutable).await?;
+        if let Ok(mut p) = self.inner.published.lock() {
+            *p = Some(cp.cosigned);
+        }
+        Ok(())
+    }
+
+    /// Sends the stored checkpoint to the witnesses that have not cosigned it yet, in
+    /// parallel, and stores the cosignatures that come back (if the checkpoint is still the
+    /// newest); the sequencer publishes them. Any process may call it (see
+    /// [`Witnessing::External`]); `None` without witnesses or without a checkpoint. A
+    /// witness that fails is named in the report, so the caller can try again later.
+    pub async fn witness(&self) -> Result<Option<WitnessReport>> {
+        if self.inner.witnesses.is_empty() {
+            return Ok(None);
+        }
+        let Some(cp) = self.checkpoint().await? else { return Ok(None) };
+        let mut note = Note::parse(cp.cosigned.as_bytes())?;
+        let text = note.text().to_owned();
+        let missing: Vec<&WitnessClient> = self.inner.witnesses.iter().filter(|w| !w.has_cosigned(&note)).collect();
+        let tiles = &*self.inner.tiles;
+        let size = cp.size;
+        let submissions = missing.iter().map(|w| {
+            let text = &text;
+            let bytes = cp.signed.as_bytes();
+            async move {
+                w.submit(bytes, text, size, |old| async move { with_tiles(tiles, size, |r| consistency_proof(r, old, size)).await }).await
+            }
+        });
+        let mut failed = Vec::new();
+        let mut added = 0;
+        for r in futures_join_all(submissions).await {
+            match r {
+                Ok(sig) => {
+                    if note.add_signature(sig).is_ok() {
+                        added += 1;
+                    }
+                }
+                Err(e) => failed.push(e.to_string()),
+            }
+        }
+        let cosigned = self.inner.witnesses.iter().filter(|w| w.has_cosigned(&note)).count();
+        let mut stored = false;
+        if added > 0 {
+            let text = String::from_utf8(note.to_bytes()?).map_err(|_| LogError::Inconsistent("note is not UTF-8".into()))?;
+            stored = self.inner.journal.store_cosignatures(size, &cp.signed, &text).await?;
+        }
+        Ok(Some(WitnessReport { size, cosigned, failed, stored }))
     }
 
     /// Sends the stored checkpoint to the witnesses if it lacks some of their cosignatures.
@@ -721,6 +823,9 @@ impl Inner {
         let stored = StoredCheckpoint { size: edge.size(), signed: text.clone(), cosigned: text.clone(), time_ms: now_ms() };
         self.journal.save_checkpoint(last.map(|c| c.size), &stored, fence).await?;
         self.tiles.put("checkpoint", text.as_bytes(), Kind::Mutable).await?;
+        if let Ok(mut p) = self.published.lock() {
+            *p = Some(text);
+        }
         Ok(stored)
     }
 

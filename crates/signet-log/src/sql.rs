@@ -305,6 +305,17 @@ impl Journal for SqlJournal {
         Ok(())
     }
 
+    async fn store_cosignatures(&self, size: u64, signed: &str, cosigned: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE ledger_meta SET cp_cosigned = $1 WHERE log = $2 AND cp_size = $3 AND cp_signed = $4")
+            .bind(cosigned)
+            .bind(&self.log)
+            .bind(to_i64(size)?)
+            .bind(signed)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn acquire_lease(&self, holder: &str, duration: Duration) -> Result<Option<u64>> {
         let now = self.now_ms_sql();
         let ms = i64::try_from(duration.as_millis())

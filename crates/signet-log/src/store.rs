@@ -93,6 +93,11 @@ pub trait Journal: Send + Sync {
     /// has been stored since). Fenced like [`Journal::set_integrated`].
     async fn save_cosigned(&self, size: u64, cosigned: &str, fence: &Fence) -> Result<()>;
 
+    /// Stores witness cosignatures gathered by any process (not only the sequencer): replaces
+    /// the cosigned form of the stored checkpoint only if it is still the one of `size` signed
+    /// as `signed`. Returns whether it was. Only the sequencer publishes what is stored.
+    async fn store_cosignatures(&self, size: u64, signed: &str, cosigned: &str) -> Result<bool>;
+
     /// Serialises integration between processes where the backend has a local lock (SQLite: a
     /// `flock`, waited for); elsewhere a no-op, the sequencer lease being what excludes.
     async fn lock_integration(&self) -> Result<IntegrationGuard>;

@@ -39,6 +39,12 @@ impl WitnessClient {
         &self.url
     }
 
+    /// Whether `note` carries this witness's cosignature (by its name and key id; the
+    /// signature itself was verified when it was added).
+    pub fn has_cosigned(&self, note: &signet_ledger::note::Note) -> bool {
+        note.signatures().iter().any(|s| s.name == self.key.name() && s.key_id == self.key.key_id())
+    }
+
     /// The size this witness is believed to have cosigned last.
     pub fn last_size(&self) -> u64 {
         self.last_size.lock().map(|g| *g).unwrap_or(0)

@@ -1239,6 +1239,42 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces the body of a deployment file (a secret sealed again by a new master key).
+    /// Returns whether the file exists.
+    pub async fn replace_deployment_file(&self, name: &str, body: &[u8]) -> Result<bool> {
+        let done = sqlx::query("UPDATE deployment_files SET body = $1 WHERE name = $2").bind(body).bind(name).execute(&self.pool).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Seals again with the current master key the stored answers of requests that had no
+    /// organisation (the signers'), so that an older master key can be retired. Returns how
+    /// many were sealed again.
+    pub async fn reseal_master_sealed_answers(&self) -> Result<u64> {
+        let keys = self.keys.as_ref().ok_or(StoreError::NoKeys)?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT org_id, key, body FROM idempotency_keys WHERE body LIKE '{MASTER_SEALED}%'")))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut n = 0;
+        for r in &rows {
+            let (org, key, body): (String, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            let context = answer_context(&org, &key);
+            let corrupt = |reason: String| StoreError::Corrupt { id: context.clone(), reason };
+            let sealed = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &body[MASTER_SEALED.len()..])
+                .map_err(|e| corrupt(format!("the sealed value is not base64 ({e})")))?;
+            let Some(again) = keys.reseal_secret(&sealed, context.as_bytes()).map_err(|e| corrupt(format!("it does not open ({e})")))? else { continue };
+            let value = format!("{MASTER_SEALED}{}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, again));
+            n += sqlx::query("UPDATE idempotency_keys SET body = $1 WHERE org_id = $2 AND key = $3 AND body = $4")
+                .bind(value)
+                .bind(&org)
+                .bind(&key)
+                .bind(&body)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        }
+        Ok(n)
+    }
+
     /// Records a certificate the platform CA issued (serial: upper-case hex, no leading zeros).
     pub async fn record_cert(&self, serial: &str, pem: &str, now: u64) -> Result<()> {
         sqlx::query("INSERT INTO ca_certs (serial, pem, issued_at) VALUES ($1, $2, $3) ON CONFLICT (serial) DO NOTHING")
@@ -1387,6 +1423,14 @@ impl Store {
             Some(r) => Ok((r.try_get(0)?, r.try_get(1)?)),
             None => Ok((None, None)),
         }
+    }
+
+    /// Every member with a TOTP secret (active or being set up): `(user, active, pending)`.
+    pub async fn users_with_totp(&self) -> Result<Vec<(String, Option<Vec<u8>>, Option<Vec<u8>>)>> {
+        let rows = sqlx::query("SELECT id, totp_secret, totp_pending FROM users WHERE totp_secret IS NOT NULL OR totp_pending IS NOT NULL ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
     }
 
     /// Sets a member's sealed TOTP secrets (active, being set up); `None` clears one.

@@ -263,6 +263,33 @@ impl Keyring {
         key.open(envelope, context)
     }
 
+    /// The id of the master key that sealed `sealed` (made by [`Keyring::seal_secret`]), read
+    /// from its header without opening it.
+    ///
+    /// # Errors
+    /// [`VaultError::MalformedEnvelope`] or [`VaultError::MalformedWrappedOrgKey`] for bytes
+    /// that are not a sealed secret.
+    pub fn sealed_by(sealed: &[u8]) -> Result<String> {
+        let malformed = || VaultError::MalformedEnvelope("a sealed secret is shorter than its header says".into());
+        let (len, rest) = sealed.split_first_chunk::<2>().ok_or_else(malformed)?;
+        let len = usize::from(u16::from_be_bytes(*len));
+        let wrapped = rest.get(..len).ok_or_else(malformed)?;
+        Ok(WrappedOrgKey::from_bytes(wrapped)?.master_id().to_owned())
+    }
+
+    /// `sealed` opened and sealed again by the current master key, or `None` when the current
+    /// key sealed it already.
+    ///
+    /// # Errors
+    /// As [`Keyring::open_secret`] and [`Keyring::seal_secret`].
+    pub fn reseal_secret(&self, sealed: &[u8], context: &[u8]) -> Result<Option<Vec<u8>>> {
+        if Self::sealed_by(sealed)? == self.current_id() {
+            return Ok(None);
+        }
+        let plain = self.open_secret(sealed, context)?;
+        Ok(Some(self.seal_secret(&plain, context)?))
+    }
+
     fn wrap(&self, key: &OrgKey) -> Result<WrappedOrgKey> {
         let bytes = self.current.wrap(key.as_bytes())?;
         Ok(WrappedOrgKey { master_id: self.current.id().to_owned(), bytes })
@@ -343,6 +370,23 @@ mod tests {
         let last = flipped.len() - 1;
         flipped[last] ^= 1;
         assert_eq!(keyring.open_secret(&flipped, b"signet-ca/root").unwrap_err(), VaultError::Decrypt);
+    }
+
+    #[test]
+    fn a_reseal_moves_a_secret_to_the_current_key_so_the_old_one_can_go() {
+        let mut keyring = Keyring::new(master()).unwrap();
+        let old_id = keyring.current_id().to_owned();
+        let sealed = keyring.seal_secret(b"pepper", b"ctx").unwrap();
+        assert_eq!(Keyring::sealed_by(&sealed).unwrap(), old_id);
+        assert_eq!(keyring.reseal_secret(&sealed, b"ctx").unwrap(), None, "already under the current key");
+        keyring.rotate_to(master()).unwrap();
+        let moved = keyring.reseal_secret(&sealed, b"ctx").unwrap().expect("resealed");
+        assert_eq!(Keyring::sealed_by(&moved).unwrap(), keyring.current_id());
+        assert!(keyring.reseal_secret(&sealed, b"other").is_err(), "bound to its context");
+        keyring.retire(&old_id).unwrap();
+        assert_eq!(keyring.open_secret(&moved, b"ctx").unwrap().as_slice(), b"pepper", "opens with the old key retired");
+        assert!(keyring.open_secret(&sealed, b"ctx").is_err(), "the old sealing does not");
+        assert!(Keyring::sealed_by(&[0, 9, 1]).is_err());
     }
 
     #[test]

@@ -108,7 +108,7 @@ pub struct LoadArgs {
 
 const KEY_FILE: &str = "log.key";
 const SEALED_KEY_FILE: &str = "log.key.sealed";
-const KEY_CONTEXT: &[u8] = b"signet-log/key";
+pub(crate) const KEY_CONTEXT: &[u8] = b"signet-log/key";
 
 /// Whether `dir` holds a log (its key, plain or sealed).
 pub fn exists(dir: &Path) -> bool {
@@ -194,7 +194,7 @@ pub async fn open(dir: &Path, witnesses: Vec<(String, signet_ledger::VerifierKey
 pub async fn open_with(dir: &Path, witnesses: Vec<(String, signet_ledger::VerifierKey)>, keyring: Option<&signet_vault::Keyring>) -> anyhow::Result<Log> {
     let journal_url = database_url(dir)?;
     let tiles_url = setting(dir, "blob_url")?;
-    open_on(dir, &journal_url, tiles_url.as_deref(), witnesses, keyring).await
+    open_on(dir, &journal_url, tiles_url.as_deref(), witnesses, signet_log::Witnessing::Sequencer, keyring).await
 }
 
 /// Opens the log whose key is in `dir` on the journal at `journal_url` (SQLite or
@@ -204,10 +204,11 @@ pub async fn open_on(
     journal_url: &str,
     tiles_url: Option<&str>,
     witnesses: Vec<(String, signet_ledger::VerifierKey)>,
+    witnessing: signet_log::Witnessing,
     keyring: Option<&signet_vault::Keyring>,
 ) -> anyhow::Result<Log> {
     let key = read_key_with(dir, keyring)?;
-    open_signing_with(dir, journal_url, tiles_url, witnesses, key).await
+    open_signing_with(dir, journal_url, tiles_url, witnesses, witnessing, key).await
 }
 
 /// [`open_on`], signing with `key` (a key held elsewhere, such as in a PKCS#11 token).
@@ -216,6 +217,7 @@ pub async fn open_signing_with(
     journal_url: &str,
     tiles_url: Option<&str>,
     witnesses: Vec<(String, signet_ledger::VerifierKey)>,
+    witnessing: signet_log::Witnessing,
     key: impl signet_ledger::note::NoteSigner + 'static,
 ) -> anyhow::Result<Log> {
     let journal: Arc<dyn Journal> = Arc::new(
@@ -229,6 +231,7 @@ pub async fn open_signing_with(
     };
     let mut config = LogConfig::new(key);
     config.witnesses = witnesses;
+    config.witnessing = witnessing;
     Ok(Log::open(journal, tiles, config).await?)
 }
 

@@ -1565,7 +1565,7 @@ fn keys_in_a_pkcs11_token() {
     before.kill();
     // Restarted on the same data with the token: the organisation key moves to the token's
     // master key; the documents stay byte for byte and still open.
-    let after = Server::start_prepared(&env, |data| copy_tree(&old_data, data));
+    let mut after = Server::start_prepared(&env, |data| copy_tree(&old_data, data));
     drop(before);
     assert_eq!(after.client().document(&old.id, 1).expect("the old document, after the move"), old_pdf);
     for (rel, bytes) in &blobs_before {
@@ -1573,7 +1573,26 @@ fn keys_in_a_pkcs11_token() {
     }
     let again = sign_one(&after, "After the move", "hsm-after@example.com");
     assert_eq!(again.status, Status::Completed);
+    // `admin reseal` moves what the old key still sealed (the CA's and log's keys, the pepper)
+    // to the token's key; then the old key file can go, and everything still opens and signs.
+    let moved_data = after.data.clone();
+    after.kill();
+    let out = after.signet(["admin".as_ref(), "reseal".as_ref(), "--data".as_ref(), moved_data.as_os_str(), "--json".as_ref()] as [&std::ffi::OsStr; 5]);
+    assert_eq!(out.status.code(), Some(0), "admin reseal: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("the reseal report");
+    assert_eq!(report["master_key"], "signet-master", "{report}");
+    assert!(report["deployment_files"].as_u64() >= Some(6), "four CA keys, the log key, the pepper and the key id: {report}");
+    assert_eq!(report["retirable"].as_array().map(Vec::len), Some(1), "{report}");
+    let out = after.signet(["admin".as_ref(), "reseal".as_ref(), "--data".as_ref(), moved_data.as_os_str(), "--json".as_ref()] as [&std::ffi::OsStr; 5]);
+    let again_report: Value = serde_json::from_slice(&out.stdout).expect("the second reseal report");
+    assert_eq!((again_report["deployment_files"].as_u64(), again_report["organisation_keys"].as_u64()), (Some(0), Some(0)), "nothing left: {again_report}");
+    std::fs::remove_file(moved_data.join("keys/master.key")).expect("remove the old master key file");
+    let retired = Server::start_prepared(&env, |data| copy_tree(&moved_data, data));
     drop(after);
+    assert_eq!(retired.client().document(&old.id, 1).expect("the old document, the old key gone"), old_pdf);
+    let third = sign_one(&retired, "Old key retired", "hsm-retired@example.com");
+    assert_eq!(third.status, Status::Completed);
+    drop(retired);
 
     // 2. A deployment made on the token.
     let server = Server::start(&env);

@@ -433,3 +433,151 @@ fn a_server_killed_under_load_loses_nothing() {
     std::thread::sleep(Duration::from_secs(2));
     audit(&b);
 }
+
+/// A `signet witness serve` process, killed when dropped.
+struct Witness {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Witness {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Witness {
+    /// Serves the witness in `dir` for the log `log_key` on `addr` (`127.0.0.1:0` for any
+    /// port), once it says where it listens.
+    fn start(dir: &Path, log_key: &str, addr: &str) -> Witness {
+        use std::io::BufRead as _;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
+            .args(["witness", "serve", "--dir"])
+            .arg(dir)
+            .args(["--log-key", log_key, "--addr", addr])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start signet witness serve");
+        let mut line = String::new();
+        let mut out = std::io::BufReader::new(child.stdout.take().expect("its output"));
+        out.read_line(&mut line).expect("its banner");
+        let at = line.find("http://").unwrap_or_else(|| panic!("no URL in {line:?}"));
+        let url = line[at..].split_whitespace().next().unwrap_or_default().to_owned();
+        // Keep reading, so that the pipe never fills.
+        std::thread::spawn(move || for _ in out.lines() {});
+        Witness { child, url }
+    }
+
+    fn addr(&self) -> &str {
+        self.url.trim_start_matches("http://")
+    }
+}
+
+/// The log's checkpoint as `server` publishes it: its size and whether it carries a
+/// cosignature of `witness_key` that verifies.
+fn published_checkpoint(server: &str, witness_key: &str) -> (u64, bool) {
+    let (status, body) = get(&format!("{server}/log/checkpoint"));
+    if status == 404 {
+        return (0, false);
+    }
+    assert_eq!(status, 200);
+    let note = signet_ledger::note::Note::parse(&body).expect("a signed note");
+    let size = note.text().lines().nth(1).and_then(|l| l.parse().ok()).expect("a size line");
+    let key = signet_ledger::VerifierKey::parse(witness_key).expect("the witness's key").to_cosignature_v1();
+    let cosigned = note
+        .signatures()
+        .iter()
+        .any(|s| s.name == key.name() && s.key_id == key.key_id() && key.verify(note.text().as_bytes(), &s.signature).is_ok());
+    (size, cosigned)
+}
+
+/// Checkpoints go to the log's witness through the job queue: any server may run the
+/// `witness` job, the sequencer publishes the cosignature, both servers serve it. While the
+/// witness is down the job fails, visibly, and is retried; when it is back, the newest
+/// checkpoint is cosigned.
+#[test]
+fn witnesses_cosign_checkpoints_through_the_job_queue() {
+    let Some(pg) = PgSchema::create() else { return };
+    let Some(bucket) = S3Bucket::create("witness") else { return };
+    let keys = tempfile::tempdir().expect("temp dir");
+    let shared = Shared::new(&pg.url, &bucket, keys.path());
+
+    // The deployment is made first: its log key is what the witness is told to follow.
+    let first = Server::start(&shared.env());
+    let log_key = String::from_utf8_lossy(&get(&format!("{}/log/log.vkey", first.url)).1).trim().to_owned();
+    let creds = first.creds.clone();
+    drop(first);
+    let wdir = tempfile::tempdir().expect("temp dir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args(["witness", "init", "--dir"])
+        .arg(wdir.path())
+        .args(["--name", "witness.example/signet-test"])
+        .output()
+        .expect("signet witness init");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let witness_key = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let witness = Witness::start(wdir.path(), &log_key, "127.0.0.1:0");
+
+    let configured = format!("{} {witness_key}", witness.url);
+    let mut env = shared.env();
+    env.push(("SIGNET_LOG_WITNESSES", &configured));
+    let mut a = Server::start(&env);
+    let mut b = Server::start(&env);
+    a.creds = creds.clone();
+    b.creds = creds;
+
+    // Activity grows the log; the newest checkpoint gets the witness's cosignature, served by
+    // both servers.
+    let pdf = support::sample_pdf(1);
+    let draft = |title: &str| {
+        let mut meta = ContractMetadata::new(title);
+        meta.recipients.push(NewRecipient::signer("Wu", "witnessed@example.com", 1));
+        a.client().create_contract(&[("w.pdf", &pdf)], &meta).expect("create a draft")
+    };
+    draft("Witnessed 见证");
+    let grown = eventually(Duration::from_secs(30), "a checkpoint covering the draft", || {
+        let (size, _) = published_checkpoint(&a.url, &witness_key);
+        if size > 0 { Ok(size) } else { Err(size) }
+    });
+    for server in [&a, &b] {
+        eventually(Duration::from_secs(30), "the cosigned checkpoint", || {
+            let (size, cosigned) = published_checkpoint(&server.url, &witness_key);
+            if size >= grown && cosigned { Ok(()) } else { Err((size, cosigned)) }
+        });
+    }
+    let jobs = |server: &Server, query: &str| -> serde_json::Value {
+        let key = server.creds.api_key.clone();
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let mut r = agent.get(&format!("{}/api/v1/jobs{query}", server.url)).header("Authorization", &format!("Bearer {key}")).call().expect("GET jobs");
+        serde_json::from_str(&r.body_mut().read_to_string().unwrap_or_default()).unwrap_or_default()
+    };
+    let witness_jobs = |answer: &serde_json::Value, state: &str| -> usize {
+        answer["items"].as_array().map_or(0, |items| items.iter().filter(|j| j["kind"] == "witness" && j["state"] == state).count())
+    };
+    assert!(witness_jobs(&jobs(&a, "?limit=100"), "done") >= 1, "a witness job ran: {}", jobs(&a, "?limit=100"));
+
+    // The witness goes down: the newest checkpoint's job fails and is queued again with the
+    // error; the checkpoint is published without the cosignature meanwhile.
+    let addr = witness.addr().to_owned();
+    drop(witness);
+    draft("While the witness is down");
+    eventually(Duration::from_secs(30), "a witness job failing", || {
+        let answer = jobs(&b, "?limit=100");
+        let failing = answer["items"].as_array().and_then(|items| {
+            items.iter().find(|j| j["kind"] == "witness" && j["state"] == "queued" && j["attempts"].as_u64() >= Some(1) && j["last_error"].as_str().is_some_and(|e| e.contains(&addr)))
+        });
+        failing.map(drop).ok_or(answer)
+    });
+    let (behind, cosigned) = published_checkpoint(&a.url, &witness_key);
+    assert!(behind > grown && !cosigned, "the newer checkpoint is out, not cosigned yet");
+
+    // Back on the same address: a retry cosigns the newest checkpoint.
+    let _witness = Witness::start(wdir.path(), &log_key, &addr);
+    eventually(Duration::from_secs(60), "the newest checkpoint cosigned after the witness came back", || {
+        let (size, cosigned) = published_checkpoint(&b.url, &witness_key);
+        if size >= behind && cosigned { Ok(()) } else { Err((size, cosigned)) }
+    });
+}

@@ -11,6 +11,10 @@
 //!   (`docs/backup.md`), or now and then on a live deployment.
 //! - `copy-objects` copies every object under one `s3://` URL to another (a bucket backup, or
 //!   the restore of one), skipping objects the destination already has.
+//! - `reseal` seals again, with the current master key, everything an older one sealed: the
+//!   organisation keys (re-wrapped), the deployment's sealed files (CA and log keys, the code
+//!   pepper), members' TOTP secrets and the signers' stored answers. Afterwards the older key
+//!   (the master key file kept beside a new token, say) can be removed.
 //!
 //! Exit codes: 0 everything checked (or copied), 1 something did not (each problem is listed),
 //! 2 the command could not run at all (a setting, the master key, the database or the storage).
@@ -45,6 +49,24 @@ pub enum AdminCommand {
     /// already there. Exit 0 all copied, 1 some objects failed (listed), 2 unusable URLs or
     /// credentials.
     CopyObjects(CopyArgs),
+    /// Seal again, with the current master key, everything an older master key sealed, so
+    /// that the older key can be removed. Exit 0 done, 2 the deployment could not be opened
+    /// or something did not open.
+    Reseal(ResealArgs),
+}
+
+/// `signet admin reseal` flags.
+#[derive(Args, Debug)]
+pub struct ResealArgs {
+    /// A TOML configuration file, as for `signet serve`.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// The data directory, as for `signet serve`.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Print the counts as JSON (`signet.admin-reseal/v1`) on standard output.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `signet admin check` flags.
@@ -87,6 +109,7 @@ pub fn run(command: AdminCommand) -> ExitCode {
     let result = match command {
         AdminCommand::Check(args) => check(args),
         AdminCommand::CopyObjects(args) => copy_objects(args),
+        AdminCommand::Reseal(args) => reseal(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -99,6 +122,82 @@ pub fn run(command: AdminCommand) -> ExitCode {
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+// --- reseal --------------------------------------------------------------------------------------
+
+/// What `signet admin reseal` did.
+#[derive(Debug, Default, Serialize)]
+pub struct ResealReport {
+    /// `signet.admin-reseal/v1`.
+    pub format: &'static str,
+    /// The master key everything is sealed by now.
+    pub master_key: String,
+    /// Organisation keys re-wrapped.
+    pub organisation_keys: usize,
+    /// Deployment files sealed again (and the master key id recorded).
+    pub deployment_files: usize,
+    /// Members' TOTP secrets sealed again.
+    pub totp_secrets: usize,
+    /// Stored answers of signers' requests sealed again.
+    pub stored_answers: u64,
+    /// The older master keys nothing needs any more.
+    pub retirable: Vec<String>,
+}
+
+/// `signet admin reseal`.
+fn reseal(args: ResealArgs) -> anyhow::Result<u8> {
+    let flags = Overrides { config: args.config, data: args.data, listen: None };
+    let cfg = Config::load(&flags, &|k| std::env::var(k).ok())?;
+    require_master_key(&cfg)?;
+    let report = runtime()?.block_on(reseal_deployment(&cfg))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "sealed again by master key {}: {} organisation key(s), {} deployment file(s), {} TOTP secret(s), {} stored answer(s)",
+            report.master_key, report.organisation_keys, report.deployment_files, report.totp_secrets, report.stored_answers
+        );
+        if report.retirable.is_empty() {
+            println!("no older master key is in use");
+        } else {
+            println!("nothing needs master key(s) {} any more: remove the key file (keep a copy for backups taken before now)", report.retirable.join(", "));
+        }
+    }
+    Ok(OK)
+}
+
+/// Seals everything of the deployment `cfg` names again with its current master key.
+pub async fn reseal_deployment(cfg: &Config) -> anyhow::Result<ResealReport> {
+    let (store, keyring, _token) = super::init::open_store_keys_and_token(cfg).await?;
+    let organisation_keys = super::init::rewrap_org_keys(&store, &keyring).await?;
+    let files = super::deployment::reseal(&cfg.data, &store, &keyring).await?;
+    let mut totp_secrets = 0;
+    for (user, active, pending) in store.users_with_totp().await.context("reading the members' TOTP secrets")? {
+        let context = super::session::totp_context(&user);
+        let again = |sealed: &Option<Vec<u8>>| -> anyhow::Result<Option<Vec<u8>>> {
+            match sealed {
+                Some(s) => Ok(keyring.reseal_secret(s, &context).with_context(|| format!("opening the TOTP secret of member {user}"))?),
+                None => Ok(None),
+            }
+        };
+        let (a, p) = (again(&active)?, again(&pending)?);
+        if a.is_some() || p.is_some() {
+            totp_secrets += usize::from(a.is_some()) + usize::from(p.is_some());
+            store.set_totp(&user, a.as_deref().or(active.as_deref()), p.as_deref().or(pending.as_deref())).await?;
+        }
+    }
+    let stored_answers = store.reseal_master_sealed_answers().await.context("sealing the stored answers again")?;
+    let current = keyring.current_id().to_owned();
+    Ok(ResealReport {
+        format: "signet.admin-reseal/v1",
+        retirable: keyring.ids().filter(|id| *id != current).map(str::to_owned).collect(),
+        master_key: current,
+        organisation_keys,
+        deployment_files: files.files,
+        totp_secrets,
+        stored_answers,
+    })
 }
 
 // --- check ---------------------------------------------------------------------------------------

@@ -57,6 +57,10 @@ pub struct Config {
     /// Behind a reverse proxy: take the client's address from `X-Forwarded-For`
     /// (`SIGNET_TRUST_PROXY=true`). Otherwise the TCP peer's address is the evidence.
     pub trust_proxy: bool,
+    /// Witnesses of the evidence log: `(URL, verifier key)` pairs (`SIGNET_LOG_WITNESSES`:
+    /// `URL KEY` entries separated by commas; TOML `log_witnesses = ["URL KEY", …]`). Every
+    /// checkpoint is sent to them by a `witness` job, retried until each has cosigned.
+    pub log_witnesses: Vec<(String, String)>,
 }
 
 /// The PKCS#11 settings as given (checked, and the PIN read, when the token is opened).
@@ -107,6 +111,7 @@ struct FileConfig {
     sms_url: Option<String>,
     sms_token: Option<String>,
     sms_body_template: Option<String>,
+    log_witnesses: Option<Vec<String>>,
 }
 
 /// What the command line gave.
@@ -159,6 +164,20 @@ impl Config {
         if max_upload_mb == 0 || max_upload_mb > 1024 {
             bail!("the upload limit must be 1 to 1024 MiB, got {max_upload_mb}");
         }
+        let witnesses: Vec<String> = match env("SIGNET_LOG_WITNESSES") {
+            Some(v) => v.split(',').map(str::to_owned).collect(),
+            None => file.log_witnesses.unwrap_or_default(),
+        };
+        let mut log_witnesses = Vec::new();
+        for entry in witnesses.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
+            let mut parts = entry.split_whitespace();
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(url), Some(key), None) if url.starts_with("http://") || url.starts_with("https://") => {
+                    log_witnesses.push((url.trim_end_matches('/').to_owned(), key.to_owned()));
+                }
+                _ => bail!("the log witness {entry:?} is not \"URL KEY\" (the witness's http(s) URL, a space, its verifier key)"),
+            }
+        }
         let link_days = number("SIGNET_LINK_DAYS", file.link_days, 14)?;
         if link_days == 0 || link_days > 365 {
             bail!("signing links live 1 to 365 days, got {link_days}");
@@ -188,6 +207,7 @@ impl Config {
                 Some(v) => matches!(v.trim(), "1" | "true" | "yes"),
                 None => file.trust_proxy.unwrap_or(false),
             },
+            log_witnesses,
         })
     }
 }
@@ -248,5 +268,12 @@ mod tests {
         assert!(err.to_string().contains("http://"));
         assert!(Config::load(&Overrides::default(), &env_of(&[("SIGNET_MAX_UPLOAD_MB", "lots")])).is_err());
         assert!(Config::load(&Overrides::default(), &env_of(&[("SIGNET_LINK_DAYS", "0")])).is_err());
+        for bad in ["w.example/key+00+AA", "ftp://w.example w+1+AA", "http://w.example a b"] {
+            let err = Config::load(&Overrides::default(), &env_of(Box::leak(Box::new([("SIGNET_LOG_WITNESSES", bad)])))).unwrap_err();
+            assert!(err.to_string().contains("URL KEY"), "{bad}: {err}");
+        }
+        let two = Config::load(&Overrides::default(), &env_of(&[("SIGNET_LOG_WITNESSES", " http://a.example/ w1+01+AA , https://b.example w2+02+BB ")])).unwrap();
+        assert_eq!(two.log_witnesses, [("http://a.example".to_owned(), "w1+01+AA".to_owned()), ("https://b.example".to_owned(), "w2+02+BB".to_owned())]);
+        assert!(Config::load(&Overrides::default(), &env_of(&[])).unwrap().log_witnesses.is_empty());
     }
 }

@@ -57,6 +57,51 @@ pub async fn share(cfg: &Config, store: &Store, keyring: &Keyring, create: impl 
     Ok(Shared::Joined)
 }
 
+/// What [`reseal`] did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Resealed {
+    /// Deployment files whose secret (a CA key, the log key, the pepper) was sealed again, and
+    /// the master key id file when it changed.
+    pub files: usize,
+}
+
+/// Seals again with the current master key every secret among the deployment's files that an
+/// older master key sealed (the CA's and log's keys, the pepper), records the current key as
+/// the deployment's, and refreshes the copies under `data`. Under the deployment lock.
+pub async fn reseal(data: &Path, store: &Store, keyring: &Keyring) -> anyhow::Result<Resealed> {
+    let _lock = store.deployment_lock().await.context("taking the deployment lock in the database")?;
+    let mut files = store.deployment_files().await.context("reading the deployment's files from the database")?;
+    let mut done = Resealed::default();
+    for (name, body) in &mut files {
+        let again = if name == MASTER_ID {
+            (body.as_slice() != keyring.current_id().as_bytes()).then(|| keyring.current_id().as_bytes().to_vec())
+        } else if let Some(context) = sealed_context(name) {
+            keyring.reseal_secret(body, &context).with_context(|| format!("opening the deployment file {name} to seal it again"))?
+        } else {
+            None
+        };
+        if let Some(again) = again {
+            store.replace_deployment_file(name, &again).await.with_context(|| format!("storing the deployment file {name}"))?;
+            *body = again;
+            done.files += 1;
+        }
+    }
+    materialise(data, keyring, &files)?;
+    Ok(done)
+}
+
+/// What a sealed deployment file was sealed for, by its name.
+fn sealed_context(name: &str) -> Option<Vec<u8>> {
+    if name == SEALED_PEPPER {
+        return Some(PEPPER_CONTEXT.to_vec());
+    }
+    if name == OPTIONAL_LOG_FILE {
+        return Some(crate::log_cmd::KEY_CONTEXT.to_vec());
+    }
+    let key = name.strip_prefix("ca/private/")?.strip_suffix(".key.sealed")?;
+    Some(format!("signet-ca/{key}").into_bytes())
+}
+
 /// The files to share, read from `data` (the pepper sealed).
 fn collect(data: &Path, keyring: &Keyring) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let mut files = Vec::new();

@@ -256,13 +256,20 @@ pub async fn open_log(cfg: &Config, store: &Store, keyring: &Keyring, token: Opt
         signet_store::Backend::Postgres => (cfg.database_url.clone(), cfg.blob_url.as_deref().map(|u| with_prefix(u, "log"))),
         signet_store::Backend::Sqlite => (super::config::sqlite_url(&log_dir.join("log.db"))?, None),
     };
+    // Its witnesses: every checkpoint goes to them through the job queue (a `witness` job any
+    // server may run, retried until each has cosigned); the sequencer publishes what they sign.
+    let mut witnesses = Vec::new();
+    for (url, key) in &cfg.log_witnesses {
+        witnesses.push((url.clone(), crate::keyarg::read_vkey(key).with_context(|| format!("the verifier key of the log witness {url} (SIGNET_LOG_WITNESSES)"))?));
+    }
+    let witnessing = signet_log::Witnessing::External;
     // The log's key: in the token when the log was made there (no key file), else sealed.
     Ok(match token {
         Some(t) if !crate::log_cmd::exists(&log_dir) => {
             let signer = crate::log_cmd::token_signer(t, &crate::log_cmd::origin_of(&log_dir)?)?;
-            crate::log_cmd::open_signing_with(&log_dir, &journal_url, tiles.as_deref(), Vec::new(), signer).await?
+            crate::log_cmd::open_signing_with(&log_dir, &journal_url, tiles.as_deref(), witnesses, witnessing, signer).await?
         }
-        _ => crate::log_cmd::open_on(&log_dir, &journal_url, tiles.as_deref(), Vec::new(), Some(keyring)).await?,
+        _ => crate::log_cmd::open_on(&log_dir, &journal_url, tiles.as_deref(), witnesses, witnessing, Some(keyring)).await?,
     })
 }
 

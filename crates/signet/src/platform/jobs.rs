@@ -10,8 +10,12 @@
 //!   Every server enqueues them once a period under a dedupe key naming the period, so one
 //!   server runs each period's sweep.
 //!
-//! Witnessing is not a job: the evidence log's sequencer (`signet-log`) submits checkpoints to
-//! witnesses itself.
+//! - `witness`: sends the evidence log's newest checkpoint to the witnesses configured
+//!   (`SIGNET_LOG_WITNESSES`) that have not cosigned it, stores their cosignatures (the
+//!   sequencer publishes them), and fails — to be retried with backoff — while one of them
+//!   does not cosign. Every server's worker enqueues one per checkpoint lacking
+//!   cosignatures (deduplicated by its size, at most every [`WITNESS_EVERY`]); a job for a
+//!   checkpoint older than the newest ends at once.
 //!
 //! One worker per server ([`run_worker`]) claims due jobs with a lease of [`LEASE_MS`],
 //! renewed every [`RENEW_EVERY`] while they run, so a dead server's jobs are claimed again by
@@ -43,6 +47,10 @@ pub const SWEEP_REMINDERS: &str = "sweep.reminders";
 pub const SWEEP_EVIDENCE: &str = "sweep.evidence";
 /// Forgets done jobs older than [`KEEP_DONE_MS`].
 pub const SWEEP_JOBS: &str = "sweep.jobs";
+/// Sends the log's newest checkpoint to its witnesses.
+pub const WITNESS: &str = "witness";
+/// How often a worker looks for a checkpoint the witnesses have not all cosigned.
+pub const WITNESS_EVERY: Duration = Duration::from_secs(5);
 
 /// How long a claim holds a job without renewal.
 pub const LEASE_MS: u64 = 20_000;
@@ -167,6 +175,53 @@ async fn notify(app: &App, worker: &str, job: &Job) -> anyhow::Result<()> {
     super::ceremony::issue_links(app, &c, &events, &mut deliveries).await
 }
 
+/// The payload of a `witness` job: the size of the checkpoint it was enqueued for.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WitnessPayload {
+    /// The checkpoint's tree size.
+    pub size: u64,
+}
+
+/// Runs a `witness` job (see the module documentation).
+async fn witness(app: &App, job: &Job) -> anyhow::Result<()> {
+    let payload: WitnessPayload = serde_json::from_str(&job.payload).context("the job's payload is not a witness payload")?;
+    let newest = app.log.checkpoint().await?.map_or(0, |c| c.size);
+    if newest > payload.size {
+        // Superseded: the newest checkpoint's own job sends that one.
+        return Ok(());
+    }
+    match app.log.witness().await? {
+        Some(report) if !report.failed.is_empty() => anyhow::bail!(
+            "{} of {} log witness(es) cosigned checkpoint {}; {}",
+            report.cosigned,
+            app.cfg.log_witnesses.len(),
+            report.size,
+            report.failed.join("; ")
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// A `witness` job for the log's newest checkpoint, if the witnesses have not all cosigned it.
+async fn witness_job(app: &App, now: u64) -> anyhow::Result<Option<NewJob>> {
+    if app.cfg.log_witnesses.is_empty() {
+        return Ok(None);
+    }
+    let Some(cp) = app.log.checkpoint().await? else { return Ok(None) };
+    let signatures = signet_ledger::note::Note::parse(cp.cosigned.as_bytes()).map(|n| n.signatures().len()).unwrap_or(0);
+    if signatures > app.cfg.log_witnesses.len() {
+        return Ok(None);
+    }
+    Ok(Some(NewJob {
+        id: new_id("job"),
+        kind: WITNESS.to_owned(),
+        org_id: None,
+        payload: serde_json::to_string(&WitnessPayload { size: cp.size })?,
+        dedupe_key: Some(format!("{WITNESS}:{}", cp.size)),
+        run_at: now,
+    }))
+}
+
 /// Runs one attempt of a job.
 async fn run_job(app: &App, worker: &str, job: &Job) -> anyhow::Result<()> {
     match job.kind.as_str() {
@@ -175,6 +230,7 @@ async fn run_job(app: &App, worker: &str, job: &Job) -> anyhow::Result<()> {
         SWEEP_REMINDERS => super::api::remind_idle(app).await.map(drop),
         SWEEP_EVIDENCE => super::api::reconcile_evidence(app).await.map(drop),
         SWEEP_JOBS => app.store.prune_jobs(now_ms().saturating_sub(KEEP_DONE_MS)).await.map(drop).map_err(Into::into),
+        WITNESS => witness(app, job).await,
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }
@@ -275,6 +331,7 @@ pub async fn run_worker(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bo
     let mut running: JoinSet<()> = JoinSet::new();
     let mut last_renew = Instant::now();
     let mut enqueued_period: Option<u64> = None;
+    let mut last_witness_look: Option<Instant> = None;
     let mut report = Reporter { away: false };
     loop {
         if *stop.borrow() {
@@ -297,6 +354,18 @@ pub async fn run_worker(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bo
             }
             if ok {
                 enqueued_period = Some(period);
+            }
+        }
+        if last_witness_look.is_none_or(|t| t.elapsed() >= WITNESS_EVERY) {
+            last_witness_look = Some(Instant::now());
+            match witness_job(&app, now).await {
+                Ok(Some(job)) => match app.store.enqueue_job(&job, now).await {
+                    Ok(true) => wake(),
+                    Ok(false) => {}
+                    Err(e) => report.error("enqueueing a witness job", &e),
+                },
+                Ok(None) => {}
+                Err(e) => eprintln!("jobs: looking at the log's checkpoint: {e:#}"),
             }
         }
         if !running.is_empty() && last_renew.elapsed() >= RENEW_EVERY {

@@ -250,7 +250,7 @@ async fn member(app: &App, method: &Method, headers: &HeaderMap) -> ApiResult<(S
 
 // --- the second factor ------------------------------------------------------------------------
 
-fn totp_context(user_id: &str) -> Vec<u8> {
+pub(crate) fn totp_context(user_id: &str) -> Vec<u8> {
     format!("signet-totp/{user_id}").into_bytes()
 }
 
