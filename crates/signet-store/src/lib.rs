@@ -342,6 +342,12 @@ pub struct JobPage {
 /// after opening does the rest).
 const SEARCH_TOKENS_MAX: usize = 8;
 
+/// A value bound to a statement of [`Store::rewrite_rows`].
+enum BindValue {
+    Text(String),
+    Int(i64),
+}
+
 /// The mark of a value sealed by the master key (a scope that is no organisation).
 const MASTER_SEALED: &str = "m1:";
 
@@ -919,125 +925,92 @@ impl Store {
     /// payloads and stored answers. Safe to run on several servers at once (each row is
     /// rewritten only if it is still as read). Returns how many rows were sealed.
     pub async fn seal_plaintext_rows(&self) -> Result<u64> {
-        let mut sealed = 0;
-        loop {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT org_id, id, body, version FROM contracts WHERE body NOT LIKE '{SEALED}%' LIMIT 200")))
-                .fetch_all(&self.pool)
-                .await?;
-            let mut changed = 0;
-            for r in &rows {
-                let (org, id, body): (String, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-                let c: Contract = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
-                let key = self.row_key(&org).await?;
-                changed += sqlx::query("UPDATE contracts SET body = $1, search = $2, title = '' WHERE id = $3 AND org_id = $4 AND version = $5")
-                    .bind(key.seal(&contract_context(&org, &id), &body)?)
-                    .bind(key.index(&search_text(&c)))
-                    .bind(&id)
-                    .bind(&org)
-                    .bind(r.try_get::<i64, _>(3)?)
-                    .execute(&self.pool)
-                    .await?
-                    .rows_affected();
-            }
-            sealed += changed;
-            if rows.len() < 200 || changed == 0 {
-                break;
-            }
-        }
-        loop {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT org_id, contract_id, seq, data FROM contract_events WHERE data NOT LIKE '{SEALED}%' LIMIT 500")))
-                .fetch_all(&self.pool)
-                .await?;
-            let mut changed = 0;
-            for r in &rows {
-                let (org, contract, data): (String, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(3)?);
-                let seq: i64 = r.try_get(2)?;
-                let value = self.row_key(&org).await?.seal(&event_context(&org, &contract, u64_of(seq)), &data)?;
-                changed += sqlx::query("UPDATE contract_events SET data = $1 WHERE contract_id = $2 AND seq = $3 AND data = $4")
-                    .bind(value)
-                    .bind(&contract)
-                    .bind(seq)
-                    .bind(&data)
-                    .execute(&self.pool)
-                    .await?
-                    .rows_affected();
-            }
-            sealed += changed;
-            if rows.len() < 500 || changed == 0 {
-                break;
-            }
-        }
-        loop {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT org_id, id, address, subject, body FROM outbox WHERE body NOT LIKE '{SEALED}%' LIMIT 500")))
-                .fetch_all(&self.pool)
-                .await?;
-            let mut changed = 0;
-            for r in &rows {
-                let (org, id): (String, String) = (r.try_get(0)?, r.try_get(1)?);
-                let key = self.row_key(&org).await?;
-                let field = |name: &str, at: usize| -> Result<String> { key.seal(&outbox_context(&org, &id, name), &r.try_get::<String, _>(at)?) };
-                let old_body: String = r.try_get(4)?;
-                changed += sqlx::query("UPDATE outbox SET address = $1, subject = $2, body = $3 WHERE id = $4 AND body = $5")
-                    .bind(field("address", 2)?)
-                    .bind(field("subject", 3)?)
-                    .bind(field("body", 4)?)
-                    .bind(&id)
-                    .bind(old_body)
-                    .execute(&self.pool)
-                    .await?
-                    .rows_affected();
-            }
-            sealed += changed;
-            if rows.len() < 500 || changed == 0 {
-                break;
-            }
-        }
-        loop {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT org_id, id, payload FROM jobs WHERE org_id IS NOT NULL AND payload NOT LIKE '{SEALED}%' LIMIT 500")))
-                .fetch_all(&self.pool)
-                .await?;
-            let mut changed = 0;
-            for r in &rows {
-                let (org, id, payload): (String, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-                let value = self.row_key(&org).await?.seal(&job_context(&org, &id), &payload)?;
-                changed += sqlx::query("UPDATE jobs SET payload = $1 WHERE id = $2 AND payload = $3")
-                    .bind(value)
-                    .bind(&id)
-                    .bind(&payload)
-                    .execute(&self.pool)
-                    .await?
-                    .rows_affected();
-            }
-            sealed += changed;
-            if rows.len() < 500 || changed == 0 {
-                break;
-            }
-        }
-        loop {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT org_id, key, body FROM idempotency_keys WHERE status <> 0 AND body <> '' AND body NOT LIKE '{SEALED}%' AND body NOT LIKE '{MASTER_SEALED}%' LIMIT 500"
-            )))
-            .fetch_all(&self.pool)
+        use BindValue::{Int, Text};
+        let mut sealed = self
+            .rewrite_rows(
+                format!("SELECT org_id, id, body, version FROM contracts WHERE body NOT LIKE '{SEALED}%'"),
+                "UPDATE contracts SET body = $1, search = $2, title = '' WHERE id = $3 AND org_id = $4 AND version = $5",
+                async |r| {
+                    let (org, id, body): (String, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                    let c: Contract = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
+                    let key = self.row_key(&org).await?;
+                    Ok(vec![Text(key.seal(&contract_context(&org, &id), &body)?), Text(key.index(&search_text(&c))), Text(id), Text(org), Int(r.try_get(3)?)])
+                },
+            )
             .await?;
+        sealed += self
+            .rewrite_rows(
+                format!("SELECT org_id, contract_id, seq, data FROM contract_events WHERE data NOT LIKE '{SEALED}%'"),
+                "UPDATE contract_events SET data = $1 WHERE contract_id = $2 AND seq = $3 AND data = $4",
+                async |r| {
+                    let (org, contract, seq, data): (String, String, i64, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+                    let value = self.row_key(&org).await?.seal(&event_context(&org, &contract, u64_of(seq)), &data)?;
+                    Ok(vec![Text(value), Text(contract), Int(seq), Text(data)])
+                },
+            )
+            .await?;
+        sealed += self
+            .rewrite_rows(
+                format!("SELECT org_id, id, address, subject, body FROM outbox WHERE body NOT LIKE '{SEALED}%'"),
+                "UPDATE outbox SET address = $1, subject = $2, body = $3 WHERE id = $4 AND body = $5",
+                async |r| {
+                    let (org, id): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+                    let key = self.row_key(&org).await?;
+                    let field = |name: &str, at: usize| -> Result<BindValue> { Ok(Text(key.seal(&outbox_context(&org, &id, name), &r.try_get::<String, _>(at)?)?)) };
+                    Ok(vec![field("address", 2)?, field("subject", 3)?, field("body", 4)?, Text(id.clone()), Text(r.try_get(4)?)])
+                },
+            )
+            .await?;
+        sealed += self
+            .rewrite_rows(
+                format!("SELECT org_id, id, payload FROM jobs WHERE org_id IS NOT NULL AND payload NOT LIKE '{SEALED}%'"),
+                "UPDATE jobs SET payload = $1 WHERE id = $2 AND payload = $3",
+                async |r| {
+                    let (org, id, payload): (String, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                    let value = self.row_key(&org).await?.seal(&job_context(&org, &id), &payload)?;
+                    Ok(vec![Text(value), Text(id), Text(payload)])
+                },
+            )
+            .await?;
+        sealed += self
+            .rewrite_rows(
+                format!("SELECT org_id, key, body FROM idempotency_keys WHERE status <> 0 AND body <> '' AND body NOT LIKE '{SEALED}%' AND body NOT LIKE '{MASTER_SEALED}%'"),
+                "UPDATE idempotency_keys SET body = $1 WHERE org_id = $2 AND key = $3 AND body = $4",
+                async |r| {
+                    let (org, key, body): (String, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                    let value = self.seal_scoped(&org, &answer_context(&org, &key), &body).await?;
+                    Ok(vec![Text(value), Text(org), Text(key), Text(body)])
+                },
+            )
+            .await?;
+        Ok(sealed)
+    }
+
+    /// Rewrites, batch by batch, the rows `select` finds: `update` runs with the values
+    /// `values` gives for each (its `WHERE` should hold only if the row is still as read).
+    /// Ends when a batch is short or changed nothing. Returns how many rows changed.
+    async fn rewrite_rows(&self, select: String, update: &'static str, mut values: impl AsyncFnMut(&sqlx::any::AnyRow) -> Result<Vec<BindValue>>) -> Result<u64> {
+        const BATCH: usize = 500;
+        let select = format!("{select} LIMIT {BATCH}");
+        let mut total = 0;
+        loop {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(select.clone())).fetch_all(&self.pool).await?;
             let mut changed = 0;
             for r in &rows {
-                let (org, key, body): (String, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-                let value = self.seal_scoped(&org, &answer_context(&org, &key), &body).await?;
-                changed += sqlx::query("UPDATE idempotency_keys SET body = $1 WHERE org_id = $2 AND key = $3 AND body = $4")
-                    .bind(value)
-                    .bind(&org)
-                    .bind(&key)
-                    .bind(&body)
-                    .execute(&self.pool)
-                    .await?
-                    .rows_affected();
+                let mut query = sqlx::query(update);
+                for v in values(r).await? {
+                    query = match v {
+                        BindValue::Text(t) => query.bind(t),
+                        BindValue::Int(i) => query.bind(i),
+                    };
+                }
+                changed += query.execute(&self.pool).await?.rows_affected();
             }
-            sealed += changed;
-            if rows.len() < 500 || changed == 0 {
-                break;
+            total += changed;
+            if rows.len() < BATCH || changed == 0 {
+                return Ok(total);
             }
         }
-        Ok(sealed)
     }
 
     /// A page of an organisation's contracts, newest first. `cursor` is the `next_cursor` of

@@ -61,6 +61,17 @@ impl Shared {
     }
 }
 
+/// Two servers on `env`, started one after the other, both holding the demo organisation's
+/// credentials: `creds`, or those of the first when it made the deployment.
+fn start_pair(env: &[(&str, &str)], creds: Option<support::Credentials>) -> (Server, Server) {
+    let mut a = Server::start(env);
+    let mut b = Server::start(env);
+    let creds = creds.unwrap_or_else(|| a.creds.clone());
+    a.creds = creds.clone();
+    b.creds = creds;
+    (a, b)
+}
+
 #[test]
 fn two_servers_share_one_deployment() {
     let Some(pg) = PgSchema::create() else { return };
@@ -211,9 +222,7 @@ fn servers_ride_out_a_database_restart() {
     let keys = tempfile::tempdir().expect("temp dir");
     let shared = Shared::new(&pg.url, &bucket, keys.path());
     let env = shared.env();
-    let mut a = Server::start(&env);
-    let mut b = Server::start(&env);
-    b.creds = a.creds.clone();
+    let (mut a, mut b) = start_pair(&env, None);
     let pdf = support::sample_pdf(1);
     let meta = |title: &str| {
         let mut m = ContractMetadata::new(title);
@@ -329,9 +338,7 @@ fn a_server_killed_under_load_loses_nothing() {
     let keys = tempfile::tempdir().expect("temp dir");
     let shared = Shared::new(&pg.url, &bucket, keys.path());
     let env = shared.env();
-    let mut a = Server::start(&env);
-    let mut b = Server::start(&env);
-    b.creds = a.creds.clone();
+    let (mut a, b) = start_pair(&env, None);
     let pdf = support::sample_pdf(1);
     let (vkey_status, vkey) = get(&format!("{}/log/log.vkey", b.url));
     assert_eq!(vkey_status, 200);
@@ -524,10 +531,7 @@ fn witnesses_cosign_checkpoints_through_the_job_queue() {
     let configured = format!("{} {witness_key}", witness.url);
     let mut env = shared.env();
     env.push(("SIGNET_LOG_WITNESSES", &configured));
-    let mut a = Server::start(&env);
-    let mut b = Server::start(&env);
-    a.creds = creds.clone();
-    b.creds = creds;
+    let (a, b) = start_pair(&env, Some(creds));
 
     // Activity grows the log; the newest checkpoint gets the witness's cosignature, served by
     // both servers.

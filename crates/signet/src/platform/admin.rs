@@ -44,7 +44,7 @@ pub enum AdminCommand {
     /// Check that every document opens and matches its contract and every evidence-log proof
     /// verifies (after a restore, or any time). Exit 0 all good, 1 problems found (listed),
     /// 2 the deployment could not be opened.
-    Check(CheckArgs),
+    Check(DeploymentArgs),
     /// Copy every object from one S3-compatible bucket (or prefix) to another, skipping objects
     /// already there. Exit 0 all copied, 1 some objects failed (listed), 2 unusable URLs or
     /// credentials.
@@ -52,33 +52,20 @@ pub enum AdminCommand {
     /// Seal again, with the current master key, everything an older master key sealed, so
     /// that the older key can be removed. Exit 0 done, 2 the deployment could not be opened
     /// or something did not open.
-    Reseal(ResealArgs),
+    Reseal(DeploymentArgs),
 }
 
-/// `signet admin reseal` flags.
+/// The flags of the commands that open a deployment (`check`, `reseal`).
 #[derive(Args, Debug)]
-pub struct ResealArgs {
-    /// A TOML configuration file, as for `signet serve`.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-    /// The data directory, as for `signet serve`.
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-    /// Print the counts as JSON (`signet.admin-reseal/v1`) on standard output.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// `signet admin check` flags.
-#[derive(Args, Debug)]
-pub struct CheckArgs {
+pub struct DeploymentArgs {
     /// A TOML configuration file, as for `signet serve`.
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// The data directory (a fresh one is fine: the deployment's files come from the database).
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Print the result as JSON (`signet.admin-check/v1`) on standard output.
+    /// Print the result as JSON (`signet.admin-check/v1`, `signet.admin-reseal/v1`) on
+    /// standard output.
     #[arg(long)]
     pub json: bool,
 }
@@ -146,7 +133,7 @@ pub struct ResealReport {
 }
 
 /// `signet admin reseal`.
-fn reseal(args: ResealArgs) -> anyhow::Result<u8> {
+fn reseal(args: DeploymentArgs) -> anyhow::Result<u8> {
     let flags = Overrides { config: args.config, data: args.data, listen: None };
     let cfg = Config::load(&flags, &|k| std::env::var(k).ok())?;
     require_master_key(&cfg)?;
@@ -260,7 +247,7 @@ struct Uncovered {
 }
 
 /// `signet admin check`.
-fn check(args: CheckArgs) -> anyhow::Result<u8> {
+fn check(args: DeploymentArgs) -> anyhow::Result<u8> {
     let flags = Overrides { config: args.config, data: args.data, listen: None };
     let cfg = Config::load(&flags, &|k| std::env::var(k).ok())?;
     let report = runtime()?.block_on(check_deployment(cfg))?;
