@@ -986,6 +986,19 @@ impl Store {
         Ok(sealed)
     }
 
+    /// [`Store::seal_plaintext_rows`] once per database: a complete pass is recorded (in
+    /// `signet_migrations`), so later starts do not scan the tables again. Returns how many
+    /// rows were sealed (0 when the pass was done before).
+    pub async fn seal_plaintext_rows_once(&self) -> Result<u64> {
+        const PASS: &str = "seal-rows-at-rest-v1";
+        if sqlx::query("SELECT 1 FROM signet_migrations WHERE name = $1").bind(PASS).fetch_optional(&self.pool).await?.is_some() {
+            return Ok(0);
+        }
+        let sealed = self.seal_plaintext_rows().await?;
+        sqlx::query("INSERT INTO signet_migrations (name, applied_at) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING").bind(PASS).execute(&self.pool).await?;
+        Ok(sealed)
+    }
+
     /// Rewrites, batch by batch, the rows `select` finds: `update` runs with the values
     /// `values` gives for each (its `WHERE` should hold only if the row is still as read).
     /// Ends when a batch is short or changed nothing. Returns how many rows changed.

@@ -518,8 +518,16 @@ async fn contract_data_is_sealed_at_rest() {
     assert_eq!(store.contract("org_x", "ct_legacy").await.unwrap().unwrap().0, legacy, "an unsealed body still reads");
     assert_eq!(store.events("org_x", "ct_legacy").await.unwrap()[0].event.data.get("reason").map(String::as_str), Some("old reason"));
     assert!(store.outbox("org_x", None, 10).await.unwrap().iter().any(|m| m.body == "old body"));
-    assert!(store.seal_plaintext_rows().await.unwrap() >= 3);
+    assert!(store.seal_plaintext_rows_once().await.unwrap() >= 3);
     assert_eq!(store.seal_plaintext_rows().await.unwrap(), 0, "nothing is left to seal");
+    // The pass is recorded: a later start does not scan again (a row written in the clear
+    // after it, by an older server still running, is sealed by an explicit pass).
+    sqlx::query("INSERT INTO outbox (id, org_id, channel, address, subject, body, created_at) VALUES ('msg_late', 'org_x', 'email', 'late@example.com', 'Late', 'late body', 2)")
+        .execute(&raw)
+        .await
+        .unwrap();
+    assert_eq!(store.seal_plaintext_rows_once().await.unwrap(), 0, "the pass was recorded");
+    assert_eq!(store.seal_plaintext_rows().await.unwrap(), 1);
     for (sql, what) in [
         ("SELECT body || search || title FROM contracts WHERE id = 'ct_legacy'", "the contract"),
         ("SELECT data FROM contract_events WHERE contract_id = 'ct_legacy'", "its event"),

@@ -222,7 +222,7 @@ pub async fn open_app(cfg: Config) -> anyhow::Result<App> {
     if rewrapped > 0 {
         eprintln!("master key: {rewrapped} organisation key(s) re-wrapped by the current master key ({})", keyring.current_id());
     }
-    let sealed = store.seal_plaintext_rows().await.context("sealing contract data an earlier release stored in the clear")?;
+    let sealed = store.seal_plaintext_rows_once().await.context("sealing contract data an earlier release stored in the clear")?;
     if sealed > 0 {
         eprintln!("at rest: {sealed} row(s) of contract data an earlier release stored in the clear are now sealed");
     }
