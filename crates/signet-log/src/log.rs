@@ -389,6 +389,7 @@ impl Log {
             match self.step_held(false).await {
                 Ok(signed) => {
                     if self.inner.witnessing == Witnessing::External
+                        && !self.inner.witnesses.is_empty()
                         && self.is_sequencer()
                         && let Err(e) = self.publish_stored().await
                     {

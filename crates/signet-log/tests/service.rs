@@ -181,6 +181,15 @@ async fn a_stale_signer_cannot_overwrite_a_newer_checkpoint() {
     journal.save_checkpoint(Some(5), &cp(7), &fence).await.unwrap();
     assert!(matches!(journal.save_checkpoint(Some(5), &cp(8), &fence).await, Err(LogError::Conflict(_))));
     assert_eq!(journal.state().await.unwrap().checkpoint.unwrap().size, 7);
+
+    // Cosignatures gathered by any process (no lease) are stored for the checkpoint they
+    // cosign only: not for an older one, nor for another text of the same size.
+    assert!(!journal.store_cosignatures(5, "cp 5", "cp 5 cosigned").await.unwrap(), "an older checkpoint");
+    assert!(!journal.store_cosignatures(7, "cp 7 forged", "cp 7 cosigned").await.unwrap(), "another text");
+    assert_eq!(journal.state().await.unwrap().checkpoint.unwrap().cosigned, "", "nothing stored");
+    assert!(journal.store_cosignatures(7, "cp 7", "cp 7 cosigned").await.unwrap());
+    let stored = journal.state().await.unwrap().checkpoint.unwrap();
+    assert_eq!((stored.size, stored.signed.as_str(), stored.cosigned.as_str()), (7, "cp 7", "cp 7 cosigned"));
 }
 
 /// On SQLite the lease is taken under the `flock`, unconditionally, but fences the same way:
