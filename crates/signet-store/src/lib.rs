@@ -366,6 +366,11 @@ fn job_context(org: &str, id: &str) -> String {
     format!("job:{org}/{id}")
 }
 
+/// The row of a sealed job error.
+fn job_error_context(org: &str, id: &str) -> String {
+    format!("job-error:{org}/{id}")
+}
+
 /// The row of a sealed outbox field (`address`, `subject`, `body`).
 fn outbox_context(org: &str, id: &str, field: &str) -> String {
     format!("outbox:{org}/{id}/{field}")
@@ -1718,7 +1723,11 @@ impl Store {
     async fn opened_jobs(&self, mut jobs: Vec<Job>) -> Result<Vec<Job>> {
         for job in &mut jobs {
             if let Some(org) = &job.org_id {
-                job.payload = self.row_key(org).await?.open(&job_context(org, &job.id), &job.payload)?;
+                let key = self.row_key(org).await?;
+                job.payload = key.open(&job_context(org, &job.id), &job.payload)?;
+                if let Some(error) = &job.last_error {
+                    job.last_error = Some(key.open(&job_error_context(org, &job.id), error)?);
+                }
             }
         }
         Ok(jobs)
@@ -1830,6 +1839,16 @@ impl Store {
     /// worker no longer holds the job.
     pub async fn fail_job(&self, id: &str, worker: &str, error: &str, now: u64, backoff: &Backoff) -> Result<Option<JobState>> {
         let error: String = error.chars().take(JOB_ERROR_MAX).collect();
+        // An organisation's job's error may quote its data (an address an SMTP server
+        // refused): sealed like its payload.
+        let org: Option<String> = match sqlx::query("SELECT org_id FROM jobs WHERE id = $1").bind(id).fetch_optional(&self.pool).await? {
+            Some(row) => row.try_get(0)?,
+            None => return Ok(None),
+        };
+        let error = match &org {
+            Some(org) => self.row_key(org).await?.seal(&job_error_context(org, id), &error)?,
+            None => error,
+        };
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query("SELECT attempts FROM jobs WHERE id = $1 AND locked_by = $2 AND state = 'running'")
             .bind(id)

@@ -468,6 +468,11 @@ async fn contract_data_is_sealed_at_rest() {
     assert!(store.claim_idempotency("public", "k", "h", T0).await.unwrap().is_none());
     store.finish_idempotent("public", "k", 200, "{\"signer\":\"Zhang Wei 张伟\"}").await.unwrap();
 
+    // A failed attempt's error may quote the data (an address a mail server refused).
+    let claimed = store.claim_jobs("w1", 10, 60_000, T0 + 5).await.unwrap();
+    assert!(claimed.iter().any(|j| j.id == "job_secret" && j.payload == job.payload));
+    store.fail_job("job_secret", "w1", "550 <zhang.wei@example.com> refused", T0 + 6, &BACKOFF).await.unwrap();
+
     // Nothing of it is on disk in the clear.
     let secrets = ["Secret lease", "机密租赁", "Zhang Wei", "张伟", "zhang.wei@example.com", "Confidential reason", "保密理由", "203.0.113.77", "+8613912345678", "example.invalid/s/tok"];
     let disk = raw_database(dir.path());
@@ -480,7 +485,8 @@ async fn contract_data_is_sealed_at_rest() {
     let events = store.events("org_x", "ct_secret").await.unwrap();
     assert_eq!(events.last().unwrap().event.data.get("ip").map(String::as_str), Some("203.0.113.77"));
     assert_eq!(store.outbox("org_x", None, 10).await.unwrap(), [message.clone()]);
-    assert_eq!(store.job("job_secret").await.unwrap().unwrap().payload, job.payload);
+    let read_job = store.job("job_secret").await.unwrap().unwrap();
+    assert_eq!((read_job.payload.as_str(), read_job.last_error.as_deref()), (job.payload.as_str(), Some("550 <zhang.wei@example.com> refused")));
     assert_eq!(store.claim_idempotency("org_x", "k", "h", T0).await.unwrap().unwrap().2, "{\"title\":\"Secret lease 机密租赁\"}");
     assert_eq!(store.claim_idempotency("public", "k", "h", T0).await.unwrap().unwrap().2, "{\"signer\":\"Zhang Wei 张伟\"}");
     // Found by any piece of its text, in its organisation only.
