@@ -439,9 +439,55 @@ fn holds(haystack: &[u8], needle: &str) -> bool {
 /// `seal_plaintext_rows`; a new master key re-wraps the organisation key and every row still
 /// opens, with the old master key retired.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn contract_data_is_sealed_at_rest() {
+async fn contract_data_is_sealed_at_rest_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("signet.db").display());
+    sealed_at_rest(&url, Some(dir.path())).await;
+}
+
+/// The same on PostgreSQL, its tables read back over SQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contract_data_is_sealed_at_rest_on_postgres() {
+    use sqlx::Executor as _;
+    let (admin, schema, url) = postgres_schema("signet_rest").await;
+    sealed_at_rest(&url, None).await;
+    admin.execute(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).await.unwrap();
+}
+
+/// A fresh schema on the test PostgreSQL: its admin pool, name and URL.
+async fn postgres_schema(prefix: &str) -> (sqlx::AnyPool, String, String) {
+    use sqlx::Executor as _;
+    let base = std::env::var("SIGNET_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let schema = format!("{prefix}_{}_{nanos}", std::process::id());
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(&base).await.expect("PostgreSQL on 127.0.0.1:5432");
+    admin.execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).await.unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    (admin, schema, url)
+}
+
+/// Every text the tables that hold contract data hold, as the database returns it.
+async fn stored_text(pool: &sqlx::AnyPool) -> String {
+    let mut all = String::new();
+    for sql in [
+        "SELECT body || ' ' || search || ' ' || title FROM contracts",
+        "SELECT data FROM contract_events",
+        "SELECT address || ' ' || subject || ' ' || body FROM outbox",
+        "SELECT payload || ' ' || COALESCE(last_error, '') FROM jobs",
+        "SELECT body FROM idempotency_keys",
+    ] {
+        for row in sqlx::query(sql).fetch_all(pool).await.unwrap() {
+            all.push_str(&sqlx::Row::get::<String, _>(&row, 0));
+            all.push('\n');
+        }
+    }
+    all
+}
+
+async fn sealed_at_rest(url: &str, disk_dir: Option<&std::path::Path>) {
+    let url = url.to_owned();
     let old_master = FileMasterKey::generate().unwrap();
     let old_text = old_master.to_file_text();
     let keyring = std::sync::Arc::new(Keyring::new(Box::new(old_master)).unwrap());
@@ -473,10 +519,16 @@ async fn contract_data_is_sealed_at_rest() {
     assert!(claimed.iter().any(|j| j.id == "job_secret" && j.payload == job.payload));
     store.fail_job("job_secret", "w1", "550 <zhang.wei@example.com> refused", T0 + 6, &BACKOFF).await.unwrap();
 
-    // Nothing of it is on disk in the clear.
+    // Nothing of it is stored in the clear: not in what the database returns, and (SQLite)
+    // not in its files.
     let secrets = ["Secret lease", "机密租赁", "Zhang Wei", "张伟", "zhang.wei@example.com", "Confidential reason", "保密理由", "203.0.113.77", "+8613912345678", "example.invalid/s/tok"];
-    let disk = raw_database(dir.path());
+    sqlx::any::install_default_drivers();
+    let raw = sqlx::AnyPool::connect(&url).await.unwrap();
+    let text = stored_text(&raw).await;
+    assert!(text.contains("s1:") && text.contains("m1:"), "sealed values are there");
+    let disk = disk_dir.map(raw_database).unwrap_or_default();
     for secret in secrets {
+        assert!(!text.contains(secret), "{secret:?} is in the database in the clear");
         assert!(!holds(&disk, secret), "{secret:?} is in the database file in the clear");
     }
     // And all of it reads back.
@@ -499,8 +551,6 @@ async fn contract_data_is_sealed_at_rest() {
     // A sealed value opens only in its own row: copied into another contract, it is refused.
     let (other, e) = Contract::create(&sender, new_contract("ct_other", "HT-000778", "Other", "o@example.com"), T0).unwrap();
     store.insert_contract(&other, &[e]).await.unwrap();
-    sqlx::any::install_default_drivers();
-    let raw = sqlx::AnyPool::connect(&url).await.unwrap();
     sqlx::query("UPDATE contracts SET body = (SELECT body FROM contracts WHERE id = 'ct_secret') WHERE id = 'ct_other'").execute(&raw).await.unwrap();
     assert!(matches!(store.contract("org_x", "ct_other").await, Err(StoreError::Corrupt { .. })));
     // A store without the keys reads and writes no contract data.
@@ -581,15 +631,8 @@ async fn the_suite_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_suite_on_postgres() {
-    let base = std::env::var("SIGNET_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let schema = format!("signet_test_{}_{nanos}", std::process::id());
     use sqlx::Executor as _;
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(&base).await.expect("PostgreSQL on 127.0.0.1:5432");
-    admin.execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).await.unwrap();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    let (admin, schema, url) = postgres_schema("signet_test").await;
     let store = open(&url).await;
     suite(store.clone()).await;
     jobs_suite(store).await;
