@@ -32,20 +32,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row as _};
 
 use crate::store::{Fence, IntegrationGuard, Journal, JournalState, LeaseRecord, StoredCheckpoint};
 use crate::{LogError, Result};
 
-/// Which SQL server is behind the pool.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    /// SQLite (embedded).
-    Sqlite,
-    /// PostgreSQL.
-    Postgres,
-}
+pub use signet_sqlpool::Backend;
 
 /// A log's journal in SQL.
 pub struct SqlJournal {
@@ -61,39 +53,26 @@ impl SqlJournal {
     /// row if missing. `log` names the log within the database. For SQLite, `lock_file`
     /// serialises integration between processes sharing the database.
     pub async fn open(url: &str, log: &str, lock_file: Option<PathBuf>) -> Result<Self> {
-        install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres
-        } else {
-            return Err(LogError::Inconsistent(format!(
+        let settings = signet_sqlpool::PoolSettings {
+            max_sqlite: 4,
+            max_postgres: 8,
+            acquire_timeout: Duration::from_secs(30),
+            sqlite_pragmas: &[
+                // Only takes effect on a new database (before its first table): lets
+                // integration hand the journal's freed pages back.
+                "PRAGMA auto_vacuum=INCREMENTAL",
+                "PRAGMA journal_mode=WAL",
+                "PRAGMA synchronous=FULL",
+                "PRAGMA busy_timeout=30000",
+            ],
+        };
+        let (pool, backend) = signet_sqlpool::connect(url, &settings).await.map_err(|e| match e {
+            signet_sqlpool::ConnectError::Url(_) => LogError::Inconsistent(format!(
                 "unsupported database URL scheme in {:?}: use sqlite://PATH or postgres://…",
                 url.split(':').next().unwrap_or_default()
-            )));
-        };
-        let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
-            .acquire_timeout(Duration::from_secs(30))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        for pragma in [
-                            // Only takes effect on a new database (before its first table):
-                            // lets integration hand the journal's freed pages back.
-                            "PRAGMA auto_vacuum=INCREMENTAL",
-                            "PRAGMA journal_mode=WAL",
-                            "PRAGMA synchronous=FULL",
-                            "PRAGMA busy_timeout=30000",
-                        ] {
-                            sqlx::query(pragma).execute(&mut *conn).await?;
-                        }
-                    }
-                    Ok(())
-                })
-            })
-            .connect(url)
-            .await?;
+            )),
+            signet_sqlpool::ConnectError::Db(e) => LogError::Db(e),
+        })?;
         let blob = if backend == Backend::Sqlite { "BLOB" } else { "BYTEA" };
         for ddl in [
             "CREATE TABLE IF NOT EXISTS ledger_meta (

@@ -22,7 +22,6 @@ use serde::{Deserialize, Serialize};
 use signet_domain::contract::{Contract, Status};
 use signet_domain::event::{ContractEvent, EventKind};
 use signet_domain::org::Role;
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row as _};
 
 use sealed::{RowKey, SEALED};
@@ -88,14 +87,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// request takes it over (its server died mid-request). Far longer than any request takes.
 pub const IDEMPOTENCY_STALE_MS: u64 = 60_000;
 
-/// Which server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// SQLite.
-    Sqlite,
-    /// PostgreSQL.
-    Postgres,
-}
+pub use signet_sqlpool::Backend;
 
 const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
     ("0001_platform", include_str!("../migrations/sqlite/0001_platform.sql")),
@@ -462,30 +454,17 @@ impl Drop for DeploymentLock {
 impl Store {
     /// Connects to `url` and brings the schema up to date.
     pub async fn open(url: &str) -> Result<Store> {
-        install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres
-        } else {
-            return Err(StoreError::Url(url.split('?').next().unwrap_or_default().to_owned()));
-        };
-        let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
+        let settings = signet_sqlpool::PoolSettings {
+            max_sqlite: 4,
+            max_postgres: 16,
             // Bounded: with the database down a request fails (503) in seconds rather than hanging.
-            .acquire_timeout(Duration::from_secs(5))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        for p in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=30000", "PRAGMA foreign_keys=ON"] {
-                            sqlx::query(p).execute(&mut *conn).await?;
-                        }
-                    }
-                    Ok(())
-                })
-            })
-            .connect(url)
-            .await?;
+            acquire_timeout: Duration::from_secs(5),
+            sqlite_pragmas: &["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=30000", "PRAGMA foreign_keys=ON"],
+        };
+        let (pool, backend) = signet_sqlpool::connect(url, &settings).await.map_err(|e| match e {
+            signet_sqlpool::ConnectError::Url(u) => StoreError::Url(u),
+            signet_sqlpool::ConnectError::Db(e) => StoreError::Db(e),
+        })?;
         let store = Store { pool, backend, keys: None, opened: Arc::default() };
         store.migrate().await?;
         Ok(store)
