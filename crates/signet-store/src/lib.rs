@@ -1925,6 +1925,13 @@ impl Store {
         Ok(JobPage { items, next_cursor, counts })
     }
 
+    /// Forgets the done jobs of `kind` other than `keep` (jobs whose only news is that they
+    /// ran, such as each checkpoint's witness job); returns how many.
+    pub async fn forget_done_jobs_of_kind(&self, kind: &str, keep: &str) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM jobs WHERE kind = $1 AND state = 'done' AND id <> $2").bind(kind).bind(keep).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+
     /// Forgets done jobs that finished before `before` (failed ones stay for administrators);
     /// returns how many.
     pub async fn prune_jobs(&self, before: u64) -> Result<u64> {

@@ -415,6 +415,19 @@ async fn jobs_suite(store: Store) {
     assert_eq!(store.prune_jobs(now + 10_000_000).await.unwrap(), 1);
     assert!(store.job("job_a").await.unwrap().is_none());
     assert!(store.job("job_s1").await.unwrap().is_some(), "failed jobs stay");
+
+    // Forgetting the done jobs of one kind keeps the one named, and every other kind.
+    let w = |id: &str| NewJob { kind: "witness".into(), ..job(id, None, None, t) };
+    for id in ["job_w1", "job_w2", "job_w3"] {
+        assert!(store.enqueue_job(&w(id), t).await.unwrap());
+    }
+    for j in store.claim_jobs("ww", 100, 60_000, t + 100_000_000).await.unwrap().into_iter().filter(|j| j.kind == "witness") {
+        assert!(store.complete_job(&j.id, "ww", t + 100_000_001).await.unwrap());
+    }
+    assert_eq!(store.forget_done_jobs_of_kind("witness", "job_w3").await.unwrap(), 2);
+    assert!(store.job("job_w1").await.unwrap().is_none() && store.job("job_w2").await.unwrap().is_none());
+    assert_eq!(store.job("job_w3").await.unwrap().unwrap().state, JobState::Done);
+    assert!(store.job("job_s1").await.unwrap().is_some(), "other kinds stay");
 }
 
 /// Bytes of the SQLite database and its write-ahead log, as a disk would show them.

@@ -188,6 +188,7 @@ async fn witness(app: &App, job: &Job) -> anyhow::Result<()> {
     let newest = app.log.checkpoint().await?.map_or(0, |c| c.size);
     if newest > payload.size {
         // Superseded: the newest checkpoint's own job sends that one.
+        app.store.forget_done_jobs_of_kind(WITNESS, &job.id).await?;
         return Ok(());
     }
     match app.log.witness().await? {
@@ -198,7 +199,11 @@ async fn witness(app: &App, job: &Job) -> anyhow::Result<()> {
             report.size,
             report.failed.join("; ")
         ),
-        _ => Ok(()),
+        _ => {
+            // One per checkpoint: administrators see the newest done one, and any failing.
+            app.store.forget_done_jobs_of_kind(WITNESS, &job.id).await?;
+            Ok(())
+        }
     }
 }
 
