@@ -646,21 +646,18 @@ impl Store {
     /// Adds a member (creating the user if the email is new) or changes their role.
     pub async fn set_member(&self, org_id: &str, user: &User, role: Role, now: u64) -> Result<String> {
         let mut tx = self.pool.begin().await?;
-        let existing = sqlx::query("SELECT id FROM users WHERE email = $1").bind(&user.email).fetch_optional(&mut *tx).await?;
-        let user_id = match existing {
-            Some(r) => r.try_get::<String, _>(0)?,
-            None => {
-                sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(&user.id)
-                    .bind(&user.email)
-                    .bind(&user.name)
-                    .bind(&user.password_hash)
-                    .bind(i64_of(now))
-                    .execute(&mut *tx)
-                    .await?;
-                user.id.clone()
-            }
-        };
+        // A write first: on SQLite a transaction that reads and then writes fails at once
+        // ("database is locked") if another connection wrote in between; one that starts by
+        // writing waits for the lock instead.
+        sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING")
+            .bind(&user.id)
+            .bind(&user.email)
+            .bind(&user.name)
+            .bind(&user.password_hash)
+            .bind(i64_of(now))
+            .execute(&mut *tx)
+            .await?;
+        let user_id: String = sqlx::query("SELECT id FROM users WHERE email = $1").bind(&user.email).fetch_one(&mut *tx).await?.try_get(0)?;
         sqlx::query(
             "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role",
@@ -1829,6 +1826,15 @@ impl Store {
             None => error,
         };
         let mut tx = self.pool.begin().await?;
+        // A write first (see `set_member`): takes the row (and, on SQLite, the write lock).
+        let held = sqlx::query("UPDATE jobs SET locked_until = locked_until WHERE id = $1 AND locked_by = $2 AND state = 'running'")
+            .bind(id)
+            .bind(worker)
+            .execute(&mut *tx)
+            .await?;
+        if held.rows_affected() != 1 {
+            return Ok(None);
+        }
         let row = sqlx::query("SELECT attempts FROM jobs WHERE id = $1 AND locked_by = $2 AND state = 'running'")
             .bind(id)
             .bind(worker)

@@ -430,6 +430,35 @@ async fn jobs_suite(store: Store) {
     assert!(store.job("job_s1").await.unwrap().is_some(), "other kinds stay");
 }
 
+/// On SQLite, recording job outcomes while other connections write never fails with
+/// "database is locked": transactions start with a write, so they wait for the lock rather
+/// than fail when another connection wrote after they read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_job_outcomes_are_recorded_under_concurrent_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("signet.db").display());
+    let store = open(&url).await;
+    let now = T0;
+    for i in 0..40 {
+        store.enqueue_job(&job(&format!("job_l{i:02}"), None, None, now), now).await.unwrap();
+    }
+    let claimed = store.claim_jobs("w", 100, 600_000, now).await.unwrap();
+    assert_eq!(claimed.len(), 40);
+    let mut tasks = Vec::new();
+    for (i, j) in claimed.into_iter().enumerate() {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            // Other writers meanwhile: new jobs and members.
+            store.enqueue_job(&job(&format!("job_x{i:02}"), None, None, now), now).await.unwrap();
+            store.fail_job(&j.id, "w", "refused", now + 1, &BACKOFF).await
+        }));
+    }
+    for t in tasks {
+        let recorded = t.await.unwrap();
+        assert!(matches!(recorded, Ok(Some(JobState::Queued))), "{recorded:?}");
+    }
+}
+
 /// Bytes of the SQLite database and its write-ahead log, as a disk would show them.
 fn raw_database(dir: &std::path::Path) -> Vec<u8> {
     let mut all = Vec::new();
