@@ -1690,8 +1690,7 @@ fn mail_that_cannot_be_sent_is_retried_until_smtp_is_up() {
     let key = server.creds.api_key.clone();
 
     // The first attempts fail: the job is queued again, later, with the SMTP error. (An
-    // attempt is bounded by the mailer's 20 s timeout; on a loaded machine one has been seen
-    // to take that long, so the wait allows for it.)
+    // attempt is bounded by the mailer's 20 s timeout: the waits allow for one.)
     let deadline = Instant::now() + Duration::from_secs(60);
     let failed = loop {
         let (status, answer) = jobs_of(&server, &key, "");
