@@ -238,4 +238,15 @@ mod tests {
         assert_eq!(name_of(Path::new("ca/issued/01.pem")).unwrap(), "ca/issued/01.pem");
         assert!(name_of(Path::new("../x")).is_err());
     }
+
+    #[test]
+    fn each_sealed_file_is_opened_for_what_it_was_sealed_for() {
+        assert_eq!(sealed_context("ca/private/root.key.sealed").as_deref(), Some(&b"signet-ca/root"[..]));
+        assert_eq!(sealed_context("ca/private/tsa.key.sealed").as_deref(), Some(&b"signet-ca/tsa"[..]));
+        assert_eq!(sealed_context("log/log.key.sealed").as_deref(), Some(crate::log_cmd::KEY_CONTEXT));
+        assert_eq!(sealed_context("keys/code.pepper.sealed").as_deref(), Some(PEPPER_CONTEXT));
+        for plain in ["ca/root.pem", "ca/ca.json", "log/log.vkey", "keys/master.id", "ca/private/root.key"] {
+            assert_eq!(sealed_context(plain), None, "{plain}");
+        }
+    }
 }
