@@ -81,6 +81,16 @@ pub enum Msg {
     LogHistoryExtends,
     LogHistoryFirst,
     LogNothingAppended,
+    AdminCheckCounts,
+    AdminCheckOk,
+    AdminProblems,
+    AdminDeployment,
+    AdminCheckProgress,
+    AdminResealed,
+    AdminNoOlderKey,
+    AdminRetirable,
+    AdminCopySummary,
+    AdminCopyProgress,
 }
 
 /// The text of `m` in the current language.
@@ -145,6 +155,34 @@ pub fn text(m: Msg, lang: Lang) -> &'static str {
         Msg::LogNothingAppended => (
             "no entries in the input (empty lines are skipped); nothing appended",
             "输入中没有条目（空行会被跳过）；未追加任何内容",
+        ),
+        Msg::AdminCheckCounts => (
+            "organisations: {orgs}\ncontracts: {contracts}\ndocuments: {documents} ({blobs} stored versions opened)\nevents: {events} ({proofs} inclusion proofs verified, {unlogged} not in the log yet)\nlog size: {size}",
+            "机构：{orgs}\n合同：{contracts}\n文件：{documents}（已打开 {blobs} 个存储版本）\n事件：{events}（已验证 {proofs} 个包含证明，{unlogged} 个尚未写入日志）\n日志大小：{size}",
+        ),
+        Msg::AdminCheckOk => (
+            "OK: every document opens and matches its contract, every proof verifies",
+            "通过：每份文件都能打开且与其合同一致，每个证明都验证通过",
+        ),
+        Msg::AdminProblems => ("{n} problem(s):", "{n} 个问题："),
+        Msg::AdminDeployment => ("deployment", "部署"),
+        Msg::AdminCheckProgress => ("checked {contracts} contracts, {proofs} proofs ({secs} s)…", "已检查 {contracts} 份合同、{proofs} 个证明（{secs} 秒）…"),
+        Msg::AdminResealed => (
+            "sealed again by master key {key}: {orgs} organisation key(s), {files} deployment file(s), {totp} TOTP secret(s), {answers} stored answer(s)",
+            "已用主密钥 {key} 重新封装：{orgs} 个机构密钥、{files} 个部署文件、{totp} 个 TOTP 密钥、{answers} 个已存应答",
+        ),
+        Msg::AdminNoOlderKey => ("no older master key is in use", "没有仍在使用的旧主密钥"),
+        Msg::AdminRetirable => (
+            "nothing needs master key(s) {keys} any more: remove the key file (keep a copy with the backups taken before now)",
+            "已不再需要主密钥 {keys}：可删除该密钥文件（与此前的备份一起保留一份副本）",
+        ),
+        Msg::AdminCopySummary => (
+            "objects: {objects}\ncopied: {copied} ({bytes} bytes)\nskipped (already there): {skipped}\nfailed: {failed}",
+            "对象：{objects}\n已复制：{copied}（{bytes} 字节）\n已跳过（目标已有）：{skipped}\n失败：{failed}",
+        ),
+        Msg::AdminCopyProgress => (
+            "{objects} objects: {copied} copied, {skipped} skipped, {failed} failed ({secs} s)…",
+            "{objects} 个对象：已复制 {copied}，跳过 {skipped}，失败 {failed}（{secs} 秒）…",
         ),
     };
     match lang {
@@ -242,7 +280,10 @@ mod tests {
         Msg::Certifies, Msg::Covers, Msg::RevisionOf, Msg::WholeFile, Msg::Note, Msg::Yes, Msg::No, Msg::Signed,
         Msg::DemoVerification, Msg::Intact, Msg::Broken, Msg::Unknown, Msg::FromTimestamp, Msg::FromUntrustedTimestamp, Msg::Claimed,
         Msg::Modifications, Msg::ModNone, Msg::ModPermitted, Msg::ModNotPermitted, Msg::Permitted, Msg::NotPermitted,
-        Msg::Revision, Msg::Summary,
+        Msg::Revision, Msg::Summary, Msg::LogEntryIncluded, Msg::LogProofInvalid, Msg::LogAuditOk, Msg::LogAuditFailed,
+        Msg::LogStateUnchanged, Msg::LogHistoryExtends, Msg::LogHistoryFirst, Msg::LogNothingAppended, Msg::AdminCheckCounts,
+        Msg::AdminCheckOk, Msg::AdminProblems, Msg::AdminDeployment, Msg::AdminCheckProgress, Msg::AdminResealed,
+        Msg::AdminNoOlderKey, Msg::AdminRetirable, Msg::AdminCopySummary, Msg::AdminCopyProgress,
     ];
 
     fn holes(s: &str) -> Vec<String> {

@@ -338,6 +338,13 @@ fn check_on_the_embedded_default() {
     let report = json_of(&out);
     assert_eq!((report["contracts"].as_u64(), report["documents"].as_u64(), report["blobs"].as_u64()), (Some(1), Some(1), Some(1)), "{report}");
     assert_eq!(report["proofs"], events.len() as u64, "{report}");
+    // The summary for people follows the language (JSON does not).
+    let out = signet(&["admin", "check", "--data", &data], &[("SIGNET_LANG", "zh_CN.UTF-8")]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("合同：1") && text.contains("通过："), "{text}");
+    let out = signet(&["admin", "check", "--data", &data], &[("SIGNET_LANG", "en")]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("contracts: 1\n"), "{}", describe(&out));
 
     // A sealed file changed on disk is caught the same way.
     let blob = server.data.join("blobs").join(&server.creds.org_id).join(&c.id).join(format!("{}.pdf", c.documents[0].id));

@@ -30,6 +30,7 @@ use serde::Serialize;
 use signet_domain::contract::Contract;
 
 use super::config::{Config, Overrides};
+use crate::messages::{Msg, t, tf};
 
 /// Everything checked: exit 0.
 const OK: u8 = 0;
@@ -101,7 +102,7 @@ pub fn run(command: AdminCommand) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("{}: {e:#}", t(Msg::Error));
             ExitCode::from(UNUSABLE)
         }
     }
@@ -141,14 +142,12 @@ fn reseal(args: DeploymentArgs) -> anyhow::Result<u8> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!(
-            "sealed again by master key {}: {} organisation key(s), {} deployment file(s), {} TOTP secret(s), {} stored answer(s)",
-            report.master_key, report.organisation_keys, report.deployment_files, report.totp_secrets, report.stored_answers
-        );
+        let (orgs, files, totp, answers) = (report.organisation_keys.to_string(), report.deployment_files.to_string(), report.totp_secrets.to_string(), report.stored_answers.to_string());
+        println!("{}", tf(Msg::AdminResealed, &[("key", &report.master_key), ("orgs", &orgs), ("files", &files), ("totp", &totp), ("answers", &answers)]));
         if report.retirable.is_empty() {
-            println!("no older master key is in use");
+            println!("{}", t(Msg::AdminNoOlderKey));
         } else {
-            println!("nothing needs master key(s) {} any more: remove the key file (keep a copy for backups taken before now)", report.retirable.join(", "));
+            println!("{}", tf(Msg::AdminRetirable, &[("keys", &report.retirable.join(", "))]));
         }
     }
     Ok(OK)
@@ -261,17 +260,30 @@ fn check(args: DeploymentArgs) -> anyhow::Result<u8> {
 
 /// The report for people.
 fn summary(r: &CheckReport) -> String {
-    let mut s = format!(
-        "organisations: {}\ncontracts: {}\ndocuments: {} ({} stored versions opened)\nevents: {} ({} inclusion proofs verified, {} not in the log yet)\nlog size: {}\n",
-        r.organisations, r.contracts, r.documents, r.blobs, r.events, r.proofs, r.events_not_logged, r.log_size
+    let n = |v: u64| v.to_string();
+    let mut s = tf(
+        Msg::AdminCheckCounts,
+        &[
+            ("orgs", &n(r.organisations)),
+            ("contracts", &n(r.contracts)),
+            ("documents", &n(r.documents)),
+            ("blobs", &n(r.blobs)),
+            ("events", &n(r.events)),
+            ("proofs", &n(r.proofs)),
+            ("unlogged", &n(r.events_not_logged)),
+            ("size", &n(r.log_size)),
+        ],
     );
+    s.push('\n');
     if r.problems.is_empty() {
-        s.push_str("OK: every document opens and matches its contract, every proof verifies\n");
+        s.push_str(t(Msg::AdminCheckOk));
+        s.push('\n');
     } else {
-        s.push_str(&format!("{} problem(s):\n", r.problems.len()));
+        s.push_str(&tf(Msg::AdminProblems, &[("n", &r.problems.len().to_string())]));
+        s.push('\n');
         for p in &r.problems {
             let place = [Some(p.org.as_str()), p.contract.as_deref(), p.document.as_deref()].into_iter().flatten().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
-            let place = if place.is_empty() { "deployment".to_owned() } else { place };
+            let place = if place.is_empty() { t(Msg::AdminDeployment).to_owned() } else { place };
             s.push_str(&format!("  {place}: {}\n", p.problem));
         }
     }
@@ -351,7 +363,8 @@ pub async fn check_deployment(cfg: Config) -> anyhow::Result<CheckReport> {
                     }
                 }
                 if last_progress.elapsed() > Duration::from_secs(5) {
-                    eprintln!("checked {} contracts, {} proofs ({} s)…", r.contracts, r.proofs, started.elapsed().as_secs());
+                    let (contracts, proofs, secs) = (r.contracts.to_string(), r.proofs.to_string(), started.elapsed().as_secs().to_string());
+                    eprintln!("{}", tf(Msg::AdminCheckProgress, &[("contracts", &contracts), ("proofs", &proofs), ("secs", &secs)]));
                     last_progress = Instant::now();
                 }
             }
@@ -562,7 +575,14 @@ fn copy_objects(args: CopyArgs) -> anyhow::Result<u8> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!("objects: {}\ncopied: {} ({} bytes)\nskipped (already there): {}\nfailed: {}", report.objects, report.copied, report.bytes, report.skipped, report.failed.len());
+        let n = |v: u64| v.to_string();
+        println!(
+            "{}",
+            tf(
+                Msg::AdminCopySummary,
+                &[("objects", &n(report.objects)), ("copied", &n(report.copied)), ("bytes", &n(report.bytes)), ("skipped", &n(report.skipped)), ("failed", &report.failed.len().to_string())]
+            )
+        );
         for f in &report.failed {
             println!("  {f}");
         }
@@ -631,7 +651,14 @@ pub async fn copy_all(
             Some(Err(why)) => report.failed.push(why),
         }
         if last_progress.elapsed() > Duration::from_secs(5) {
-            eprintln!("{} objects: {} copied, {} skipped, {} failed ({} s)…", report.objects, report.copied, report.skipped, report.failed.len(), started.elapsed().as_secs());
+            let n = |v: u64| v.to_string();
+            eprintln!(
+                "{}",
+                tf(
+                    Msg::AdminCopyProgress,
+                    &[("objects", &n(report.objects)), ("copied", &n(report.copied)), ("skipped", &n(report.skipped)), ("failed", &report.failed.len().to_string()), ("secs", &n(started.elapsed().as_secs()))]
+                )
+            );
             last_progress = Instant::now();
         }
     }
