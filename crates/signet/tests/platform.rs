@@ -658,9 +658,18 @@ fn deadlines_expire_contracts() {
         assert!(Instant::now() < deadline, "the contract did not expire");
         std::thread::sleep(Duration::from_millis(200));
     }
-    let events = client.events(&c.id).expect("events");
-    let expired = events.iter().find(|e| e.kind == "expired").expect("an expired event");
-    assert!(expired.log_index.is_some(), "the expiry is evidence too");
+    // The event is committed with the status; its log index is recorded once the evidence
+    // log has taken it (right after the commit).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let events = client.events(&c.id).expect("events");
+        let expired = events.iter().find(|e| e.kind == "expired").expect("an expired event, committed with the status");
+        if expired.log_index.is_some() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the expiry is evidence too: no log index within 10 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     refused(client.send(&c.id), 409, "wrong_state");
     let public = server.client_with(None);
     let view = public.signing(&token).expect("the view still opens");
