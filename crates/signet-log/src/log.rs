@@ -38,7 +38,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use signet_ledger::note::Note;
+use signet_ledger::note::{Note, NoteSignature};
 use signet_ledger::proof::{consistency_proof, inclusion_proof, tree_root};
 use signet_ledger::tile::push_bundle_entry;
 use signet_ledger::note::NoteSigner;
@@ -433,6 +433,16 @@ impl Log {
         Ok(())
     }
 
+    /// The size of the stored checkpoint if one of the witnesses has not cosigned it; `None`
+    /// without witnesses, without a checkpoint, or when every witness has.
+    pub async fn uncosigned_checkpoint(&self) -> Result<Option<u64>> {
+        if self.inner.witnesses.is_empty() {
+            return Ok(None);
+        }
+        let Some(cp) = self.checkpoint().await? else { return Ok(None) };
+        Ok(self.inner.lacks_cosignatures(&cp)?.then_some(cp.size))
+    }
+
     /// Sends the stored checkpoint to the witnesses that have not cosigned it yet, in
     /// parallel, and stores the cosignatures that come back (if the checkpoint is still the
     /// newest); the sequencer publishes them. Any process may call it (see
@@ -444,20 +454,12 @@ impl Log {
         }
         let Some(cp) = self.checkpoint().await? else { return Ok(None) };
         let mut note = Note::parse(cp.cosigned.as_bytes())?;
-        let text = note.text().to_owned();
-        let missing: Vec<&WitnessClient> = self.inner.witnesses.iter().filter(|w| !w.has_cosigned(&note)).collect();
-        let tiles = &*self.inner.tiles;
         let size = cp.size;
-        let submissions = missing.iter().map(|w| {
-            let text = &text;
-            let bytes = cp.signed.as_bytes();
-            async move {
-                w.submit(bytes, text, size, |old| async move { with_tiles(tiles, size, |r| consistency_proof(r, old, size)).await }).await
-            }
-        });
+        let missing = self.inner.witnesses.iter().filter(|w| !w.has_cosigned(&note));
+        let results = self.inner.submit(missing, &cp, note.text()).await;
         let mut failed = Vec::new();
         let mut added = 0;
-        for r in futures_join_all(submissions).await {
+        for r in results {
             match r {
                 Ok(sig) => {
                     if note.add_signature(sig).is_ok() {
@@ -479,8 +481,7 @@ impl Log {
     /// Sends the stored checkpoint to the witnesses if it lacks some of their cosignatures.
     async fn catch_up_witnesses(&self) -> Result<()> {
         let Some(cp) = self.checkpoint().await? else { return Ok(()) };
-        let have = Note::parse(cp.cosigned.as_bytes()).map(|n| n.signatures().len()).unwrap_or(0);
-        if have < 1 + self.inner.witnesses.len() {
+        if self.inner.lacks_cosignatures(&cp).unwrap_or(true) {
             let fence = self.inner.held_fence().ok_or_else(|| self.inner.lost(None))?;
             self.inner.gather_cosignatures(&cp, &fence).await;
         }
@@ -838,21 +839,7 @@ impl Inner {
             return cp.signed.clone();
         }
         let Ok(mut note) = Note::parse(cp.signed.as_bytes()) else { return cp.signed.clone() };
-        let text = note.text().to_owned();
-        let tiles = &*self.tiles;
-        let size = cp.size;
-        let submissions = self.witnesses.iter().map(|w| {
-            let text = &text;
-            let bytes = cp.signed.as_bytes();
-            async move {
-                w.submit(bytes, text, size, |old| async move {
-                    with_tiles(tiles, size, |r| consistency_proof(r, old, size)).await
-                })
-                .await
-            }
-        });
-        let results = futures_join_all(submissions).await;
-        for r in results {
+        for r in self.submit(self.witnesses.iter(), cp, note.text()).await {
             match r {
                 Ok(sig) => {
                     let _ = note.add_signature(sig);
@@ -876,6 +863,28 @@ impl Inner {
             }
         }
         cosigned
+    }
+}
+
+impl Inner {
+    /// Sends `cp` (its note's text is `text`) to `witnesses` in parallel, each with the
+    /// consistency proof it asks for; their verified cosignatures, or why not, in order.
+    async fn submit(&self, witnesses: impl Iterator<Item = &WitnessClient>, cp: &StoredCheckpoint, text: &str) -> Vec<Result<NoteSignature>> {
+        let tiles = &*self.tiles;
+        let size = cp.size;
+        let submissions = witnesses.map(|w| {
+            let bytes = cp.signed.as_bytes();
+            async move {
+                w.submit(bytes, text, size, |old| async move { with_tiles(tiles, size, |r| consistency_proof(r, old, size)).await }).await
+            }
+        });
+        futures_join_all(submissions).await
+    }
+
+    /// Whether `cp` lacks the cosignature of one of the witnesses.
+    fn lacks_cosignatures(&self, cp: &StoredCheckpoint) -> Result<bool> {
+        let note = Note::parse(cp.cosigned.as_bytes())?;
+        Ok(self.witnesses.iter().any(|w| !w.has_cosigned(&note)))
     }
 }
 

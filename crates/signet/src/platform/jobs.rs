@@ -209,20 +209,13 @@ async fn witness(app: &App, job: &Job) -> anyhow::Result<()> {
 
 /// A `witness` job for the log's newest checkpoint, if the witnesses have not all cosigned it.
 async fn witness_job(app: &App, now: u64) -> anyhow::Result<Option<NewJob>> {
-    if app.cfg.log_witnesses.is_empty() {
-        return Ok(None);
-    }
-    let Some(cp) = app.log.checkpoint().await? else { return Ok(None) };
-    let signatures = signet_ledger::note::Note::parse(cp.cosigned.as_bytes()).map(|n| n.signatures().len()).unwrap_or(0);
-    if signatures > app.cfg.log_witnesses.len() {
-        return Ok(None);
-    }
+    let Some(size) = app.log.uncosigned_checkpoint().await? else { return Ok(None) };
     Ok(Some(NewJob {
         id: new_id("job"),
         kind: WITNESS.to_owned(),
         org_id: None,
-        payload: serde_json::to_string(&WitnessPayload { size: cp.size })?,
-        dedupe_key: Some(format!("{WITNESS}:{}", cp.size)),
+        payload: serde_json::to_string(&WitnessPayload { size })?,
+        dedupe_key: Some(format!("{WITNESS}:{size}")),
         run_at: now,
     }))
 }
