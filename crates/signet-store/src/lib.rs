@@ -24,7 +24,7 @@ use signet_domain::event::{ContractEvent, EventKind};
 use signet_domain::org::Role;
 use sqlx::{AnyPool, Row as _};
 
-use sealed::{RowKey, SEALED};
+use sealed::{MASTER_SEALED, RowKey, SEALED};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -340,9 +340,6 @@ enum BindValue {
     Int(i64),
 }
 
-/// The mark of a value sealed by the master key (a scope that is no organisation).
-const MASTER_SEALED: &str = "m1:";
-
 /// The row a contract's sealed body belongs to.
 fn contract_context(org: &str, id: &str) -> String {
     format!("contract:{org}/{id}")
@@ -441,6 +438,19 @@ pub struct Store {
     opened: Arc<Mutex<HashMap<String, Arc<RowKey>>>>,
 }
 
+/// An organisation's key as the store keeps it open ([`Store::org_key`]); cheap to clone,
+/// used as a [`signet_vault::OrgKey`].
+#[derive(Clone)]
+pub struct OrgKeyRef(Arc<RowKey>);
+
+impl std::ops::Deref for OrgKeyRef {
+    type Target = signet_vault::OrgKey;
+
+    fn deref(&self) -> &signet_vault::OrgKey {
+        self.0.org_key()
+    }
+}
+
 /// The deployment lock ([`Store::deployment_lock`]), released when dropped.
 pub struct DeploymentLock(Option<sqlx::AnyConnection>);
 
@@ -487,6 +497,12 @@ impl Store {
             .ok_or_else(|| StoreError::Keys { org: org.to_owned(), reason: "there is no such organisation".into() })
     }
 
+    /// An organisation's key, opened once per store (the one that seals its rows), for
+    /// sealing what is kept elsewhere (documents).
+    pub async fn org_key(&self, org: &str) -> Result<OrgKeyRef> {
+        Ok(OrgKeyRef(self.row_key(org).await?))
+    }
+
     /// [`Store::row_key`], or `None` when `org` names no organisation.
     async fn row_key_if_org(&self, org: &str) -> Result<Option<Arc<RowKey>>> {
         if let Some(k) = self.opened.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(org) {
@@ -514,23 +530,23 @@ impl Store {
         let sealed = keys
             .seal_secret(plain.as_bytes(), context.as_bytes())
             .map_err(|e| StoreError::Keys { org: scope.to_owned(), reason: format!("sealing {context}: {e}") })?;
-        Ok(format!("{MASTER_SEALED}{}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, sealed)))
+        Ok(sealed::stored(MASTER_SEALED, &sealed))
     }
 
     /// Opens what [`Store::seal_scoped`] sealed (a value stored unsealed is returned as it is).
     async fn open_scoped(&self, scope: &str, context: &str, stored: &str) -> Result<String> {
-        let Some(b64) = stored.strip_prefix(MASTER_SEALED) else {
+        let Some(sealed) = sealed::envelope(MASTER_SEALED, context, stored) else {
             return match self.row_key_if_org(scope).await? {
                 Some(key) => key.open(context, stored),
                 None if !stored.starts_with(SEALED) => Ok(stored.to_owned()),
                 None => Err(StoreError::Keys { org: scope.to_owned(), reason: "there is no such organisation".into() }),
             };
         };
-        let corrupt = |reason: String| StoreError::Corrupt { id: context.to_owned(), reason };
         let keys = self.keys.as_ref().ok_or(StoreError::NoKeys)?;
-        let sealed = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).map_err(|e| corrupt(format!("the sealed value is not base64 ({e})")))?;
-        let plain = keys.open_secret(&sealed, context.as_bytes()).map_err(|e| corrupt(format!("it does not open ({e})")))?;
-        String::from_utf8(plain.to_vec()).map_err(|_| corrupt("the opened value is not UTF-8".into()))
+        let plain = keys
+            .open_secret(&sealed?, context.as_bytes())
+            .map_err(|e| StoreError::Corrupt { id: context.to_owned(), reason: format!("it does not open ({e})") })?;
+        sealed::text(context, &plain)
     }
 
     /// The backend in use.
@@ -1225,11 +1241,12 @@ impl Store {
         for r in &rows {
             let (org, key, body): (String, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
             let context = answer_context(&org, &key);
-            let corrupt = |reason: String| StoreError::Corrupt { id: context.clone(), reason };
-            let sealed = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &body[MASTER_SEALED.len()..])
-                .map_err(|e| corrupt(format!("the sealed value is not base64 ({e})")))?;
-            let Some(again) = keys.reseal_secret(&sealed, context.as_bytes()).map_err(|e| corrupt(format!("it does not open ({e})")))? else { continue };
-            let value = format!("{MASTER_SEALED}{}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, again));
+            let Some(sealed) = sealed::envelope(MASTER_SEALED, &context, &body) else { continue };
+            let again = keys
+                .reseal_secret(&sealed?, context.as_bytes())
+                .map_err(|e| StoreError::Corrupt { id: context.clone(), reason: format!("it does not open ({e})") })?;
+            let Some(again) = again else { continue };
+            let value = sealed::stored(MASTER_SEALED, &again);
             n += sqlx::query("UPDATE idempotency_keys SET body = $1 WHERE org_id = $2 AND key = $3 AND body = $4")
                 .bind(value)
                 .bind(&org)
@@ -1629,20 +1646,21 @@ impl Store {
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-                let org: String = r.try_get(0)?;
-                let contract: String = r.try_get(1)?;
-                let kind: String = r.try_get(3)?;
-                let data: String = r.try_get(7)?;
-                let data = self.row_key(&org).await?.open(&event_context(&org, &contract, u64_of(r.try_get(2)?)), &data)?;
-                let corrupt = |reason: String| StoreError::Corrupt { id: contract.clone(), reason };
-                let event = ContractEvent {
-                    kind: EventKind::parse(&kind).ok_or_else(|| corrupt(format!("unknown event kind {kind:?}")))?,
-                    at: u64_of(r.try_get(4)?),
-                    actor: r.try_get(5)?,
-                    recipient: r.try_get(6)?,
-                    data: serde_json::from_str(&data).map_err(|e| corrupt(e.to_string()))?,
-                };
-                out.push((org, contract.clone(), StoredEvent { seq: u64_of(r.try_get(2)?), event, log_index: None }));
+            let org: String = r.try_get(0)?;
+            let contract: String = r.try_get(1)?;
+            let seq = u64_of(r.try_get(2)?);
+            let kind: String = r.try_get(3)?;
+            let data: String = r.try_get(7)?;
+            let data = self.row_key(&org).await?.open(&event_context(&org, &contract, seq), &data)?;
+            let corrupt = |reason: String| StoreError::Corrupt { id: contract.clone(), reason };
+            let event = ContractEvent {
+                kind: EventKind::parse(&kind).ok_or_else(|| corrupt(format!("unknown event kind {kind:?}")))?,
+                at: u64_of(r.try_get(4)?),
+                actor: r.try_get(5)?,
+                recipient: r.try_get(6)?,
+                data: serde_json::from_str(&data).map_err(|e| corrupt(e.to_string()))?,
+            };
+            out.push((org, contract, StoredEvent { seq, event, log_index: None }));
         }
         Ok(out)
     }
@@ -1693,6 +1711,17 @@ impl Store {
             out.push(job);
         }
         Ok(out)
+    }
+
+    /// `value` as a field of the stored job `id` is kept: sealed by its organisation's key
+    /// (for the row `context(org, id)`), as it is for a deployment-wide job; `None` when there
+    /// is no such job.
+    async fn sealed_for_job(&self, id: &str, context: fn(&str, &str) -> String, value: &str) -> Result<Option<String>> {
+        let Some(row) = sqlx::query("SELECT org_id FROM jobs WHERE id = $1").bind(id).fetch_optional(&self.pool).await? else { return Ok(None) };
+        Ok(Some(match row.try_get::<Option<String>, _>(0)? {
+            Some(org) => self.row_key(&org).await?.seal(&context(&org, id), value)?,
+            None => value.to_owned(),
+        }))
     }
 
     /// `jobs` with their payloads opened.
@@ -1778,14 +1807,7 @@ impl Store {
     /// Replaces the payload of a job `worker` runs (progress a retry resumes from); `false`
     /// when the worker no longer holds it.
     pub async fn set_job_payload(&self, id: &str, worker: &str, payload: &str) -> Result<bool> {
-        let org: Option<String> = match sqlx::query("SELECT org_id FROM jobs WHERE id = $1").bind(id).fetch_optional(&self.pool).await? {
-            Some(row) => row.try_get(0)?,
-            None => return Ok(false),
-        };
-        let payload = match &org {
-            Some(org) => self.row_key(org).await?.seal(&job_context(org, id), payload)?,
-            None => payload.to_owned(),
-        };
+        let Some(payload) = self.sealed_for_job(id, job_context, payload).await? else { return Ok(false) };
         let done = sqlx::query("UPDATE jobs SET payload = $1 WHERE id = $2 AND locked_by = $3 AND state = 'running'")
             .bind(payload)
             .bind(id)
@@ -1817,14 +1839,7 @@ impl Store {
         let error: String = error.chars().take(JOB_ERROR_MAX).collect();
         // An organisation's job's error may quote its data (an address an SMTP server
         // refused): sealed like its payload.
-        let org: Option<String> = match sqlx::query("SELECT org_id FROM jobs WHERE id = $1").bind(id).fetch_optional(&self.pool).await? {
-            Some(row) => row.try_get(0)?,
-            None => return Ok(None),
-        };
-        let error = match &org {
-            Some(org) => self.row_key(org).await?.seal(&job_error_context(org, id), &error)?,
-            None => error,
-        };
+        let Some(error) = self.sealed_for_job(id, job_error_context, &error).await? else { return Ok(None) };
         let mut tx = self.pool.begin().await?;
         // A write first (see `set_member`): takes the row (and, on SQLite, the write lock).
         let held = sqlx::query("UPDATE jobs SET locked_until = locked_until WHERE id = $1 AND locked_by = $2 AND state = 'running'")

@@ -18,6 +18,24 @@ use crate::{Result, StoreError};
 
 /// The mark of a sealed value.
 pub(crate) const SEALED: &str = "s1:";
+/// The mark of a value sealed by the master key (a scope that is no organisation).
+pub(crate) const MASTER_SEALED: &str = "m1:";
+
+/// An envelope as stored: `mark` and the envelope in base64.
+pub(crate) fn stored(mark: &str, envelope: &[u8]) -> String {
+    format!("{mark}{}", STANDARD.encode(envelope))
+}
+
+/// The envelope of a stored value marked `mark`; `None` for a value without that mark.
+pub(crate) fn envelope(mark: &str, context: &str, stored: &str) -> Option<Result<Vec<u8>>> {
+    let b64 = stored.strip_prefix(mark)?;
+    Some(STANDARD.decode(b64).map_err(|e| StoreError::Corrupt { id: context.to_owned(), reason: format!("the sealed value is not base64 ({e})") }))
+}
+
+/// Opened bytes as the text they were.
+pub(crate) fn text(context: &str, plain: &[u8]) -> Result<String> {
+    String::from_utf8(plain.to_vec()).map_err(|_| StoreError::Corrupt { id: context.to_owned(), reason: "the opened value is not UTF-8".into() })
+}
 
 /// An organisation's key and its search key, as the store uses them.
 pub(crate) struct RowKey {
@@ -32,26 +50,30 @@ impl RowKey {
         RowKey { org: org.to_owned(), key, search }
     }
 
+    /// The organisation key itself (for what is sealed outside the database: documents).
+    pub(crate) fn org_key(&self) -> &OrgKey {
+        &self.key
+    }
+
     /// `plain` sealed for the row `context`, as stored.
     pub(crate) fn seal(&self, context: &str, plain: &str) -> Result<String> {
         let envelope = self.key.seal(plain.as_bytes(), context.as_bytes()).map_err(|e| StoreError::Keys {
             org: self.org.clone(),
             reason: format!("sealing {context}: {e}"),
         })?;
-        Ok(format!("{SEALED}{}", STANDARD.encode(envelope)))
+        Ok(stored(SEALED, &envelope))
     }
 
     /// A stored value of the row `context`, opened (or as it is, when written unsealed).
     pub(crate) fn open(&self, context: &str, stored: &str) -> Result<String> {
-        let Some(b64) = stored.strip_prefix(SEALED) else {
+        let Some(envelope) = envelope(SEALED, context, stored) else {
             return Ok(stored.to_owned());
         };
-        let corrupt = |reason: String| StoreError::Corrupt { id: context.to_owned(), reason };
-        let envelope = STANDARD.decode(b64).map_err(|e| corrupt(format!("the sealed value is not base64 ({e})")))?;
-        let plain = self.key.open(&envelope, context.as_bytes()).map_err(|e| {
-            corrupt(format!("it does not open with the key of organisation {} ({e}); restore it from a backup", self.org))
+        let plain = self.key.open(&envelope?, context.as_bytes()).map_err(|e| StoreError::Corrupt {
+            id: context.to_owned(),
+            reason: format!("it does not open with the key of organisation {} ({e}); restore it from a backup", self.org),
         })?;
-        String::from_utf8(plain.to_vec()).map_err(|_| corrupt("the opened value is not UTF-8".into()))
+        text(context, &plain)
     }
 
     /// The blind index of `text`: the distinct tokens of its pieces, space-separated, with a

@@ -328,9 +328,10 @@ pub async fn check_deployment(cfg: Config) -> anyhow::Result<CheckReport> {
     let started = Instant::now();
     let mut last_progress = Instant::now();
     let orgs = store.org_keys().await.context("listing the organisations")?;
-    for (org, wrapped) in &orgs {
-        let key = match signet_vault::WrappedOrgKey::from_bytes(wrapped).map_err(anyhow::Error::from).and_then(|w| Ok(keyring.open_org_key(&w)?)) {
+    for (org, _) in &orgs {
+        let key = match store.org_key(org).await {
             Ok(k) => k,
+            Err(e) if e.is_unavailable() => return Err(anyhow::Error::from(e).context(format!("opening the key of organisation {org}"))),
             Err(e) => {
                 r.problems.push(Problem {
                     org: org.clone(),

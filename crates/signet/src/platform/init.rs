@@ -316,8 +316,7 @@ pub async fn create_org(store: &Store, keyring: &Keyring, name: &str, admin_emai
     Ok(Credentials { admin_email: email, admin_password: password, api_key: secret, org_id })
 }
 
-/// An organisation's key, unwrapped.
-pub async fn org_key(app: &App, org: &str) -> anyhow::Result<signet_vault::OrgKey> {
-    let (_, wrapped) = app.store.org(org).await?.context("unknown organisation")?;
-    Ok(app.keyring.open_org_key(&WrappedOrgKey::from_bytes(&wrapped)?)?)
+/// An organisation's key, unwrapped: the store's, which opens each organisation's key once.
+pub async fn org_key(app: &App, org: &str) -> anyhow::Result<signet_store::OrgKeyRef> {
+    Ok(app.store.org_key(org).await?)
 }
