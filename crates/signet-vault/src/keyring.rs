@@ -255,10 +255,7 @@ impl Keyring {
     /// [`VaultError::MalformedEnvelope`] for bytes that are not a sealed secret; as
     /// [`Keyring::open_org_key`] and [`OrgKey::open`] otherwise (also for another context).
     pub fn open_secret(&self, sealed: &[u8], context: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-        let malformed = || VaultError::MalformedEnvelope("a sealed secret is shorter than its header says".into());
-        let (len, rest) = sealed.split_first_chunk::<2>().ok_or_else(malformed)?;
-        let len = usize::from(u16::from_be_bytes(*len));
-        let (wrapped, envelope) = rest.split_at_checked(len).ok_or_else(malformed)?;
+        let (wrapped, envelope) = split_sealed(sealed)?;
         let key = self.open_org_key(&WrappedOrgKey::from_bytes(wrapped)?)?;
         key.open(envelope, context)
     }
@@ -270,10 +267,7 @@ impl Keyring {
     /// [`VaultError::MalformedEnvelope`] or [`VaultError::MalformedWrappedOrgKey`] for bytes
     /// that are not a sealed secret.
     pub fn sealed_by(sealed: &[u8]) -> Result<String> {
-        let malformed = || VaultError::MalformedEnvelope("a sealed secret is shorter than its header says".into());
-        let (len, rest) = sealed.split_first_chunk::<2>().ok_or_else(malformed)?;
-        let len = usize::from(u16::from_be_bytes(*len));
-        let wrapped = rest.get(..len).ok_or_else(malformed)?;
+        let (wrapped, _) = split_sealed(sealed)?;
         Ok(WrappedOrgKey::from_bytes(wrapped)?.master_id().to_owned())
     }
 
@@ -310,6 +304,13 @@ impl Keyring {
         }
         Ok(())
     }
+}
+
+/// A sealed secret's wrapped key and envelope (layout in [`Keyring::seal_secret`]).
+fn split_sealed(sealed: &[u8]) -> Result<(&[u8], &[u8])> {
+    let malformed = || VaultError::MalformedEnvelope("a sealed secret is shorter than its header says".into());
+    let (len, rest) = sealed.split_first_chunk::<2>().ok_or_else(malformed)?;
+    rest.split_at_checked(usize::from(u16::from_be_bytes(*len))).ok_or_else(malformed)
 }
 
 impl fmt::Debug for Keyring {
