@@ -67,10 +67,7 @@ impl SqlJournal {
             ],
         };
         let (pool, backend) = signet_sqlpool::connect(url, &settings).await.map_err(|e| match e {
-            signet_sqlpool::ConnectError::Url(_) => LogError::Inconsistent(format!(
-                "unsupported database URL scheme in {:?}: use sqlite://PATH or postgres://…",
-                url.split(':').next().unwrap_or_default()
-            )),
+            e @ signet_sqlpool::ConnectError::Url(_) => LogError::Inconsistent(e.to_string()),
             signet_sqlpool::ConnectError::Db(e) => LogError::Db(e),
         })?;
         let blob = if backend == Backend::Sqlite { "BLOB" } else { "BYTEA" };

@@ -48,8 +48,8 @@ pub enum StoreError {
     #[error("{0} is already taken")]
     Taken(&'static str),
     /// A database URL this store does not handle.
-    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
-    Url(String),
+    #[error(transparent)]
+    Url(signet_sqlpool::ConnectError),
     /// An organisation's key could not be used to seal or open its rows.
     #[error("the key of organisation {org} cannot be used: {reason}")]
     Keys {
@@ -472,7 +472,7 @@ impl Store {
             sqlite_pragmas: &["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=30000", "PRAGMA foreign_keys=ON"],
         };
         let (pool, backend) = signet_sqlpool::connect(url, &settings).await.map_err(|e| match e {
-            signet_sqlpool::ConnectError::Url(u) => StoreError::Url(u),
+            e @ signet_sqlpool::ConnectError::Url(_) => StoreError::Url(e),
             signet_sqlpool::ConnectError::Db(e) => StoreError::Db(e),
         })?;
         let store = Store { pool, backend, keys: None, opened: Arc::default() };
