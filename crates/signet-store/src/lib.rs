@@ -596,28 +596,7 @@ impl Store {
             .bind(i64_of(now))
             .execute(&mut *tx)
             .await?;
-        let existing = sqlx::query("SELECT id FROM users WHERE email = $1").bind(&owner.email).fetch_optional(&mut *tx).await?;
-        let user_id = match existing {
-            Some(row) => row.try_get::<String, _>(0)?,
-            None => {
-                sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(&owner.id)
-                    .bind(&owner.email)
-                    .bind(&owner.name)
-                    .bind(&owner.password_hash)
-                    .bind(i64_of(now))
-                    .execute(&mut *tx)
-                    .await?;
-                owner.id.clone()
-            }
-        };
-        sqlx::query("INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(org_id)
-            .bind(&user_id)
-            .bind(Role::Owner.as_str())
-            .bind(i64_of(now))
-            .execute(&mut *tx)
-            .await?;
+        let user_id = Self::put_member(&mut tx, org_id, owner, Role::Owner, now).await?;
         tx.commit().await?;
         Ok(user_id)
     }
@@ -662,6 +641,14 @@ impl Store {
     /// Adds a member (creating the user if the email is new) or changes their role.
     pub async fn set_member(&self, org_id: &str, user: &User, role: Role, now: u64) -> Result<String> {
         let mut tx = self.pool.begin().await?;
+        let user_id = Self::put_member(&mut tx, org_id, user, role, now).await?;
+        tx.commit().await?;
+        Ok(user_id)
+    }
+
+    /// In `tx`: the user (created if the email is new; the existing account otherwise) and
+    /// their membership of `org_id` with `role`. Returns the user id used.
+    async fn put_member(tx: &mut sqlx::Transaction<'_, sqlx::Any>, org_id: &str, user: &User, role: Role, now: u64) -> Result<String> {
         // A write first: on SQLite a transaction that reads and then writes fails at once
         // ("database is locked") if another connection wrote in between; one that starts by
         // writing waits for the lock instead.
@@ -671,9 +658,9 @@ impl Store {
             .bind(&user.name)
             .bind(&user.password_hash)
             .bind(i64_of(now))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
-        let user_id: String = sqlx::query("SELECT id FROM users WHERE email = $1").bind(&user.email).fetch_one(&mut *tx).await?.try_get(0)?;
+        let user_id: String = sqlx::query("SELECT id FROM users WHERE email = $1").bind(&user.email).fetch_one(&mut **tx).await?.try_get(0)?;
         sqlx::query(
             "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role",
@@ -682,9 +669,8 @@ impl Store {
         .bind(&user_id)
         .bind(role.as_str())
         .bind(i64_of(now))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        tx.commit().await?;
         Ok(user_id)
     }
 
