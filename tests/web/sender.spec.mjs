@@ -299,6 +299,18 @@ let memberPassword;
   await page.selectOption('#outbox-channel', 'sms');
   await page.waitForFunction(() => !document.querySelector('#outbox li[data-channel="email"]'));
   check('admin: the outbox lists the messages, filtered by channel');
+  // The answer to an older filter that arrives last is dropped, not drawn over the newer one.
+  const emailOutbox = /\/api\/v1\/outbox\?.*channel=email/;
+  await page.route(emailOutbox, async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await route.continue();
+  });
+  await page.selectOption('#outbox-channel', 'email');
+  await page.selectOption('#outbox-channel', 'sms');
+  await page.waitForTimeout(2500);
+  assert.equal(await page.locator('#outbox li[data-channel="email"]').count(), 0, 'the slower answer to the email filter was dropped');
+  await page.unroute(emailOutbox);
+  check('admin: a slow answer to an older filter is not drawn over the newer one');
   await page.locator('#jobs tr[data-kind="notify"]').first().waitFor();
   assert.match(await page.locator('#jobs-counts').innerText(), /Done \d+/);
   assert.ok((await page.locator('#jobs').innerText()).includes('Messages'), 'the jobs are named in the page language');

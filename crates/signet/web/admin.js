@@ -5,7 +5,7 @@
 'use strict';
 
 (function () {
-  const { t, el } = window.Signet;
+  const { t, el, latestOnly } = window.Signet;
   const { api, session, shortDate, say, fail, secretBox } = window.SignetMember;
   const members = document.getElementById('members');
   const memberForm = document.getElementById('member-form');
@@ -150,10 +150,13 @@
 
   // --- the SMS outbox --------------------------------------------------------------------------
 
+  const outboxRequest = latestOnly();
   async function loadOutbox() {
+    const isCurrent = outboxRequest();
     const q = new URLSearchParams({ limit: '20' });
     if (outboxChannel.value) q.set('channel', outboxChannel.value);
     const answer = await api('GET', '/api/v1/outbox?' + q.toString());
+    if (!isCurrent()) return;
     const items = Array.isArray(answer.items) ? answer.items : [];
     if (items.length === 0) {
       outbox.replaceChildren(el('li', { class: 'hint' }, t('admin.outbox_empty')));
@@ -181,10 +184,13 @@
     return t(key) === key ? String(fallback) : t(key);
   }
 
+  const jobsRequest = latestOnly();
   async function loadJobs() {
+    const isCurrent = jobsRequest();
     const q = new URLSearchParams({ limit: '20' });
     if (jobsState.value) q.set('state', jobsState.value);
     const answer = await api('GET', '/api/v1/jobs?' + q.toString());
+    if (!isCurrent()) return;
     const counts = answer.counts || {};
     jobsCounts.textContent = t('admin.job_counts', {
       queued: String(counts.queued || 0), running: String(counts.running || 0),

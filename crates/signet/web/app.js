@@ -5,7 +5,9 @@
 // - formatDate(unixSeconds): a date and time in the reader's locale and time zone;
 // - postForm(url, formData): fetch that answers the JSON body, or throws an ApiProblem whose
 //   `message` is already a localized sentence for people;
-// - el(tag, attrs, children): builds DOM nodes (text only through textContent, never HTML).
+// - el(tag, attrs, children): builds DOM nodes (text only through textContent, never HTML);
+// - latestOnly(): for a list that reloads when its filters change, drops answers that arrive
+//   after a newer request was made.
 //
 // Plain modern JavaScript, no build step, no inline code (the content security policy forbids it).
 'use strict';
@@ -113,5 +115,19 @@
     return node;
   }
 
-  window.Signet = Object.freeze({ t, formatDate, postForm, ApiProblem, el, lang: pageLang });
+  /**
+   * For a list that reloads when its filters change: each call of the returned function marks
+   * a new request and returns `isCurrent()`, true until a newer request is marked. An answer
+   * whose request is no longer current is dropped, so a slow answer to an older filter is
+   * never drawn over the newer one.
+   */
+  function latestOnly() {
+    let last = 0;
+    return () => {
+      const mine = ++last;
+      return () => mine === last;
+    };
+  }
+
+  window.Signet = Object.freeze({ t, formatDate, postForm, ApiProblem, el, latestOnly, lang: pageLang });
 })();

@@ -5,7 +5,7 @@
 'use strict';
 
 (function () {
-  const { t, el } = window.Signet;
+  const { t, el, latestOnly } = window.Signet;
   const { api, shortDate, say, fail, statusBadge } = window.SignetMember;
   const list = document.getElementById('contracts');
   const empty = document.getElementById('empty');
@@ -67,7 +67,9 @@
     ]));
   }
 
+  const request = latestOnly();
   async function load() {
+    const isCurrent = request();
     const q = new URLSearchParams();
     if (status) q.set('status', status);
     if (text) q.set('text', text);
@@ -78,6 +80,7 @@
     say(t('member.loading'));
     try {
       const answer = await api('GET', '/api/v1/contracts?' + q.toString());
+      if (!isCurrent()) return;
       const items = Array.isArray(answer.items) ? answer.items : [];
       nextCursor = typeof answer.next_cursor === 'string' && answer.next_cursor ? answer.next_cursor : null;
       render(items);
@@ -86,7 +89,7 @@
       next.disabled = nextCursor === null;
       say('');
     } catch (e) {
-      fail(e);
+      if (isCurrent()) fail(e);
     }
   }
 
