@@ -1932,10 +1932,19 @@ impl Store {
         Ok(JobPage { items, next_cursor, counts })
     }
 
-    /// Forgets the done jobs of `kind` other than `keep` (jobs whose only news is that they
-    /// ran, such as each checkpoint's witness job); returns how many.
-    pub async fn forget_done_jobs_of_kind(&self, kind: &str, keep: &str) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM jobs WHERE kind = $1 AND state = 'done' AND id <> $2").bind(kind).bind(keep).execute(&self.pool).await?;
+    /// Forgets the jobs of `kind` in one of `states` that were created before the job `keep`
+    /// (kept, as are newer ones and every other kind), so a kind that repeats keeps its newest
+    /// outcome rather than a row per run. Returns how many were forgotten.
+    pub async fn forget_older_jobs_of_kind(&self, kind: &str, states: &[JobState], keep: &str) -> Result<u64> {
+        if states.is_empty() {
+            return Ok(0);
+        }
+        let states = states.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "DELETE FROM jobs WHERE kind = $1 AND id <> $2 AND state IN ({states})
+               AND created_at <= (SELECT created_at FROM jobs WHERE id = $2)"
+        );
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(kind).bind(keep).execute(&self.pool).await?;
         Ok(done.rows_affected())
     }
 

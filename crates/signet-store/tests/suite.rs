@@ -416,17 +416,30 @@ async fn jobs_suite(store: Store) {
     assert!(store.job("job_a").await.unwrap().is_none());
     assert!(store.job("job_s1").await.unwrap().is_some(), "failed jobs stay");
 
-    // Forgetting the done jobs of one kind keeps the one named, and every other kind.
-    let w = |id: &str| NewJob { kind: "witness".into(), ..job(id, None, None, t) };
-    for id in ["job_w1", "job_w2", "job_w3"] {
-        assert!(store.enqueue_job(&w(id), t).await.unwrap());
+    // Forgetting the older runs of one kind, in the states named: the one named stays, and so
+    // do newer runs, runs in other states and every other kind.
+    let w = |id: &str, at: u64| NewJob { kind: "witness".into(), ..job(id, None, None, at) };
+    for (n, id) in ["job_w1", "job_w2", "job_w3", "job_w4", "job_w5"].into_iter().enumerate() {
+        assert!(store.enqueue_job(&w(id, t + n as u64), t + n as u64).await.unwrap());
     }
+    let fail_now = Backoff { base_ms: 1, cap_ms: 1, max_attempts: 1 };
     for j in store.claim_jobs("ww", 100, 60_000, t + 100_000_000).await.unwrap().into_iter().filter(|j| j.kind == "witness") {
-        assert!(store.complete_job(&j.id, "ww", t + 100_000_001).await.unwrap());
+        match j.id.as_str() {
+            "job_w2" => assert_eq!(store.fail_job(&j.id, "ww", "down", t + 100_000_001, &fail_now).await.unwrap(), Some(JobState::Failed)),
+            "job_w4" => {} // still running
+            _ => assert!(store.complete_job(&j.id, "ww", t + 100_000_001).await.unwrap()),
+        }
     }
-    assert_eq!(store.forget_done_jobs_of_kind("witness", "job_w3").await.unwrap(), 2);
-    assert!(store.job("job_w1").await.unwrap().is_none() && store.job("job_w2").await.unwrap().is_none());
-    assert_eq!(store.job("job_w3").await.unwrap().unwrap().state, JobState::Done);
+    assert_eq!(store.forget_older_jobs_of_kind("witness", &[JobState::Done], "job_w3").await.unwrap(), 1);
+    assert!(store.job("job_w1").await.unwrap().is_none(), "an older done run is forgotten");
+    assert_eq!(store.job("job_w2").await.unwrap().unwrap().state, JobState::Failed, "a state not named stays");
+    assert_eq!(store.job("job_w3").await.unwrap().unwrap().state, JobState::Done, "the one named stays");
+    assert_eq!(store.job("job_w5").await.unwrap().unwrap().state, JobState::Done, "a newer run stays");
+    assert_eq!(store.forget_older_jobs_of_kind("witness", &[JobState::Done, JobState::Failed], "job_w5").await.unwrap(), 2);
+    assert!(store.job("job_w2").await.unwrap().is_none() && store.job("job_w3").await.unwrap().is_none());
+    assert_eq!(store.job("job_w4").await.unwrap().unwrap().state, JobState::Running, "a running one stays");
+    assert_eq!(store.forget_older_jobs_of_kind("witness", &[JobState::Done], "job_none").await.unwrap(), 0, "nothing when the one named is gone");
+    assert_eq!(store.forget_older_jobs_of_kind("witness", &[], "job_w5").await.unwrap(), 0);
     assert!(store.job("job_s1").await.unwrap().is_some(), "other kinds stay");
 }
 

@@ -677,6 +677,70 @@ fn deadlines_expire_contracts() {
     refused(public.request_code(&token, Channel::Email), 409, "wrong_state");
 }
 
+/// A contract that does not open (its record changed in the database, as a disk fault or a
+/// tampered database would leave it) does not hold up the sweeps: a contract due after it
+/// still expires. The sweep's run fails with a count that names no contract (every
+/// organisation's administrators see it), and only the newest run of the sweep is kept.
+#[test]
+fn a_broken_contract_does_not_hold_up_the_sweeps() {
+    let server = Server::start(&[("SIGNET_SWEEP_SECS", "1")]);
+    let client = server.client();
+    let pdf = support::sample_pdf(2);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as u64;
+    let due = |title: &str, at: u64| {
+        let mut meta = two_signers(title, ("First", "sweep-a@example.com"), ("Second", "sweep-b@example.com"), true);
+        meta.deadline = Some(signet_client::Deadline::Millis(at));
+        client.create_contract(&[("c.pdf", &pdf)], &meta).expect("create and send")
+    };
+    // The broken one is due first, so every sweep meets it before the other.
+    let broken = due("Broken", now + 5_000);
+    let sound = due("Sound", now + 5_500);
+    let db = server.data.join("signet.db");
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime").block_on(async {
+        use sqlx::Row as _;
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.expect("open the database");
+        let row = sqlx::query("SELECT body, status FROM contracts WHERE id = $1").bind(&broken.id).fetch_one(&pool).await.expect("the row");
+        let (body, status): (String, String) = (row.get(0), row.get(1));
+        assert_eq!(status, "sent", "the test was too slow: the contract was swept before it was broken");
+        let mut changed = body.into_bytes();
+        let at = changed.len() / 2;
+        changed[at] = if changed[at] == b'A' { b'B' } else { b'A' };
+        sqlx::query("UPDATE contracts SET body = $1 WHERE id = $2").bind(String::from_utf8(changed).expect("base64")).bind(&broken.id).execute(&pool).await.expect("change the row");
+        pool.close().await;
+    });
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client.contract(&sound.id).expect("the sound contract").status != Status::Expired {
+        assert!(Instant::now() < deadline, "the contract due after the broken one did not expire\nserver: {}", server.stderr());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let key = server.creds.api_key.clone();
+    let sweeps = |answer: &Value| -> Vec<Value> {
+        answer["items"].as_array().map(|items| items.iter().filter(|j| j["kind"] == "sweep.expiry").cloned().collect()).unwrap_or_default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let failed = loop {
+        let (status, answer) = jobs_of(&server, &key, "?state=failed&limit=100");
+        assert_eq!(status, 200, "{answer}");
+        if let Some(job) = sweeps(&answer).into_iter().next() {
+            break job;
+        }
+        assert!(Instant::now() < deadline, "no failed expiry sweep listed: {answer}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let error = failed["last_error"].as_str().unwrap_or_default();
+    assert!(error.contains("1 of ") && error.contains("left for the next sweep"), "{failed}");
+    assert!(!error.contains(&broken.id) && !error.contains(&server.creds.org_id), "the error names no contract or organisation: {error}");
+    assert_eq!(failed["attempts"], 1, "one attempt: the next period's run is the retry: {failed}");
+    assert!(server.stderr().contains(&broken.id), "the server's log names the contract: {}", server.stderr());
+    // Sweeps go on every second; of the finished ones only the newest is kept (a second one
+    // for the moment between a run's end and its forgetting the one before).
+    std::thread::sleep(Duration::from_secs(4));
+    let (_, answer) = jobs_of(&server, &key, "?limit=100");
+    let finished = sweeps(&answer).into_iter().filter(|j| j["state"] == "done" || j["state"] == "failed").count();
+    assert!((1..=2).contains(&finished), "{finished} finished expiry sweeps listed: {answer}");
+}
+
 /// The address recorded as evidence: `X-Forwarded-For` only behind a trusted proxy
 /// (`SIGNET_TRUST_PROXY`); otherwise a forged header changes nothing.
 #[test]

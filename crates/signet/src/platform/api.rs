@@ -56,20 +56,29 @@ pub async fn run(cfg: super::config::Config) -> anyhow::Result<()> {
 
 /// Appends to the evidence log the events a crash left out of it (committed, but the process
 /// died before the append). Only events older than a minute, so an append still in flight in
-/// a request is never doubled.
+/// a request is never doubled. An event whose contract does not open is left, and the others
+/// are appended (see [`Unswept`]).
 pub async fn reconcile_evidence(app: &App) -> anyhow::Result<usize> {
     let before = now_ms().saturating_sub(60_000);
     let missing = app.store.events_missing_from_log(before, 500).await?;
+    let mut left = Unswept { doing: "appending events missing from the evidence log", items: "event(s)", of: missing.len(), failed: 0 };
     let mut done = 0;
     for (org, contract, e) in missing {
-        let Some((c, _)) = app.store.contract(&org, &contract).await? else { continue };
+        let c = match app.store.contract(&org, &contract).await {
+            Ok(Some((c, _))) => c,
+            Ok(None) => continue,
+            Err(err) => {
+                left.note(&org, &contract, err)?;
+                continue;
+            }
+        };
         let entry = e.event.to_evidence(&org, &contract, super::evidence::subject(&c).as_deref());
         let index = app.log.append_event(&entry).await?;
         app.store.set_log_index(&contract, e.seq, index).await?;
         app.metrics.evidence_events.fetch_add(1, Ordering::Relaxed);
         done += 1;
     }
-    Ok(done)
+    left.result(done)
 }
 
 /// Reminds the signers of open contracts that have waited `remind_days` since their last
@@ -80,23 +89,31 @@ pub async fn remind_idle(app: &App) -> anyhow::Result<usize> {
     }
     let now = now_ms();
     let idle = app.store.idle_open_contracts(now.saturating_sub(app.cfg.remind_days * 86_400_000), 200).await?;
-    sweep(app, idle, |c| c.auto_remind(now)).await
+    sweep(app, "reminding signers", idle, |c| c.auto_remind(now)).await
 }
 
 /// Expires open contracts whose deadline has passed.
 pub async fn expire_due(app: &App) -> anyhow::Result<usize> {
     let now = now_ms();
     let due = app.store.due_for_expiry(now, 200).await?;
-    sweep(app, due, |c| c.expire_if_due(now).into_iter().collect()).await
+    sweep(app, "expiring contracts", due, |c| c.expire_if_due(now).into_iter().collect()).await
 }
 
 /// Applies a system change to each of `contracts` (`(org, id)`) and commits the events it
-/// gives; a contract changed meanwhile by a request is left for the next sweep. Returns the
-/// number of events.
-async fn sweep(app: &App, contracts: Vec<(String, String)>, change: impl Fn(&mut Contract) -> Vec<ContractEvent>) -> anyhow::Result<usize> {
+/// gives; a contract changed meanwhile by a request is left for the next sweep, and so is one
+/// that fails (see [`Unswept`]). Returns the number of events.
+async fn sweep(app: &App, doing: &'static str, contracts: Vec<(String, String)>, change: impl Fn(&mut Contract) -> Vec<ContractEvent>) -> anyhow::Result<usize> {
+    let mut left = Unswept { doing, items: "contract(s)", of: contracts.len(), failed: 0 };
     let mut n = 0;
     for (org, id) in contracts {
-        let Some((mut c, version)) = app.store.contract(&org, &id).await? else { continue };
+        let (mut c, version) = match app.store.contract(&org, &id).await {
+            Ok(Some(found)) => found,
+            Ok(None) => continue,
+            Err(e) => {
+                left.note(&org, &id, e)?;
+                continue;
+            }
+        };
         let events = change(&mut c);
         if events.is_empty() {
             continue;
@@ -104,10 +121,49 @@ async fn sweep(app: &App, contracts: Vec<(String, String)>, change: impl Fn(&mut
         match commit(app, &c, version, &events).await {
             Ok(()) => n += events.len(),
             Err(signet_store::StoreError::Conflict(_)) => {}
-            Err(e) => return Err(e.into()),
+            Err(e) => left.note(&org, &id, e)?,
         }
     }
-    Ok(n)
+    left.result(n)
+}
+
+/// What a sweep could not do. One contract that fails (a record that does not open, an
+/// organisation key that does not) must not hold up the others behind it, sweep after sweep:
+/// it is left and the sweep goes on. Each is named with its cause in the server's log only;
+/// the sweep's job is deployment-wide, seen by every organisation's administrators, so its
+/// error counts them without naming any.
+struct Unswept {
+    doing: &'static str,
+    items: &'static str,
+    of: usize,
+    failed: usize,
+}
+
+impl Unswept {
+    /// Notes that `org`'s contract `id` failed with `e`, or ends the sweep with `e` when the
+    /// database is out of reach (nothing else would work either).
+    fn note(&mut self, org: &str, id: &str, e: signet_store::StoreError) -> anyhow::Result<()> {
+        if e.is_unavailable() {
+            return Err(e.into());
+        }
+        eprintln!("{}: contract {id} of {org} was left: {e}", self.doing);
+        self.failed += 1;
+        Ok(())
+    }
+
+    /// `done` when nothing failed, otherwise an error counting what did.
+    fn result(self, done: usize) -> anyhow::Result<usize> {
+        if self.failed == 0 {
+            return Ok(done);
+        }
+        anyhow::bail!(
+            "{}: {} of {} {} failed and were left for the next sweep (the others were done); the server's log names each, with its cause",
+            self.doing,
+            self.failed,
+            self.of,
+            self.items
+        )
+    }
 }
 
 /// Where a request came from, as evidence records it: the TCP peer, or behind a trusted proxy

@@ -8,8 +8,9 @@
 //!   builds the messages with `ceremony::issue_links` from the contract as stored.
 //! - `sweep.expiry`, `sweep.reminders`, `sweep.evidence`, `sweep.jobs`: the periodic sweeps.
 //!   Every server enqueues them once a period under a dedupe key naming the period, so one
-//!   server runs each period's sweep.
-//!
+//!   server runs each period's sweep. A sweep has one attempt (the next period's run is its
+//!   retry), a contract that fails in it does not stop it (`api::Unswept`), and only its kind's
+//!   newest outcome is kept ([`forget_older_runs`]).
 //! - `witness`: sends the evidence log's newest checkpoint to the witnesses configured
 //!   (`SIGNET_LOG_WITNESSES`) that have not cosigned it, stores their cosignatures (the
 //!   sequencer publishes them), and fails — to be retried with backoff — while one of them
@@ -31,7 +32,7 @@ use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use signet_domain::contract::Contract;
 use signet_domain::event::{ContractEvent, EventKind};
-use signet_store::{Backoff, Job, NewJob};
+use signet_store::{Backoff, Job, JobState, NewJob};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
@@ -65,6 +66,8 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(300);
 /// Retries: after 2 s, doubling up to 10 minutes; failed after the 12th attempt (about an
 /// hour of trying).
 pub const BACKOFF: Backoff = Backoff { base_ms: 2_000, cap_ms: 600_000, max_attempts: 12 };
+/// A periodic sweep has one attempt: the next period's job is its retry.
+const ONE_ATTEMPT: Backoff = Backoff { base_ms: 0, cap_ms: 0, max_attempts: 1 };
 /// Done jobs are kept this long for administrators to see.
 pub const KEEP_DONE_MS: u64 = 86_400_000;
 /// The period of the job-pruning sweep.
@@ -188,7 +191,6 @@ async fn witness(app: &App, job: &Job) -> anyhow::Result<()> {
     let newest = app.log.checkpoint().await?.map_or(0, |c| c.size);
     if newest > payload.size {
         // Superseded: the newest checkpoint's own job sends that one.
-        app.store.forget_done_jobs_of_kind(WITNESS, &job.id).await?;
         return Ok(());
     }
     match app.log.witness().await? {
@@ -199,11 +201,7 @@ async fn witness(app: &App, job: &Job) -> anyhow::Result<()> {
             report.size,
             report.failed.join("; ")
         ),
-        _ => {
-            // One per checkpoint: administrators see the newest done one, and any failing.
-            app.store.forget_done_jobs_of_kind(WITNESS, &job.id).await?;
-            Ok(())
-        }
+        _ => Ok(()),
     }
 }
 
@@ -300,15 +298,21 @@ async fn execute(app: Arc<App>, worker: Arc<str>, job: Job) {
     if let Err(e) = &outcome {
         eprintln!("jobs: {} {} attempt {} failed: {e:#}", job.kind, job.id, job.attempts);
     }
+    let backoff = if is_periodic(&job.kind) { &ONE_ATTEMPT } else { &BACKOFF };
     let started = Instant::now();
     loop {
         let now = now_ms();
         let recorded = match &outcome {
-            Ok(()) => app.store.complete_job(&job.id, &worker, now).await.map(drop),
-            Err(e) => app.store.fail_job(&job.id, &worker, &format!("{e:#}"), now, &BACKOFF).await.map(drop),
+            Ok(()) => app.store.complete_job(&job.id, &worker, now).await.map(|held| held.then_some(JobState::Done)),
+            Err(e) => app.store.fail_job(&job.id, &worker, &format!("{e:#}"), now, backoff).await,
         };
         match recorded {
-            Ok(()) => return,
+            Ok(state) => {
+                if let Some(state) = state {
+                    forget_older_runs(&app, &job, state).await;
+                }
+                return;
+            }
             Err(e) if e.is_unavailable() && started.elapsed() < Duration::from_millis(LEASE_MS) => {
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
@@ -317,6 +321,27 @@ async fn execute(app: Arc<App>, worker: Arc<str>, job: Job) {
                 return;
             }
         }
+    }
+}
+
+/// Whether jobs of `kind` are enqueued once a period ([`periodic_jobs`]).
+fn is_periodic(kind: &str) -> bool {
+    matches!(kind, SWEEP_EXPIRY | SWEEP_REMINDERS | SWEEP_EVIDENCE | SWEEP_JOBS)
+}
+
+/// After `job` ended in `state`, forgets the earlier runs of kinds that repeat, so that
+/// administrators see each one's newest outcome rather than a row per run: of a periodic
+/// sweep the newest one done or failed (a failure is left until a later run ends: the next
+/// period's run is its retry); of the witness jobs (one per checkpoint) the newest done one,
+/// failing ones staying until a newer one succeeds.
+async fn forget_older_runs(app: &App, job: &Job, state: JobState) {
+    let states: &[JobState] = match job.kind.as_str() {
+        kind if is_periodic(kind) && matches!(state, JobState::Done | JobState::Failed) => &[JobState::Done, JobState::Failed],
+        WITNESS if state == JobState::Done => &[JobState::Done, JobState::Failed],
+        _ => return,
+    };
+    if let Err(e) = app.store.forget_older_jobs_of_kind(&job.kind, states, &job.id).await {
+        eprintln!("jobs: the runs of {} before {} were not forgotten ({e}); the next run tries again", job.kind, job.id);
     }
 }
 
