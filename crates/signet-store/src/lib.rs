@@ -87,6 +87,10 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// request takes it over (its server died mid-request). Far longer than any request takes.
 pub const IDEMPOTENCY_STALE_MS: u64 = 60_000;
 
+/// How long an `Idempotency-Key`'s answer is kept: a retry within it gets the first answer;
+/// after it the key is free again, and [`Store::forget_idempotency_keys`] forgets it.
+pub const IDEMPOTENCY_KEEP_MS: u64 = 86_400_000;
+
 pub use signet_sqlpool::Backend;
 
 const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
@@ -1290,6 +1294,13 @@ impl Store {
         Ok(u64_of(row.try_get(0)?))
     }
 
+    /// Forgets the failure counts whose window of `window` ms had closed by `now` (they count
+    /// for nothing any more); returns how many.
+    pub async fn forget_closed_throttles(&self, now: u64, window: u64) -> Result<u64> {
+        let r = sqlx::query("DELETE FROM throttles WHERE window_start + $2 <= $1").bind(i64_of(now)).bind(i64_of(window)).execute(&self.pool).await?;
+        Ok(r.rows_affected())
+    }
+
     /// Forgets `key`'s failures (after a success).
     pub async fn throttle_clear(&self, key: &str) -> Result<()> {
         sqlx::query("DELETE FROM throttles WHERE key = $1").bind(key).execute(&self.pool).await?;
@@ -1576,15 +1587,17 @@ impl Store {
         }
         // A claim still "in progress" long after it was made belongs to a server that died
         // mid-request (nothing it did was committed with the key's answer): the same request
-        // takes it over.
+        // takes it over. A key whose answer is older than it is kept for is free again.
         let taken = sqlx::query(
-            "UPDATE idempotency_keys SET created_at = $4 WHERE org_id = $1 AND key = $2 AND request_hash = $3 AND status = 0 AND created_at < $5",
+            "UPDATE idempotency_keys SET request_hash = $3, status = 0, body = '', created_at = $4
+             WHERE org_id = $1 AND key = $2 AND ((request_hash = $3 AND status = 0 AND created_at < $5) OR created_at < $6)",
         )
         .bind(org_id)
         .bind(key)
         .bind(request_hash)
         .bind(i64_of(now))
         .bind(i64_of(now.saturating_sub(IDEMPOTENCY_STALE_MS)))
+        .bind(i64_of(now.saturating_sub(IDEMPOTENCY_KEEP_MS)))
         .execute(&self.pool)
         .await?;
         if taken.rows_affected() == 1 {
@@ -1599,6 +1612,16 @@ impl Store {
         let body: String = row.try_get(2)?;
         let body = if body.is_empty() { body } else { self.open_scoped(org_id, &answer_context(org_id, key), &body).await? };
         Ok(Some((row.try_get(0)?, u16::try_from(status).unwrap_or(0), body)))
+    }
+
+    /// Forgets the `Idempotency-Key`s claimed more than [`IDEMPOTENCY_KEEP_MS`] before `now`
+    /// (their answers are no longer replayed); returns how many.
+    pub async fn forget_idempotency_keys(&self, now: u64) -> Result<u64> {
+        let r = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(i64_of(now.saturating_sub(IDEMPOTENCY_KEEP_MS)))
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected())
     }
 
     /// Records the answer of a claimed request (or forgets the claim when `status` is 0, so a

@@ -56,6 +56,15 @@ async fn throttles_and_totp_steps(store: &Store) {
     assert_eq!(store.throttle_fail(&key, 10 + w, w).await.unwrap(), 1, "a new window starts at one failure");
     store.throttle_clear(&key).await.unwrap();
     assert_eq!(store.throttle_count(&key, 10 + w, w).await.unwrap(), 0);
+    // The clean-up forgets the counts whose window has closed, and only those.
+    let (closed, open) = (format!("{key}:closed"), format!("{key}:open"));
+    store.throttle_fail(&closed, 10, w).await.unwrap();
+    store.throttle_fail(&open, 600, w).await.unwrap();
+    assert_eq!(store.forget_closed_throttles(10 + w - 1, w).await.unwrap(), 0, "both windows still open");
+    assert_eq!(store.forget_closed_throttles(10 + w, w).await.unwrap(), 1);
+    assert_eq!(store.throttle_count(&open, 10 + w, w).await.unwrap(), 1, "the open window's count stays");
+    assert_eq!(store.forget_closed_throttles(600 + w, w).await.unwrap(), 1);
+    assert_eq!(store.forget_closed_throttles(600 + w, w).await.unwrap(), 0);
     let user = format!("usr_{}", std::process::id());
     assert!(store.use_totp_step(&user, 5).await.unwrap());
     assert!(!store.use_totp_step(&user, 5).await.unwrap(), "the same step twice");
@@ -267,6 +276,17 @@ async fn suite(store: Store) {
     assert_eq!(store.claim_idempotency("org_a", "k2", "req-8", T0 + stale + 1).await.unwrap(), Some(("req-9".into(), 0, String::new())));
     assert!(store.claim_idempotency("org_a", "k2", "req-9", T0 + stale + 1).await.unwrap().is_none(), "taken over");
     assert_eq!(store.claim_idempotency("org_a", "k2", "req-9", T0 + stale + 2).await.unwrap(), Some(("req-9".into(), 0, String::new())), "and held again");
+    // An answer is kept for a day: a retry then still gets it; after that the key is free for
+    // any request, and the clean-up forgets it.
+    let keep = signet_store::IDEMPOTENCY_KEEP_MS;
+    assert_eq!(store.claim_idempotency("org_a", "k1", "req-x", T0 + keep - 1).await.unwrap(), Some(("req-1".into(), 201, "{\"id\":1}".into())));
+    assert_eq!(store.forget_idempotency_keys(T0 + keep).await.unwrap(), 0, "none older than a day yet");
+    assert!(store.claim_idempotency("org_a", "k1", "req-x", T0 + keep + 1).await.unwrap().is_none(), "free again after a day");
+    assert_eq!(store.claim_idempotency("org_a", "k1", "req-x", T0 + keep + 2).await.unwrap(), Some(("req-x".into(), 0, String::new())), "and claimed by the new request");
+    let forgotten = store.forget_idempotency_keys(T0 + stale + 3 + keep).await.unwrap();
+    assert_eq!(forgotten, 2, "org_b's k1 and org_a's k2, not the key claimed again");
+    assert_eq!(store.claim_idempotency("org_a", "k1", "req-y", T0 + keep + 3).await.unwrap(), Some(("req-x".into(), 0, String::new())));
+    store.finish_idempotent("org_a", "k1", 0, "").await.unwrap();
 
     // Expiry sweep: open contracts past their deadline.
     let (mut due, e) = Contract::create(&sender, NewContract { deadline: Some(T0 + 50_000), ..new_contract("ct_due", "HT-900001", "Due", "li@example.com") }, T0).unwrap();

@@ -739,6 +739,9 @@ fn a_broken_contract_does_not_hold_up_the_sweeps() {
     let (_, answer) = jobs_of(&server, &key, "?limit=100");
     let finished = sweeps(&answer).into_iter().filter(|j| j["state"] == "done" || j["state"] == "failed").count();
     assert!((1..=2).contains(&finished), "{finished} finished expiry sweeps listed: {answer}");
+    // The hourly clean-up (jobs, sessions, idempotency answers, sign-in counts) ran at start.
+    let cleaned = answer["items"].as_array().and_then(|items| items.iter().find(|j| j["kind"] == "sweep.jobs").cloned());
+    assert_eq!(cleaned.as_ref().map(|j| j["state"].clone()), Some(Value::from("done")), "{answer}");
 }
 
 /// The address recorded as evidence: `X-Forwarded-For` only behind a trusted proxy

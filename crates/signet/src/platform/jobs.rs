@@ -46,7 +46,7 @@ pub const SWEEP_EXPIRY: &str = "sweep.expiry";
 pub const SWEEP_REMINDERS: &str = "sweep.reminders";
 /// Appends committed events a crash left out of the evidence log.
 pub const SWEEP_EVIDENCE: &str = "sweep.evidence";
-/// Forgets done jobs older than [`KEEP_DONE_MS`].
+/// The hourly clean-up ([`clean_up`]): done jobs, expired sessions, old idempotency answers.
 pub const SWEEP_JOBS: &str = "sweep.jobs";
 /// Sends the log's newest checkpoint to its witnesses.
 pub const WITNESS: &str = "witness";
@@ -218,6 +218,18 @@ async fn witness_job(app: &App, now: u64) -> anyhow::Result<Option<NewJob>> {
     }))
 }
 
+/// The hourly clean-up (`sweep.jobs`): forgets done jobs after [`KEEP_DONE_MS`], expired
+/// sessions, `Idempotency-Key` answers past [`signet_store::IDEMPOTENCY_KEEP_MS`] and sign-in
+/// failure counts whose window has closed, so none of these tables grows without end.
+async fn clean_up(app: &App) -> anyhow::Result<()> {
+    let now = now_ms();
+    app.store.prune_jobs(now.saturating_sub(KEEP_DONE_MS)).await?;
+    app.store.delete_expired_sessions(now).await?;
+    app.store.forget_idempotency_keys(now).await?;
+    app.store.forget_closed_throttles(now, super::session::LIMIT_WINDOW_MS).await?;
+    Ok(())
+}
+
 /// Runs one attempt of a job.
 async fn run_job(app: &App, worker: &str, job: &Job) -> anyhow::Result<()> {
     match job.kind.as_str() {
@@ -225,7 +237,7 @@ async fn run_job(app: &App, worker: &str, job: &Job) -> anyhow::Result<()> {
         SWEEP_EXPIRY => super::api::expire_due(app).await.map(drop),
         SWEEP_REMINDERS => super::api::remind_idle(app).await.map(drop),
         SWEEP_EVIDENCE => super::api::reconcile_evidence(app).await.map(drop),
-        SWEEP_JOBS => app.store.prune_jobs(now_ms().saturating_sub(KEEP_DONE_MS)).await.map(drop).map_err(Into::into),
+        SWEEP_JOBS => clean_up(app).await,
         WITNESS => witness(app, job).await,
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
