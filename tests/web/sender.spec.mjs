@@ -1,11 +1,13 @@
 // The sender's and administrator's pages in a real browser: playwright-core driving Debian's
 // chromium headless. Run by crates/signet/tests/web.rs, which starts the server and creates,
-// through the API, twelve contracts (one sent, eleven drafts — over the dashboard's page of 10):
+// through the API, twelve contracts (one sent, eleven drafts — over the dashboard's page of 10)
+// and a thirteenth, the newest, whose stored record it damaged:
 //
 //   BASE_URL                     the server, e.g. http://127.0.0.1:PORT
 //   ADMIN_EMAIL, ADMIN_PASSWORD  the demo administrator (demo-credentials.json)
 //   SENT_ID, SENT_TITLE, SENT_NUMBER   the sent contract
 //   DRAFT_ID, DRAFT_TITLE        a draft
+//   DAMAGED_ID                   the contract whose record does not open
 //   SCREENSHOT_DIR               where the screenshots go (created if missing)
 //   CHROMIUM                     the browser (default /usr/bin/chromium)
 //
@@ -24,6 +26,7 @@ const SENT_TITLE = env('SENT_TITLE');
 const SENT_NUMBER = env('SENT_NUMBER');
 const DRAFT_ID = env('DRAFT_ID');
 const DRAFT_TITLE = env('DRAFT_TITLE');
+const DAMAGED_ID = env('DAMAGED_ID');
 const SCREENSHOT_DIR = screenshotDir();
 
 const VOID_REASON = 'Wrong counterparty 签约方有误';
@@ -157,6 +160,11 @@ let memberPassword;
   const first = await titles(page);
   assert.equal(await page.locator('#page-number').innerText(), 'Page 1');
   assert.ok(await page.locator('#prev').isDisabled(), 'no Previous on page 1');
+  const unreadable = page.locator('#unreadable');
+  assert.ok(await unreadable.isVisible(), 'the damaged contract is named above the list');
+  const said = await unreadable.innerText();
+  assert.ok(said.startsWith('1 contract(s) here could not be read') && said.includes(DAMAGED_ID) && said.includes('signet admin check'), said);
+  check(`dashboard: a contract whose record does not open is named, not listed: "${said}"`);
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard-en.png'), fullPage: true });
   await page.setViewportSize({ width: 900, height: 640 });
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard-en-small.png') });
@@ -166,6 +174,7 @@ let memberPassword;
   const second = await titles(page);
   assert.equal(second.length, 2, `the second page has 2 contracts: ${second}`);
   assert.ok(await page.locator('#next').isDisabled(), 'no Next on the last page');
+  assert.ok(!(await unreadable.isVisible()), 'the damaged contract is named with the page it falls in, not with the second');
   const all = [...first, ...second];
   assert.equal(new Set(all).size, 12, `12 different contracts: ${all}`);
   assert.ok(all.includes(SENT_TITLE) && all.includes(DRAFT_TITLE), `both contracts are listed: ${all}`);
@@ -409,8 +418,9 @@ let memberPassword;
   for (const word of ['全部', '草稿', '已发送', '签署中', '已完成', '已拒签', '已撤销', '已过期']) assert.ok(tabs.includes(word), `tabs: ${word}`);
   assert.equal((await page.locator('#next').innerText()).trim(), '下一页');
   assert.equal(await page.locator('#page-number').innerText(), '第 1 页');
+  assert.match(await page.locator('#unreadable').innerText(), new RegExp(`^此处有 1 份合同无法读取.*${DAMAGED_ID}`));
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard-zh.png'), fullPage: true });
-  check('zh: sign-in and the dashboard in Chinese (登录, 合同, 已发送, 签署中, 已完成, 下一页)');
+  check('zh: sign-in and the dashboard in Chinese (登录, 合同, 已发送, 签署中, 已完成, 下一页, 无法读取)');
 
   await page.goto(`${BASE_URL}/app/contracts/${SENT_ID}`);
   await page.locator('#timeline li[data-type=voided]').waitFor();

@@ -365,6 +365,11 @@ pub struct Page {
     pub items: Vec<Contract>,
     /// Pass it as `cursor` for the next page; none on the last.
     pub next_cursor: Option<String>,
+    /// Contracts in this page's stretch whose stored record does not open (damaged or
+    /// changed in the database), left out of `items`; an operator finds them all with
+    /// `signet admin check`.
+    #[serde(default)]
+    pub unreadable: Vec<String>,
 }
 
 /// One event of a contract's evidence.

@@ -397,6 +397,10 @@ pub struct Page {
     pub items: Vec<Contract>,
     /// Pass back to get the next page; `None` at the end.
     pub next_cursor: Option<String>,
+    /// The contracts in the page's stretch whose record does not open (changed in the
+    /// database, or damaged): left out of `items`, so that one of them does not make the
+    /// whole list fail; `signet admin check` finds them all.
+    pub unreadable: Vec<String>,
 }
 
 fn i64_of(v: u64) -> i64 {
@@ -1019,7 +1023,8 @@ impl Store {
     /// A text filter is matched in two steps: the database picks the rows whose blind index
     /// has every token of the text's pieces, then each candidate is opened and kept only if
     /// its search text really contains the filter text. Batches are read until the page is
-    /// full or the rows run out.
+    /// full or the rows run out. A record that does not open is named in
+    /// [`Page::unreadable`] rather than failing the page.
     pub async fn list_contracts(&self, org_id: &str, filter: &ContractFilter, cursor: Option<&str>, limit: u32) -> Result<Page> {
         let limit = limit.clamp(1, 100) as usize;
         let (mut before_at, mut before_id) = match cursor.and_then(|c| c.split_once('.')) {
@@ -1043,6 +1048,7 @@ impl Store {
         // Without a text filter every row is a match, so one batch fills the page.
         let batch = if text.is_some() { (limit + 1).max(50) } else { limit + 1 };
         let mut items: Vec<(Contract, i64)> = Vec::new();
+        let mut unreadable = Vec::new();
         loop {
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(org_id)
@@ -1059,8 +1065,12 @@ impl Store {
                 let id: String = r.try_get(2)?;
                 let at: i64 = r.try_get(1)?;
                 let body: String = r.try_get(0)?;
-                let body = key.open(&contract_context(org_id, &id), &body)?;
-                let c: Contract = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt { id: id.clone(), reason: e.to_string() })?;
+                let opened = key.open(&contract_context(org_id, &id), &body);
+                let Some(c) = opened.ok().and_then(|body| serde_json::from_str::<Contract>(&body).ok()) else {
+                    (before_at, before_id) = (at, id.clone());
+                    unreadable.push((at, id));
+                    continue;
+                };
                 (before_at, before_id) = (at, id);
                 if text.as_deref().is_none_or(|t| search_text(&c).contains(t)) {
                     items.push((c, at));
@@ -1075,10 +1085,13 @@ impl Store {
         }
         let next_cursor = (items.len() > limit).then(|| {
             let (c, at) = &items[limit - 1];
+            // The unreadable ones past the page's last contract come with the next page.
+            unreadable.retain(|(u_at, u_id)| (*u_at, u_id.as_str()) > (*at, c.id.as_str()));
             format!("{at}.{}", c.id)
         });
         items.truncate(limit);
-        Ok(Page { items: items.into_iter().map(|(c, _)| c).collect(), next_cursor })
+        let unreadable = unreadable.into_iter().map(|(_, id)| id).collect();
+        Ok(Page { items: items.into_iter().map(|(c, _)| c).collect(), next_cursor, unreadable })
     }
 
     /// The ids of an organisation's contracts after `after` (in id order), at most `limit`

@@ -628,6 +628,13 @@ async fn sealed_at_rest(url: &str, disk_dir: Option<&std::path::Path>) {
     store.insert_contract(&other, &[e]).await.unwrap();
     sqlx::query("UPDATE contracts SET body = (SELECT body FROM contracts WHERE id = 'ct_secret') WHERE id = 'ct_other'").execute(&raw).await.unwrap();
     assert!(matches!(store.contract("org_x", "ct_other").await, Err(StoreError::Corrupt { .. })));
+    // In a list, such a contract is named, not listed, and does not fail the page.
+    for limit in [10, 1] {
+        let page = store.list_contracts("org_x", &ContractFilter::default(), None, limit).await.unwrap();
+        assert_eq!(page.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["ct_secret"], "limit {limit}");
+        assert_eq!(page.unreadable, ["ct_other"], "limit {limit}");
+        assert!(page.next_cursor.is_none(), "limit {limit}");
+    }
     // A store without the keys reads and writes no contract data.
     let keyless = Store::open(&url).await.unwrap();
     assert!(matches!(keyless.contract("org_x", "ct_secret").await, Err(StoreError::NoKeys)));

@@ -364,17 +364,8 @@ fn check_on_the_embedded_default() {
     for plain in ["Embedded 内置", "embedded@example.com"] {
         assert!(!disk.windows(plain.len()).any(|w| w == plain.as_bytes()), "{plain:?} is in the database file in the clear");
     }
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime").block_on(async {
-        use sqlx::Row as _;
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db_file.display())).await.expect("open the database");
-        let body: String = sqlx::query("SELECT body FROM contracts WHERE id = $1").bind(&c.id).fetch_one(&pool).await.expect("the row").get(0);
-        assert!(body.starts_with("s1:"), "sealed: {}", &body[..body.len().min(40)]);
-        let mut changed = body.into_bytes();
-        let at = changed.len() / 2;
-        changed[at] = if changed[at] == b'A' { b'B' } else { b'A' };
-        sqlx::query("UPDATE contracts SET body = $1 WHERE id = $2").bind(String::from_utf8(changed).expect("base64")).bind(&c.id).execute(&pool).await.expect("change the row");
-        pool.close().await;
-    });
+    let body = support::damage_contract_record(&db_file, &c.id);
+    assert!(body.starts_with("s1:"), "sealed: {}", &body[..body.len().min(40)]);
     let out = signet(&["admin", "check", "--data", &data, "--json"], &[]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     let report = json_of(&out);

@@ -423,6 +423,9 @@ fn the_sender_pages_in_a_browser() {
     for n in 1..=10 {
         contract_for(&client, &format!("Annex {n:02}"), ("Zhao Liu", "zhao.liu@example.com"), false);
     }
+    // And the newest, whose stored record is damaged: named above the first page, not listed.
+    let damaged = contract_for(&client, "Damaged", ("Wu Qi", "wu.qi@example.com"), false);
+    support::damage_contract_record(&server.data.join("signet.db"), &damaged.id);
     let shots = workspace().join("target/web-screenshots");
     std::fs::create_dir_all(&shots).expect("the screenshot directory");
 
@@ -434,7 +437,8 @@ fn the_sender_pages_in_a_browser() {
         .env("SENT_TITLE", &sent.title)
         .env("SENT_NUMBER", &sent.number)
         .env("DRAFT_ID", &draft.id)
-        .env("DRAFT_TITLE", &draft.title);
+        .env("DRAFT_TITLE", &draft.title)
+        .env("DAMAGED_ID", &damaged.id);
     run_script(cmd, "sender", &server);
 
     // What the pages did, seen through the API.

@@ -13,7 +13,8 @@
   const next = document.getElementById('next');
   const pageNumber = document.getElementById('page-number');
   const search = document.getElementById('search');
-  if (!list || !empty || !prev || !next || !pageNumber || !search) return;
+  const unreadable = document.getElementById('unreadable');
+  if (!list || !empty || !prev || !next || !pageNumber || !search || !unreadable) return;
 
   const params = new URLSearchParams(window.location.search);
   const status = params.get('status') || '';
@@ -84,6 +85,10 @@
       const items = Array.isArray(answer.items) ? answer.items : [];
       nextCursor = typeof answer.next_cursor === 'string' && answer.next_cursor ? answer.next_cursor : null;
       render(items);
+      // Contracts whose stored record does not open are named rather than silently missing.
+      const broken = Array.isArray(answer.unreadable) ? answer.unreadable.filter((id) => typeof id === 'string') : [];
+      unreadable.textContent = broken.length ? t('dashboard.unreadable', { n: broken.length, ids: broken.join(', ') }) : '';
+      unreadable.hidden = broken.length === 0;
       pageNumber.textContent = t('dashboard.page', { n: page + 1 });
       prev.disabled = page === 0;
       next.disabled = nextCursor === null;

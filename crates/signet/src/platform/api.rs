@@ -900,6 +900,7 @@ async fn list_contracts(State(app): State<AppState>, Auth(actor): Auth, Query(q)
     Ok(Json(json!({
         "items": page.items.iter().map(contract_json).collect::<Vec<_>>(),
         "next_cursor": page.next_cursor,
+        "unreadable": page.unreadable,
     })))
 }
 

@@ -206,6 +206,23 @@ impl Server {
     }
 }
 
+/// Damages the stored record of contract `id` in the embedded default's database file `db`
+/// (one character of its sealed body changed, as a disk fault or someone writing to the
+/// database would); returns the body as it was.
+pub fn damage_contract_record(db: &Path, id: &str) -> String {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime").block_on(async {
+        use sqlx::Row as _;
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.expect("open the database");
+        let body: String = sqlx::query("SELECT body FROM contracts WHERE id = $1").bind(id).fetch_one(&pool).await.expect("the row").get(0);
+        let mut changed = body.clone().into_bytes();
+        let at = changed.len() / 2;
+        changed[at] = if changed[at] == b'A' { b'B' } else { b'A' };
+        sqlx::query("UPDATE contracts SET body = $1 WHERE id = $2").bind(String::from_utf8(changed).expect("base64")).bind(id).execute(&pool).await.expect("change the row");
+        pool.close().await;
+        body
+    })
+}
+
 /// A sample contract PDF of `pages` pages, made by `signet sample-pdf`.
 pub fn sample_pdf(pages: usize) -> Vec<u8> {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -167,6 +167,7 @@ pub async fn dashboard(State(app): State<AppState>, uri: Uri, headers: HeaderMap
 </form>
 {feedback}<div id="contracts" class="list" data-page-size="10"></div>
 <p id="empty" class="notice" hidden></p>
+<p id="unreadable" class="alert" role="status" hidden></p>
 <nav class="pager" aria-label="{pages}">
 <button type="button" id="prev" class="secondary" disabled>{prev}</button>
 <span id="page-number"></span>
