@@ -165,9 +165,9 @@ pub async fn dashboard(State(app): State<AppState>, uri: Uri, headers: HeaderMap
 <label for="search">{search}</label>
 <div class="row"><input id="search" name="text" type="search" maxlength="200"><button type="submit">{search_submit}</button></div>
 </form>
-{feedback}<div id="contracts" class="list" data-page-size="10"></div>
+{feedback}<p id="unreadable" class="alert" role="status" hidden></p>
+<div id="contracts" class="list" data-page-size="10"></div>
 <p id="empty" class="notice" hidden></p>
-<p id="unreadable" class="alert" role="status" hidden></p>
 <nav class="pager" aria-label="{pages}">
 <button type="button" id="prev" class="secondary" disabled>{prev}</button>
 <span id="page-number"></span>
