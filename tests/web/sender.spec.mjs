@@ -186,6 +186,16 @@ let memberPassword;
   const created = await (await rows(page)).first().locator('td').nth(4).innerText();
   assert.match(created, /2\d{3}/, `the list shows dates: "${created}"`);
 
+  // The damaged contract's own page (a 500, in a tab of its own so the browser's line for the
+  // status is not counted) says what is wrong and that retrying will not help.
+  const damagedTab = await context.newPage();
+  const damagedAnswer = await damagedTab.goto(`${BASE_URL}/app/contracts/${DAMAGED_ID}`);
+  assert.equal(damagedAnswer.status(), 500);
+  const damagedSaid = await alertText(damagedTab);
+  assert.match(damagedSaid, /^This contract cannot be read: its stored record does not open/, damagedSaid);
+  await damagedTab.close();
+  check(`contract page: a contract whose record does not open says so: "${damagedSaid}"`);
+
   // The status tabs.
   await page.locator('nav.tabs').getByRole('link', { name: 'Sent', exact: true }).click();
   await page.waitForURL(/status=sent/);

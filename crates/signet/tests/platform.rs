@@ -707,6 +707,9 @@ fn a_broken_contract_does_not_hold_up_the_sweeps() {
     let page = client.list_contracts(None, None, None, None).expect("the list still answers");
     assert!(page.items.iter().any(|c| c.id == sound.id) && page.items.iter().all(|c| c.id != broken.id), "{page:?}");
     assert_eq!(page.unreadable, [broken.id.clone()]);
+    // Read on its own, it is an error that says retrying will not help, naming nothing stored.
+    let e = refused_status(client.contract(&broken.id), 500);
+    assert!(e.is(500, "record_unreadable") && e.to_string().contains("signet admin check") && !e.to_string().contains(&broken.id), "{e}");
     let key = server.creds.api_key.clone();
     let sweeps = |answer: &Value| -> Vec<Value> {
         answer["items"].as_array().map(|items| items.iter().filter(|j| j["kind"] == "sweep.expiry").cloned().collect()).unwrap_or_default()

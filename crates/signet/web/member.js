@@ -40,6 +40,7 @@
       conflict: 'member.error.wrong_state',
       invalid_input: 'member.error.invalid_input',
       unauthorized: 'member.error.session_ended',
+      record_unreadable: 'member.error.record_unreadable',
     };
     if (code && byCode[code]) return t(byCode[code]);
     if (status === 429) return t('error.rate_limited');

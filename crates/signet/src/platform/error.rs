@@ -91,6 +91,15 @@ impl From<signet_store::StoreError> for ApiError {
             }
             signet_store::StoreError::Taken(what) => Self::new(StatusCode::CONFLICT, "taken", format!("{what} is already taken")),
             other if other.is_unavailable() => Self::unavailable(other),
+            corrupt @ signet_store::StoreError::Corrupt { .. } => {
+                // The record's ids and cause go to the server's log only.
+                eprintln!("unreadable record: {corrupt}");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "record_unreadable",
+                    "this contract's stored record does not open (damaged, or changed in the database), so retrying will not help; an administrator can find every such contract with `signet admin check` and restore it from a backup",
+                )
+            }
             other => Self::internal(other),
         }
     }

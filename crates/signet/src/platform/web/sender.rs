@@ -281,9 +281,14 @@ pub async fn contract_page(State(app): State<AppState>, Path(id): Path<String>, 
         Ok(found) => found.is_some_and(|(c, _)| c.check_visible(&actor).is_ok()),
         Err(e) => {
             eprintln!("web: contract page: the store failed: {e}");
-            let main = format!("<h1>{}</h1>\n<p class=\"alert\" role=\"alert\">{}</p>\n", escape(t(l, "detail.heading")), escape(t(l, "member.error.server")));
+            let status = if e.is_unavailable() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::INTERNAL_SERVER_ERROR };
+            let said = match e {
+                signet_store::StoreError::Corrupt { .. } => t(l, "member.error.record_unreadable").to_owned(),
+                _ => t(l, "member.error.server").replace("{status}", status.as_str()),
+            };
+            let main = format!("<h1>{}</h1>\n<p class=\"alert\" role=\"alert\">{}</p>\n", escape(t(l, "detail.heading")), escape(&said));
             let mut res = Page { choice, title: "detail.page_title", main, scripts: &["member.js"] }.into_response_with_nav(&nav);
-            *res.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            *res.status_mut() = status;
             return res;
         }
     };
