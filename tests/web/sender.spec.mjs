@@ -192,7 +192,7 @@ let memberPassword;
   const damagedAnswer = await damagedTab.goto(`${BASE_URL}/app/contracts/${DAMAGED_ID}`);
   assert.equal(damagedAnswer.status(), 500);
   const damagedSaid = await alertText(damagedTab);
-  assert.match(damagedSaid, /^This contract cannot be read: its stored record does not open/, damagedSaid);
+  assert.match(damagedSaid, /^This cannot be read: a stored record it needs does not open/, damagedSaid);
   await damagedTab.close();
   check(`contract page: a contract whose record does not open says so: "${damagedSaid}"`);
 

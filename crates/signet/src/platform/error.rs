@@ -97,7 +97,7 @@ impl From<signet_store::StoreError> for ApiError {
                 Self::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "record_unreadable",
-                    "this contract's stored record does not open (damaged, or changed in the database), so retrying will not help; an administrator can find every such contract with `signet admin check` and restore it from a backup",
+                    "a record this request needs is stored but does not open (damaged, or changed in the database), so retrying will not help; an administrator can find damaged contracts with `signet admin check` and restore them from a backup",
                 )
             }
             other => Self::internal(other),
