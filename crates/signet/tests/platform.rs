@@ -693,8 +693,8 @@ fn a_broken_contract_does_not_hold_up_the_sweeps() {
         client.create_contract(&[("c.pdf", &pdf)], &meta).expect("create and send")
     };
     // The broken one is due first, so every sweep meets it before the other.
-    let broken = due("Broken", now + 5_000);
-    let sound = due("Sound", now + 5_500);
+    let broken = due("Broken", now + 10_000);
+    let sound = due("Sound", now + 10_500);
     assert_eq!(client.contract(&broken.id).expect("the contract").status, Status::Sent, "the test was too slow: the contract expired before it was damaged");
     support::damage_contract_record(&server.data.join("signet.db"), &broken.id);
 
