@@ -103,6 +103,11 @@ fn token_label(name: &str) -> String {
     format!("signet-ca-{name}")
 }
 
+/// What the CA key `name` (`root`, `tsa`, …) is sealed for in `private/NAME.key.sealed`.
+pub fn sealed_key_context(name: &str) -> Vec<u8> {
+    format!("signet-ca/{name}").into_bytes()
+}
+
 impl KeyFiles<'_> {
     /// The token, when the keys are in one.
     fn token(&self) -> Option<signet_hsm::Token> {
@@ -131,7 +136,7 @@ impl KeyFiles<'_> {
             KeyFiles::Token(_) => bail!("a CA whose keys are in a token takes no key files"),
             KeyFiles::Plain => write_secret(&dir.join("private").join(format!("{name}.key")), pem::private_key_to_pem(&der).as_bytes()),
             KeyFiles::Sealed(keyring) => {
-                let sealed = keyring.seal_secret(&der, format!("signet-ca/{name}").as_bytes())?;
+                let sealed = keyring.seal_secret(&der, &sealed_key_context(name))?;
                 write_secret(&dir.join("private").join(format!("{name}.key.sealed")), &sealed)
             }
         }
@@ -159,7 +164,7 @@ impl KeyFiles<'_> {
             (KeyFiles::Sealed(keyring), true) => {
                 let bytes = fs::read(&sealed).with_context(|| format!("reading {}", sealed.display()))?;
                 let der = keyring
-                    .open_secret(&bytes, format!("signet-ca/{name}").as_bytes())
+                    .open_secret(&bytes, &sealed_key_context(name))
                     .with_context(|| format!("opening {} with the master key", sealed.display()))?;
                 Ok(PrivateKey::from_pkcs8_der(&der)?)
             }

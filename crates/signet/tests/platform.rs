@@ -706,7 +706,7 @@ fn a_broken_contract_does_not_hold_up_the_sweeps() {
     // The list names the broken contract instead of failing.
     let page = client.list_contracts(None, None, None, None).expect("the list still answers");
     assert!(page.items.iter().any(|c| c.id == sound.id) && page.items.iter().all(|c| c.id != broken.id), "{page:?}");
-    assert_eq!(page.unreadable, [broken.id.clone()]);
+    assert_eq!(page.unreadable, [broken.id.as_str()]);
     // Read on its own, it is an error that says retrying will not help, naming nothing stored.
     let e = refused_status(client.contract(&broken.id), 500);
     assert!(e.is(500, "record_unreadable") && e.to_string().contains("signet admin check") && !e.to_string().contains(&broken.id), "{e}");

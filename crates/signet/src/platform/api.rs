@@ -812,7 +812,7 @@ async fn create_contract(
     }
     stamp_origin(&mut events, &from);
     // Documents first, then the rows that name them; a failed commit removes the documents.
-    let key = super::init::org_key(&app, &actor.org).await.map_err(ApiError::internal)?;
+    let key = app.store.org_key(&actor.org).await.map_err(ApiError::internal)?;
     for (doc, (_, bytes)) in contract.documents.iter().zip(&documents) {
         if let Err(e) = app.blobs.put(&key, &actor.org, &contract.id, &format!("{}.pdf", doc.id), bytes).await {
             app.blobs.remove_contract(&actor.org, &contract.id).await;
@@ -982,7 +982,7 @@ pub async fn document_response(app: &App, c: &Contract, n: usize) -> ApiResult<R
         .checked_sub(1)
         .and_then(|i| c.documents.get(i))
         .ok_or_else(|| ApiError::invalid(format!("document: this contract has {} document(s), counted from 1", c.documents.len())))?;
-    let key = super::init::org_key(app, &c.org).await.map_err(ApiError::internal)?;
+    let key = app.store.org_key(&c.org).await.map_err(ApiError::internal)?;
     let bytes = super::ceremony::current_pdf(app, &key, c, &doc.id).await.map_err(ApiError::internal)?;
     let disposition = format!("attachment; filename=\"{}\"", doc.name.replace(['"', '\\', '\r', '\n'], "_"));
     Ok(([(header::CONTENT_TYPE, "application/pdf".to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
@@ -1261,7 +1261,7 @@ async fn set_contract_fields(
     }
     let mut stored = Vec::new();
     if body.fields.iter().any(|f| f.keyword.is_some()) {
-        let key = super::init::org_key(&app, &actor.org).await.map_err(ApiError::internal)?;
+        let key = app.store.org_key(&actor.org).await.map_err(ApiError::internal)?;
         for d in &c.documents {
             stored.push(super::ceremony::current_pdf(&app, &key, &c, &d.id).await.map_err(ApiError::internal)?);
         }

@@ -418,7 +418,7 @@ pub async fn sign(
     let mut events = vec![c.code_verified(&r.id, &channel, now)?];
     events.extend(c.sign(&r.id, &values, now, SIGN_WINDOW_MS)?);
     // The PDFs: one signature per document where this signer has a signature or seal field.
-    let key = super::init::org_key(&app, &c.org).await.map_err(ApiError::internal)?;
+    let key = app.store.org_key(&c.org).await.map_err(ApiError::internal)?;
     let company = match &r.role {
         RecipientRole::CompanySigner { company } => Some(company.clone()),
         _ => None,

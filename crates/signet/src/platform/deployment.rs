@@ -99,7 +99,7 @@ fn sealed_context(name: &str) -> Option<Vec<u8>> {
         return Some(crate::log_cmd::KEY_CONTEXT.to_vec());
     }
     let key = name.strip_prefix("ca/private/")?.strip_suffix(".key.sealed")?;
-    Some(format!("signet-ca/{key}").into_bytes())
+    Some(crate::ca::sealed_key_context(key))
 }
 
 /// The files to share, read from `data` (the pepper sealed).

@@ -37,7 +37,7 @@ fn first<'a>(events: &'a [StoredEvent], kind: EventKind, recipient: &str) -> Opt
 
 /// The newest PDF of every document of `c`, in order.
 async fn current_pdfs(app: &App, c: &Contract) -> anyhow::Result<Vec<Vec<u8>>> {
-    let key = super::init::org_key(app, &c.org).await?;
+    let key = app.store.org_key(&c.org).await?;
     let mut out = Vec::with_capacity(c.documents.len());
     for d in &c.documents {
         out.push(super::ceremony::current_pdf(app, &key, c, &d.id).await?);

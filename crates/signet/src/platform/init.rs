@@ -315,8 +315,3 @@ pub async fn create_org(store: &Store, keyring: &Keyring, name: &str, admin_emai
     store.create_api_key(&key, &secret_hash(&secret)).await?;
     Ok(Credentials { admin_email: email, admin_password: password, api_key: secret, org_id })
 }
-
-/// An organisation's key, unwrapped: the store's, which opens each organisation's key once.
-pub async fn org_key(app: &App, org: &str) -> anyhow::Result<signet_store::OrgKeyRef> {
-    Ok(app.store.org_key(org).await?)
-}

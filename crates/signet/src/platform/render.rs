@@ -151,7 +151,7 @@ pub async fn page_png(app: &App, c: &Contract, document: &str, page: &str, width
             ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("document: this contract has {} document(s), not {n}", c.documents.len()))
         })?,
     };
-    let key = super::init::org_key(app, &c.org).await.map_err(ApiError::internal)?;
+    let key = app.store.org_key(&c.org).await.map_err(ApiError::internal)?;
     let bytes = super::ceremony::current_pdf(app, &key, c, &doc.id).await.map_err(ApiError::internal)?;
     let png = tokio::task::spawn_blocking(move || render_page(&bytes, page, width))
         .await
